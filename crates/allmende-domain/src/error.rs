@@ -1,0 +1,91 @@
+//! Validation errors that name the field and say, in German and English, what
+//! is wrong with it.
+
+use std::fmt;
+
+/// What is wrong with one value, independent of where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    TooLong { max: usize },
+    TooMany { max: usize },
+    Ags,
+    Ars,
+    Leika,
+    OzgId,
+    UnknownValue { allowed: Vec<&'static str> },
+    Spdx(String),
+    Url,
+    Email,
+    Handle,
+    Date,
+    EndBeforeStart,
+    LandMismatch,
+    Number,
+}
+
+impl Problem {
+    /// Attaches the field the problem was found in.
+    pub fn at(self, field: impl Into<String>) -> ValidationError {
+        ValidationError {
+            field: field.into(),
+            problem: self,
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            Problem::Required => "is required".into(),
+            Problem::TooLong { max } => format!("must be at most {max} characters long"),
+            Problem::TooMany { max } => format!("may contain at most {max} entries"),
+            Problem::Ags => "must be an AGS of 8 digits whose first two digits are a Land key 01–16 (e.g. 08111000)".into(),
+            Problem::Ars => "must be an ARS of 12 digits whose first two digits are a Land key 01–16 (e.g. 081110000000)".into(),
+            Problem::Leika => "must be a LeiKa key of 14 digits (e.g. 99041006017000)".into(),
+            Problem::OzgId => "must be an OZG service id, a whole number from 1 to 99999".into(),
+            Problem::UnknownValue { allowed } => format!("must be one of: {}", allowed.join(", ")),
+            Problem::Spdx(reason) => format!("must be an SPDX licence expression such as EUPL-1.2 or MIT OR Apache-2.0 ({reason})"),
+            Problem::Url => "must be an http or https address".into(),
+            Problem::Email => "must be an e-mail address".into(),
+            Problem::Handle => "must be 1–64 characters: lowercase letters a–z, digits, '-' or '_', starting with a letter or digit".into(),
+            Problem::Date => "must be a date in the form YYYY-MM-DD".into(),
+            Problem::EndBeforeStart => "must not be before the start date".into(),
+            Problem::LandMismatch => "does not match the Land of the AGS".into(),
+            Problem::Number => "must be a whole number of at least 0".into(),
+        }
+    }
+
+    pub fn message_de(&self) -> String {
+        match self {
+            Problem::Required => "ist ein Pflichtfeld".into(),
+            Problem::TooLong { max } => format!("darf höchstens {max} Zeichen lang sein"),
+            Problem::TooMany { max } => format!("darf höchstens {max} Einträge enthalten"),
+            Problem::Ags => "muss ein AGS aus 8 Ziffern sein, beginnend mit einem Länderschlüssel 01–16 (z. B. 08111000)".into(),
+            Problem::Ars => "muss ein ARS aus 12 Ziffern sein, beginnend mit einem Länderschlüssel 01–16 (z. B. 081110000000)".into(),
+            Problem::Leika => "muss ein LeiKa-Schlüssel aus 14 Ziffern sein (z. B. 99041006017000)".into(),
+            Problem::OzgId => "muss eine OZG-Leistungs-ID sein, eine ganze Zahl von 1 bis 99999".into(),
+            Problem::UnknownValue { allowed } => format!("muss einer dieser Werte sein: {}", allowed.join(", ")),
+            Problem::Spdx(reason) => format!("muss ein SPDX-Lizenzausdruck sein, z. B. EUPL-1.2 oder MIT OR Apache-2.0 ({reason})"),
+            Problem::Url => "muss eine http- oder https-Adresse sein".into(),
+            Problem::Email => "muss eine E-Mail-Adresse sein".into(),
+            Problem::Handle => "muss 1–64 Zeichen lang sein: Kleinbuchstaben a–z, Ziffern, '-' oder '_', beginnend mit Buchstabe oder Ziffer".into(),
+            Problem::Date => "muss ein Datum im Format JJJJ-MM-TT sein".into(),
+            Problem::EndBeforeStart => "darf nicht vor dem Startdatum liegen".into(),
+            Problem::LandMismatch => "passt nicht zum Bundesland des AGS".into(),
+            Problem::Number => "muss eine ganze Zahl ab 0 sein".into(),
+        }
+    }
+}
+
+/// A value that failed validation, with the field (a JSON path such as
+/// `contact.email` or `leika_keys[1]`) it came from.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError {
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.problem.message_en())
+    }
+}

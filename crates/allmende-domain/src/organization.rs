@@ -1,0 +1,225 @@
+//! Organizations: the municipalities, districts, associations, networks and IT
+//! providers that publish on a node. Each will be an ActivityPub actor.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::contact::{Contact, ContactInput};
+use crate::error::{Problem, ValidationError};
+use crate::ids::{Ags, Ars};
+use crate::region::Bundesland;
+use crate::text::{optional, optional_parsed, optional_url, required, NAME_MAX, SUMMARY_MAX};
+
+crate::uuid_id!(
+    /// Identifies an organization on this node.
+    OrganizationId
+);
+
+crate::text::labelled_enum! {
+    OrganizationKind {
+        Municipality = "municipality", "Kommune", "Municipality";
+        District = "district", "Landkreis", "District";
+        Association = "association", "Verband", "Association";
+        Network = "network", "Netzwerk", "Network";
+        ItProvider = "it-provider", "IT-Dienstleister", "IT provider";
+    }
+}
+
+/// The short name in URLs and, later, in `@handle@node` addresses:
+/// lowercase ASCII so it is the same in every fediverse client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Handle(String);
+
+impl Handle {
+    pub fn parse(input: &str) -> Result<Self, Problem> {
+        let s = input.trim();
+        let mut chars = s.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !first_ok || !rest_ok || s.len() > 64 {
+            return Err(Problem::Handle);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Handle {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).map_err(|p| p.message_en())
+    }
+}
+impl From<Handle> for String {
+    fn from(v: Handle) -> String {
+        v.0
+    }
+}
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The validated, editable part of an organization's profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationDraft {
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub ags: Option<Ags>,
+    pub ars: Option<Ars>,
+    pub bundesland: Option<Bundesland>,
+    pub population: Option<u32>,
+    pub website: Option<Url>,
+    pub description: Option<String>,
+    pub contact: Option<Contact>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub handle: Handle,
+    #[serde(flatten)]
+    pub profile: OrganizationDraft,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Raw profile input from a form, the API or the CLI.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub ags: Option<String>,
+    #[serde(default)]
+    pub ars: Option<String>,
+    #[serde(default)]
+    pub bundesland: Option<String>,
+    #[serde(default)]
+    pub population: Option<u32>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub contact: Option<ContactInput>,
+}
+
+
+impl OrganizationInput {
+    /// Checks every field. The Bundesland follows from the AGS or ARS when
+    /// not given, and must agree with them when it is.
+    pub fn validate(&self) -> Result<OrganizationDraft, ValidationError> {
+        let name = required("name", self.name.as_deref(), NAME_MAX)?;
+        let kind = optional_parsed("kind", self.kind.as_deref(), OrganizationKind::parse)?
+            .ok_or_else(|| Problem::Required.at("kind"))?;
+        let ags = optional_parsed("ags", self.ags.as_deref(), Ags::parse)?;
+        let ars = optional_parsed("ars", self.ars.as_deref(), Ars::parse)?;
+        if let (Some(ags), Some(ars)) = (&ags, &ars) {
+            if ars.ags() != *ags {
+                return Err(Problem::Ars.at("ars"));
+            }
+        }
+        let derived = ags.as_ref().map(Ags::land).or(ars.as_ref().map(Ars::land));
+        let bundesland = match optional_parsed("bundesland", self.bundesland.as_deref(), Bundesland::parse)? {
+            Some(given) if derived.is_some_and(|d| d != given) => {
+                return Err(Problem::LandMismatch.at("bundesland"))
+            }
+            Some(given) => Some(given),
+            None => derived,
+        };
+        Ok(OrganizationDraft {
+            name,
+            kind,
+            ags,
+            ars,
+            bundesland,
+            population: self.population,
+            website: optional_url("website", self.website.as_deref())?,
+            description: optional("description", self.description.as_deref(), SUMMARY_MAX)?,
+            contact: match &self.contact {
+                Some(c) => c.validate("contact")?,
+                None => None,
+            },
+        })
+    }
+}
+
+impl From<&OrganizationDraft> for OrganizationInput {
+    fn from(d: &OrganizationDraft) -> Self {
+        Self {
+            name: Some(d.name.clone()),
+            kind: Some(d.kind.slug().into()),
+            ags: d.ags.as_ref().map(|v| v.to_string()),
+            ars: d.ars.as_ref().map(|v| v.to_string()),
+            bundesland: d.bundesland.map(|v| v.slug().into()),
+            population: d.population,
+            website: d.website.as_ref().map(|v| v.to_string()),
+            description: d.description.clone(),
+            contact: d.contact.as_ref().map(ContactInput::from),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> OrganizationInput {
+        OrganizationInput {
+            name: Some("Stadt Ulm".into()),
+            kind: Some("municipality".into()),
+            ags: Some("08421000".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn land_is_derived_from_ags() {
+        let d = input().validate().unwrap();
+        assert_eq!(d.bundesland, Some(Bundesland::BadenWuerttemberg));
+    }
+
+    #[test]
+    fn mismatching_land_is_rejected() {
+        let mut i = input();
+        i.bundesland = Some("by".into());
+        assert_eq!(i.validate().unwrap_err().field, "bundesland");
+        let mut i = input();
+        i.ars = Some("091620000000".into());
+        assert_eq!(i.validate().unwrap_err().field, "ars");
+    }
+
+    #[test]
+    fn invalid_fields_are_named() {
+        let mut i = input();
+        i.ags = Some("8421000".into());
+        assert_eq!(i.validate().unwrap_err().field, "ags");
+        let mut i = input();
+        i.kind = Some("city".into());
+        assert_eq!(i.validate().unwrap_err().field, "kind");
+        let mut i = input();
+        i.kind = None;
+        assert_eq!(i.validate().unwrap_err().problem, Problem::Required);
+    }
+
+    #[test]
+    fn handles() {
+        assert!(Handle::parse("ulm").is_ok());
+        assert!(Handle::parse("landkreis-alb-donau_2").is_ok());
+        for bad in ["", "Ulm", "-ulm", "ulm!", "ülm", &"a".repeat(65)] {
+            assert_eq!(Handle::parse(bad), Err(Problem::Handle), "{bad:?}");
+        }
+    }
+}

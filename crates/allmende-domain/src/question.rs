@@ -1,0 +1,138 @@
+//! Questions (Fragen) one organization asks the others, and the answers
+//! (Antworten) that come back; the asker accepts the one that helped.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::ids::LeikaKey;
+use crate::organization::OrganizationId;
+use crate::text::{self, optional_parsed, required, BODY_MAX, LIST_MAX, TITLE_MAX};
+use crate::themenfeld::Themenfeld;
+
+crate::uuid_id!(QuestionId);
+crate::uuid_id!(AnswerId);
+
+crate::text::labelled_enum! {
+    /// Who a question is addressed to. Addressing a single association
+    /// arrives with federation.
+    Audience {
+        Public = "public", "Öffentlich", "Public";
+        Followers = "followers", "Folgende Organisationen", "Followers";
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionDraft {
+    pub title: String,
+    pub body: String,
+    pub audience: Audience,
+    pub themenfeld: Option<Themenfeld>,
+    pub leika_keys: Vec<LeikaKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: QuestionId,
+    pub organization_id: OrganizationId,
+    #[serde(flatten)]
+    pub content: QuestionDraft,
+    pub accepted_answer_id: Option<AnswerId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionInput {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub themenfeld: Option<String>,
+    #[serde(default)]
+    pub leika_keys: Vec<String>,
+}
+
+impl QuestionInput {
+    pub fn validate(&self) -> Result<QuestionDraft, ValidationError> {
+        Ok(QuestionDraft {
+            title: required("title", self.title.as_deref(), TITLE_MAX)?,
+            body: required("body", self.body.as_deref(), BODY_MAX)?,
+            audience: optional_parsed("audience", self.audience.as_deref(), Audience::parse)?
+                .unwrap_or(Audience::Public),
+            themenfeld: optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse)?,
+            leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
+        })
+    }
+}
+
+impl From<&QuestionDraft> for QuestionInput {
+    fn from(d: &QuestionDraft) -> Self {
+        Self {
+            title: Some(d.title.clone()),
+            body: Some(d.body.clone()),
+            audience: Some(d.audience.slug().into()),
+            themenfeld: d.themenfeld.map(|t| t.slug().into()),
+            leika_keys: d.leika_keys.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerDraft {
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub id: AnswerId,
+    pub question_id: QuestionId,
+    pub organization_id: OrganizationId,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+impl AnswerInput {
+    pub fn validate(&self) -> Result<AnswerDraft, ValidationError> {
+        Ok(AnswerDraft {
+            body: required("body", self.body.as_deref(), BODY_MAX)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+
+    #[test]
+    fn question_needs_title_and_body() {
+        let q = QuestionInput { title: Some("Wer hat die Hundesteuer digitalisiert?".into()), body: Some("Wir suchen Erfahrungen.".into()), ..Default::default() };
+        let d = q.validate().unwrap();
+        assert_eq!(d.audience, Audience::Public);
+        let mut no_body = q.clone();
+        no_body.body = Some(" ".into());
+        assert_eq!(no_body.validate().unwrap_err(), Problem::Required.at("body"));
+        let mut bad = q;
+        bad.audience = Some("everyone".into());
+        assert_eq!(bad.validate().unwrap_err().field, "audience");
+    }
+
+    #[test]
+    fn answer_needs_body() {
+        assert!(AnswerInput { body: Some("Ja, wir.".into()) }.validate().is_ok());
+        assert_eq!(AnswerInput::default().validate().unwrap_err().field, "body");
+    }
+}

@@ -1,0 +1,249 @@
+//! Solutions (Lösungen): reusable software, process models, tender documents,
+//! forms, concepts and EfA services — what Nachnutzung is about.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::contact::{Contact, ContactInput};
+use crate::error::{Problem, ValidationError};
+use crate::ids::{LeikaKey, OzgId};
+use crate::organization::OrganizationId;
+use crate::spdx_licence::SpdxExpression;
+use crate::text::{
+    self, optional, optional_parsed, optional_url, required, Link, LinkInput, BODY_MAX, LIST_MAX,
+    NAME_MAX, SUMMARY_MAX, TITLE_MAX,
+};
+use crate::themenfeld::Themenfeld;
+
+crate::uuid_id!(SolutionId);
+
+/// publiccode.yml files are small; anything bigger is not one.
+pub const PUBLICCODE_MAX: usize = 64 * 1024;
+pub const PARAMETERS_MAX: usize = 30;
+
+crate::text::labelled_enum! {
+    SolutionKind {
+        Software = "software", "Software", "Software";
+        ProcessModel = "process-model", "Prozessmodell", "Process model";
+        TenderDocuments = "tender-documents", "Ausschreibungsunterlagen", "Tender documents";
+        Form = "form", "Formular", "Form";
+        Concept = "concept", "Konzept", "Concept";
+        EfaService = "efa-service", "EfA-Leistung", "EfA service";
+    }
+}
+
+crate::text::labelled_enum! {
+    /// How far a solution is. The values are those of publiccode.yml's
+    /// `developmentStatus`, so software entries map one to one.
+    Maturity {
+        Concept = "concept", "Konzept", "Concept";
+        Development = "development", "In Entwicklung", "In development";
+        Beta = "beta", "Pilotbetrieb", "Pilot";
+        Stable = "stable", "Im Produktivbetrieb", "In production";
+        Obsolete = "obsolete", "Veraltet", "Obsolete";
+    }
+}
+
+/// A setting an adopting body must choose for itself: a tax rate, a fee
+/// table, a responsible office.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalParameter {
+    pub name: String,
+    pub description: Option<String>,
+    pub example: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalParameterInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub example: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SolutionDraft {
+    pub title: String,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub kind: SolutionKind,
+    pub licence: Option<SpdxExpression>,
+    pub maturity: Maturity,
+    pub repository_url: Option<Url>,
+    /// The solution's publiccode.yml as published by its maintainers.
+    pub publiccode_yml: Option<String>,
+    /// Where the solution is in use, as free text; verifiable usage claims
+    /// arrive with federation.
+    pub used_by: Vec<String>,
+    pub local_parameters: Vec<LocalParameter>,
+    pub themenfeld: Option<Themenfeld>,
+    pub leika_keys: Vec<LeikaKey>,
+    pub ozg_ids: Vec<OzgId>,
+    pub contact: Option<Contact>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Solution {
+    pub id: SolutionId,
+    pub organization_id: OrganizationId,
+    #[serde(flatten)]
+    pub content: SolutionDraft,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolutionInput {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+    #[serde(default)]
+    pub maturity: Option<String>,
+    #[serde(default)]
+    pub repository_url: Option<String>,
+    #[serde(default)]
+    pub publiccode_yml: Option<String>,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    #[serde(default)]
+    pub local_parameters: Vec<LocalParameterInput>,
+    #[serde(default)]
+    pub themenfeld: Option<String>,
+    #[serde(default)]
+    pub leika_keys: Vec<String>,
+    #[serde(default)]
+    pub ozg_ids: Vec<u32>,
+    #[serde(default)]
+    pub contact: Option<ContactInput>,
+    #[serde(default)]
+    pub links: Vec<LinkInput>,
+}
+
+impl SolutionInput {
+    pub fn validate(&self) -> Result<SolutionDraft, ValidationError> {
+        if self.local_parameters.len() > PARAMETERS_MAX {
+            return Err(Problem::TooMany { max: PARAMETERS_MAX }.at("local_parameters"));
+        }
+        let local_parameters = self
+            .local_parameters
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let f = |name: &str| format!("local_parameters[{i}].{name}");
+                Ok(LocalParameter {
+                    name: required(&f("name"), p.name.as_deref(), NAME_MAX)?,
+                    description: optional(&f("description"), p.description.as_deref(), SUMMARY_MAX)?,
+                    example: optional(&f("example"), p.example.as_deref(), NAME_MAX)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ValidationError>>()?;
+        Ok(SolutionDraft {
+            title: required("title", self.title.as_deref(), TITLE_MAX)?,
+            summary: optional("summary", self.summary.as_deref(), SUMMARY_MAX)?,
+            body: optional("body", self.body.as_deref(), BODY_MAX)?,
+            kind: optional_parsed("kind", self.kind.as_deref(), SolutionKind::parse)?
+                .ok_or_else(|| Problem::Required.at("kind"))?,
+            licence: optional_parsed("licence", self.licence.as_deref(), SpdxExpression::parse)?,
+            maturity: optional_parsed("maturity", self.maturity.as_deref(), Maturity::parse)?
+                .unwrap_or(Maturity::Concept),
+            repository_url: optional_url("repository_url", self.repository_url.as_deref())?,
+            publiccode_yml: optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX)?,
+            used_by: text::names("used_by", &self.used_by)?,
+            local_parameters,
+            themenfeld: optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse)?,
+            leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
+            ozg_ids: text::ozg_ids("ozg_ids", &self.ozg_ids)?,
+            contact: match &self.contact {
+                Some(c) => c.validate("contact")?,
+                None => None,
+            },
+            links: text::links("links", &self.links)?,
+        })
+    }
+}
+
+impl From<&SolutionDraft> for SolutionInput {
+    fn from(d: &SolutionDraft) -> Self {
+        Self {
+            title: Some(d.title.clone()),
+            summary: d.summary.clone(),
+            body: d.body.clone(),
+            kind: Some(d.kind.slug().into()),
+            licence: d.licence.as_ref().map(ToString::to_string),
+            maturity: Some(d.maturity.slug().into()),
+            repository_url: d.repository_url.as_ref().map(ToString::to_string),
+            publiccode_yml: d.publiccode_yml.clone(),
+            used_by: d.used_by.clone(),
+            local_parameters: d
+                .local_parameters
+                .iter()
+                .map(|p| LocalParameterInput {
+                    name: Some(p.name.clone()),
+                    description: p.description.clone(),
+                    example: p.example.clone(),
+                })
+                .collect(),
+            themenfeld: d.themenfeld.map(|t| t.slug().into()),
+            leika_keys: d.leika_keys.iter().map(ToString::to_string).collect(),
+            ozg_ids: d.ozg_ids.iter().map(|o| o.get()).collect(),
+            contact: d.contact.as_ref().map(ContactInput::from),
+            links: d
+                .links
+                .iter()
+                .map(|l| LinkInput { title: Some(l.title.clone()), url: l.url.to_string() })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> SolutionInput {
+        SolutionInput {
+            title: Some("Hundesteuer-Onlineantrag".into()),
+            kind: Some("software".into()),
+            licence: Some("EUPL-1.2".into()),
+            maturity: Some("stable".into()),
+            local_parameters: vec![LocalParameterInput { name: Some("Steuersatz Ersthund".into()), example: Some("108 €".into()), ..Default::default() }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_solution_round_trips() {
+        let d = input().validate().unwrap();
+        assert_eq!(d.kind, SolutionKind::Software);
+        assert_eq!(SolutionInput::from(&d).validate().unwrap(), d);
+    }
+
+    #[test]
+    fn fields_are_checked() {
+        let mut i = input();
+        i.licence = Some("Freeware".into());
+        assert_eq!(i.validate().unwrap_err().field, "licence");
+        let mut i = input();
+        i.kind = None;
+        assert_eq!(i.validate().unwrap_err().field, "kind");
+        let mut i = input();
+        i.local_parameters[0].name = None;
+        assert_eq!(i.validate().unwrap_err().field, "local_parameters[0].name");
+        let mut i = input();
+        i.publiccode_yml = Some("x".repeat(PUBLICCODE_MAX + 1));
+        assert_eq!(i.validate().unwrap_err().field, "publiccode_yml");
+    }
+}
