@@ -44,15 +44,25 @@ impl ContactInput {
         }
         let name = optional(&format!("{field}.name"), self.name.as_deref(), NAME_MAX)?
             .ok_or_else(|| Problem::Required.at(format!("{field}.name")))?;
-        let email = match self.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let email = match self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(e) => Some(Email::parse(e).map_err(|p| p.at(format!("{field}.email")))?),
         };
         let phone = optional(&format!("{field}.phone"), self.phone.as_deref(), 50)?;
         if let Some(p) = &phone {
-            if !p.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) {
-                return Err(Problem::UnknownValue { allowed: vec!["digits", "+", "-", "/", "(", ")", " "] }
-                    .at(format!("{field}.phone")));
+            if !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
+            {
+                return Err(Problem::UnknownValue {
+                    allowed: vec!["digits", "+", "-", "/", "(", ")", " "],
+                }
+                .at(format!("{field}.phone")));
             }
         }
         Ok(Some(Contact {
@@ -82,11 +92,25 @@ mod tests {
     #[test]
     fn empty_contact_is_none_and_email_checked() {
         assert_eq!(ContactInput::default().validate("contact"), Ok(None));
-        let bad = ContactInput { name: Some("A".into()), email: Some("nope".into()), ..Default::default() };
+        let bad = ContactInput {
+            name: Some("A".into()),
+            email: Some("nope".into()),
+            ..Default::default()
+        };
         assert_eq!(bad.validate("contact").unwrap_err().field, "contact.email");
-        let no_name = ContactInput { phone: Some("0731 161-0".into()), ..Default::default() };
-        assert_eq!(no_name.validate("contact").unwrap_err().field, "contact.name");
-        let ok = ContactInput { name: Some("Eva Muster".into()), phone: Some("+49 731 161-0".into()), ..Default::default() };
+        let no_name = ContactInput {
+            phone: Some("0731 161-0".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            no_name.validate("contact").unwrap_err().field,
+            "contact.name"
+        );
+        let ok = ContactInput {
+            name: Some("Eva Muster".into()),
+            phone: Some("+49 731 161-0".into()),
+            ..Default::default()
+        };
         assert!(ok.validate("contact").unwrap().is_some());
     }
 }

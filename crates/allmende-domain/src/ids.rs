@@ -157,14 +157,25 @@ mod tests {
         let stuttgart = Ags::parse("08111000").unwrap();
         assert_eq!(stuttgart.land(), Bundesland::BadenWuerttemberg);
         assert_eq!(Ags::parse(" 01001000 ").unwrap().as_str(), "01001000");
-        assert_eq!(Ags::parse("16077052").unwrap().land(), Bundesland::Thueringen);
+        assert_eq!(
+            Ags::parse("16077052").unwrap().land(),
+            Bundesland::Thueringen
+        );
     }
 
     #[test]
     fn ags_rejects_bad_keys() {
         for bad in [
-            "", "0811100", "081110000", "0811100a", "00111000", "17111000", "99111000",
-            "08 11100", "０８１１１０００", "-8111000",
+            "",
+            "0811100",
+            "081110000",
+            "0811100a",
+            "00111000",
+            "17111000",
+            "99111000",
+            "08 11100",
+            "０８１１１０００",
+            "-8111000",
         ] {
             assert_eq!(Ags::parse(bad), Err(Problem::Ags), "{bad:?}");
         }
@@ -177,8 +188,17 @@ mod tests {
         let ulm = Ars::parse("084210000000").unwrap();
         assert_eq!(ulm.land(), Bundesland::BadenWuerttemberg);
         // Gemeindeverband digits are dropped, Gemeinde digits kept.
-        assert_eq!(Ars::parse("083355001123").unwrap().ags().as_str(), "08335123");
-        for bad in ["08111000", "0811100000000", "18111000000x", "171110000000", ""] {
+        assert_eq!(
+            Ars::parse("083355001123").unwrap().ags().as_str(),
+            "08335123"
+        );
+        for bad in [
+            "08111000",
+            "0811100000000",
+            "18111000000x",
+            "171110000000",
+            "",
+        ] {
             assert_eq!(Ars::parse(bad), Err(Problem::Ars), "{bad:?}");
         }
     }

@@ -38,8 +38,11 @@ impl Handle {
     pub fn parse(input: &str) -> Result<Self, Problem> {
         let s = input.trim();
         let mut chars = s.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let first_ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let rest_ok =
+            chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !first_ok || !rest_ok || s.len() > 64 {
             return Err(Problem::Handle);
         }
@@ -116,7 +119,6 @@ pub struct OrganizationInput {
     pub contact: Option<ContactInput>,
 }
 
-
 impl OrganizationInput {
     /// Checks every field. The Bundesland follows from the AGS or ARS when
     /// not given, and must agree with them when it is.
@@ -132,13 +134,14 @@ impl OrganizationInput {
             }
         }
         let derived = ags.as_ref().map(Ags::land).or(ars.as_ref().map(Ars::land));
-        let bundesland = match optional_parsed("bundesland", self.bundesland.as_deref(), Bundesland::parse)? {
-            Some(given) if derived.is_some_and(|d| d != given) => {
-                return Err(Problem::LandMismatch.at("bundesland"))
-            }
-            Some(given) => Some(given),
-            None => derived,
-        };
+        let bundesland =
+            match optional_parsed("bundesland", self.bundesland.as_deref(), Bundesland::parse)? {
+                Some(given) if derived.is_some_and(|d| d != given) => {
+                    return Err(Problem::LandMismatch.at("bundesland"))
+                }
+                Some(given) => Some(given),
+                None => derived,
+            };
         Ok(OrganizationDraft {
             name,
             kind,

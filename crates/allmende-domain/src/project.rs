@@ -108,11 +108,19 @@ impl ProjectInput {
                 .unwrap_or(ProjectStatus::Idea),
             start_date,
             end_date,
-            themenfeld: optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse)?,
+            themenfeld: optional_parsed(
+                "themenfeld",
+                self.themenfeld.as_deref(),
+                Themenfeld::parse,
+            )?,
             leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
             ozg_ids: text::ozg_ids("ozg_ids", &self.ozg_ids)?,
             partners: text::names("partners", &self.partners)?,
-            funding_programme: optional("funding_programme", self.funding_programme.as_deref(), NAME_MAX)?,
+            funding_programme: optional(
+                "funding_programme",
+                self.funding_programme.as_deref(),
+                NAME_MAX,
+            )?,
             seeking_partners: self.seeking_partners.unwrap_or(false),
             contact: match &self.contact {
                 Some(c) => c.validate("contact")?,
@@ -142,7 +150,10 @@ impl From<&ProjectDraft> for ProjectInput {
             links: d
                 .links
                 .iter()
-                .map(|l| LinkInput { title: Some(l.title.clone()), url: l.url.to_string() })
+                .map(|l| LinkInput {
+                    title: Some(l.title.clone()),
+                    url: l.url.to_string(),
+                })
                 .collect(),
         }
     }
@@ -184,11 +195,25 @@ mod tests {
         let cases: Vec<(&str, Box<dyn Fn(&mut ProjectInput)>)> = vec![
             ("title", Box::new(|i| i.title = None)),
             ("status", Box::new(|i| i.status = Some("done".into()))),
-            ("end_date", Box::new(|i| i.end_date = Some("2024-12-31".into()))),
-            ("leika_keys[0]", Box::new(|i| i.leika_keys = vec!["123".into()])),
+            (
+                "end_date",
+                Box::new(|i| i.end_date = Some("2024-12-31".into())),
+            ),
+            (
+                "leika_keys[0]",
+                Box::new(|i| i.leika_keys = vec!["123".into()]),
+            ),
             ("ozg_ids[1]", Box::new(|i| i.ozg_ids = vec![1, 0])),
             ("themenfeld", Box::new(|i| i.themenfeld = Some("x".into()))),
-            ("links[0].url", Box::new(|i| i.links = vec![LinkInput { title: None, url: "javascript:x".into() }])),
+            (
+                "links[0].url",
+                Box::new(|i| {
+                    i.links = vec![LinkInput {
+                        title: None,
+                        url: "javascript:x".into(),
+                    }]
+                }),
+            ),
         ];
         for (field, change) in cases {
             let mut i = dog_tax();
@@ -199,7 +224,8 @@ mod tests {
 
     #[test]
     fn unknown_json_fields_are_rejected() {
-        let err = serde_json::from_str::<ProjectInput>(r#"{"title":"x","colour":"red"}"#).unwrap_err();
+        let err =
+            serde_json::from_str::<ProjectInput>(r#"{"title":"x","colour":"red"}"#).unwrap_err();
         assert!(err.to_string().contains("colour"));
     }
 }

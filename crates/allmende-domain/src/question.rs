@@ -64,7 +64,11 @@ impl QuestionInput {
             body: required("body", self.body.as_deref(), BODY_MAX)?,
             audience: optional_parsed("audience", self.audience.as_deref(), Audience::parse)?
                 .unwrap_or(Audience::Public),
-            themenfeld: optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse)?,
+            themenfeld: optional_parsed(
+                "themenfeld",
+                self.themenfeld.as_deref(),
+                Themenfeld::parse,
+            )?,
             leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
         })
     }
@@ -119,12 +123,19 @@ mod tests {
 
     #[test]
     fn question_needs_title_and_body() {
-        let q = QuestionInput { title: Some("Wer hat die Hundesteuer digitalisiert?".into()), body: Some("Wir suchen Erfahrungen.".into()), ..Default::default() };
+        let q = QuestionInput {
+            title: Some("Wer hat die Hundesteuer digitalisiert?".into()),
+            body: Some("Wir suchen Erfahrungen.".into()),
+            ..Default::default()
+        };
         let d = q.validate().unwrap();
         assert_eq!(d.audience, Audience::Public);
         let mut no_body = q.clone();
         no_body.body = Some(" ".into());
-        assert_eq!(no_body.validate().unwrap_err(), Problem::Required.at("body"));
+        assert_eq!(
+            no_body.validate().unwrap_err(),
+            Problem::Required.at("body")
+        );
         let mut bad = q;
         bad.audience = Some("everyone".into());
         assert_eq!(bad.validate().unwrap_err().field, "audience");
@@ -132,7 +143,11 @@ mod tests {
 
     #[test]
     fn answer_needs_body() {
-        assert!(AnswerInput { body: Some("Ja, wir.".into()) }.validate().is_ok());
+        assert!(AnswerInput {
+            body: Some("Ja, wir.".into())
+        }
+        .validate()
+        .is_ok());
         assert_eq!(AnswerInput::default().validate().unwrap_err().field, "body");
     }
 }

@@ -43,8 +43,14 @@ mod tests {
     #[test]
     fn keys_follow_the_official_order() {
         assert_eq!(Bundesland::ALL.len(), 16);
-        assert_eq!(Bundesland::from_key("08"), Some(Bundesland::BadenWuerttemberg));
-        assert_eq!(Bundesland::from_key("01"), Some(Bundesland::SchleswigHolstein));
+        assert_eq!(
+            Bundesland::from_key("08"),
+            Some(Bundesland::BadenWuerttemberg)
+        );
+        assert_eq!(
+            Bundesland::from_key("01"),
+            Some(Bundesland::SchleswigHolstein)
+        );
         assert_eq!(Bundesland::from_key("16"), Some(Bundesland::Thueringen));
         assert_eq!(Bundesland::from_key("11"), Some(Bundesland::Berlin));
         assert_eq!(Bundesland::from_key("00"), None);

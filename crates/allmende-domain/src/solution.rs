@@ -135,7 +135,10 @@ pub struct SolutionInput {
 impl SolutionInput {
     pub fn validate(&self) -> Result<SolutionDraft, ValidationError> {
         if self.local_parameters.len() > PARAMETERS_MAX {
-            return Err(Problem::TooMany { max: PARAMETERS_MAX }.at("local_parameters"));
+            return Err(Problem::TooMany {
+                max: PARAMETERS_MAX,
+            }
+            .at("local_parameters"));
         }
         let local_parameters = self
             .local_parameters
@@ -145,7 +148,11 @@ impl SolutionInput {
                 let f = |name: &str| format!("local_parameters[{i}].{name}");
                 Ok(LocalParameter {
                     name: required(&f("name"), p.name.as_deref(), NAME_MAX)?,
-                    description: optional(&f("description"), p.description.as_deref(), SUMMARY_MAX)?,
+                    description: optional(
+                        &f("description"),
+                        p.description.as_deref(),
+                        SUMMARY_MAX,
+                    )?,
                     example: optional(&f("example"), p.example.as_deref(), NAME_MAX)?,
                 })
             })
@@ -160,10 +167,18 @@ impl SolutionInput {
             maturity: optional_parsed("maturity", self.maturity.as_deref(), Maturity::parse)?
                 .unwrap_or(Maturity::Concept),
             repository_url: optional_url("repository_url", self.repository_url.as_deref())?,
-            publiccode_yml: optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX)?,
+            publiccode_yml: optional(
+                "publiccode_yml",
+                self.publiccode_yml.as_deref(),
+                PUBLICCODE_MAX,
+            )?,
             used_by: text::names("used_by", &self.used_by)?,
             local_parameters,
-            themenfeld: optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse)?,
+            themenfeld: optional_parsed(
+                "themenfeld",
+                self.themenfeld.as_deref(),
+                Themenfeld::parse,
+            )?,
             leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
             ozg_ids: text::ozg_ids("ozg_ids", &self.ozg_ids)?,
             contact: match &self.contact {
@@ -203,7 +218,10 @@ impl From<&SolutionDraft> for SolutionInput {
             links: d
                 .links
                 .iter()
-                .map(|l| LinkInput { title: Some(l.title.clone()), url: l.url.to_string() })
+                .map(|l| LinkInput {
+                    title: Some(l.title.clone()),
+                    url: l.url.to_string(),
+                })
                 .collect(),
         }
     }
@@ -219,7 +237,11 @@ mod tests {
             kind: Some("software".into()),
             licence: Some("EUPL-1.2".into()),
             maturity: Some("stable".into()),
-            local_parameters: vec![LocalParameterInput { name: Some("Steuersatz Ersthund".into()), example: Some("108 €".into()), ..Default::default() }],
+            local_parameters: vec![LocalParameterInput {
+                name: Some("Steuersatz Ersthund".into()),
+                example: Some("108 €".into()),
+                ..Default::default()
+            }],
             ..Default::default()
         }
     }

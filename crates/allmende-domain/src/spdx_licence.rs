@@ -50,7 +50,13 @@ mod tests {
 
     #[test]
     fn accepts_common_public_sector_licences() {
-        for ok in ["EUPL-1.2", "MIT OR Apache-2.0", "AGPL-3.0-or-later", "(MIT AND BSD-3-Clause)", "GPL-2.0-only WITH Classpath-exception-2.0"] {
+        for ok in [
+            "EUPL-1.2",
+            "MIT OR Apache-2.0",
+            "AGPL-3.0-or-later",
+            "(MIT AND BSD-3-Clause)",
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+        ] {
             assert!(SpdxExpression::parse(ok).is_ok(), "{ok}");
         }
     }
@@ -58,7 +64,10 @@ mod tests {
     #[test]
     fn rejects_unknown_or_broken() {
         for bad in ["", "EUPL", "MIT OR", "Proprietär", "MIT AND AND Apache-2.0"] {
-            assert!(matches!(SpdxExpression::parse(bad), Err(Problem::Spdx(_))), "{bad}");
+            assert!(
+                matches!(SpdxExpression::parse(bad), Err(Problem::Spdx(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -208,9 +208,18 @@ mod tests {
 
     #[test]
     fn required_trims_and_limits() {
-        assert_eq!(required("title", Some("  Hundesteuer "), 20).unwrap(), "Hundesteuer");
-        assert_eq!(required("title", Some("   "), 20).unwrap_err().field, "title");
-        assert_eq!(required("title", None, 20).unwrap_err().problem, Problem::Required);
+        assert_eq!(
+            required("title", Some("  Hundesteuer "), 20).unwrap(),
+            "Hundesteuer"
+        );
+        assert_eq!(
+            required("title", Some("   "), 20).unwrap_err().field,
+            "title"
+        );
+        assert_eq!(
+            required("title", None, 20).unwrap_err().problem,
+            Problem::Required
+        );
         // Characters, not bytes: umlauts count once.
         assert!(required("t", Some("äöü"), 3).is_ok());
         assert_eq!(
@@ -221,28 +230,57 @@ mod tests {
 
     #[test]
     fn list_names_the_index() {
-        let err = list("leika_keys", &["99041006017000".into(), "1".into()], 5, crate::LeikaKey::parse)
-            .unwrap_err();
+        let err = list(
+            "leika_keys",
+            &["99041006017000".into(), "1".into()],
+            5,
+            crate::LeikaKey::parse,
+        )
+        .unwrap_err();
         assert_eq!(err.field, "leika_keys[1]");
         let many = vec!["1".to_string(); 6];
-        assert_eq!(list("ozg_ids", &many, 5, crate::OzgId::parse).unwrap_err().problem, Problem::TooMany { max: 5 });
-        let dedup = list("ozg_ids", &["1".into(), "1".into(), " ".into()], 5, crate::OzgId::parse).unwrap();
+        assert_eq!(
+            list("ozg_ids", &many, 5, crate::OzgId::parse)
+                .unwrap_err()
+                .problem,
+            Problem::TooMany { max: 5 }
+        );
+        let dedup = list(
+            "ozg_ids",
+            &["1".into(), "1".into(), " ".into()],
+            5,
+            crate::OzgId::parse,
+        )
+        .unwrap();
         assert_eq!(dedup.len(), 1);
     }
 
     #[test]
     fn urls_must_be_http() {
         assert!(http_url("https://www.ulm.de/").is_ok());
-        for bad in ["javascript:alert(1)", "ftp://x.de", "www.ulm.de", "", "https://"] {
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.de",
+            "www.ulm.de",
+            "",
+            "https://",
+        ] {
             assert_eq!(http_url(bad), Err(Problem::Url), "{bad:?}");
         }
     }
 
     #[test]
     fn dates() {
-        assert!(optional_date("start", Some("2025-02-28")).unwrap().is_some());
+        assert!(optional_date("start", Some("2025-02-28"))
+            .unwrap()
+            .is_some());
         assert!(optional_date("start", Some("")).unwrap().is_none());
-        assert_eq!(optional_date("start", Some("2025-02-30")).unwrap_err().field, "start");
+        assert_eq!(
+            optional_date("start", Some("2025-02-30"))
+                .unwrap_err()
+                .field,
+            "start"
+        );
         assert!(optional_date("start", Some("28.02.2025")).is_err());
     }
 }

@@ -27,7 +27,10 @@ mod tests {
     #[test]
     fn fourteen_fields() {
         assert_eq!(Themenfeld::ALL.len(), 14);
-        assert_eq!(Themenfeld::parse("steuern-zoll"), Ok(Themenfeld::SteuernZoll));
+        assert_eq!(
+            Themenfeld::parse("steuern-zoll"),
+            Ok(Themenfeld::SteuernZoll)
+        );
         let err = Themenfeld::parse("Steuern").unwrap_err();
         assert!(err.message_en().contains("mobilitaet-reisen"));
     }

@@ -1,1 +1,145 @@
+//! Allmende's persistence. One [`Store`] wraps the database pool and hands out
+//! one small API per domain area: [`Store::organizations`],
+//! [`Store::accounts`], [`Store::projects`], [`Store::questions`],
+//! [`Store::solutions`] and [`Store::search`].
+//!
+//! All SQL lives in this crate, so the PostgreSQL backend that follows only
+//! has to touch these files. Migrations are embedded in the binary and run at
+//! start-up.
 
+pub mod accounts;
+mod error;
+pub mod items;
+pub mod organizations;
+pub mod projects;
+pub mod questions;
+pub mod search;
+pub mod solutions;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
+pub use error::StoreError;
+pub use items::{ItemStore, ListFilter};
+pub use organizations::Organizations;
+pub use questions::Answers;
+pub use search::{Search, SearchHit, SearchKind};
+
+/// Embedded SQLite migrations.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Handle to the node's database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (and creates, if missing) the database at `url`, such as
+    /// `sqlite://data/allmende.sqlite` or `sqlite::memory:`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::Database)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            // WAL lets readers proceed while one writer commits.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() && !url.contains(":memory:") {
+                std::fs::create_dir_all(parent).map_err(StoreError::CreateDirectory)?;
+            }
+        }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection only.
+            .max_connections(if in_memory { 1 } else { 8 })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for open connections, so WAL data is
+    /// checkpointed before the process exits.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the database answers; used by `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn organizations(&self) -> Organizations<'_> {
+        Organizations::new(&self.pool)
+    }
+
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts::new(&self.pool)
+    }
+
+    pub fn projects(&self) -> ItemStore<'_, allmende_domain::Project> {
+        ItemStore::new(&self.pool)
+    }
+
+    pub fn questions(&self) -> ItemStore<'_, allmende_domain::Question> {
+        ItemStore::new(&self.pool)
+    }
+
+    pub fn answers(&self) -> Answers<'_> {
+        Answers::new(&self.pool)
+    }
+
+    pub fn solutions(&self) -> ItemStore<'_, allmende_domain::Solution> {
+        ItemStore::new(&self.pool)
+    }
+
+    pub fn search(&self) -> Search<'_> {
+        Search::new(&self.pool)
+    }
+}
+
+/// Parses a UUID column; a malformed one means the database was edited by hand.
+pub(crate) fn uuid_column(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<uuid::Uuid, StoreError> {
+    use sqlx::Row;
+    let raw: String = row.try_get(column)?;
+    uuid::Uuid::parse_str(&raw)
+        .map_err(|_| StoreError::Corrupt(format!("{column} is not a UUID: {raw}")))
+}
+
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    use sqlx::Row;
+    let raw: String = row.try_get(column)?;
+    serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain types serialise to JSON")
+}

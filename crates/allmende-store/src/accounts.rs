@@ -1,0 +1,270 @@
+//! Where users, browser sessions and API tokens are stored. Secrets never
+//! reach this module: the caller passes password hashes and SHA-256 digests
+//! of session cookies and tokens.
+
+use allmende_domain::{Email, OrganizationId, Role};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use crate::{uuid_column, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct UserId(pub Uuid);
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub organization_id: OrganizationId,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token as listed to its owner; the secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiTokenInfo {
+    pub id: Uuid,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub struct Accounts<'a> {
+    pool: &'a SqlitePool,
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.organization_id, u.role, u.created_at";
+
+impl<'a> Accounts<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn create_user(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        organization_id: OrganizationId,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, organization_id, role, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(email.as_str())
+        .bind(password_hash)
+        .bind(organization_id.to_string())
+        .bind(role.slug())
+        .bind(now)
+        .execute(self.pool)
+        .await
+        .map_err(StoreError::unique("user e-mail"))?;
+        self.user(UserId(id)).await
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .and_then(|r| user_from_row(&r))
+    }
+
+    /// The user and their password hash, for logging in.
+    pub async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?)))
+    }
+
+    pub async fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id.to_string())
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn users_of(&self, organization_id: OrganizationId) -> Result<Vec<User>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.organization_id = ? ORDER BY u.email"
+        ))
+        .bind(organization_id.to_string())
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user.to_string())
+            .bind(now)
+            .bind(expires_at)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user of an unexpired session.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at > ?"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(self.pool)
+        .await?
+        .map(|r| user_from_row(&r))
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    pub async fn create_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApiTokenInfo, StoreError> {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(token_hash)
+        .bind(label)
+        .bind(now)
+        .execute(self.pool)
+        .await
+        .map_err(StoreError::unique("API token"))?;
+        Ok(ApiTokenInfo {
+            id,
+            label: label.to_owned(),
+            created_at: now,
+            last_used_at: None,
+        })
+    }
+
+    /// The user a token belongs to; records when it was last used.
+    pub async fn token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let user = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool)
+        .await?
+        .map(|r| user_from_row(&r))
+        .transpose()?;
+        if user.is_some() {
+            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?")
+                .bind(now)
+                .bind(token_hash)
+                .execute(self.pool)
+                .await?;
+        }
+        Ok(user)
+    }
+
+    pub async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, label, created_at, last_used_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC",
+        )
+        .bind(user.to_string())
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiTokenInfo {
+                    id: uuid_column(r, "id")?,
+                    label: r.try_get("label")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the user's tokens.
+    pub async fn delete_token(&self, user: UserId, token_id: Uuid) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+            .bind(token_id.to_string())
+            .bind(user.to_string())
+            .execute(self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
+    let email: String = row.try_get("email")?;
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: UserId(uuid_column(row, "id")?),
+        email: Email::parse(&email).map_err(|_| StoreError::Corrupt(format!("email {email:?}")))?,
+        organization_id: OrganizationId(uuid_column(row, "organization_id")?),
+        role: Role::parse(&role).map_err(|_| StoreError::Corrupt(format!("role {role:?}")))?,
+        created_at: row.try_get("created_at")?,
+    })
+}

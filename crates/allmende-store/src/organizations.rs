@@ -1,0 +1,105 @@
+//! Where organizations are stored.
+
+use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use crate::{json_column, to_json, uuid_column, StoreError};
+
+pub struct Organizations<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Organizations<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(
+        &self,
+        handle: &Handle,
+        profile: &OrganizationDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let id = OrganizationId::new();
+        sqlx::query(
+            "INSERT INTO organizations (id, handle, name, kind, profile, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(handle.as_str())
+        .bind(&profile.name)
+        .bind(profile.kind.slug())
+        .bind(to_json(profile))
+        .bind(now)
+        .bind(now)
+        .execute(self.pool)
+        .await
+        .map_err(StoreError::unique("organization handle"))?;
+        self.get(id).await
+    }
+
+    pub async fn update(
+        &self,
+        id: OrganizationId,
+        profile: &OrganizationDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let done = sqlx::query(
+            "UPDATE organizations SET name = ?, kind = ?, profile = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&profile.name)
+        .bind(profile.kind.slug())
+        .bind(to_json(profile))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.get(id).await
+    }
+
+    pub async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError> {
+        sqlx::query("SELECT * FROM organizations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(|r| from_row(&r))
+    }
+
+    pub async fn by_handle(&self, handle: &str) -> Result<Organization, StoreError> {
+        sqlx::query("SELECT * FROM organizations WHERE handle = ?")
+            .bind(handle)
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(|r| from_row(&r))
+    }
+
+    /// All organizations on this node, by name. Nodes host tens to a few
+    /// hundred organizations, so no paging.
+    pub async fn list(&self) -> Result<Vec<Organization>, StoreError> {
+        sqlx::query("SELECT * FROM organizations ORDER BY name COLLATE NOCASE")
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+}
+
+fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
+    let handle: String = row.try_get("handle")?;
+    Ok(Organization {
+        id: OrganizationId(uuid_column(row, "id")?),
+        handle: Handle::parse(&handle)
+            .map_err(|_| StoreError::Corrupt(format!("handle {handle:?}")))?,
+        profile: json_column(row, "profile")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

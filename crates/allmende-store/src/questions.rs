@@ -1,0 +1,142 @@
+//! Where questions and their answers are stored.
+
+use allmende_domain::{
+    Answer, AnswerDraft, AnswerId, OrganizationId, Question, QuestionDraft, QuestionId, Themenfeld,
+};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use crate::items::{join_text, StoredItem};
+use crate::search::SearchKind;
+use crate::{json_column, uuid_column, StoreError};
+
+impl StoredItem for Question {
+    const TABLE: &'static str = "questions";
+    const KIND: SearchKind = SearchKind::Question;
+    type Draft = QuestionDraft;
+
+    fn title(draft: &QuestionDraft) -> &str {
+        &draft.title
+    }
+
+    fn themenfeld(draft: &QuestionDraft) -> Option<Themenfeld> {
+        draft.themenfeld
+    }
+
+    fn search_text(d: &QuestionDraft) -> String {
+        let keys = d
+            .leika_keys
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        join_text([
+            Some(d.body.as_str()),
+            Some(&keys),
+            d.themenfeld.map(|t| t.label_de()),
+        ])
+    }
+
+    fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
+        let accepted: Option<String> = row.try_get("accepted_answer_id")?;
+        Ok(Question {
+            id: QuestionId(uuid_column(row, "id")?),
+            organization_id: OrganizationId(uuid_column(row, "organization_id")?),
+            content: json_column(row, "content")?,
+            accepted_answer_id: accepted
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| StoreError::Corrupt(format!("accepted_answer_id {a:?}")))
+                })
+                .transpose()?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Answers belong to a question; they are deleted with it.
+pub struct Answers<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Answers<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(
+        &self,
+        question_id: QuestionId,
+        organization_id: OrganizationId,
+        draft: &AnswerDraft,
+        now: DateTime<Utc>,
+    ) -> Result<Answer, StoreError> {
+        let id = AnswerId::new();
+        sqlx::query(
+            "INSERT INTO answers (id, question_id, organization_id, body, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(question_id.to_string())
+        .bind(organization_id.to_string())
+        .bind(&draft.body)
+        .bind(now)
+        .bind(now)
+        .execute(self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+            _ => StoreError::Database(e),
+        })?;
+        self.get(id).await
+    }
+
+    pub async fn get(&self, id: AnswerId) -> Result<Answer, StoreError> {
+        sqlx::query("SELECT * FROM answers WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(|r| answer_from_row(&r))
+    }
+
+    /// A question's answers, oldest first, as a thread reads.
+    pub async fn for_question(&self, question_id: QuestionId) -> Result<Vec<Answer>, StoreError> {
+        sqlx::query("SELECT * FROM answers WHERE question_id = ? ORDER BY created_at, id")
+            .bind(question_id.to_string())
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(answer_from_row)
+            .collect()
+    }
+
+    /// Marks `answer` as the accepted answer of its question (replacing any
+    /// earlier choice).
+    pub async fn accept(&self, answer: &Answer, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE questions SET accepted_answer_id = ?, updated_at = ? WHERE id = ?")
+                .bind(answer.id.to_string())
+                .bind(now)
+                .bind(answer.question_id.to_string())
+                .execute(self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+fn answer_from_row(row: &SqliteRow) -> Result<Answer, StoreError> {
+    Ok(Answer {
+        id: AnswerId(uuid_column(row, "id")?),
+        question_id: QuestionId(uuid_column(row, "question_id")?),
+        organization_id: OrganizationId(uuid_column(row, "organization_id")?),
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

@@ -1,0 +1,162 @@
+//! Full-text search over every item on the node (SQLite FTS5).
+
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// Which item type a search hit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchKind {
+    Project,
+    Question,
+    Solution,
+}
+
+impl SearchKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SearchKind::Project => "project",
+            SearchKind::Question => "question",
+            SearchKind::Solution => "solution",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            SearchKind::Project,
+            SearchKind::Question,
+            SearchKind::Solution,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    pub kind: SearchKind,
+    pub id: Uuid,
+}
+
+/// Folds text the way German readers expect a search to: case-insensitive,
+/// "Straße" = "strasse", "München" = "muenchen". Applied to indexed text and
+/// to queries alike.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'ß' => out.push_str("ss"),
+            'ä' => out.push_str("ae"),
+            'ö' => out.push_str("oe"),
+            'ü' => out.push_str("ue"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Turns what a person typed into an FTS5 query: every word must occur, as a
+/// prefix ("hund" finds "Hundesteuer"). Operators and quotes typed by the user
+/// are treated as plain text, so no input is an FTS5 syntax error.
+pub fn fts_query(input: &str) -> Option<String> {
+    let normalised = normalise(input);
+    let terms: Vec<String> = normalised
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(12)
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+pub(crate) async fn index(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: SearchKind,
+    id: Uuid,
+    title: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    remove(tx, kind, id).await?;
+    sqlx::query("INSERT INTO search_index (kind, item_id, title, content) VALUES (?, ?, ?, ?)")
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(normalise(title))
+        .bind(normalise(text))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn remove(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: SearchKind,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM search_index WHERE kind = ? AND item_id = ?")
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub struct Search<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Search<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Best matches first; title matches weigh more than body matches.
+    pub async fn query(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
+        let Some(query) = fts_query(input) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(
+            "SELECT kind, item_id FROM search_index WHERE search_index MATCH ?
+             ORDER BY bm25(search_index, 0.0, 0.0, 5.0, 1.0) LIMIT ?",
+        )
+        .bind(query)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let id: String = row.try_get("item_id")?;
+                Ok(SearchHit {
+                    kind: SearchKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("search kind {kind:?}")))?,
+                    id: Uuid::parse_str(&id)
+                        .map_err(|_| StoreError::Corrupt(format!("search id {id:?}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_german_text() {
+        assert_eq!(normalise("Straße in MÜNCHEN"), "strasse in muenchen");
+    }
+
+    #[test]
+    fn queries_are_quoted_prefixes() {
+        assert_eq!(
+            fts_query("Hunde steuer").as_deref(),
+            Some("\"hunde\"* \"steuer\"*")
+        );
+        assert_eq!(
+            fts_query("\" OR NEAR( *").as_deref(),
+            Some("\"or\"* \"near\"*")
+        );
+        assert_eq!(fts_query("  ,.;"), None);
+    }
+}

@@ -1,0 +1,239 @@
+//! Store tests against a real SQLite file in a temporary directory.
+
+use allmende_domain::*;
+use allmende_store::{ListFilter, Store, StoreError};
+use chrono::Utc;
+
+async fn store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/test.sqlite", dir.path().display());
+    (Store::open(&url).await.unwrap(), dir)
+}
+
+fn ulm() -> OrganizationDraft {
+    OrganizationInput {
+        name: Some("Stadt Ulm".into()),
+        kind: Some("municipality".into()),
+        ags: Some("08421000".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn organizations_have_unique_handles() {
+    let (store, _dir) = store().await;
+    let handle = Handle::parse("ulm").unwrap();
+    let org = store
+        .organizations()
+        .insert(&handle, &ulm(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(store.organizations().by_handle("ulm").await.unwrap(), org);
+    let again = store
+        .organizations()
+        .insert(&handle, &ulm(), Utc::now())
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+}
+
+#[tokio::test]
+async fn projects_round_trip_and_are_searchable() {
+    let (store, _dir) = store().await;
+    let org = store
+        .organizations()
+        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
+        .await
+        .unwrap();
+    let draft = ProjectInput {
+        title: Some("Hundesteuer digital".into()),
+        body: Some("Anmeldung über die Straße".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let p = store
+        .projects()
+        .insert(org.id, &draft, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(store.projects().get(p.id).await.unwrap().content, draft);
+
+    let hits = store.search().query("hunde strasse", 10).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].id, p.id.0);
+    assert!(store
+        .search()
+        .query("katzensteuer", 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let mut changed = draft.clone();
+    changed.title = "Katzensteuer digital".into();
+    store
+        .projects()
+        .update(p.id, &changed, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(store.search().query("katzen", 10).await.unwrap().len(), 1);
+    assert!(store
+        .search()
+        .query("hundesteuer", 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let listed = store
+        .projects()
+        .list(&ListFilter {
+            organization_id: Some(org.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+
+    store.projects().delete(p.id).await.unwrap();
+    assert!(matches!(
+        store.projects().get(p.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.search().query("katzen", 10).await.unwrap().is_empty());
+    assert!(matches!(
+        store.projects().delete(p.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn answers_and_acceptance() {
+    let (store, _dir) = store().await;
+    let org = store
+        .organizations()
+        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
+        .await
+        .unwrap();
+    let q = QuestionInput {
+        title: Some("Wer?".into()),
+        body: Some("Frage".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let q = store
+        .questions()
+        .insert(org.id, &q, Utc::now())
+        .await
+        .unwrap();
+    let a = store
+        .answers()
+        .insert(
+            q.id,
+            org.id,
+            &AnswerDraft { body: "Wir".into() },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    store.answers().accept(&a, Utc::now()).await.unwrap();
+    assert_eq!(
+        store
+            .questions()
+            .get(q.id)
+            .await
+            .unwrap()
+            .accepted_answer_id,
+        Some(a.id)
+    );
+    assert_eq!(store.answers().for_question(q.id).await.unwrap(), vec![a]);
+    // An answer to a question that does not exist is NotFound, not a crash.
+    let missing = store
+        .answers()
+        .insert(
+            QuestionId::new(),
+            org.id,
+            &AnswerDraft { body: "x".into() },
+            Utc::now(),
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)));
+    // Deleting the question deletes its answers.
+    store.questions().delete(q.id).await.unwrap();
+    assert!(store.answers().for_question(q.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sessions_expire_and_tokens_resolve() {
+    let (store, _dir) = store().await;
+    let org = store
+        .organizations()
+        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
+        .await
+        .unwrap();
+    let email = Email::parse("digital@ulm.de").unwrap();
+    let user = store
+        .accounts()
+        .create_user(&email, "hash", org.id, Role::Admin, Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    store
+        .accounts()
+        .create_session("s1", user.id, now, now + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.accounts().session_user("s1", now).await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store
+            .accounts()
+            .session_user("s1", now + chrono::Duration::hours(2))
+            .await
+            .unwrap(),
+        None
+    );
+    let token = store
+        .accounts()
+        .create_token(user.id, "t1", "ci", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.accounts().token_user("t1", now).await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(store.accounts().token_user("t2", now).await.unwrap(), None);
+    store
+        .accounts()
+        .delete_token(user.id, token.id)
+        .await
+        .unwrap();
+    assert_eq!(store.accounts().token_user("t1", now).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .accounts()
+            .create_user(&email, "h", org.id, Role::Editor, now)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/dir/test.sqlite", dir.path().display());
+    {
+        let store = Store::open(&url).await.unwrap();
+        store
+            .organizations()
+            .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.organizations().list().await.unwrap().len(), 1);
+}
