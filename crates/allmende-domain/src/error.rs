@@ -7,13 +7,22 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Required,
-    TooLong { max: usize },
-    TooMany { max: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
+    TooMany {
+        max: usize,
+    },
     Ags,
     Ars,
     Leika,
     OzgId,
-    UnknownValue { allowed: Vec<&'static str> },
+    UnknownValue {
+        allowed: Vec<&'static str>,
+    },
     Spdx(String),
     Url,
     Email,
@@ -22,6 +31,8 @@ pub enum Problem {
     EndBeforeStart,
     LandMismatch,
     Number,
+    /// The value has the wrong JSON type or shape (the text says which).
+    Malformed(String),
 }
 
 impl Problem {
@@ -37,6 +48,7 @@ impl Problem {
         match self {
             Problem::Required => "is required".into(),
             Problem::TooLong { max } => format!("must be at most {max} characters long"),
+            Problem::TooShort { min } => format!("must be at least {min} characters long"),
             Problem::TooMany { max } => format!("may contain at most {max} entries"),
             Problem::Ags => "must be an AGS of 8 digits whose first two digits are a Land key 01–16 (e.g. 08111000)".into(),
             Problem::Ars => "must be an ARS of 12 digits whose first two digits are a Land key 01–16 (e.g. 081110000000)".into(),
@@ -51,6 +63,7 @@ impl Problem {
             Problem::EndBeforeStart => "must not be before the start date".into(),
             Problem::LandMismatch => "does not match the Land of the AGS".into(),
             Problem::Number => "must be a whole number of at least 0".into(),
+            Problem::Malformed(detail) => format!("is malformed: {detail}"),
         }
     }
 
@@ -58,6 +71,7 @@ impl Problem {
         match self {
             Problem::Required => "ist ein Pflichtfeld".into(),
             Problem::TooLong { max } => format!("darf höchstens {max} Zeichen lang sein"),
+            Problem::TooShort { min } => format!("muss mindestens {min} Zeichen lang sein"),
             Problem::TooMany { max } => format!("darf höchstens {max} Einträge enthalten"),
             Problem::Ags => "muss ein AGS aus 8 Ziffern sein, beginnend mit einem Länderschlüssel 01–16 (z. B. 08111000)".into(),
             Problem::Ars => "muss ein ARS aus 12 Ziffern sein, beginnend mit einem Länderschlüssel 01–16 (z. B. 081110000000)".into(),
@@ -72,6 +86,7 @@ impl Problem {
             Problem::EndBeforeStart => "darf nicht vor dem Startdatum liegen".into(),
             Problem::LandMismatch => "passt nicht zum Bundesland des AGS".into(),
             Problem::Number => "muss eine ganze Zahl ab 0 sein".into(),
+            Problem::Malformed(detail) => format!("hat ein ungültiges Format: {detail}"),
         }
     }
 }

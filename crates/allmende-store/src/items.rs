@@ -27,6 +27,11 @@ pub trait StoredItem: Sized + Send + Unpin {
 
     fn title(draft: &Self::Draft) -> &str;
     fn themenfeld(draft: &Self::Draft) -> Option<Themenfeld>;
+    /// Whether anyone may read the item; restricted items are shown only
+    /// to signed-in users.
+    fn is_public(_draft: &Self::Draft) -> bool {
+        true
+    }
     /// The text the full-text index should find the item by, besides its title.
     fn search_text(draft: &Self::Draft) -> String;
     fn from_row(row: &SqliteRow) -> Result<Self, StoreError>;
@@ -37,6 +42,8 @@ pub trait StoredItem: Sized + Send + Unpin {
 pub struct ListFilter {
     pub organization_id: Option<OrganizationId>,
     pub themenfeld: Option<Themenfeld>,
+    /// Leave out restricted items (for anonymous readers).
+    pub public_only: bool,
     pub limit: u32,
     pub offset: u32,
 }
@@ -46,6 +53,7 @@ impl Default for ListFilter {
         Self {
             organization_id: None,
             themenfeld: None,
+            public_only: true,
             limit: 50,
             offset: 0,
         }
@@ -74,14 +82,15 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO {} (id, organization_id, title, themenfeld, content, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             T::TABLE
         ))
         .bind(id.to_string())
         .bind(organization_id.to_string())
         .bind(T::title(draft))
         .bind(T::themenfeld(draft).map(|t| t.slug()))
+        .bind(T::is_public(draft))
         .bind(to_json(draft))
         .bind(now)
         .bind(now)
@@ -117,11 +126,12 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         let id = id.into();
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(&format!(
-            "UPDATE {} SET title = ?, themenfeld = ?, content = ?, updated_at = ? WHERE id = ?",
+            "UPDATE {} SET title = ?, themenfeld = ?, public = ?, content = ?, updated_at = ? WHERE id = ?",
             T::TABLE
         ))
         .bind(T::title(draft))
         .bind(T::themenfeld(draft).map(|t| t.slug()))
+        .bind(T::is_public(draft))
         .bind(to_json(draft))
         .bind(now)
         .bind(id.to_string())
@@ -160,11 +170,13 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<T>, StoreError> {
         sqlx::query(&format!(
             "SELECT * FROM {} WHERE (?1 IS NULL OR organization_id = ?1) AND (?2 IS NULL OR themenfeld = ?2)
-             ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4",
+             AND (?3 = 0 OR public = 1)
+             ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
             T::TABLE
         ))
         .bind(filter.organization_id.map(|o| o.to_string()))
         .bind(filter.themenfeld.map(|t| t.slug()))
+        .bind(filter.public_only)
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
         .fetch_all(self.pool)

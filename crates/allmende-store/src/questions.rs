@@ -24,6 +24,10 @@ impl StoredItem for Question {
         draft.themenfeld
     }
 
+    fn is_public(draft: &QuestionDraft) -> bool {
+        draft.audience == allmende_domain::Audience::Public
+    }
+
     fn search_text(d: &QuestionDraft) -> String {
         let keys = d
             .leika_keys

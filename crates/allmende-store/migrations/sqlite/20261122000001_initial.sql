@@ -46,6 +46,7 @@ CREATE TABLE projects (
     organization_id  TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     title            TEXT NOT NULL,
     themenfeld       TEXT,
+    public           INTEGER NOT NULL DEFAULT 1,
     content          TEXT NOT NULL,  -- JSON: ProjectDraft
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
@@ -58,6 +59,7 @@ CREATE TABLE questions (
     organization_id     TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     title               TEXT NOT NULL,
     themenfeld          TEXT,
+    public              INTEGER NOT NULL DEFAULT 1,  -- 0: followers only
     content             TEXT NOT NULL,  -- JSON: QuestionDraft
     accepted_answer_id  TEXT,
     created_at          TEXT NOT NULL,
@@ -81,6 +83,7 @@ CREATE TABLE solutions (
     organization_id  TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     title            TEXT NOT NULL,
     themenfeld       TEXT,
+    public           INTEGER NOT NULL DEFAULT 1,
     content          TEXT NOT NULL,  -- JSON: SolutionDraft
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL

@@ -1,0 +1,247 @@
+//! `/api/v1/{projects,questions,solutions}`: one set of handlers for the
+//! three item types.
+
+use std::collections::HashMap;
+
+use allmende_domain::{Organization, OrganizationId, Themenfeld};
+use allmende_store::{ListFilter, SearchHit};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiUser, OptionalApiUser};
+use crate::state::AppState;
+use crate::usecases::items::{self, Publishable};
+use crate::usecases::UseCaseError;
+
+pub const MAX_LIMIT: u32 = 200;
+
+/// An id in a path that is not a UUID cannot name anything: 404.
+pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found())
+}
+
+/// The organization as embedded in item representations.
+pub fn org_ref(state: &AppState, org: &Organization) -> Value {
+    json!({
+        "handle": org.handle,
+        "name": org.profile.name,
+        "url": state.config.url(&format!("/orgs/{}", org.handle)),
+    })
+}
+
+/// The JSON representation of an item: its stored fields plus its public
+/// URL and its organization.
+pub fn item_json<T: Publishable>(state: &AppState, item: &T, org: Option<&Organization>) -> Value {
+    let mut v = serde_json::to_value(item).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "url".into(),
+            state
+                .config
+                .url(&format!("/{}/{}", T::COLLECTION, item.id()))
+                .into(),
+        );
+        if let Some(org) = org {
+            obj.insert("organization".into(), org_ref(state, org));
+        }
+    }
+    v
+}
+
+async fn organizations(
+    state: &AppState,
+) -> Result<HashMap<OrganizationId, Organization>, ApiError> {
+    let orgs = state
+        .store
+        .organizations()
+        .list()
+        .await
+        .map_err(UseCaseError::from)?;
+    Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
+}
+
+fn number(
+    params: &HashMap<String, String>,
+    name: &str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ApiError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    name,
+                    format!("{name} must be a whole number from 0 to {max}"),
+                )
+            }),
+    }
+}
+
+/// `GET /api/v1/{items}?organization=&themenfeld=&q=&limit=&offset=`
+pub async fn list<T: Publishable>(
+    State(state): State<AppState>,
+    OptionalApiUser(viewer): OptionalApiUser,
+    params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(params) =
+        params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let limit = number(&params, "limit", 50, MAX_LIMIT)?.max(1);
+    let offset = number(&params, "offset", 0, u32::MAX)?;
+    let orgs = organizations(&state).await?;
+    let organization_id = match params.get("organization") {
+        None => None,
+        Some(handle) => Some(
+            orgs.values()
+                .find(|o| o.handle.as_str() == handle)
+                .map(|o| o.id)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::BAD_REQUEST,
+                        "organization",
+                        "unknown organization handle",
+                    )
+                })?,
+        ),
+    };
+    let themenfeld = match params.get("themenfeld") {
+        None => None,
+        Some(t) => Some(Themenfeld::parse(t).map_err(|p| {
+            ApiError::field(
+                StatusCode::BAD_REQUEST,
+                "themenfeld",
+                format!("themenfeld {}", p.message_en()),
+            )
+        })?),
+    };
+    let found: Vec<T> = match params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
+        Some(q) => search_items::<T>(&state, viewer.as_ref(), q, limit)
+            .await?
+            .into_iter()
+            .filter(|i| organization_id.is_none_or(|o| i.organization_id() == o))
+            .filter(|i| themenfeld.is_none_or(|t| T::themenfeld(i.draft()) == Some(t)))
+            .collect(),
+        None => {
+            let filter = ListFilter {
+                organization_id,
+                themenfeld,
+                public_only: viewer.is_none(),
+                limit,
+                offset,
+            };
+            T::items(&state.store)
+                .list(&filter)
+                .await
+                .map_err(UseCaseError::from)?
+        }
+    };
+    let items: Vec<Value> = found
+        .iter()
+        .map(|i| item_json(&state, i, orgs.get(&i.organization_id())))
+        .collect();
+    Ok(Json(
+        json!({ "items": items, "limit": limit, "offset": offset }),
+    ))
+}
+
+/// Full-text search restricted to one item type, best first.
+pub async fn search_items<T: Publishable>(
+    state: &AppState,
+    viewer: Option<&allmende_store::User>,
+    q: &str,
+    limit: u32,
+) -> Result<Vec<T>, ApiError> {
+    let hits: Vec<SearchHit> = state
+        .store
+        .search()
+        .query(q, 500)
+        .await
+        .map_err(UseCaseError::from)?;
+    let mut out = Vec::new();
+    for hit in hits.into_iter().filter(|h| h.kind == T::KIND) {
+        match items::get::<T>(&state.store, viewer, hit.id).await {
+            Ok(item) => out.push(item),
+            Err(UseCaseError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if out.len() >= limit as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /api/v1/{items}` → 201 with `Location`.
+pub async fn create<T: Publishable>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(input): ApiJson<T::Input>,
+) -> Result<Response, ApiError> {
+    let item: T = items::create(&state.store, &user, &input).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await
+        .map_err(UseCaseError::from)?;
+    let body = item_json(&state, &item, Some(&org));
+    let location = format!("/api/v1/{}/{}", T::COLLECTION, item.id());
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/{items}/{id}`
+pub async fn get<T: Publishable>(
+    State(state): State<AppState>,
+    OptionalApiUser(viewer): OptionalApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let item: T = items::get(&state.store, viewer.as_ref(), parse_id(&id)?).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await
+        .map_err(UseCaseError::from)?;
+    Ok(Json(item_json(&state, &item, Some(&org))))
+}
+
+/// `PATCH /api/v1/{items}/{id}`: a JSON object with the fields to change.
+pub async fn patch<T: Publishable>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let item: T = items::patch(&state.store, &user, parse_id(&id)?, changes).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await
+        .map_err(UseCaseError::from)?;
+    Ok(Json(item_json(&state, &item, Some(&org))))
+}
+
+/// `DELETE /api/v1/{items}/{id}` → 204.
+pub async fn delete<T: Publishable>(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    items::delete::<T>(&state.store, &user, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,156 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served at
+//! `/api/v1/openapi.json`. Written out here rather than derived, so it reads
+//! as documentation; a test checks that every route of the router is in it.
+
+use allmende_domain::{Audience, Maturity, ProjectStatus, SolutionKind, Themenfeld};
+use serde_json::{json, Value};
+
+fn slugs<T: Copy>(all: &[T], slug: impl Fn(T) -> &'static str) -> Value {
+    all.iter().map(|v| slug(*v)).collect()
+}
+
+fn error_responses(codes: &[&str]) -> serde_json::Map<String, Value> {
+    let text = |c: &str| match c {
+        "400" => "Malformed JSON or query parameter",
+        "401" => "Missing or invalid API token",
+        "403" => "Your organization may not change this",
+        "404" => "No such item",
+        "409" => "Already exists",
+        "413" => "Body larger than the configured limit",
+        "415" => "Body is not JSON",
+        _ => "Invalid value; `field` names it",
+    };
+    let mut errors: Vec<&str> = codes.to_vec();
+    if codes.contains(&"422") {
+        errors.extend(["400", "413", "415"]);
+    }
+    errors
+        .into_iter()
+        .map(|c| (c.to_owned(), json!({"description": text(c), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})))
+        .collect()
+}
+
+fn operation(
+    summary: &str,
+    auth: bool,
+    body: Option<&str>,
+    ok: (&str, &str),
+    errors: &[&str],
+) -> Value {
+    let mut responses = error_responses(errors);
+    responses.insert(
+        ok.0.into(),
+        json!({"description": ok.1, "content": {"application/json": {}}}),
+    );
+    let mut op = json!({ "summary": summary, "responses": responses });
+    if auth {
+        op["security"] = json!([{"bearer": []}]);
+    }
+    if let Some(schema) = body {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    }
+    op
+}
+
+fn collection(name: &str, input: &str) -> (Value, Value) {
+    let list = json!({
+        "get": {
+            "summary": format!("List {name}, newest first, or search them with q"),
+            "parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "full-text search; results best first"},
+                {"name": "organization", "in": "query", "schema": {"type": "string"}, "description": "organization handle"},
+                {"name": "themenfeld", "in": "query", "schema": {"$ref": "#/components/schemas/Themenfeld"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+            ],
+            "responses": error_responses(&["400"]).into_iter().chain([("200".to_owned(), json!({"description": "{items, limit, offset}"}))]).collect::<serde_json::Map<_, _>>()
+        },
+        "post": operation(&format!("Publish a new item in {name} for your organization"), true, Some(input), ("201", "Created; Location names the new item"), &["401", "422"]),
+    });
+    let one = json!({
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "get": operation("Read one item", false, None, ("200", "The item"), &["404"]),
+        "patch": operation("Change the fields present in the body; null clears a field", true, Some(input), ("200", "The changed item"), &["401", "403", "404", "422"]),
+        "delete": operation("Delete the item", true, None, ("204", "Deleted"), &["401", "403", "404"]),
+    });
+    (list, one)
+}
+
+pub fn document() -> Value {
+    let (projects, project) = collection("projects", "ProjectInput");
+    let (questions, question) = collection("questions", "QuestionInput");
+    let (solutions, solution) = collection("solutions", "SolutionInput");
+    let string = json!({"type": "string"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let contact = json!({"type": "object", "additionalProperties": false, "properties": {"name": string, "role": string, "email": {"type": "string", "format": "email"}, "phone": string}});
+    let links = json!({"type": "array", "maxItems": 20, "items": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {"title": string, "url": {"type": "string", "format": "uri"}}}});
+    let leika = json!({"type": "array", "maxItems": 50, "items": {"type": "string", "pattern": "^[0-9]{14}$"}});
+    let ozg = json!({"type": "array", "maxItems": 50, "items": {"type": "integer", "minimum": 1, "maximum": 99999}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Allmende API",
+            "version": "1",
+            "description": "Publish and read projects, questions with answers and reusable solutions of the organizations on this node. Reading is open; changing needs an API token (`allmende token create EMAIL` or the account page). Errors are `{\"error\": \"…\", \"field\": \"…\"}`.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "alm_… token"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": string, "field": {"type": "string", "description": "JSON path of the offending field, e.g. leika_keys[1]"}}},
+                "Themenfeld": {"type": "string", "enum": slugs(Themenfeld::ALL, Themenfeld::slug)},
+                "ProjectInput": {"type": "object", "additionalProperties": false, "required": ["title"], "properties": {
+                    "title": {"type": "string", "maxLength": 200}, "summary": string, "body": string,
+                    "status": {"type": "string", "enum": slugs(ProjectStatus::ALL, ProjectStatus::slug), "default": "idea"},
+                    "start_date": {"type": "string", "format": "date"}, "end_date": {"type": "string", "format": "date"},
+                    "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika, "ozg_ids": ozg,
+                    "partners": strings, "funding_programme": string, "seeking_partners": {"type": "boolean"},
+                    "contact": contact, "links": links}},
+                "QuestionInput": {"type": "object", "additionalProperties": false, "required": ["title", "body"], "properties": {
+                    "title": {"type": "string", "maxLength": 200}, "body": string,
+                    "audience": {"type": "string", "enum": slugs(Audience::ALL, Audience::slug), "default": "public"},
+                    "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika}},
+                "AnswerInput": {"type": "object", "additionalProperties": false, "required": ["body"], "properties": {"body": string}},
+                "SolutionInput": {"type": "object", "additionalProperties": false, "required": ["title", "kind"], "properties": {
+                    "title": {"type": "string", "maxLength": 200}, "summary": string, "body": string,
+                    "kind": {"type": "string", "enum": slugs(SolutionKind::ALL, SolutionKind::slug)},
+                    "licence": {"type": "string", "description": "SPDX licence expression"},
+                    "maturity": {"type": "string", "enum": slugs(Maturity::ALL, Maturity::slug), "default": "concept"},
+                    "repository_url": {"type": "string", "format": "uri"}, "publiccode_yml": string, "used_by": strings,
+                    "local_parameters": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": string, "description": string, "example": string}}},
+                    "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika, "ozg_ids": ozg,
+                    "contact": contact, "links": links}},
+                "OrganizationInput": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
+                    "name": string, "kind": {"type": "string", "enum": ["municipality", "district", "association", "network", "it-provider"]},
+                    "ags": {"type": "string", "pattern": "^[0-9]{8}$"}, "ars": {"type": "string", "pattern": "^[0-9]{12}$"},
+                    "bundesland": string, "population": {"type": "integer", "minimum": 0}, "website": {"type": "string", "format": "uri"},
+                    "description": string, "contact": contact}}
+            }
+        },
+        "paths": {
+            "/projects": projects,
+            "/projects/{id}": project,
+            "/questions": questions,
+            "/questions/{id}": question,
+            "/questions/{id}/answers": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "post": operation("Answer a question for your organization", true, Some("AnswerInput"), ("201", "The answer"), &["401", "404", "422"])
+            },
+            "/answers/{id}/accept": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "post": operation("Accept an answer to your organization's question", true, None, ("200", "The question with its answers"), &["401", "403", "404"])
+            },
+            "/solutions": solutions,
+            "/solutions/{id}": solution,
+            "/organizations": {"get": operation("List the organizations on this node", false, None, ("200", "{items}"), &[])},
+            "/organizations/{handle}": {
+                "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "get": operation("Read an organization's profile", false, None, ("200", "The organization"), &["404"]),
+                "put": operation("Replace your organization's profile (admins)", true, Some("OrganizationInput"), ("200", "The organization"), &["401", "403", "404", "422"])
+            },
+            "/me": {"get": operation("The user and organization of the token", true, None, ("200", "{email, role, organization}"), &["401"])},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+        }
+    })
+}

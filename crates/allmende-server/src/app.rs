@@ -1,0 +1,134 @@
+//! Wiring: the router with its middleware, binding, and serving until a
+//! shutdown signal, finishing in-flight requests first.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use allmende_store::Store;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{api, auth, web};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database and binds `config.listen`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        Self::with_listener(config, listener).await
+    }
+
+    /// Like [`build`](Self::build) with a listener bound by the caller (tests
+    /// bind port 0 first, so the public URL can name the real port).
+    pub async fn with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        config.check()?;
+        let store = Store::open(&config.database_url).await?;
+        Ok(Self {
+            listener,
+            state: AppState {
+                store,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests
+    /// finish and closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = router(self.state.clone());
+        tracing::info!(address = %self.local_addr(), public_url = %self.state.config.public_url, "Allmende node listening");
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+fn static_header(
+    name: header::HeaderName,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(web::router())
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(healthz))
+        .fallback(|| async { web::error::PageError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_token))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(static_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(static_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(static_header(header::REFERRER_POLICY, "same-origin"))
+        .layer(static_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}

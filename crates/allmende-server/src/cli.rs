@@ -1,0 +1,176 @@
+//! The `allmende` command line.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use allmende_domain::{Email, OrganizationInput};
+use allmende_store::Store;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::app::{shutdown_signal, Application};
+use crate::auth::{password, token};
+use crate::config::Config;
+use crate::usecases::{accounts, organizations, UseCaseError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "allmende",
+    version,
+    about = "Allmende: a federated exchange network for municipalities"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./allmende.toml when present).
+    #[arg(long, global = true, env = "ALLMENDE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the node.
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Start a node with sample data (fresh database under ./data/demo.sqlite).
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Create {
+        /// Short name in URLs, e.g. `ulm`.
+        handle: String,
+        #[arg(long)]
+        name: String,
+        /// municipality, district, association, network or it-provider.
+        #[arg(long)]
+        kind: String,
+        /// Amtlicher Gemeindeschlüssel (8 digits).
+        #[arg(long)]
+        ags: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input when it is
+    /// not a terminal; otherwise one is generated and printed once.
+    Create {
+        email: String,
+        #[arg(long)]
+        org: String,
+        /// admin or editor.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (shown once).
+    Create {
+        email: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+fn explain(e: UseCaseError) -> anyhow::Error {
+    match e {
+        UseCaseError::Invalid(v) => anyhow::anyhow!("{} {}", v.field, v.problem.message_en()),
+        UseCaseError::NotFound => anyhow::anyhow!("not found"),
+        other => anyhow::anyhow!(other.to_string()),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = Store::open(&config.database_url).await?;
+            store.close().await;
+            println!("database is up to date: {}", config.database_url);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create {
+            handle,
+            name,
+            kind,
+            ags,
+        }) => {
+            let store = Store::open(&config.database_url).await?;
+            let input = OrganizationInput {
+                name: Some(name),
+                kind: Some(kind),
+                ags,
+                ..Default::default()
+            };
+            let org = organizations::create(&store, &handle, &input)
+                .await
+                .map_err(explain)?;
+            println!("created organization {} ({})", org.handle, org.profile.name);
+            store.close().await;
+            Ok(())
+        }
+        Command::User(UserCommand::Create { email, org, role }) => {
+            let store = Store::open(&config.database_url).await?;
+            let stdin = std::io::stdin();
+            let mut typed = String::new();
+            if !stdin.is_terminal() {
+                stdin
+                    .lock()
+                    .read_line(&mut typed)
+                    .context("reading the password from stdin")?;
+            }
+            let typed = typed.trim_end_matches(['\r', '\n']).to_owned();
+            let (pw, generated) = if typed.is_empty() {
+                (password::generate(), true)
+            } else {
+                (typed, false)
+            };
+            let user = accounts::create_user(&store, &email, &org, &role, &pw)
+                .await
+                .map_err(|e| match e {
+                    UseCaseError::NotFound => {
+                        anyhow::anyhow!("no organization with handle {org:?}")
+                    }
+                    other => explain(other),
+                })?;
+            println!("created user {} ({}) for {org}", user.email, user.role);
+            if generated {
+                println!("password (shown once): {pw}");
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { email, label }) => {
+            let store = Store::open(&config.database_url).await?;
+            let email =
+                Email::parse(&email).map_err(|p| anyhow::anyhow!("email {}", p.message_en()))?;
+            let Some((user, _)) = store.accounts().credentials(&email).await? else {
+                bail!("no user with e-mail {email}");
+            };
+            let (secret, _) = token::create(&store, user.id, &label).await?;
+            println!("{secret}");
+            store.close().await;
+            Ok(())
+        }
+        Command::Demo => crate::demo::run(config).await,
+    }
+}

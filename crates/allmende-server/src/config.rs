@@ -1,0 +1,172 @@
+//! Node configuration: an optional TOML file, then `ALLMENDE_*` environment
+//! variables on top. See docs/configuration.md.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` (created if missing).
+    pub database_url: String,
+    /// Address and port the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// The base of every public URL the node writes (links, later
+    /// ActivityPub ids). Scheme and host only.
+    pub public_url: Url,
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// How long a login lasts.
+    pub session_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/allmende.sqlite".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: Url::parse("http://localhost:8080").expect("valid default"),
+            max_body_bytes: 1024 * 1024,
+            session_days: 14,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("environment variable {name}: {message}")]
+    Env { name: &'static str, message: String },
+    #[error("public_url must be an http(s) URL without path, query or fragment, e.g. https://allmende.example.de")]
+    PublicUrl,
+    #[error("max_body_bytes must be at least 1024")]
+    BodyLimit,
+}
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_FILE: &str = "allmende.toml";
+
+impl Config {
+    /// Reads `path` (or `./allmende.toml` when present), then applies the
+    /// environment. A missing explicit file is an error; a missing default
+    /// file is not.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(p) => Self::from_file(p)?,
+            None if Path::new(DEFAULT_FILE).exists() => Self::from_file(Path::new(DEFAULT_FILE))?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })
+    }
+
+    /// Applies `ALLMENDE_*` overrides read through `var` (injectable for tests).
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            raw.parse().map_err(|e: T::Err| ConfigError::Env {
+                name,
+                message: e.to_string(),
+            })
+        }
+        if let Some(v) = var("ALLMENDE_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = var("ALLMENDE_LISTEN") {
+            self.listen = parse("ALLMENDE_LISTEN", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_PUBLIC_URL") {
+            self.public_url = parse("ALLMENDE_PUBLIC_URL", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("ALLMENDE_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_SESSION_DAYS") {
+            self.session_days = parse("ALLMENDE_SESSION_DAYS", &v)?;
+        }
+        Ok(())
+    }
+
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let u = &self.public_url;
+        if !matches!(u.scheme(), "http" | "https")
+            || u.host_str().is_none()
+            || u.path() != "/"
+            || u.query().is_some()
+            || u.fragment().is_some()
+        {
+            return Err(ConfigError::PublicUrl);
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::BodyLimit);
+        }
+        Ok(())
+    }
+
+    /// An absolute public URL for `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// Cookies get `Secure` when the node is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_values() {
+        let mut c: Config =
+            toml::from_str("listen = \"0.0.0.0:9000\"\npublic_url = \"https://allmende.ulm.de\"")
+                .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        c.apply_env(|n| (n == "ALLMENDE_LISTEN").then(|| "127.0.0.1:7000".into()))
+            .unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert!(c.check().is_ok());
+        assert!(c.secure_cookies());
+        assert_eq!(c.url("/projects/1"), "https://allmende.ulm.de/projects/1");
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|n| (n == "ALLMENDE_LISTEN").then(|| "nope".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("ALLMENDE_LISTEN"));
+        c.public_url = Url::parse("https://x.de/sub/path").unwrap();
+        assert!(c.check().is_err());
+        assert!(toml::from_str::<Config>("unknown = 1").is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! What requests do, independent of whether they came from a page or the
+//! API: check who may do it, validate, store. Handlers translate the
+//! outcome into a page or a JSON response.
+
+pub mod accounts;
+pub mod items;
+pub mod organizations;
+pub mod questions;
+
+use allmende_domain::ValidationError;
+use allmende_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error("{0}")]
+    Invalid(ValidationError),
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Something broke on our side; the details go to the log, not the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ValidationError> for UseCaseError {
+    fn from(e: ValidationError) -> Self {
+        UseCaseError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for UseCaseError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => UseCaseError::NotFound,
+            StoreError::Conflict(what) => UseCaseError::Conflict(what),
+            other => UseCaseError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, UseCaseError>;

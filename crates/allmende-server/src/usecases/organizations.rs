@@ -1,0 +1,40 @@
+//! Creating organizations and editing their profiles.
+
+use allmende_domain::{Handle, Organization, OrganizationInput, Role};
+use allmende_store::{Store, User};
+use chrono::Utc;
+
+use super::{Result, UseCaseError};
+
+/// Creates an organization (CLI and demo; there is no self-service sign-up:
+/// the node operator decides who publishes on their node).
+pub async fn create(
+    store: &Store,
+    handle: &str,
+    input: &OrganizationInput,
+) -> Result<Organization> {
+    let handle = Handle::parse(handle).map_err(|p| p.at("handle"))?;
+    let profile = input.validate()?;
+    Ok(store
+        .organizations()
+        .insert(&handle, &profile, Utc::now())
+        .await?)
+}
+
+/// Admins of an organization edit its profile.
+pub async fn update_profile(
+    store: &Store,
+    user: &User,
+    handle: &str,
+    input: &OrganizationInput,
+) -> Result<Organization> {
+    let org = store.organizations().by_handle(handle).await?;
+    if org.id != user.organization_id || user.role != Role::Admin {
+        return Err(UseCaseError::Forbidden);
+    }
+    let profile = input.validate()?;
+    Ok(store
+        .organizations()
+        .update(org.id, &profile, Utc::now())
+        .await?)
+}

@@ -1,0 +1,147 @@
+//! What every page needs to know about the request: language, signed-in
+//! user, CSRF token and the current path.
+
+use allmende_domain::Organization;
+use allmende_store::User;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+
+use super::error::PageError;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::session;
+use crate::state::AppState;
+
+pub const LANG_COOKIE: &str = "allmende_lang";
+
+/// Page language: German unless the visitor chose English, or their browser
+/// prefers English over German.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        if let Some(lang) = session::cookie(headers, LANG_COOKIE).and_then(|c| Lang::parse(&c)) {
+            return lang;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // The first of de/en in the list wins; quality values are rarely
+        // out of order in practice.
+        for tag in accept.split(',') {
+            let primary = tag
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if primary.starts_with("de") {
+                return Lang::De;
+            }
+            if primary.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::De
+    }
+}
+
+/// The signed-in user with their organization.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub organization: Organization,
+}
+
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub signed_in: Option<SignedIn>,
+    pub csrf: CsrfToken,
+    /// Path and query of the request, for "back here after login" links.
+    pub path: String,
+}
+
+impl Ctx {
+    /// Picks the German or English text.
+    pub fn t(&self, de: &'static str, en: &'static str) -> &'static str {
+        match self.lang {
+            Lang::De => de,
+            Lang::En => en,
+        }
+    }
+
+    pub fn user(&self) -> Option<&User> {
+        self.signed_in.as_ref().map(|s| &s.user)
+    }
+
+    /// The signed-in user, or a redirect to the login page.
+    pub fn require_user(&self) -> Result<&SignedIn, PageError> {
+        self.signed_in
+            .as_ref()
+            .ok_or_else(|| PageError::LoginRequired(self.path.clone()))
+    }
+
+    /// Checks a submitted form's CSRF field.
+    pub fn check_csrf(&self, submitted: Option<&String>) -> Result<(), PageError> {
+        match submitted {
+            Some(s) if self.csrf.verify(s) => Ok(()),
+            _ => Err(PageError::Csrf(self.lang)),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let lang = Lang::from_headers(&parts.headers);
+        let csrf = CsrfToken::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        let signed_in = match session::user(&state.store, &parts.headers).await {
+            Ok(Some(user)) => {
+                let organization = state
+                    .store
+                    .organizations()
+                    .get(user.organization_id)
+                    .await
+                    .map_err(PageError::internal)?;
+                Some(SignedIn { user, organization })
+            }
+            Ok(None) => None,
+            Err(e) => return Err(PageError::internal(e)),
+        };
+        Ok(Ctx {
+            lang,
+            signed_in,
+            csrf,
+            path,
+        })
+    }
+}

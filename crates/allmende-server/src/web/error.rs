@@ -1,0 +1,97 @@
+//! Error pages. Each tells a person what happened and what to do next, in
+//! both languages (an error may happen before we know the language).
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{html, DOCTYPE};
+
+use super::context::Lang;
+use crate::usecases::UseCaseError;
+
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    Forbidden,
+    /// Not signed in: go to the login page and come back to this path.
+    LoginRequired(String),
+    Csrf(Lang),
+    BadRequest(String),
+    TooLarge,
+    Internal,
+}
+
+impl PageError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error while rendering a page");
+        PageError::Internal
+    }
+}
+
+impl From<UseCaseError> for PageError {
+    fn from(e: UseCaseError) -> Self {
+        match e {
+            UseCaseError::NotFound => PageError::NotFound,
+            UseCaseError::Forbidden => PageError::Forbidden,
+            UseCaseError::Invalid(v) => PageError::BadRequest(v.to_string()),
+            UseCaseError::Conflict(what) => PageError::BadRequest(format!("{what} already exists")),
+            UseCaseError::Internal(detail) => PageError::internal(detail),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, de, en, detail) = match self {
+            PageError::LoginRequired(next) => {
+                let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                return Redirect::to(&target).into_response();
+            }
+            PageError::NotFound => (StatusCode::NOT_FOUND, "Seite nicht gefunden", "Page not found", None),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Keine Berechtigung: Nur die veröffentlichende Organisation darf dies ändern.",
+                "Not allowed: only the publishing organization may change this.",
+                None,
+            ),
+            PageError::Csrf(_) => (
+                StatusCode::FORBIDDEN,
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es erneut.",
+                "The form has expired. Please reload the page and submit it again.",
+                None,
+            ),
+            PageError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "Ungültige Anfrage", "Bad request", Some(detail)),
+            PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Die Eingabe ist zu groß.", "The input is too large.", None),
+            PageError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
+                "An internal error occurred. Please try again later.",
+                None,
+            ),
+        };
+        let page = html! {
+            (DOCTYPE)
+            html lang="de" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (de) " – Allmende" }
+                    link rel="stylesheet" href="/static/style.css";
+                }
+                body {
+                    main #main {
+                        h1 { (de) }
+                        p lang="en" { (en) }
+                        @if let Some(d) = detail { p { code { (d) } } }
+                        p { a href="/" { "Zur Startseite" } " · " a href="/" lang="en" { "Home" } }
+                    }
+                }
+            }
+        };
+        (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(page.into_string()),
+        )
+            .into_response()
+    }
+}

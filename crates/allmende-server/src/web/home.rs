@@ -1,0 +1,135 @@
+//! The start page and the search page.
+
+use std::collections::HashMap;
+
+use allmende_domain::{Project, Question, Solution};
+use allmende_store::{ListFilter, SearchKind};
+use axum::extract::{Query, State};
+use maud::{html, Markup};
+
+use super::context::Ctx;
+use super::error::PageError;
+use super::forms::{Field, FormErrors, FormValues};
+use super::items::{item_list, org_map, ItemPages};
+use super::layout::page;
+use crate::state::AppState;
+use crate::usecases::{items, UseCaseError};
+
+fn search_form(ctx: &Ctx, q: &str) -> Markup {
+    let mut values = FormValues::new();
+    values.insert("q".into(), q.to_owned());
+    html! {
+        form.search-form role="search" method="get" action="/search" {
+            (Field::new("q", ctx.t("Suchbegriff", "Search term")).hint(ctx.t("z. B. Hundesteuer, Bewohnerparken, 99041006017000", "e.g. dog tax, resident parking, 99041006017000")).input(ctx, "search", &values, &FormErrors::default()))
+            button type="submit" { (ctx.t("Suchen", "Search")) }
+        }
+    }
+}
+
+/// `GET /`: what is new on this node.
+pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
+    let filter = ListFilter {
+        limit: 5,
+        public_only: ctx.signed_in.is_none(),
+        ..Default::default()
+    };
+    let store = &state.store;
+    let projects = store
+        .projects()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let questions = store
+        .questions()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let solutions = store
+        .solutions()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let orgs = org_map(&state).await?;
+    Ok(page(
+        &ctx,
+        ctx.t(
+            "Allmende – voneinander lernen, gemeinsam nutzen",
+            "Allmende – learn from each other, reuse together",
+        ),
+        html! {
+            p { (ctx.t(
+                "Kommunen, Kreise und Verbände zeigen hier ihre Vorhaben, stellen Fragen und teilen nachnutzbare Lösungen. Niemand muss das Rad neu erfinden.",
+                "Municipalities, districts and associations show their projects here, ask questions and share reusable solutions. Nobody has to reinvent the wheel."
+            )) }
+            (search_form(&ctx, ""))
+            div.columns {
+                section aria-labelledby="new-projects" {
+                    h2 #new-projects { a href="/projects" { (ctx.t("Neue Vorhaben", "New projects")) } }
+                    (item_list(&ctx, &projects, &orgs))
+                }
+                section aria-labelledby="new-questions" {
+                    h2 #new-questions { a href="/questions" { (ctx.t("Offene Fragen", "Recent questions")) } }
+                    (item_list(&ctx, &questions, &orgs))
+                }
+                section aria-labelledby="new-solutions" {
+                    h2 #new-solutions { a href="/solutions" { (ctx.t("Lösungen zur Nachnutzung", "Solutions to reuse")) } }
+                    (item_list(&ctx, &solutions, &orgs))
+                }
+            }
+        },
+    ))
+}
+
+/// `GET /search?q=`: every item type, best matches first.
+pub async fn search(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Markup, PageError> {
+    let q = params.get("q").map(|q| q.trim()).unwrap_or("");
+    let q: String = q.chars().take(200).collect();
+    let hits = if q.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .store
+            .search()
+            .query(&q, 100)
+            .await
+            .map_err(PageError::internal)?
+    };
+    let (mut projects, mut questions, mut solutions) = (Vec::new(), Vec::new(), Vec::new());
+    for hit in hits {
+        let viewer = ctx.user();
+        let found = match hit.kind {
+            SearchKind::Project => items::get::<Project>(&state.store, viewer, hit.id)
+                .await
+                .map(|i| projects.push(i)),
+            SearchKind::Question => items::get::<Question>(&state.store, viewer, hit.id)
+                .await
+                .map(|i| questions.push(i)),
+            SearchKind::Solution => items::get::<Solution>(&state.store, viewer, hit.id)
+                .await
+                .map(|i| solutions.push(i)),
+        };
+        match found {
+            Ok(()) | Err(UseCaseError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let orgs = org_map(&state).await?;
+    let total = projects.len() + questions.len() + solutions.len();
+    Ok(page(
+        &ctx,
+        ctx.t("Suche", "Search"),
+        html! {
+            (search_form(&ctx, &q))
+            @if !q.is_empty() {
+                p role="status" { (total) " " (ctx.t("Treffer für", "results for")) " „" (q) "“" }
+                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs)) }
+                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs)) }
+                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs)) }
+            }
+        },
+    ))
+}

@@ -1,0 +1,357 @@
+//! Pages shared by projects, questions and solutions: list, detail, create,
+//! edit and delete. [`ItemPages`] supplies what differs per type.
+
+use std::collections::HashMap;
+
+use allmende_domain::{Organization, OrganizationId, Themenfeld, ValidationError};
+use allmende_store::ListFilter;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use uuid::Uuid;
+
+use super::context::Ctx;
+use super::error::PageError;
+use super::forms::{csrf_field, error_summary, Field, FormErrors, FormValues};
+use super::layout::{page, timestamp};
+use crate::state::AppState;
+use crate::usecases::items::{self, Publishable};
+use crate::usecases::UseCaseError;
+
+pub const PAGE_SIZE: u32 = 30;
+
+pub trait ItemPages: Publishable {
+    /// Plural noun for headings and navigation.
+    fn plural(ctx: &Ctx) -> &'static str;
+    fn new_title(ctx: &Ctx) -> &'static str;
+    fn input_from_form(values: &FormValues) -> Result<Self::Input, ValidationError>;
+    fn form_from_input(input: &Self::Input) -> FormValues;
+    fn field_label(ctx: &Ctx, field: &str) -> &'static str;
+    fn form_fields(ctx: &Ctx, values: &FormValues, errors: &FormErrors) -> Markup;
+    /// One line of facts under the title in lists.
+    fn badges(ctx: &Ctx, item: &Self) -> Markup;
+    fn heading(item: &Self) -> &str;
+    /// The body of the detail page, below the heading.
+    fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
+}
+
+/// Reads a submitted form, turning a body over the limit into 413.
+pub fn form_values(form: Result<Form<FormValues>, FormRejection>) -> Result<FormValues, PageError> {
+    match form {
+        Ok(Form(v)) => Ok(v),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError::TooLarge),
+        Err(e) => Err(PageError::BadRequest(e.body_text())),
+    }
+}
+
+pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
+    Uuid::parse_str(raw).map_err(|_| PageError::NotFound)
+}
+
+pub fn href<T: Publishable>(item: &T) -> String {
+    format!("/{}/{}", T::COLLECTION, item.id())
+}
+
+/// A list of items with their organization and facts.
+pub fn item_list<T: ItemPages>(
+    ctx: &Ctx,
+    items: &[T],
+    orgs: &HashMap<OrganizationId, Organization>,
+) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p { (ctx.t("Noch keine Einträge.", "No entries yet.")) }
+        } @else {
+            ul.items {
+                @for item in items {
+                    li {
+                        h3 { a href=(href(item)) { (T::heading(item)) } }
+                        p.meta {
+                            @if let Some(org) = orgs.get(&item.organization_id()) {
+                                a href={ "/orgs/" (org.handle) } { (org.profile.name) } " · "
+                            }
+                            (T::badges(ctx, item))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn org_map(state: &AppState) -> Result<HashMap<OrganizationId, Organization>, PageError> {
+    let orgs = state
+        .store
+        .organizations()
+        .list()
+        .await
+        .map_err(PageError::internal)?;
+    Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
+}
+
+/// `GET /{items}?themenfeld=&page=`
+pub async fn list<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Markup, PageError> {
+    let themenfeld = params
+        .get("themenfeld")
+        .and_then(|t| Themenfeld::parse(t).ok());
+    let page_no: u32 = params
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1 && *p <= 10_000)
+        .unwrap_or(1);
+    let filter = ListFilter {
+        organization_id: None,
+        themenfeld,
+        public_only: ctx.signed_in.is_none(),
+        limit: PAGE_SIZE + 1,
+        offset: (page_no - 1) * PAGE_SIZE,
+    };
+    let mut found = T::items(&state.store)
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let has_more = found.len() > PAGE_SIZE as usize;
+    found.truncate(PAGE_SIZE as usize);
+    let orgs = org_map(&state).await?;
+    let tf = |t: Themenfeld| match ctx.lang {
+        super::context::Lang::De => t.label_de(),
+        super::context::Lang::En => t.label_en(),
+    };
+    let mut values = FormValues::new();
+    if let Some(t) = themenfeld {
+        values.insert("themenfeld".into(), t.slug().into());
+    }
+    let options: Vec<(&str, &str)> = Themenfeld::ALL.iter().map(|t| (t.slug(), tf(*t))).collect();
+    let page_link = |n: u32| match themenfeld {
+        Some(t) => format!("/{}?themenfeld={}&page={n}", T::COLLECTION, t.slug()),
+        None => format!("/{}?page={n}", T::COLLECTION),
+    };
+    Ok(page(
+        &ctx,
+        T::plural(&ctx),
+        html! {
+            div.actions {
+                @if ctx.signed_in.is_some() {
+                    a.button href={ "/" (T::COLLECTION) "/new" } { (T::new_title(&ctx)) }
+                }
+            }
+            form.search-form method="get" action={ "/" (T::COLLECTION) } {
+                (Field::new("themenfeld", ctx.t("Themenfeld", "Topic field")).select(&ctx, &options, &values, &FormErrors::default()))
+                button.secondary type="submit" { (ctx.t("Filtern", "Filter")) }
+            }
+            (item_list(&ctx, &found, &orgs))
+            nav.actions aria-label=(ctx.t("Seiten", "Pages")) {
+                @if page_no > 1 { a href=(page_link(page_no - 1)) rel="prev" { (ctx.t("← Neuere", "← Newer")) } }
+                @if has_more { a href=(page_link(page_no + 1)) rel="next" { (ctx.t("Ältere →", "Older →")) } }
+            }
+        },
+    ))
+}
+
+fn form_page<T: ItemPages>(
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    values: &FormValues,
+    errors: &FormErrors,
+) -> Markup {
+    page(
+        ctx,
+        title,
+        html! {
+            (error_summary(ctx, errors))
+            p.hint { (ctx.t("Felder mit * sind Pflichtfelder. Listen: ein Eintrag pro Zeile.", "Fields marked * are required. Lists: one entry per line.")) }
+            form.stacked method="post" action=(action) novalidate {
+                (csrf_field(ctx))
+                (T::form_fields(ctx, values, errors))
+                div.actions {
+                    button type="submit" { (ctx.t("Speichern", "Save")) }
+                    a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::COLLECTION) }) { (ctx.t("Abbrechen", "Cancel")) }
+                }
+            }
+        },
+    )
+}
+
+fn invalid<T: ItemPages>(
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    values: &FormValues,
+    e: &ValidationError,
+) -> Response {
+    let errors = FormErrors::from_validation(ctx, e, |f| T::field_label(ctx, f).to_owned());
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Html(form_page::<T>(ctx, title, action, values, &errors).into_string()),
+    )
+        .into_response()
+}
+
+/// `GET /{items}/new`
+pub async fn new_form<T: ItemPages>(ctx: Ctx) -> Result<Markup, PageError> {
+    ctx.require_user()?;
+    let values = T::form_from_input(&T::Input::default());
+    Ok(form_page::<T>(
+        &ctx,
+        T::new_title(&ctx),
+        &format!("/{}", T::COLLECTION),
+        &values,
+        &FormErrors::default(),
+    ))
+}
+
+/// `POST /{items}`: publish, then show the new item (303), or the form again
+/// with errors (422).
+pub async fn create<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let user = &ctx.require_user()?.user;
+    ctx.check_csrf(values.get("csrf"))?;
+    let action = format!("/{}", T::COLLECTION);
+    let input = match T::input_from_form(&values) {
+        Ok(i) => i,
+        Err(e) => return Ok(invalid::<T>(&ctx, T::new_title(&ctx), &action, &values, &e)),
+    };
+    match items::create::<T>(&state.store, user, &input).await {
+        Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
+        Err(UseCaseError::Invalid(e)) => {
+            Ok(invalid::<T>(&ctx, T::new_title(&ctx), &action, &values, &e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Owner actions shown on a detail page.
+pub fn owner_actions<T: ItemPages>(ctx: &Ctx, item: &T) -> Markup {
+    let own = ctx
+        .user()
+        .is_some_and(|u| u.organization_id == item.organization_id());
+    html! {
+        @if own {
+            div.actions {
+                a.button.secondary href={ (href(item)) "/edit" } { (ctx.t("Bearbeiten", "Edit")) }
+                a href={ (href(item)) "/delete" } { (ctx.t("Löschen", "Delete")) }
+            }
+        }
+    }
+}
+
+/// `GET /{items}/{id}`
+pub async fn show<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let item: T = items::get(&state.store, ctx.user(), parse_id(&id)?).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await
+        .map_err(PageError::internal)?;
+    Ok(page(
+        &ctx,
+        T::heading(&item),
+        html! {
+            p.meta {
+                a href={ "/orgs/" (org.handle) } { (org.profile.name) }
+                " · " (ctx.t("veröffentlicht am ", "published ")) (timestamp(&ctx, item.created_at()))
+            }
+            (owner_actions(&ctx, &item))
+            (T::detail(&ctx, &item, &org))
+        },
+    ))
+}
+
+/// `GET /{items}/{id}/edit`
+pub async fn edit_form<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let user = &ctx.require_user()?.user;
+    let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
+    let values = T::form_from_input(&T::to_input(item.draft()));
+    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
+    Ok(form_page::<T>(
+        &ctx,
+        &title,
+        &format!("{}/edit", href(&item)),
+        &values,
+        &FormErrors::default(),
+    ))
+}
+
+/// `POST /{items}/{id}/edit`
+pub async fn update<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let user = &ctx.require_user()?.user;
+    ctx.check_csrf(values.get("csrf"))?;
+    let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
+    let action = format!("{}/edit", href(&item));
+    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
+    let input = match T::input_from_form(&values) {
+        Ok(i) => i,
+        Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e)),
+    };
+    match items::update::<T>(&state.store, user, item.id(), &input).await {
+        Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
+        Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(&ctx, &title, &action, &values, &e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /{items}/{id}/delete`: asks before deleting.
+pub async fn delete_confirm<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let user = &ctx.require_user()?.user;
+    let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
+    Ok(page(
+        &ctx,
+        ctx.t("Wirklich löschen?", "Really delete?"),
+        html! {
+            p { strong { (T::heading(&item)) } }
+            p { (ctx.t("Der Eintrag wird endgültig gelöscht.", "The entry will be deleted permanently.")) }
+            form method="post" action={ (href(&item)) "/delete" } {
+                (csrf_field(&ctx))
+                div.actions {
+                    button.danger type="submit" { (ctx.t("Endgültig löschen", "Delete permanently")) }
+                    a href=(href(&item)) { (ctx.t("Abbrechen", "Cancel")) }
+                }
+            }
+        },
+    ))
+}
+
+/// `POST /{items}/{id}/delete`
+pub async fn delete<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let signed_in = ctx.require_user()?;
+    ctx.check_csrf(values.get("csrf"))?;
+    items::delete::<T>(&state.store, &signed_in.user, parse_id(&id)?).await?;
+    Ok(Redirect::to(&format!("/orgs/{}", signed_in.organization.handle)).into_response())
+}

@@ -1,0 +1,82 @@
+//! Server-rendered pages (maud). German first, English on request; they work
+//! without JavaScript and follow BITV 2.0 / WCAG 2.1 AA: labelled inputs,
+//! landmarks, one h1 per page, visible focus, contrast ≥ 4.5:1.
+
+pub mod account;
+pub mod context;
+pub mod error;
+pub mod fields;
+pub mod forms;
+pub mod home;
+pub mod items;
+pub mod layout;
+pub mod organizations;
+pub mod projects;
+pub mod questions;
+pub mod roles;
+pub mod session;
+pub mod solutions;
+
+use allmende_domain::{Project, Question, Solution};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Routes for one item type's pages under `/{collection}`.
+fn item_routes<T: items::ItemPages + 'static>(
+    router: Router<AppState>,
+    show: axum::routing::MethodRouter<AppState>,
+) -> Router<AppState> {
+    let base = format!("/{}", T::COLLECTION);
+    router
+        .route(&base, get(items::list::<T>).post(items::create::<T>))
+        .route(&format!("{base}/new"), get(items::new_form::<T>))
+        .route(&format!("{base}/{{id}}"), show)
+        .route(
+            &format!("{base}/{{id}}/edit"),
+            get(items::edit_form::<T>).post(items::update::<T>),
+        )
+        .route(
+            &format!("{base}/{{id}}/delete"),
+            get(items::delete_confirm::<T>).post(items::delete::<T>),
+        )
+}
+
+pub fn router() -> Router<AppState> {
+    let router = Router::new()
+        .route("/", get(home::home))
+        .route("/search", get(home::search))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang", get(session::set_language))
+        .route("/account", get(account::show))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/orgs", get(organizations::list))
+        .route("/orgs/{handle}", get(organizations::show))
+        .route(
+            "/orgs/{handle}/edit",
+            get(organizations::edit_form).post(organizations::update),
+        )
+        .route("/questions/{id}/answers", post(questions::answer))
+        .route("/answers/{id}/accept", post(questions::accept))
+        .route(
+            "/static/style.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    layout::STYLE,
+                )
+                    .into_response()
+            }),
+        );
+    let router = item_routes::<Project>(router, get(items::show::<Project>));
+    let router = item_routes::<Question>(router, get(questions::show));
+    item_routes::<Solution>(router, get(items::show::<Solution>))
+}

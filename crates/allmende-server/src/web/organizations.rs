@@ -1,0 +1,289 @@
+//! Organization pages: the directory, a profile with the organization's
+//! items, and profile editing for its admins.
+
+use allmende_domain::ContactInput;
+use allmende_domain::{
+    Bundesland, Organization, OrganizationInput, OrganizationKind, Project, Question, Role,
+    Solution,
+};
+use allmende_store::ListFilter;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+
+use super::context::{Ctx, Lang};
+use super::error::PageError;
+use super::forms::{csrf_field, error_summary, set, value, Field, FormErrors, FormValues};
+use super::items::{form_values, item_list, ItemPages};
+use super::layout::page;
+use super::roles::kind_label;
+use crate::state::AppState;
+use crate::usecases::{organizations, UseCaseError};
+
+fn land_label(ctx: &Ctx, l: Bundesland) -> &'static str {
+    match ctx.lang {
+        Lang::De => l.label_de(),
+        Lang::En => l.label_en(),
+    }
+}
+
+pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
+    let orgs = state
+        .store
+        .organizations()
+        .list()
+        .await
+        .map_err(PageError::internal)?;
+    Ok(page(
+        &ctx,
+        ctx.t(
+            "Organisationen auf diesem Knoten",
+            "Organizations on this node",
+        ),
+        html! {
+            ul.items {
+                @for o in &orgs {
+                    li {
+                        h2 style="font-size:1.15rem;margin:0" { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                        p.meta {
+                            (kind_label(&ctx, o.profile.kind))
+                            @if let Some(l) = o.profile.bundesland { " · " (land_label(&ctx, l)) }
+                            @if let Some(a) = &o.profile.ags { " · AGS " (a) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn show(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+) -> Result<Markup, PageError> {
+    let org = state
+        .store
+        .organizations()
+        .by_handle(&handle)
+        .await
+        .map_err(UseCaseError::from)?;
+    let filter = ListFilter {
+        organization_id: Some(org.id),
+        public_only: ctx.signed_in.is_none(),
+        limit: 100,
+        ..Default::default()
+    };
+    let projects = state
+        .store
+        .projects()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let questions = state
+        .store
+        .questions()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let solutions = state
+        .store
+        .solutions()
+        .list(&filter)
+        .await
+        .map_err(PageError::internal)?;
+    let orgs = std::iter::once((org.id, org.clone())).collect();
+    let is_admin = ctx
+        .user()
+        .is_some_and(|u| u.organization_id == org.id && u.role == Role::Admin);
+    let p = &org.profile;
+    Ok(page(
+        &ctx,
+        &p.name,
+        html! {
+            @if is_admin { div.actions { a.button.secondary href={ "/orgs/" (org.handle) "/edit" } { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
+            @if let Some(d) = &p.description { p { (d) } }
+            dl.facts {
+                dt { (ctx.t("Art", "Kind")) } dd { (kind_label(&ctx, p.kind)) }
+                @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (land_label(&ctx, l)) } }
+                @if let Some(a) = &p.ags { dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } } dd { (a) } }
+                @if let Some(a) = &p.ars { dt { abbr title=(ctx.t("Regionalschlüssel", "Regional key")) { "ARS" } } dd { (a) } }
+                @if let Some(n) = p.population { dt { (ctx.t("Einwohnerzahl", "Population")) } dd { (n) } }
+                @if let Some(w) = &p.website { dt { (ctx.t("Website", "Website")) } dd { a href=(w) rel="noopener" { (w) } } }
+                @if let Some(c) = &p.contact {
+                    dt { (ctx.t("Kontakt", "Contact")) }
+                    dd { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } }
+                }
+            }
+            h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs))
+            h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs))
+            h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs))
+        },
+    ))
+}
+
+fn form_from_input(i: &OrganizationInput) -> FormValues {
+    let mut v = FormValues::new();
+    set(&mut v, "name", i.name.as_ref());
+    set(&mut v, "kind", i.kind.as_ref());
+    set(&mut v, "ags", i.ags.as_ref());
+    set(&mut v, "ars", i.ars.as_ref());
+    set(&mut v, "bundesland", i.bundesland.as_ref());
+    set(&mut v, "population", i.population);
+    set(&mut v, "website", i.website.as_ref());
+    set(&mut v, "description", i.description.as_ref());
+    if let Some(c) = &i.contact {
+        set(&mut v, "contact_name", c.name.as_ref());
+        set(&mut v, "contact_email", c.email.as_ref());
+        set(&mut v, "contact_phone", c.phone.as_ref());
+    }
+    v
+}
+
+fn input_from_form(v: &FormValues) -> Result<OrganizationInput, allmende_domain::ValidationError> {
+    let population = match value(v, "population") {
+        None => None,
+        Some(p) => Some(
+            p.parse::<u32>()
+                .map_err(|_| allmende_domain::Problem::Number.at("population"))?,
+        ),
+    };
+    let contact = ContactInput {
+        name: value(v, "contact_name"),
+        role: None,
+        email: value(v, "contact_email"),
+        phone: value(v, "contact_phone"),
+    };
+    Ok(OrganizationInput {
+        name: value(v, "name"),
+        kind: value(v, "kind"),
+        ags: value(v, "ags"),
+        ars: value(v, "ars"),
+        bundesland: value(v, "bundesland"),
+        population,
+        website: value(v, "website"),
+        description: value(v, "description"),
+        contact: (!contact.is_empty()).then_some(contact),
+    })
+}
+
+fn label(ctx: &Ctx, field: &str) -> String {
+    match field {
+        "name" => ctx.t("Name", "Name"),
+        "kind" => ctx.t("Art", "Kind"),
+        "ags" => "AGS",
+        "ars" => "ARS",
+        "bundesland" => ctx.t("Bundesland", "State"),
+        "population" => ctx.t("Einwohnerzahl", "Population"),
+        "website" => ctx.t("Website", "Website"),
+        "description" => ctx.t("Beschreibung", "Description"),
+        "contact_name" => ctx.t("Kontakt: Name", "Contact: name"),
+        "contact_email" => ctx.t("Kontakt: E-Mail", "Contact: e-mail"),
+        "contact_phone" => ctx.t("Kontakt: Telefon", "Contact: phone"),
+        _ => ctx.t("Eingabe", "Input"),
+    }
+    .to_owned()
+}
+
+fn edit_page(ctx: &Ctx, org: &Organization, v: &FormValues, e: &FormErrors) -> Markup {
+    let kinds: Vec<(&str, &str)> = OrganizationKind::ALL
+        .iter()
+        .map(|k| (k.slug(), kind_label(ctx, *k)))
+        .collect();
+    let lands: Vec<(&str, &str)> = Bundesland::ALL
+        .iter()
+        .map(|l| (l.slug(), land_label(ctx, *l)))
+        .collect();
+    page(
+        ctx,
+        &format!(
+            "{}: {}",
+            ctx.t("Profil bearbeiten", "Edit profile"),
+            org.profile.name
+        ),
+        html! {
+            (error_summary(ctx, e))
+            form.stacked method="post" action={ "/orgs/" (org.handle) "/edit" } novalidate {
+                (csrf_field(ctx))
+                (Field::new("name", ctx.t("Name", "Name")).required().input(ctx, "text", v, e))
+                (Field::new("kind", ctx.t("Art", "Kind")).required().select(ctx, &kinds, v, e))
+                (Field::new("ags", ctx.t("Amtlicher Gemeindeschlüssel (AGS)", "Official municipality key (AGS)")).hint(ctx.t("8 Ziffern, z. B. 08111000 für Stuttgart", "8 digits, e.g. 08111000 for Stuttgart")).input(ctx, "text", v, e))
+                (Field::new("ars", ctx.t("Regionalschlüssel (ARS)", "Regional key (ARS)")).hint(ctx.t("12 Ziffern", "12 digits")).input(ctx, "text", v, e))
+                (Field::new("bundesland", ctx.t("Bundesland", "State")).hint(ctx.t("Wird aus dem AGS abgeleitet, wenn leer", "Derived from the AGS when empty")).select(ctx, &lands, v, e))
+                (Field::new("population", ctx.t("Einwohnerzahl", "Population")).input(ctx, "number", v, e))
+                (Field::new("website", ctx.t("Website", "Website")).input(ctx, "url", v, e))
+                (Field::new("description", ctx.t("Beschreibung", "Description")).textarea(ctx, 4, v, e))
+                fieldset {
+                    legend { (ctx.t("Kontakt", "Contact")) }
+                    (Field::new("contact_name", ctx.t("Name", "Name")).input(ctx, "text", v, e))
+                    (Field::new("contact_email", ctx.t("E-Mail", "E-mail")).input(ctx, "email", v, e))
+                    (Field::new("contact_phone", ctx.t("Telefon", "Phone")).input(ctx, "text", v, e))
+                }
+                div.actions {
+                    button type="submit" { (ctx.t("Speichern", "Save")) }
+                    a href={ "/orgs/" (org.handle) } { (ctx.t("Abbrechen", "Cancel")) }
+                }
+            }
+        },
+    )
+}
+
+async fn admin_org(ctx: &Ctx, state: &AppState, handle: &str) -> Result<Organization, PageError> {
+    let user = &ctx.require_user()?.user;
+    let org = state
+        .store
+        .organizations()
+        .by_handle(handle)
+        .await
+        .map_err(UseCaseError::from)?;
+    if org.id != user.organization_id || user.role != Role::Admin {
+        return Err(PageError::Forbidden);
+    }
+    Ok(org)
+}
+
+pub async fn edit_form(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+) -> Result<Markup, PageError> {
+    let org = admin_org(&ctx, &state, &handle).await?;
+    Ok(edit_page(
+        &ctx,
+        &org,
+        &form_from_input(&OrganizationInput::from(&org.profile)),
+        &FormErrors::default(),
+    ))
+}
+
+pub async fn update(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let org = admin_org(&ctx, &state, &handle).await?;
+    ctx.check_csrf(values.get("csrf"))?;
+    let user = &ctx.require_user()?.user;
+    let invalid = |e: &allmende_domain::ValidationError| {
+        let errors = FormErrors::from_validation(&ctx, e, |f| label(&ctx, f));
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(edit_page(&ctx, &org, &values, &errors).into_string()),
+        )
+            .into_response()
+    };
+    let input = match input_from_form(&values) {
+        Ok(i) => i,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    match organizations::update_profile(&state.store, user, &handle, &input).await {
+        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.handle)).into_response()),
+        Err(UseCaseError::Invalid(e)) => Ok(invalid(&e)),
+        Err(e) => Err(e.into()),
+    }
+}

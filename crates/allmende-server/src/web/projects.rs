@@ -1,0 +1,134 @@
+//! Project pages: the form fields and the detail view.
+
+use allmende_domain::{Organization, Project, ProjectInput, ProjectStatus, ValidationError};
+use maud::{html, Markup};
+
+use super::context::{Ctx, Lang};
+use super::fields::*;
+use super::forms::{lines, set, value, Field, FormErrors, FormValues};
+use super::items::ItemPages;
+use super::layout::{date, text_block};
+
+pub fn status_label(ctx: &Ctx, s: ProjectStatus) -> &'static str {
+    match ctx.lang {
+        Lang::De => s.label_de(),
+        Lang::En => s.label_en(),
+    }
+}
+
+impl ItemPages for Project {
+    fn plural(ctx: &Ctx) -> &'static str {
+        ctx.t("Vorhaben", "Projects")
+    }
+
+    fn new_title(ctx: &Ctx) -> &'static str {
+        ctx.t("Neues Vorhaben", "New project")
+    }
+
+    fn heading(item: &Self) -> &str {
+        &item.content.title
+    }
+
+    fn input_from_form(v: &FormValues) -> Result<ProjectInput, ValidationError> {
+        Ok(ProjectInput {
+            title: value(v, "title"),
+            summary: value(v, "summary"),
+            body: value(v, "body"),
+            status: value(v, "status"),
+            start_date: value(v, "start_date"),
+            end_date: value(v, "end_date"),
+            themenfeld: value(v, "themenfeld"),
+            leika_keys: lines(v, "leika_keys"),
+            ozg_ids: ozg_from_form(v)?,
+            partners: lines(v, "partners"),
+            funding_programme: value(v, "funding_programme"),
+            seeking_partners: Some(v.get("seeking_partners").is_some_and(|c| c == "on")),
+            contact: contact_from_form(v),
+            links: links_from_form(v),
+        })
+    }
+
+    fn form_from_input(i: &ProjectInput) -> FormValues {
+        let mut v = FormValues::new();
+        set(&mut v, "title", i.title.as_ref());
+        set(&mut v, "summary", i.summary.as_ref());
+        set(&mut v, "body", i.body.as_ref());
+        set(&mut v, "status", i.status.as_ref());
+        set(&mut v, "start_date", i.start_date.as_ref());
+        set(&mut v, "end_date", i.end_date.as_ref());
+        set(&mut v, "funding_programme", i.funding_programme.as_ref());
+        v.insert("partners".into(), i.partners.join("\n"));
+        if i.seeking_partners == Some(true) {
+            v.insert("seeking_partners".into(), "on".into());
+        }
+        shared_to_form(
+            &mut v,
+            i.themenfeld.as_ref(),
+            &i.leika_keys,
+            &i.ozg_ids,
+            i.contact.as_ref(),
+            &i.links,
+        );
+        v
+    }
+
+    fn field_label(ctx: &Ctx, field: &str) -> &'static str {
+        shared_label(ctx, field).unwrap_or_else(|| match field {
+            "status" => ctx.t("Stand", "Status"),
+            "start_date" => ctx.t("Beginn", "Start"),
+            "end_date" => ctx.t("Ende", "End"),
+            "partners" => ctx.t("Partner", "Partners"),
+            "funding_programme" => ctx.t("Förderprogramm", "Funding programme"),
+            _ => ctx.t("Eingabe", "Input"),
+        })
+    }
+
+    fn form_fields(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
+        let statuses: Vec<(&str, &str)> = ProjectStatus::ALL
+            .iter()
+            .map(|s| (s.slug(), status_label(ctx, *s)))
+            .collect();
+        html! {
+            (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
+            (Field::new("summary", ctx.t("Kurzbeschreibung", "Summary")).hint(ctx.t("Ein bis zwei Sätze für Listen und Suche", "One or two sentences for lists and search")).textarea(ctx, 2, v, e))
+            (Field::new("body", ctx.t("Beschreibung", "Description")).textarea(ctx, 8, v, e))
+            (Field::new("status", ctx.t("Stand", "Status")).required().select(ctx, &statuses, v, e))
+            (Field::new("start_date", ctx.t("Beginn", "Start")).input(ctx, "date", v, e))
+            (Field::new("end_date", ctx.t("Ende", "End")).input(ctx, "date", v, e))
+            (themenfeld_field(ctx, v, e))
+            (leika_field(ctx, v, e))
+            (ozg_field(ctx, v, e))
+            (Field::new("partners", ctx.t("Partner", "Partners")).hint(ctx.t("Beteiligte Organisationen, eine pro Zeile", "Participating organizations, one per line")).textarea(ctx, 2, v, e))
+            (Field::new("funding_programme", ctx.t("Förderprogramm", "Funding programme")).input(ctx, "text", v, e))
+            (Field::new("seeking_partners", ctx.t("Wir suchen Partner für dieses Vorhaben", "We are looking for partners for this project")).checkbox(v))
+            (contact_fields(ctx, v, e))
+            (links_field(ctx, v, e))
+        }
+    }
+
+    fn badges(ctx: &Ctx, p: &Self) -> Markup {
+        html! {
+            span.badge { (status_label(ctx, p.content.status)) }
+            @if p.content.seeking_partners { span.badge.ok { (ctx.t("Partner gesucht", "Seeking partners")) } }
+            @if let Some(t) = p.content.themenfeld { (themenfeld_label(ctx, t)) }
+        }
+    }
+
+    fn detail(ctx: &Ctx, p: &Self, _org: &Organization) -> Markup {
+        let c = &p.content;
+        html! {
+            @if let Some(s) = &c.summary { p { strong { (s) } } }
+            dl.facts {
+                dt { (ctx.t("Stand", "Status")) } dd { (status_label(ctx, c.status)) }
+                @if c.seeking_partners { dt { (ctx.t("Partner", "Partners")) } dd { strong { (ctx.t("werden gesucht", "wanted")) } } }
+                @if let Some(d) = c.start_date { dt { (ctx.t("Beginn", "Start")) } dd { (date(ctx, d)) } }
+                @if let Some(d) = c.end_date { dt { (ctx.t("Ende", "End")) } dd { (date(ctx, d)) } }
+                (shared_facts(ctx, c.themenfeld, &c.leika_keys, &c.ozg_ids))
+                @if !c.partners.is_empty() { dt { (ctx.t("Beteiligt", "Partners")) } dd { (c.partners.join(", ")) } }
+                @if let Some(f) = &c.funding_programme { dt { (ctx.t("Förderprogramm", "Funding programme")) } dd { (f) } }
+            }
+            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (text_block(b)) }
+            (contact_and_links(ctx, c.contact.as_ref(), &c.links))
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Question pages: form fields, the question with its answers, answering and
+//! accepting.
+
+use allmende_domain::{
+    AnswerInput, Audience, Organization, Question, QuestionInput, ValidationError,
+};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+
+use super::context::{Ctx, Lang};
+use super::error::PageError;
+use super::fields::*;
+use super::forms::{csrf_field, error_summary, lines, set, value, Field, FormErrors, FormValues};
+use super::items::{form_values, org_map, owner_actions, parse_id, ItemPages};
+use super::layout::{page, text_block, timestamp};
+use crate::state::AppState;
+use crate::usecases::{items, questions, UseCaseError};
+
+pub fn audience_label(ctx: &Ctx, a: Audience) -> &'static str {
+    match ctx.lang {
+        Lang::De => a.label_de(),
+        Lang::En => a.label_en(),
+    }
+}
+
+impl ItemPages for Question {
+    fn plural(ctx: &Ctx) -> &'static str {
+        ctx.t("Fragen", "Questions")
+    }
+
+    fn new_title(ctx: &Ctx) -> &'static str {
+        ctx.t("Neue Frage", "New question")
+    }
+
+    fn heading(item: &Self) -> &str {
+        &item.content.title
+    }
+
+    fn input_from_form(v: &FormValues) -> Result<QuestionInput, ValidationError> {
+        Ok(QuestionInput {
+            title: value(v, "title"),
+            body: value(v, "body"),
+            audience: value(v, "audience"),
+            themenfeld: value(v, "themenfeld"),
+            leika_keys: lines(v, "leika_keys"),
+        })
+    }
+
+    fn form_from_input(i: &QuestionInput) -> FormValues {
+        let mut v = FormValues::new();
+        set(&mut v, "title", i.title.as_ref());
+        set(&mut v, "body", i.body.as_ref());
+        set(&mut v, "audience", i.audience.as_ref());
+        shared_to_form(&mut v, i.themenfeld.as_ref(), &i.leika_keys, &[], None, &[]);
+        v
+    }
+
+    fn field_label(ctx: &Ctx, field: &str) -> &'static str {
+        match field {
+            "body" => ctx.t("Ihre Frage", "Your question"),
+            "audience" => ctx.t("Gerichtet an", "Addressed to"),
+            other => shared_label(ctx, other).unwrap_or(ctx.t("Eingabe", "Input")),
+        }
+    }
+
+    fn form_fields(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
+        let audiences: Vec<(&str, &str)> = Audience::ALL
+            .iter()
+            .map(|a| (a.slug(), audience_label(ctx, *a)))
+            .collect();
+        html! {
+            (Field::new("title", ctx.t("Titel", "Title")).required().hint(ctx.t("Die Frage in einem Satz", "The question in one sentence")).input(ctx, "text", v, e))
+            (Field::new("body", ctx.t("Ihre Frage", "Your question")).required().hint(ctx.t("Was Sie wissen möchten und warum", "What you would like to know and why")).textarea(ctx, 8, v, e))
+            (Field::new("audience", ctx.t("Gerichtet an", "Addressed to")).required().hint(ctx.t("„Folgende Organisationen“: nur für angemeldete Nutzende sichtbar", "\"Followers\": visible to signed-in users only")).select(ctx, &audiences, v, e))
+            (themenfeld_field(ctx, v, e))
+            (leika_field(ctx, v, e))
+        }
+    }
+
+    fn badges(ctx: &Ctx, q: &Self) -> Markup {
+        html! {
+            @if q.accepted_answer_id.is_some() { span.badge.ok { (ctx.t("Beantwortet", "Answered")) } }
+            @if q.content.audience != Audience::Public { span.badge { (audience_label(ctx, q.content.audience)) } }
+            @if let Some(t) = q.content.themenfeld { (themenfeld_label(ctx, t)) }
+        }
+    }
+
+    fn detail(ctx: &Ctx, q: &Self, _org: &Organization) -> Markup {
+        let c = &q.content;
+        html! {
+            (text_block(&c.body))
+            dl.facts {
+                dt { (ctx.t("Gerichtet an", "Addressed to")) } dd { (audience_label(ctx, c.audience)) }
+                (shared_facts(ctx, c.themenfeld, &c.leika_keys, &[]))
+            }
+        }
+    }
+}
+
+fn answer_form(ctx: &Ctx, q: &Question, values: &FormValues, errors: &FormErrors) -> Markup {
+    html! {
+        @if ctx.signed_in.is_some() {
+            h2 #answer { (ctx.t("Antworten", "Answer")) }
+            (error_summary(ctx, errors))
+            form.stacked method="post" action={ "/questions/" (q.id) "/answers" } novalidate {
+                (csrf_field(ctx))
+                (Field::new("body", ctx.t("Ihre Antwort", "Your answer")).required().textarea(ctx, 6, values, errors))
+                button type="submit" { (ctx.t("Antwort veröffentlichen", "Publish answer")) }
+            }
+        } @else {
+            p { a href={ "/login?next=/questions/" (q.id) } { (ctx.t("Melden Sie sich an, um zu antworten.", "Log in to answer.")) } }
+        }
+    }
+}
+
+async fn question_page(
+    ctx: &Ctx,
+    state: &AppState,
+    q: &Question,
+    values: &FormValues,
+    errors: &FormErrors,
+) -> Result<Markup, PageError> {
+    let orgs = org_map(state).await?;
+    let org = orgs.get(&q.organization_id).ok_or(PageError::NotFound)?;
+    let answers = state
+        .store
+        .answers()
+        .for_question(q.id)
+        .await
+        .map_err(PageError::internal)?;
+    let asker = ctx
+        .user()
+        .is_some_and(|u| u.organization_id == q.organization_id);
+    Ok(page(
+        ctx,
+        &q.content.title,
+        html! {
+            p.meta {
+                a href={ "/orgs/" (org.handle) } { (org.profile.name) }
+                " · " (ctx.t("gefragt am ", "asked ")) (timestamp(ctx, q.created_at))
+                " " (Question::badges(ctx, q))
+            }
+            (owner_actions(ctx, q))
+            (Question::detail(ctx, q, org))
+            h2 { (answers.len()) " " (if answers.len() == 1 { ctx.t("Antwort", "answer") } else { ctx.t("Antworten", "answers") }) }
+            @for a in &answers {
+                @let accepted = q.accepted_answer_id == Some(a.id);
+                article.answer.accepted[accepted] id={ "answer-" (a.id) } aria-label=(ctx.t("Antwort", "Answer")) {
+                    p.meta {
+                        @if let Some(o) = orgs.get(&a.organization_id) { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                        " · " (timestamp(ctx, a.created_at))
+                        @if accepted { " " span.badge.ok { (ctx.t("Akzeptierte Antwort", "Accepted answer")) } }
+                    }
+                    (text_block(&a.body))
+                    @if asker && !accepted {
+                        form method="post" action={ "/answers/" (a.id) "/accept" } {
+                            (csrf_field(ctx))
+                            button.secondary type="submit" { (ctx.t("Als hilfreichste Antwort akzeptieren", "Accept as the most helpful answer")) }
+                        }
+                    }
+                }
+            }
+            (answer_form(ctx, q, values, errors))
+        },
+    ))
+}
+
+/// `GET /questions/{id}`
+pub async fn show(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let q: Question = items::get(&state.store, ctx.user(), parse_id(&id)?).await?;
+    question_page(&ctx, &state, &q, &FormValues::new(), &FormErrors::default()).await
+}
+
+/// `POST /questions/{id}/answers`
+pub async fn answer(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let user = &ctx.require_user()?.user;
+    ctx.check_csrf(values.get("csrf"))?;
+    let question_id = parse_id(&id)?;
+    let input = AnswerInput {
+        body: value(&values, "body"),
+    };
+    match questions::answer(&state.store, user, question_id, &input).await {
+        Ok(a) => Ok(
+            Redirect::to(&format!("/questions/{}#answer-{}", a.question_id, a.id)).into_response(),
+        ),
+        Err(UseCaseError::Invalid(e)) => {
+            let q: Question = items::get(&state.store, Some(user), question_id).await?;
+            let errors = FormErrors::from_validation(&ctx, &e, |_| {
+                ctx.t("Ihre Antwort", "Your answer").to_owned()
+            });
+            let markup = question_page(&ctx, &state, &q, &values, &errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(markup.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /answers/{id}/accept`
+pub async fn accept(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<FormValues>, FormRejection>,
+) -> Result<Response, PageError> {
+    let values = form_values(form)?;
+    let user = &ctx.require_user()?.user;
+    ctx.check_csrf(values.get("csrf"))?;
+    let q = questions::accept(&state.store, user, parse_id(&id)?).await?;
+    Ok(Redirect::to(&format!("/questions/{}", q.id)).into_response())
+}
