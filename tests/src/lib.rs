@@ -1,1 +1,189 @@
+//! Test rig: starts real Allmende nodes on loopback (port 0, a fresh SQLite
+//! file each) and talks to them over HTTP, as a browser or script would.
 
+use std::path::PathBuf;
+
+use allmende_domain::OrganizationInput;
+use allmende_server::auth::token;
+use allmende_server::usecases::{accounts, organizations};
+use allmende_server::{AppState, Application, Config};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "ein-sicheres-passwort";
+
+pub struct TestNode {
+    /// `http://localhost:PORT`
+    pub url: String,
+    pub state: AppState,
+    pub db_path: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), String>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Starts a node with a fresh database in a temporary directory.
+pub async fn spawn_app() -> TestNode {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("allmende.sqlite");
+    let mut node = spawn_app_with_db(db_path, Config::default()).await;
+    node._dir = Some(dir);
+    node
+}
+
+/// Starts a node on an existing (or new) database file.
+pub async fn spawn_app_with_db(db_path: PathBuf, base: Config) -> TestNode {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let port = listener.local_addr().expect("addr").port();
+    let url = format!("http://localhost:{port}");
+    let config = Config {
+        database_url: format!("sqlite://{}", db_path.display()),
+        listen: listener.local_addr().expect("addr"),
+        public_url: url.parse().expect("url"),
+        ..base
+    };
+    let app = Application::with_listener(config, listener)
+        .await
+        .expect("node starts");
+    let state = app.state().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until(async move {
+            let _ = rx.await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    });
+    TestNode {
+        url,
+        state,
+        db_path,
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: None,
+    }
+}
+
+impl TestNode {
+    /// Stops the node gracefully and waits until it has closed the database.
+    /// Returns the temporary directory so the database outlives the node.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+        self._dir.take()
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// Creates an organization (municipality) with the given handle.
+    pub async fn org(&self, handle: &str, name: &str) {
+        let input = OrganizationInput {
+            name: Some(name.into()),
+            kind: Some("municipality".into()),
+            ags: Some("08421000".into()),
+            ..Default::default()
+        };
+        organizations::create(&self.state.store, handle, &input)
+            .await
+            .expect("organization created");
+    }
+
+    /// Creates a user with [`PASSWORD`].
+    pub async fn user(&self, email: &str, org: &str, role: &str) {
+        accounts::create_user(&self.state.store, email, org, role, PASSWORD)
+            .await
+            .expect("user created");
+    }
+
+    /// An organization with an admin user and an API token for them.
+    pub async fn org_with_token(&self, handle: &str) -> String {
+        self.org(handle, &format!("Stadt {handle}")).await;
+        let email = format!("admin@{handle}.example");
+        self.user(&email, handle, "admin").await;
+        let email = allmende_domain::Email::parse(&email).expect("valid e-mail");
+        let user = self
+            .state
+            .store
+            .accounts()
+            .credentials(&email)
+            .await
+            .expect("db")
+            .expect("user")
+            .0;
+        token::create(&self.state.store, user.id, "test")
+            .await
+            .expect("token")
+            .0
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        match table {
+            "projects" => self.state.store.projects().count().await,
+            "questions" => self.state.store.questions().count().await,
+            "solutions" => self.state.store.solutions().count().await,
+            other => panic!("no count for {other}"),
+        }
+        .expect("count")
+    }
+}
+
+/// An HTTP client that keeps cookies (a browser) and does not follow
+/// redirects, so tests can check them.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the hidden CSRF field in a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..].split('"').next().expect("value").to_owned()
+}
+
+/// Logs a browser in and returns the CSRF token to use in its forms.
+pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> String {
+    let page = browser
+        .get(node.at("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let csrf = csrf_from(&page);
+    let response = browser
+        .post(node.at("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("login post");
+    assert_eq!(response.status(), 303, "login should redirect");
+    csrf
+}

@@ -48,11 +48,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON, telling syntax errors (400) from shape errors (422, with the
-/// path of the offending field). serde_json limits nesting depth to 128.
+/// Parses a JSON object, telling syntax errors (400) from shape errors (422,
+/// with the path of the offending field). serde_json limits nesting depth
+/// to 128.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+    // serde would read a struct from an array by position; every body of
+    // this API is an object.
+    if !value.is_object() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the request body must be a JSON object",
+        ));
+    }
     from_value(value)
 }
 

@@ -1,0 +1,7 @@
+//! End-to-end tests of one node: real server on port 0, real HTTP.
+
+mod node {
+    pub mod api;
+    pub mod pages;
+    pub mod restart;
+}
