@@ -1,4 +1,5 @@
 //! End-to-end tests of one node: real server on port 0, real HTTP.
+#![allow(clippy::unwrap_used)]
 
 mod node {
     pub mod api;

@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn each_invalid_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ProjectInput)>)> = vec![
+        type Change = Box<dyn Fn(&mut ProjectInput)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("title", Box::new(|i| i.title = None)),
             ("status", Box::new(|i| i.status = Some("done".into()))),
             (

@@ -1,4 +1,5 @@
 //! Store tests against a real SQLite file in a temporary directory.
+#![allow(clippy::unwrap_used)]
 
 use allmende_domain::*;
 use allmende_store::{ListFilter, Store, StoreError};

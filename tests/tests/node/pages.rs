@@ -4,7 +4,10 @@ use allmende_tests::{browser, client, csrf_from, login, spawn_app};
 use reqwest::StatusCode;
 
 fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_owned()
+    res.headers()["location"]
+        .to_str()
+        .expect("ASCII location")
+        .to_owned()
 }
 
 #[tokio::test]

@@ -28,11 +28,11 @@ impl FormErrors {
             .next()
             .unwrap_or(&e.field)
             .replace('.', "_");
-        let detail = e
-            .field
-            .contains('[')
-            .then(|| format!(" ({})", e.field))
-            .unwrap_or_default();
+        let detail = if e.field.contains('[') {
+            format!(" ({})", e.field)
+        } else {
+            String::new()
+        };
         let message = match ctx.lang {
             super::context::Lang::De => e.problem.message_de(),
             super::context::Lang::En => e.problem.message_en(),
