@@ -21,6 +21,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a login lasts.
     pub session_days: u32,
+    /// Where this node's source code can be downloaded. The AGPL requires
+    /// offering it to the node's users; the footer links here. Operators
+    /// who change the code must point this to their version.
+    pub source_url: Url,
 }
 
 impl Default for Config {
@@ -31,6 +35,7 @@ impl Default for Config {
             public_url: Url::parse("http://localhost:8080").expect("valid default"),
             max_body_bytes: 1024 * 1024,
             session_days: 14,
+            source_url: Url::parse(DEFAULT_SOURCE_URL).expect("valid default"),
         }
     }
 }
@@ -54,6 +59,10 @@ pub enum ConfigError {
     #[error("max_body_bytes must be at least 1024")]
     BodyLimit,
 }
+
+/// The upstream repository (the workspace's `repository`), linked from every
+/// page unless configured.
+pub const DEFAULT_SOURCE_URL: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "allmende.toml";
@@ -106,6 +115,9 @@ impl Config {
         }
         if let Some(v) = var("ALLMENDE_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("ALLMENDE_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_SOURCE_URL") {
+            self.source_url = parse("ALLMENDE_SOURCE_URL", &v)?;
         }
         if let Some(v) = var("ALLMENDE_SESSION_DAYS") {
             self.session_days = parse("ALLMENDE_SESSION_DAYS", &v)?;

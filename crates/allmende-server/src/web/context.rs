@@ -80,6 +80,8 @@ pub struct Ctx {
     pub csrf: CsrfToken,
     /// Path and query of the request, for "back here after login" links.
     pub path: String,
+    /// Where the node's source is offered (AGPL section 13).
+    pub source_url: String,
 }
 
 impl Ctx {

@@ -64,7 +64,8 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 footer.site {
                     p {
                         (ctx.t("Allmende – föderiertes Austauschnetz für Kommunen. Freie Software unter ", "Allmende – a federated exchange network for municipalities. Free software under "))
-                        abbr title="GNU Affero General Public License 3.0 or later" { "AGPL-3.0-or-later" } ". "
+                        abbr title="GNU Affero General Public License 3.0 or later" { "AGPL-3.0-or-later" } ": "
+                        a href=(ctx.source_url) { (ctx.t("Quellcode", "Source code")) } " · "
                         a href="/api/v1/openapi.json" { "API" }
                     }
                 }

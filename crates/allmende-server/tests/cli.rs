@@ -1,0 +1,105 @@
+//! The `allmende` binary as an operator uses it: create an organization, a
+//! user and a token, serve, and stop with SIGTERM.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_allmende");
+
+fn allmende(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("ALLMENDE_DATABASE_URL", "sqlite://data/node.sqlite")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn operator_workflow_and_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    let migrate = allmende(d, &["migrate"], None);
+    assert!(migrate.status.success(), "{migrate:?}");
+    assert!(d.join("data/node.sqlite").exists());
+
+    let bad = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality", "--ags", "123"], None);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ags"), "{bad:?}");
+
+    let org = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality", "--ags", "08421000"], None);
+    assert!(org.status.success(), "{org:?}");
+    let dup = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality"], None);
+    assert!(!dup.status.success(), "handles are unique");
+
+    let typed = allmende(d, &["user", "create", "digital@ulm.example", "--org", "ulm", "--role", "admin"], Some("ein-langes-passwort\n"));
+    assert!(typed.status.success(), "{typed:?}");
+    assert!(!stdout(&typed).contains("password"), "a typed password is not echoed");
+    let generated = allmende(d, &["user", "create", "redaktion@ulm.example", "--org", "ulm", "--role", "editor"], None);
+    assert!(stdout(&generated).contains("password (shown once): "), "{generated:?}");
+    let short = allmende(d, &["user", "create", "x@ulm.example", "--org", "ulm", "--role", "editor"], Some("kurz\n"));
+    assert!(!short.status.success());
+
+    let token = allmende(d, &["token", "create", "digital@ulm.example"], None);
+    assert!(token.status.success(), "{token:?}");
+    let token = stdout(&token).trim().to_owned();
+    assert!(token.starts_with("alm_"));
+
+    let port = free_port();
+    let mut server = Command::new(BIN)
+        .arg("serve")
+        .current_dir(d)
+        .env("ALLMENDE_DATABASE_URL", "sqlite://data/node.sqlite")
+        .env("ALLMENDE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ALLMENDE_PUBLIC_URL", format!("http://localhost:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://localhost:{port}");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            healthy = r.status() == 200;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(healthy, "node answers /healthz");
+    let created = client
+        .post(format!("{base}/api/v1/projects"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Per CLI-Token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "SIGTERM ends the node cleanly: {status:?}");
+}
