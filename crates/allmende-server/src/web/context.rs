@@ -144,6 +144,7 @@ impl FromRequestParts<AppState> for Ctx {
             signed_in,
             csrf,
             path,
+            source_url: state.config.source_url.to_string(),
         })
     }
 }
