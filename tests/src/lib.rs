@@ -187,3 +187,21 @@ pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> S
     assert_eq!(response.status(), 303, "login should redirect");
     csrf
 }
+
+/// Asserts that headings never skip a level going down (h1 → h3), as
+/// WCAG 1.3.1 / BITV expect for navigable page structure.
+pub fn assert_heading_order(path: &str, html: &str) {
+    let mut previous = 0u8;
+    for (i, _) in html.match_indices("<h") {
+        let Some(level) = html[i + 2..].chars().next().and_then(|c| c.to_digit(10)) else {
+            continue;
+        };
+        let level = level as u8;
+        assert!(
+            level <= previous + 1,
+            "{path}: h{level} follows h{previous}"
+        );
+        previous = level;
+    }
+    assert!(previous > 0, "{path}: no headings");
+}

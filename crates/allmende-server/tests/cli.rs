@@ -33,7 +33,11 @@ fn stdout(o: &Output) -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -45,21 +49,106 @@ async fn operator_workflow_and_graceful_shutdown() {
     assert!(migrate.status.success(), "{migrate:?}");
     assert!(d.join("data/node.sqlite").exists());
 
-    let bad = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality", "--ags", "123"], None);
+    let bad = allmende(
+        d,
+        &[
+            "org",
+            "create",
+            "ulm",
+            "--name",
+            "Stadt Ulm",
+            "--kind",
+            "municipality",
+            "--ags",
+            "123",
+        ],
+        None,
+    );
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("ags"), "{bad:?}");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("ags"),
+        "{bad:?}"
+    );
 
-    let org = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality", "--ags", "08421000"], None);
+    let org = allmende(
+        d,
+        &[
+            "org",
+            "create",
+            "ulm",
+            "--name",
+            "Stadt Ulm",
+            "--kind",
+            "municipality",
+            "--ags",
+            "08421000",
+        ],
+        None,
+    );
     assert!(org.status.success(), "{org:?}");
-    let dup = allmende(d, &["org", "create", "ulm", "--name", "Stadt Ulm", "--kind", "municipality"], None);
+    let dup = allmende(
+        d,
+        &[
+            "org",
+            "create",
+            "ulm",
+            "--name",
+            "Stadt Ulm",
+            "--kind",
+            "municipality",
+        ],
+        None,
+    );
     assert!(!dup.status.success(), "handles are unique");
 
-    let typed = allmende(d, &["user", "create", "digital@ulm.example", "--org", "ulm", "--role", "admin"], Some("ein-langes-passwort\n"));
+    let typed = allmende(
+        d,
+        &[
+            "user",
+            "create",
+            "digital@ulm.example",
+            "--org",
+            "ulm",
+            "--role",
+            "admin",
+        ],
+        Some("ein-langes-passwort\n"),
+    );
     assert!(typed.status.success(), "{typed:?}");
-    assert!(!stdout(&typed).contains("password"), "a typed password is not echoed");
-    let generated = allmende(d, &["user", "create", "redaktion@ulm.example", "--org", "ulm", "--role", "editor"], None);
-    assert!(stdout(&generated).contains("password (shown once): "), "{generated:?}");
-    let short = allmende(d, &["user", "create", "x@ulm.example", "--org", "ulm", "--role", "editor"], Some("kurz\n"));
+    assert!(
+        !stdout(&typed).contains("password"),
+        "a typed password is not echoed"
+    );
+    let generated = allmende(
+        d,
+        &[
+            "user",
+            "create",
+            "redaktion@ulm.example",
+            "--org",
+            "ulm",
+            "--role",
+            "editor",
+        ],
+        None,
+    );
+    assert!(
+        stdout(&generated).contains("password (shown once): "),
+        "{generated:?}"
+    );
+    let short = allmende(
+        d,
+        &[
+            "user",
+            "create",
+            "x@ulm.example",
+            "--org",
+            "ulm",
+            "--role",
+            "editor",
+        ],
+        Some("kurz\n"),
+    );
     assert!(!short.status.success());
 
     let token = allmende(d, &["token", "create", "digital@ulm.example"], None);
@@ -98,8 +187,14 @@ async fn operator_workflow_and_graceful_shutdown() {
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    let kill = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let status = server.wait().unwrap();
-    assert!(status.success(), "SIGTERM ends the node cleanly: {status:?}");
+    assert!(
+        status.success(),
+        "SIGTERM ends the node cleanly: {status:?}"
+    );
 }

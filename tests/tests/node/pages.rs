@@ -1,6 +1,6 @@
 //! The HTML pages as a person uses them: log in, fill in forms, read.
 
-use allmende_tests::{browser, client, csrf_from, login, spawn_app};
+use allmende_tests::{assert_heading_order, browser, client, csrf_from, login, spawn_app};
 use reqwest::StatusCode;
 
 fn location(res: &reqwest::Response) -> String {
@@ -445,7 +445,33 @@ async fn demo_data_renders_on_every_page() {
         .await
         .expect("demo seeds");
     assert_eq!(logins.len(), 4);
+    let question: serde_json::Value = client()
+        .get(node.at("/api/v1/questions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let question_page = format!(
+        "/questions/{}",
+        question["items"][0]["id"].as_str().unwrap()
+    );
+    let solutions: serde_json::Value = client()
+        .get(node.at("/api/v1/solutions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let solution_page = format!(
+        "/solutions/{}",
+        solutions["items"][0]["id"].as_str().unwrap()
+    );
     for path in [
+        question_page.as_str(),
+        solution_page.as_str(),
         "/",
         "/projects",
         "/questions",
@@ -462,6 +488,7 @@ async fn demo_data_renders_on_every_page() {
             "{path} has a main landmark"
         );
         assert_eq!(html.matches("<h1>").count(), 1, "{path} has one h1");
+        assert_heading_order(path, &html);
     }
     let search = client()
         .get(node.at("/search?q=strasse%20hundesteuer"))

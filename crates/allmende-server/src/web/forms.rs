@@ -118,7 +118,7 @@ impl<'a> Field<'a> {
             div.field {
                 label for=(self.name) {
                     (self.label)
-                    @if self.required { " " span aria-hidden="true" { "*" } span.hint style="display:inline" { "(" (ctx.t("Pflichtfeld", "required")) ")" } }
+                    @if self.required { " " span aria-hidden="true" { "*" } span.visually-hidden { " (" (ctx.t("Pflichtfeld", "required")) ")" } }
                 }
                 @if let Some(h) = self.hint { span.hint id={ (self.name) "-hint" } { (h) } }
                 @if let Some(e) = error { span.error id={ (self.name) "-error" } { (e) } }

@@ -65,15 +65,15 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
             div.columns {
                 section aria-labelledby="new-projects" {
                     h2 #new-projects { a href="/projects" { (ctx.t("Neue Vorhaben", "New projects")) } }
-                    (item_list(&ctx, &projects, &orgs))
+                    (item_list(&ctx, &projects, &orgs, true))
                 }
                 section aria-labelledby="new-questions" {
                     h2 #new-questions { a href="/questions" { (ctx.t("Offene Fragen", "Recent questions")) } }
-                    (item_list(&ctx, &questions, &orgs))
+                    (item_list(&ctx, &questions, &orgs, true))
                 }
                 section aria-labelledby="new-solutions" {
                     h2 #new-solutions { a href="/solutions" { (ctx.t("Lösungen zur Nachnutzung", "Solutions to reuse")) } }
-                    (item_list(&ctx, &solutions, &orgs))
+                    (item_list(&ctx, &solutions, &orgs, true))
                 }
             }
         },
@@ -126,9 +126,9 @@ pub async fn search(
             (search_form(&ctx, &q))
             @if !q.is_empty() {
                 p role="status" { (total) " " (ctx.t("Treffer für", "results for")) " „" (q) "“" }
-                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs)) }
-                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs)) }
-                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs)) }
+                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs, true)) }
+                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs, true)) }
+                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs, true)) }
             }
         },
     ))

@@ -56,10 +56,14 @@ pub fn href<T: Publishable>(item: &T) -> String {
 }
 
 /// A list of items with their organization and facts.
+///
+/// `nested` lists sit under an h2 and use h3 for their items; top-level
+/// lists (directly under the page's h1) use h2, keeping the heading order.
 pub fn item_list<T: ItemPages>(
     ctx: &Ctx,
     items: &[T],
     orgs: &HashMap<OrganizationId, Organization>,
+    nested: bool,
 ) -> Markup {
     html! {
         @if items.is_empty() {
@@ -68,7 +72,11 @@ pub fn item_list<T: ItemPages>(
             ul.items {
                 @for item in items {
                     li {
-                        h3 { a href=(href(item)) { (T::heading(item)) } }
+                        @if nested {
+                            h3 { a href=(href(item)) { (T::heading(item)) } }
+                        } @else {
+                            h2.item { a href=(href(item)) { (T::heading(item)) } }
+                        }
                         p.meta {
                             @if let Some(org) = orgs.get(&item.organization_id()) {
                                 a href={ "/orgs/" (org.handle) } { (org.profile.name) } " · "
@@ -146,7 +154,7 @@ pub async fn list<T: ItemPages>(
                 (Field::new("themenfeld", ctx.t("Themenfeld", "Topic field")).select(&ctx, &options, &values, &FormErrors::default()))
                 button.secondary type="submit" { (ctx.t("Filtern", "Filter")) }
             }
-            (item_list(&ctx, &found, &orgs))
+            (item_list(&ctx, &found, &orgs, false))
             nav.actions aria-label=(ctx.t("Seiten", "Pages")) {
                 @if page_no > 1 { a href=(page_link(page_no - 1)) rel="prev" { (ctx.t("← Neuere", "← Newer")) } }
                 @if has_more { a href=(page_link(page_no + 1)) rel="next" { (ctx.t("Ältere →", "Older →")) } }

@@ -118,9 +118,9 @@ pub async fn show(
                     dd { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } }
                 }
             }
-            h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs))
-            h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs))
-            h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs))
+            h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs, true))
+            h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs, true))
+            h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs, true))
         },
     ))
 }
