@@ -40,6 +40,11 @@ macro_rules! labelled_enum {
             }
         }
 
+        impl $crate::text::Labelled for $name {
+            fn label_de(&self) -> &'static str { $name::label_de(*self) }
+            fn label_en(&self) -> &'static str { $name::label_en(*self) }
+        }
+
         impl TryFrom<String> for $name {
             type Error = String;
             fn try_from(s: String) -> Result<Self, String> {
@@ -55,6 +60,12 @@ macro_rules! labelled_enum {
     };
 }
 pub(crate) use labelled_enum;
+
+/// A value with a German and an English name for people.
+pub trait Labelled {
+    fn label_de(&self) -> &'static str;
+    fn label_en(&self) -> &'static str;
+}
 
 /// Trims and checks a required text field.
 pub fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, ValidationError> {

@@ -1,17 +1,15 @@
 //! The account page: who you are, and your API tokens.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, value, Field, FormErrors, FormValues};
-use super::items::{form_values, parse_id};
+use super::items::parse_id;
 use super::layout::{page, timestamp};
-use super::roles::role_label;
+use super::posted::SignedForm;
 use crate::auth::token;
 use crate::state::AppState;
 
@@ -34,7 +32,7 @@ async fn account_page(
             dl.facts {
                 dt { (ctx.t("E-Mail", "E-mail")) } dd { (s.user.email) }
                 dt { (ctx.t("Organisation", "Organization")) } dd { a href={ "/orgs/" (s.organization.handle) } { (s.organization.profile.name) } }
-                dt { (ctx.t("Rolle", "Role")) } dd { (role_label(ctx, s.user.role)) }
+                dt { (ctx.t("Rolle", "Role")) } dd { (ctx.label(s.user.role)) }
             }
             h2 { (ctx.t("API-Tokens", "API tokens")) }
             @if let Some(t) = new_token {
@@ -78,13 +76,14 @@ pub async fn show(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
 }
 
 pub async fn create_token(
-    ctx: Ctx,
     State(state): State<AppState>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Markup, PageError> {
-    let values = form_values(form)?;
-    let user = ctx.require_user()?.user.clone();
-    ctx.check_csrf(values.get("csrf"))?;
+    let user = &signed_in.user;
     let label: String = value(&values, "label")
         .unwrap_or_else(|| "web".into())
         .chars()
@@ -97,14 +96,11 @@ pub async fn create_token(
 }
 
 pub async fn revoke_token(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let user = &ctx.require_user()?.user;
-    ctx.check_csrf(values.get("csrf"))?;
+    let user = &signed_in.user;
     state
         .store
         .accounts()

@@ -93,6 +93,14 @@ impl Ctx {
         }
     }
 
+    /// The name of an enumerated domain value in the page's language.
+    pub fn label(&self, value: impl allmende_domain::text::Labelled) -> &'static str {
+        match self.lang {
+            Lang::De => value.label_de(),
+            Lang::En => value.label_en(),
+        }
+    }
+
     pub fn user(&self) -> Option<&User> {
         self.signed_in.as_ref().map(|s| &s.user)
     }

@@ -7,20 +7,13 @@ use allmende_domain::{
 };
 use maud::{html, Markup};
 
-use super::context::{Ctx, Lang};
+use super::context::Ctx;
 use super::forms::{lines, rows, set, value, Field, FormErrors, FormValues};
-
-pub fn themenfeld_label(ctx: &Ctx, t: Themenfeld) -> &'static str {
-    match ctx.lang {
-        Lang::De => t.label_de(),
-        Lang::En => t.label_en(),
-    }
-}
 
 pub fn themenfeld_field(ctx: &Ctx, values: &FormValues, errors: &FormErrors) -> Markup {
     let options: Vec<(&str, &str)> = Themenfeld::ALL
         .iter()
-        .map(|t| (t.slug(), themenfeld_label(ctx, *t)))
+        .map(|t| (t.slug(), ctx.label(*t)))
         .collect();
     Field::new("themenfeld", ctx.t("OZG-Themenfeld", "OZG topic field"))
         .select(ctx, &options, values, errors)
@@ -161,7 +154,7 @@ pub fn shared_facts(
     ozg: &[OzgId],
 ) -> Markup {
     html! {
-        @if let Some(t) = themenfeld { dt { (ctx.t("Themenfeld", "Topic field")) } dd { (themenfeld_label(ctx, t)) } }
+        @if let Some(t) = themenfeld { dt { (ctx.t("Themenfeld", "Topic field")) } dd { (ctx.label(t)) } }
         @if !leika.is_empty() {
             dt { (ctx.t("LeiKa-Schlüssel", "LeiKa keys")) }
             dd { @for (i, k) in leika.iter().enumerate() { @if i > 0 { ", " } code { (k) } } }

@@ -5,18 +5,17 @@ use std::collections::HashMap;
 
 use allmende_domain::{Organization, OrganizationId, Themenfeld, ValidationError};
 use allmende_store::ListFilter;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use uuid::Uuid;
 
 use super::context::Ctx;
 use super::error::PageError;
-use super::forms::{csrf_field, error_summary, Field, FormErrors, FormValues};
+use super::forms::{csrf_field, error_summary, FormErrors, FormValues};
 use super::layout::{page, timestamp};
+use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::items::{self, Publishable};
 use crate::usecases::UseCaseError;
@@ -36,15 +35,6 @@ pub trait ItemPages: Publishable {
     fn heading(item: &Self) -> &str;
     /// The body of the detail page, below the heading.
     fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
-}
-
-/// Reads a submitted form, turning a body over the limit into 413.
-pub fn form_values(form: Result<Form<FormValues>, FormRejection>) -> Result<FormValues, PageError> {
-    match form {
-        Ok(Form(v)) => Ok(v),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(PageError::TooLarge),
-        Err(e) => Err(PageError::BadRequest(e.body_text())),
-    }
 }
 
 pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
@@ -128,15 +118,10 @@ pub async fn list<T: ItemPages>(
     let has_more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
     let orgs = org_map(&state).await?;
-    let tf = |t: Themenfeld| match ctx.lang {
-        super::context::Lang::De => t.label_de(),
-        super::context::Lang::En => t.label_en(),
-    };
     let mut values = FormValues::new();
     if let Some(t) = themenfeld {
         values.insert("themenfeld".into(), t.slug().into());
     }
-    let options: Vec<(&str, &str)> = Themenfeld::ALL.iter().map(|t| (t.slug(), tf(*t))).collect();
     let page_link = |n: u32| match themenfeld {
         Some(t) => format!("/{}?themenfeld={}&page={n}", T::COLLECTION, t.slug()),
         None => format!("/{}?page={n}", T::COLLECTION),
@@ -151,7 +136,7 @@ pub async fn list<T: ItemPages>(
                 }
             }
             form.search-form method="get" action={ "/" (T::COLLECTION) } {
-                (Field::new("themenfeld", ctx.t("Themenfeld", "Topic field")).select(&ctx, &options, &values, &FormErrors::default()))
+                (super::fields::themenfeld_field(&ctx, &values, &FormErrors::default()))
                 button.secondary type="submit" { (ctx.t("Filtern", "Filter")) }
             }
             (item_list(&ctx, &found, &orgs, false))
@@ -219,13 +204,14 @@ pub async fn new_form<T: ItemPages>(ctx: Ctx) -> Result<Markup, PageError> {
 /// `POST /{items}`: publish, then show the new item (303), or the form again
 /// with errors (422).
 pub async fn create<T: ItemPages>(
-    ctx: Ctx,
     State(state): State<AppState>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let user = &ctx.require_user()?.user;
-    ctx.check_csrf(values.get("csrf"))?;
+    let user = &signed_in.user;
     let action = format!("/{}", T::COLLECTION);
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
@@ -303,14 +289,15 @@ pub async fn edit_form<T: ItemPages>(
 
 /// `POST /{items}/{id}/edit`
 pub async fn update<T: ItemPages>(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let user = &ctx.require_user()?.user;
-    ctx.check_csrf(values.get("csrf"))?;
+    let user = &signed_in.user;
     let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
     let action = format!("{}/edit", href(&item));
     let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
@@ -352,14 +339,10 @@ pub async fn delete_confirm<T: ItemPages>(
 
 /// `POST /{items}/{id}/delete`
 pub async fn delete<T: ItemPages>(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let signed_in = ctx.require_user()?;
-    ctx.check_csrf(values.get("csrf"))?;
     items::delete::<T>(&state.store, &signed_in.user, parse_id(&id)?).await?;
     Ok(Redirect::to(&format!("/orgs/{}", signed_in.organization.handle)).into_response())
 }

@@ -11,9 +11,9 @@ pub mod home;
 pub mod items;
 pub mod layout;
 pub mod organizations;
+pub mod posted;
 pub mod projects;
 pub mod questions;
-pub mod roles;
 pub mod session;
 pub mod solutions;
 

@@ -7,28 +7,19 @@ use allmende_domain::{
     Solution,
 };
 use allmende_store::ListFilter;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 
-use super::context::{Ctx, Lang};
+use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, set, value, Field, FormErrors, FormValues};
-use super::items::{form_values, item_list, ItemPages};
+use super::items::{item_list, ItemPages};
 use super::layout::page;
-use super::roles::kind_label;
+use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::{organizations, UseCaseError};
-
-fn land_label(ctx: &Ctx, l: Bundesland) -> &'static str {
-    match ctx.lang {
-        Lang::De => l.label_de(),
-        Lang::En => l.label_en(),
-    }
-}
 
 pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
     let orgs = state
@@ -49,8 +40,8 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
                     li {
                         h2 style="font-size:1.15rem;margin:0" { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
                         p.meta {
-                            (kind_label(&ctx, o.profile.kind))
-                            @if let Some(l) = o.profile.bundesland { " · " (land_label(&ctx, l)) }
+                            (ctx.label(o.profile.kind))
+                            @if let Some(l) = o.profile.bundesland { " · " (ctx.label(l)) }
                             @if let Some(a) = &o.profile.ags { " · AGS " (a) }
                         }
                     }
@@ -107,8 +98,8 @@ pub async fn show(
             @if is_admin { div.actions { a.button.secondary href={ "/orgs/" (org.handle) "/edit" } { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
             @if let Some(d) = &p.description { p { (d) } }
             dl.facts {
-                dt { (ctx.t("Art", "Kind")) } dd { (kind_label(&ctx, p.kind)) }
-                @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (land_label(&ctx, l)) } }
+                dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(p.kind)) }
+                @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (ctx.label(l)) } }
                 @if let Some(a) = &p.ags { dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } } dd { (a) } }
                 @if let Some(a) = &p.ars { dt { abbr title=(ctx.t("Regionalschlüssel", "Regional key")) { "ARS" } } dd { (a) } }
                 @if let Some(n) = p.population { dt { (ctx.t("Einwohnerzahl", "Population")) } dd { (n) } }
@@ -191,11 +182,11 @@ fn label(ctx: &Ctx, field: &str) -> String {
 fn edit_page(ctx: &Ctx, org: &Organization, v: &FormValues, e: &FormErrors) -> Markup {
     let kinds: Vec<(&str, &str)> = OrganizationKind::ALL
         .iter()
-        .map(|k| (k.slug(), kind_label(ctx, *k)))
+        .map(|k| (k.slug(), ctx.label(*k)))
         .collect();
     let lands: Vec<(&str, &str)> = Bundesland::ALL
         .iter()
-        .map(|l| (l.slug(), land_label(ctx, *l)))
+        .map(|l| (l.slug(), ctx.label(*l)))
         .collect();
     page(
         ctx,
@@ -260,15 +251,16 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(handle): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
     let org = admin_org(&ctx, &state, &handle).await?;
-    ctx.check_csrf(values.get("csrf"))?;
-    let user = &ctx.require_user()?.user;
+    let user = &signed_in.user;
     let invalid = |e: &allmende_domain::ValidationError| {
         let errors = FormErrors::from_validation(&ctx, e, |f| label(&ctx, f));
         (

@@ -3,18 +3,11 @@
 use allmende_domain::{Organization, Project, ProjectInput, ProjectStatus, ValidationError};
 use maud::{html, Markup};
 
-use super::context::{Ctx, Lang};
+use super::context::Ctx;
 use super::fields::*;
 use super::forms::{lines, set, value, Field, FormErrors, FormValues};
 use super::items::ItemPages;
 use super::layout::{date, text_block};
-
-pub fn status_label(ctx: &Ctx, s: ProjectStatus) -> &'static str {
-    match ctx.lang {
-        Lang::De => s.label_de(),
-        Lang::En => s.label_en(),
-    }
-}
 
 impl ItemPages for Project {
     fn plural(ctx: &Ctx) -> &'static str {
@@ -86,7 +79,7 @@ impl ItemPages for Project {
     fn form_fields(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
         let statuses: Vec<(&str, &str)> = ProjectStatus::ALL
             .iter()
-            .map(|s| (s.slug(), status_label(ctx, *s)))
+            .map(|s| (s.slug(), ctx.label(*s)))
             .collect();
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
@@ -108,9 +101,9 @@ impl ItemPages for Project {
 
     fn badges(ctx: &Ctx, p: &Self) -> Markup {
         html! {
-            span.badge { (status_label(ctx, p.content.status)) }
+            span.badge { (ctx.label(p.content.status)) }
             @if p.content.seeking_partners { span.badge.ok { (ctx.t("Partner gesucht", "Seeking partners")) } }
-            @if let Some(t) = p.content.themenfeld { (themenfeld_label(ctx, t)) }
+            @if let Some(t) = p.content.themenfeld { (ctx.label(t)) }
         }
     }
 
@@ -119,7 +112,7 @@ impl ItemPages for Project {
         html! {
             @if let Some(s) = &c.summary { p { strong { (s) } } }
             dl.facts {
-                dt { (ctx.t("Stand", "Status")) } dd { (status_label(ctx, c.status)) }
+                dt { (ctx.t("Stand", "Status")) } dd { (ctx.label(c.status)) }
                 @if c.seeking_partners { dt { (ctx.t("Partner", "Partners")) } dd { strong { (ctx.t("werden gesucht", "wanted")) } } }
                 @if let Some(d) = c.start_date { dt { (ctx.t("Beginn", "Start")) } dd { (date(ctx, d)) } }
                 @if let Some(d) = c.end_date { dt { (ctx.t("Ende", "End")) } dd { (date(ctx, d)) } }

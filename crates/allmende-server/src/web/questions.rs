@@ -4,28 +4,20 @@
 use allmende_domain::{
     AnswerInput, Audience, Organization, Question, QuestionInput, ValidationError,
 };
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 
-use super::context::{Ctx, Lang};
+use super::context::Ctx;
 use super::error::PageError;
 use super::fields::*;
 use super::forms::{csrf_field, error_summary, lines, set, value, Field, FormErrors, FormValues};
-use super::items::{form_values, org_map, owner_actions, parse_id, ItemPages};
+use super::items::{org_map, owner_actions, parse_id, ItemPages};
 use super::layout::{page, text_block, timestamp};
+use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::{items, questions, UseCaseError};
-
-pub fn audience_label(ctx: &Ctx, a: Audience) -> &'static str {
-    match ctx.lang {
-        Lang::De => a.label_de(),
-        Lang::En => a.label_en(),
-    }
-}
 
 impl ItemPages for Question {
     fn plural(ctx: &Ctx) -> &'static str {
@@ -70,7 +62,7 @@ impl ItemPages for Question {
     fn form_fields(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
         let audiences: Vec<(&str, &str)> = Audience::ALL
             .iter()
-            .map(|a| (a.slug(), audience_label(ctx, *a)))
+            .map(|a| (a.slug(), ctx.label(*a)))
             .collect();
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().hint(ctx.t("Die Frage in einem Satz", "The question in one sentence")).input(ctx, "text", v, e))
@@ -84,8 +76,8 @@ impl ItemPages for Question {
     fn badges(ctx: &Ctx, q: &Self) -> Markup {
         html! {
             @if q.accepted_answer_id.is_some() { span.badge.ok { (ctx.t("Beantwortet", "Answered")) } }
-            @if q.content.audience != Audience::Public { span.badge { (audience_label(ctx, q.content.audience)) } }
-            @if let Some(t) = q.content.themenfeld { (themenfeld_label(ctx, t)) }
+            @if q.content.audience != Audience::Public { span.badge { (ctx.label(q.content.audience)) } }
+            @if let Some(t) = q.content.themenfeld { (ctx.label(t)) }
         }
     }
 
@@ -94,7 +86,7 @@ impl ItemPages for Question {
         html! {
             (text_block(&c.body))
             dl.facts {
-                dt { (ctx.t("Gerichtet an", "Addressed to")) } dd { (audience_label(ctx, c.audience)) }
+                dt { (ctx.t("Gerichtet an", "Addressed to")) } dd { (ctx.label(c.audience)) }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &[]))
             }
         }
@@ -181,14 +173,15 @@ pub async fn show(
 
 /// `POST /questions/{id}/answers`
 pub async fn answer(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let user = &ctx.require_user()?.user;
-    ctx.check_csrf(values.get("csrf"))?;
+    let user = &signed_in.user;
     let question_id = parse_id(&id)?;
     let input = AnswerInput {
         body: value(&values, "body"),
@@ -211,14 +204,10 @@ pub async fn answer(
 
 /// `POST /answers/{id}/accept`
 pub async fn accept(
-    ctx: Ctx,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    form: Result<Form<FormValues>, FormRejection>,
+    SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    let user = &ctx.require_user()?.user;
-    ctx.check_csrf(values.get("csrf"))?;
-    let q = questions::accept(&state.store, user, parse_id(&id)?).await?;
+    let q = questions::accept(&state.store, &signed_in.user, parse_id(&id)?).await?;
     Ok(Redirect::to(&format!("/questions/{}", q.id)).into_response())
 }

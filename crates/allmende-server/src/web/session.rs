@@ -2,18 +2,16 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::context::{Ctx, Lang, LANG_COOKIE};
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
-use super::items::form_values;
 use super::layout::page;
+use super::posted::PostedForm;
 use crate::auth::session;
 use crate::state::AppState;
 use crate::usecases::accounts;
@@ -54,12 +52,9 @@ pub async fn login_form(ctx: Ctx, Query(params): Query<HashMap<String, String>>)
 }
 
 pub async fn login(
-    ctx: Ctx,
     State(state): State<AppState>,
-    form: Result<Form<FormValues>, FormRejection>,
+    PostedForm { ctx, values }: PostedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    ctx.check_csrf(values.get("csrf"))?;
     let next = safe_next(values.get("next"));
     let email = value(&values, "email").unwrap_or_default();
     let password = values.get("password").cloned().unwrap_or_default();
@@ -90,13 +85,10 @@ pub async fn login(
 }
 
 pub async fn logout(
-    ctx: Ctx,
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    form: Result<Form<FormValues>, FormRejection>,
+    _: PostedForm,
 ) -> Result<Response, PageError> {
-    let values = form_values(form)?;
-    ctx.check_csrf(values.get("csrf"))?;
     let cookie = session::end(&state.store, &state.config, &headers)
         .await
         .map_err(PageError::internal)?;

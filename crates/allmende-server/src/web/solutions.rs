@@ -6,25 +6,11 @@ use allmende_domain::{
 };
 use maud::{html, Markup};
 
-use super::context::{Ctx, Lang};
+use super::context::Ctx;
 use super::fields::*;
 use super::forms::{lines, rows, set, value, Field, FormErrors, FormValues};
 use super::items::ItemPages;
 use super::layout::text_block;
-
-pub fn kind_label(ctx: &Ctx, k: SolutionKind) -> &'static str {
-    match ctx.lang {
-        Lang::De => k.label_de(),
-        Lang::En => k.label_en(),
-    }
-}
-
-pub fn maturity_label(ctx: &Ctx, m: Maturity) -> &'static str {
-    match ctx.lang {
-        Lang::De => m.label_de(),
-        Lang::En => m.label_en(),
-    }
-}
 
 impl ItemPages for Solution {
     fn plural(ctx: &Ctx) -> &'static str {
@@ -122,11 +108,11 @@ impl ItemPages for Solution {
     fn form_fields(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
         let kinds: Vec<(&str, &str)> = SolutionKind::ALL
             .iter()
-            .map(|k| (k.slug(), kind_label(ctx, *k)))
+            .map(|k| (k.slug(), ctx.label(*k)))
             .collect();
         let maturities: Vec<(&str, &str)> = Maturity::ALL
             .iter()
-            .map(|m| (m.slug(), maturity_label(ctx, *m)))
+            .map(|m| (m.slug(), ctx.label(*m)))
             .collect();
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
@@ -149,8 +135,8 @@ impl ItemPages for Solution {
 
     fn badges(ctx: &Ctx, s: &Self) -> Markup {
         html! {
-            span.badge { (kind_label(ctx, s.content.kind)) }
-            span.badge { (maturity_label(ctx, s.content.maturity)) }
+            span.badge { (ctx.label(s.content.kind)) }
+            span.badge { (ctx.label(s.content.maturity)) }
             @if let Some(l) = &s.content.licence { (l) }
         }
     }
@@ -160,8 +146,8 @@ impl ItemPages for Solution {
         html! {
             @if let Some(x) = &c.summary { p { strong { (x) } } }
             dl.facts {
-                dt { (ctx.t("Art", "Kind")) } dd { (kind_label(ctx, c.kind)) }
-                dt { (ctx.t("Reifegrad", "Maturity")) } dd { (maturity_label(ctx, c.maturity)) }
+                dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(c.kind)) }
+                dt { (ctx.t("Reifegrad", "Maturity")) } dd { (ctx.label(c.maturity)) }
                 @if let Some(l) = &c.licence { dt { (ctx.t("Lizenz", "Licence")) } dd { code { (l) } } }
                 @if let Some(r) = &c.repository_url { dt { (ctx.t("Quellcode", "Source code")) } dd { a href=(r) rel="noopener" { (r) } } }
                 @if !c.used_by.is_empty() { dt { (ctx.t("Im Einsatz bei", "In use at")) } dd { (c.used_by.join(", ")) } }
