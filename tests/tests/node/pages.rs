@@ -31,6 +31,7 @@ async fn a_person_logs_in_and_publishes_a_project_through_the_form() {
         .await
         .unwrap();
     assert!(form.contains("<label for=\"title\">"), "inputs have labels");
+    assert!(!form.contains(" style="), "no inline styles (CSP)");
 
     let res = b
         .post(node.at("/projects"))
@@ -377,14 +378,13 @@ async fn questions_are_answered_and_accepted_through_pages() {
 #[tokio::test]
 async fn pages_speak_german_by_default_and_english_on_request() {
     let node = spawn_app().await;
-    let de = client()
-        .get(node.at("/"))
-        .send()
-        .await
+    let res = client().get(node.at("/")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
         .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"));
+    let de = res.text().await.unwrap();
     assert!(de.contains("<html lang=\"de\">"));
     assert!(de.contains("Vorhaben"));
     let en = client()
@@ -489,6 +489,10 @@ async fn demo_data_renders_on_every_page() {
         );
         assert_eq!(html.matches("<h1>").count(), 1, "{path} has one h1");
         assert_heading_order(path, &html);
+        assert!(
+            !html.contains(" style="),
+            "{path}: inline styles would be blocked by the CSP"
+        );
     }
     let search = client()
         .get(node.at("/search?q=strasse%20hundesteuer"))

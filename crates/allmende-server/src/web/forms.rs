@@ -189,10 +189,10 @@ impl<'a> Field<'a> {
             .get(self.name)
             .is_some_and(|v| v == "on" || v == "true");
         html! {
-            div.field {
+            div.field.checkbox {
                 input type="checkbox" id=(self.name) name=(self.name) value="on" checked[checked];
                 " "
-                label for=(self.name) style="display:inline" { (self.label) }
+                label.inline for=(self.name) { (self.label) }
             }
         }
     }

@@ -38,7 +38,7 @@ pub async fn list(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
             ul.items {
                 @for o in &orgs {
                     li {
-                        h2 style="font-size:1.15rem;margin:0" { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                        h2.item { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
                         p.meta {
                             (ctx.label(o.profile.kind))
                             @if let Some(l) = o.profile.bundesland { " · " (ctx.label(l)) }
