@@ -100,6 +100,51 @@ impl<'a> Accounts<'a> {
         Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?)))
     }
 
+    /// Records a failed login for `email` (known or not) and forgets
+    /// failures older than `forget_before`.
+    pub async fn record_login_failure(
+        &self,
+        email: &str,
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < ?")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (email, failed_at) VALUES (?, ?)")
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Failed logins for `email` since `since`.
+    pub async fn login_failures(
+        &self,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE email = ? AND failed_at >= ?",
+        )
+        .bind(email)
+        .bind(since)
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+            .bind(email)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(password_hash)

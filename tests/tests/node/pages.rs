@@ -520,3 +520,44 @@ async fn demo_data_renders_on_every_page() {
         "the project is found"
     );
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
+    let node = spawn_app().await;
+    node.org("ulm", "Stadt Ulm").await;
+    node.user("digital@ulm.example", "ulm", "admin").await;
+    let b = browser();
+    let page = b
+        .get(node.at("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    let attempt = |password: &'static str| {
+        b.post(node.at("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "Digital@ulm.example"),
+                ("password", password),
+            ])
+            .send()
+    };
+    for _ in 0..allmende_server::usecases::accounts::MAX_LOGIN_FAILURES {
+        assert_eq!(
+            attempt("falsch-falsch").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = attempt(allmende_tests::PASSWORD).await.unwrap();
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    // Another address is not affected.
+    node.user("redaktion@ulm.example", "ulm", "editor").await;
+    login(&node, &browser(), "redaktion@ulm.example").await;
+}

@@ -66,6 +66,10 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Conflict(what) => {
                 ApiError::new(StatusCode::CONFLICT, format!("{what} already exists"))
             }
+            UseCaseError::TooManyAttempts => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many attempts; try again later",
+            ),
             UseCaseError::Internal(detail) => {
                 tracing::error!(%detail, "internal error in API request");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

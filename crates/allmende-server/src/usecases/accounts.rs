@@ -32,21 +32,51 @@ pub async fn create_user(
         .await?)
 }
 
+/// Failed logins allowed per e-mail address within [`LOGIN_WINDOW_MINUTES`].
+pub const MAX_LOGIN_FAILURES: i64 = 10;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
 /// Checks an e-mail and password; `None` for any mismatch, without saying
-/// which part was wrong.
+/// which part was wrong. After [`MAX_LOGIN_FAILURES`] failures for one
+/// address within the window, even the right password is refused until the
+/// window has passed, which makes guessing impractically slow.
 pub async fn login(store: &Store, email: &str, password_input: &str) -> Result<Option<User>> {
+    let key = email.trim().to_lowercase();
+    let now = Utc::now();
+    let window_start = now - chrono::Duration::minutes(LOGIN_WINDOW_MINUTES);
+    if store.accounts().login_failures(&key, window_start).await? >= MAX_LOGIN_FAILURES {
+        return Err(UseCaseError::TooManyAttempts);
+    }
+    let user = check_password(store, email, password_input).await?;
+    match &user {
+        Some(_) => store.accounts().clear_login_failures(&key).await?,
+        None => {
+            store
+                .accounts()
+                .record_login_failure(&key, now, window_start)
+                .await?
+        }
+    }
+    Ok(user)
+}
+
+async fn check_password(store: &Store, email: &str, password_input: &str) -> Result<Option<User>> {
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let pw = password_input.to_owned();
     let Ok(email) = Email::parse(email) else {
-        password::verify_dummy(password_input);
+        verify_blocking(move || password::verify_dummy(&pw)).await?;
         return Ok(None);
     };
     let Some((user, hash)) = store.accounts().credentials(&email).await? else {
-        password::verify_dummy(password_input);
+        verify_blocking(move || password::verify_dummy(&pw)).await?;
         return Ok(None);
     };
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let pw = password_input.to_owned();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
-        .await
-        .map_err(|e| UseCaseError::Internal(e.to_string()))?;
+    let ok = verify_blocking(move || password::verify(&pw, &hash)).await?;
     Ok(ok.then_some(user))
+}
+
+async fn verify_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| UseCaseError::Internal(e.to_string()))
 }

@@ -20,6 +20,9 @@ pub enum UseCaseError {
     Forbidden,
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Too many failed attempts; try again later.
+    #[error("too many attempts")]
+    TooManyAttempts,
     /// Something broke on our side; the details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),

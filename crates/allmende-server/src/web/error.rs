@@ -17,6 +17,7 @@ pub enum PageError {
     Csrf(Lang),
     BadRequest(String),
     TooLarge,
+    TooManyAttempts,
     Internal,
 }
 
@@ -34,6 +35,7 @@ impl From<UseCaseError> for PageError {
             UseCaseError::Forbidden => PageError::Forbidden,
             UseCaseError::Invalid(v) => PageError::BadRequest(v.to_string()),
             UseCaseError::Conflict(what) => PageError::BadRequest(format!("{what} already exists")),
+            UseCaseError::TooManyAttempts => PageError::TooManyAttempts,
             UseCaseError::Internal(detail) => PageError::internal(detail),
         }
     }
@@ -61,6 +63,12 @@ impl IntoResponse for PageError {
             ),
             PageError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "Ungültige Anfrage", "Bad request", Some(detail)),
             PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Die Eingabe ist zu groß.", "The input is too large.", None),
+            PageError::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten.",
+                "Too many failed login attempts. Please wait 15 minutes.",
+                None,
+            ),
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
