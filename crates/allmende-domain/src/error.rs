@@ -104,3 +104,79 @@ impl fmt::Display for ValidationError {
         write!(f, "{} {}", self.field, self.problem.message_en())
     }
 }
+
+/// Every problem found in one input, in field order; never empty. Forms show
+/// them all at once; the API reports the first with its field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationErrors(Vec<ValidationError>);
+
+impl ValidationErrors {
+    /// `None` when there is nothing to report.
+    pub fn new(errors: Vec<ValidationError>) -> Option<Self> {
+        (!errors.is_empty()).then_some(Self(errors))
+    }
+
+    pub fn first(&self) -> &ValidationError {
+        &self.0[0]
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, ValidationError> {
+        self.0.iter()
+    }
+}
+
+impl From<ValidationError> for ValidationErrors {
+    fn from(e: ValidationError) -> Self {
+        Self(vec![e])
+    }
+}
+
+impl IntoIterator for ValidationErrors {
+    type Item = ValidationError;
+    type IntoIter = std::vec::IntoIter<ValidationError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            e.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every field check, binding each result to a name, and returns all
+/// failures together; after it, every name holds its checked value:
+///
+/// ```text
+/// check_all! {
+///     title = required("title", input.title.as_deref(), TITLE_MAX);
+///     body = optional("body", input.body.as_deref(), BODY_MAX);
+/// }
+/// Ok(Draft { title, body })
+/// ```
+macro_rules! check_all {
+    ($($name:ident = $check:expr;)+) => {
+        let mut errors: Vec<$crate::error::ValidationError> = Vec::new();
+        $(
+            let $name = match $check {
+                Ok(value) => Some(value),
+                Err(e) => {
+                    errors.extend($crate::error::ValidationErrors::from(e));
+                    None
+                }
+            };
+        )+
+        if let Some(all) = $crate::error::ValidationErrors::new(errors) {
+            return Err(all);
+        }
+        $( let Some($name) = $name else { unreachable!("a failed check was recorded") }; )+
+    };
+}
+pub(crate) use check_all;

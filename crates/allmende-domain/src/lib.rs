@@ -21,7 +21,7 @@ pub mod themenfeld;
 
 pub use account::{Email, Role};
 pub use contact::{Contact, ContactInput};
-pub use error::{Problem, ValidationError};
+pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{Ags, Ars, LeikaKey, OzgId};
 pub use organization::{
     Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput, OrganizationKind,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::contact::{Contact, ContactInput};
-use crate::error::{Problem, ValidationError};
+use crate::error::{check_all, Problem, ValidationErrors};
 use crate::ids::{Ags, Ars};
 use crate::region::Bundesland;
 use crate::text::{optional, optional_parsed, optional_url, required, NAME_MAX, SUMMARY_MAX};
@@ -122,26 +122,31 @@ pub struct OrganizationInput {
 impl OrganizationInput {
     /// Checks every field. The Bundesland follows from the AGS or ARS when
     /// not given, and must agree with them when it is.
-    pub fn validate(&self) -> Result<OrganizationDraft, ValidationError> {
-        let name = required("name", self.name.as_deref(), NAME_MAX)?;
-        let kind = optional_parsed("kind", self.kind.as_deref(), OrganizationKind::parse)?
-            .ok_or_else(|| Problem::Required.at("kind"))?;
-        let ags = optional_parsed("ags", self.ags.as_deref(), Ags::parse)?;
-        let ars = optional_parsed("ars", self.ars.as_deref(), Ars::parse)?;
+    pub fn validate(&self) -> Result<OrganizationDraft, ValidationErrors> {
+        check_all! {
+            name = required("name", self.name.as_deref(), NAME_MAX);
+            kind = optional_parsed("kind", self.kind.as_deref(), OrganizationKind::parse)
+                .and_then(|k| k.ok_or_else(|| Problem::Required.at("kind")));
+            ags = optional_parsed("ags", self.ags.as_deref(), Ags::parse);
+            ars = optional_parsed("ars", self.ars.as_deref(), Ars::parse);
+            given_land = optional_parsed("bundesland", self.bundesland.as_deref(), Bundesland::parse);
+            website = optional_url("website", self.website.as_deref());
+            description = optional("description", self.description.as_deref(), SUMMARY_MAX);
+            contact = self.contact.as_ref().map_or(Ok(None), |c| c.validate("contact"));
+        }
         if let (Some(ags), Some(ars)) = (&ags, &ars) {
             if ars.ags() != *ags {
-                return Err(Problem::Ars.at("ars"));
+                return Err(Problem::Ars.at("ars").into());
             }
         }
         let derived = ags.as_ref().map(Ags::land).or(ars.as_ref().map(Ars::land));
-        let bundesland =
-            match optional_parsed("bundesland", self.bundesland.as_deref(), Bundesland::parse)? {
-                Some(given) if derived.is_some_and(|d| d != given) => {
-                    return Err(Problem::LandMismatch.at("bundesland"))
-                }
-                Some(given) => Some(given),
-                None => derived,
-            };
+        let bundesland = match given_land {
+            Some(given) if derived.is_some_and(|d| d != given) => {
+                return Err(Problem::LandMismatch.at("bundesland").into())
+            }
+            Some(given) => Some(given),
+            None => derived,
+        };
         Ok(OrganizationDraft {
             name,
             kind,
@@ -149,12 +154,9 @@ impl OrganizationInput {
             ars,
             bundesland,
             population: self.population,
-            website: optional_url("website", self.website.as_deref())?,
-            description: optional("description", self.description.as_deref(), SUMMARY_MAX)?,
-            contact: match &self.contact {
-                Some(c) => c.validate("contact")?,
-                None => None,
-            },
+            website,
+            description,
+            contact,
         })
     }
 }
@@ -198,23 +200,23 @@ mod tests {
     fn mismatching_land_is_rejected() {
         let mut i = input();
         i.bundesland = Some("by".into());
-        assert_eq!(i.validate().unwrap_err().field, "bundesland");
+        assert_eq!(i.validate().unwrap_err().first().field, "bundesland");
         let mut i = input();
         i.ars = Some("091620000000".into());
-        assert_eq!(i.validate().unwrap_err().field, "ars");
+        assert_eq!(i.validate().unwrap_err().first().field, "ars");
     }
 
     #[test]
     fn invalid_fields_are_named() {
         let mut i = input();
         i.ags = Some("8421000".into());
-        assert_eq!(i.validate().unwrap_err().field, "ags");
+        assert_eq!(i.validate().unwrap_err().first().field, "ags");
         let mut i = input();
         i.kind = Some("city".into());
-        assert_eq!(i.validate().unwrap_err().field, "kind");
+        assert_eq!(i.validate().unwrap_err().first().field, "kind");
         let mut i = input();
         i.kind = None;
-        assert_eq!(i.validate().unwrap_err().problem, Problem::Required);
+        assert_eq!(i.validate().unwrap_err().first().problem, Problem::Required);
     }
 
     #[test]

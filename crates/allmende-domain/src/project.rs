@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::contact::{Contact, ContactInput};
-use crate::error::{Problem, ValidationError};
+use crate::error::{check_all, Problem, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
 use crate::organization::OrganizationId;
 use crate::text::{
@@ -92,41 +92,42 @@ pub struct ProjectInput {
 }
 
 impl ProjectInput {
-    pub fn validate(&self) -> Result<ProjectDraft, ValidationError> {
-        let start_date = optional_date("start_date", self.start_date.as_deref())?;
-        let end_date = optional_date("end_date", self.end_date.as_deref())?;
+    pub fn validate(&self) -> Result<ProjectDraft, ValidationErrors> {
+        check_all! {
+            title = required("title", self.title.as_deref(), TITLE_MAX);
+            summary = optional("summary", self.summary.as_deref(), SUMMARY_MAX);
+            body = optional("body", self.body.as_deref(), BODY_MAX);
+            status = optional_parsed("status", self.status.as_deref(), ProjectStatus::parse);
+            start_date = optional_date("start_date", self.start_date.as_deref());
+            end_date = optional_date("end_date", self.end_date.as_deref());
+            themenfeld = optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse);
+            leika_keys = text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse);
+            ozg_ids = text::ozg_ids("ozg_ids", &self.ozg_ids);
+            partners = text::names("partners", &self.partners);
+            funding_programme = optional("funding_programme", self.funding_programme.as_deref(), NAME_MAX);
+            contact = self.contact.as_ref().map_or(Ok(None), |c| c.validate("contact"));
+            links = text::links("links", &self.links);
+        }
         if let (Some(s), Some(e)) = (start_date, end_date) {
             if e < s {
-                return Err(Problem::EndBeforeStart.at("end_date"));
+                return Err(Problem::EndBeforeStart.at("end_date").into());
             }
         }
         Ok(ProjectDraft {
-            title: required("title", self.title.as_deref(), TITLE_MAX)?,
-            summary: optional("summary", self.summary.as_deref(), SUMMARY_MAX)?,
-            body: optional("body", self.body.as_deref(), BODY_MAX)?,
-            status: optional_parsed("status", self.status.as_deref(), ProjectStatus::parse)?
-                .unwrap_or(ProjectStatus::Idea),
+            title,
+            summary,
+            body,
+            status: status.unwrap_or(ProjectStatus::Idea),
             start_date,
             end_date,
-            themenfeld: optional_parsed(
-                "themenfeld",
-                self.themenfeld.as_deref(),
-                Themenfeld::parse,
-            )?,
-            leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
-            ozg_ids: text::ozg_ids("ozg_ids", &self.ozg_ids)?,
-            partners: text::names("partners", &self.partners)?,
-            funding_programme: optional(
-                "funding_programme",
-                self.funding_programme.as_deref(),
-                NAME_MAX,
-            )?,
+            themenfeld,
+            leika_keys,
+            ozg_ids,
+            partners,
+            funding_programme,
             seeking_partners: self.seeking_partners.unwrap_or(false),
-            contact: match &self.contact {
-                Some(c) => c.validate("contact")?,
-                None => None,
-            },
-            links: text::links("links", &self.links)?,
+            contact,
+            links,
         })
     }
 }
@@ -219,7 +220,7 @@ mod tests {
         for (field, change) in cases {
             let mut i = dog_tax();
             change(&mut i);
-            assert_eq!(i.validate().unwrap_err().field, field);
+            assert_eq!(i.validate().unwrap_err().first().field, field);
         }
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ValidationError;
+use crate::error::{check_all, ValidationErrors};
 use crate::ids::LeikaKey;
 use crate::organization::OrganizationId;
 use crate::text::{self, optional_parsed, required, BODY_MAX, LIST_MAX, TITLE_MAX};
@@ -58,18 +58,20 @@ pub struct QuestionInput {
 }
 
 impl QuestionInput {
-    pub fn validate(&self) -> Result<QuestionDraft, ValidationError> {
+    pub fn validate(&self) -> Result<QuestionDraft, ValidationErrors> {
+        check_all! {
+            title = required("title", self.title.as_deref(), TITLE_MAX);
+            body = required("body", self.body.as_deref(), BODY_MAX);
+            audience = optional_parsed("audience", self.audience.as_deref(), Audience::parse);
+            themenfeld = optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse);
+            leika_keys = text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse);
+        }
         Ok(QuestionDraft {
-            title: required("title", self.title.as_deref(), TITLE_MAX)?,
-            body: required("body", self.body.as_deref(), BODY_MAX)?,
-            audience: optional_parsed("audience", self.audience.as_deref(), Audience::parse)?
-                .unwrap_or(Audience::Public),
-            themenfeld: optional_parsed(
-                "themenfeld",
-                self.themenfeld.as_deref(),
-                Themenfeld::parse,
-            )?,
-            leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
+            title,
+            body,
+            audience: audience.unwrap_or(Audience::Public),
+            themenfeld,
+            leika_keys,
         })
     }
 }
@@ -109,7 +111,7 @@ pub struct AnswerInput {
 }
 
 impl AnswerInput {
-    pub fn validate(&self) -> Result<AnswerDraft, ValidationError> {
+    pub fn validate(&self) -> Result<AnswerDraft, ValidationErrors> {
         Ok(AnswerDraft {
             body: required("body", self.body.as_deref(), BODY_MAX)?,
         })
@@ -134,11 +136,27 @@ mod tests {
         no_body.body = Some(" ".into());
         assert_eq!(
             no_body.validate().unwrap_err(),
-            Problem::Required.at("body")
+            Problem::Required.at("body").into()
         );
         let mut bad = q;
         bad.audience = Some("everyone".into());
-        assert_eq!(bad.validate().unwrap_err().field, "audience");
+        assert_eq!(bad.validate().unwrap_err().first().field, "audience");
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_at_once() {
+        let q = QuestionInput {
+            audience: Some("everyone".into()),
+            leika_keys: vec!["1".into()],
+            ..Default::default()
+        };
+        let fields: Vec<String> = q
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["title", "body", "audience", "leika_keys[0]"]);
     }
 
     #[test]
@@ -148,6 +166,9 @@ mod tests {
         }
         .validate()
         .is_ok());
-        assert_eq!(AnswerInput::default().validate().unwrap_err().field, "body");
+        assert_eq!(
+            AnswerInput::default().validate().unwrap_err().first().field,
+            "body"
+        );
     }
 }

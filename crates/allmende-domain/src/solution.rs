@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::contact::{Contact, ContactInput};
-use crate::error::{Problem, ValidationError};
+use crate::error::{check_all, Problem, ValidationError, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
 use crate::organization::OrganizationId;
 use crate::spdx_licence::SpdxExpression;
@@ -133,15 +133,52 @@ pub struct SolutionInput {
 }
 
 impl SolutionInput {
-    pub fn validate(&self) -> Result<SolutionDraft, ValidationError> {
+    pub fn validate(&self) -> Result<SolutionDraft, ValidationErrors> {
+        check_all! {
+            title = required("title", self.title.as_deref(), TITLE_MAX);
+            summary = optional("summary", self.summary.as_deref(), SUMMARY_MAX);
+            body = optional("body", self.body.as_deref(), BODY_MAX);
+            kind = optional_parsed("kind", self.kind.as_deref(), SolutionKind::parse)
+                .and_then(|k| k.ok_or_else(|| Problem::Required.at("kind")));
+            licence = optional_parsed("licence", self.licence.as_deref(), SpdxExpression::parse);
+            maturity = optional_parsed("maturity", self.maturity.as_deref(), Maturity::parse);
+            repository_url = optional_url("repository_url", self.repository_url.as_deref());
+            publiccode_yml = optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX);
+            used_by = text::names("used_by", &self.used_by);
+            local_parameters = self.local_parameters();
+            themenfeld = optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse);
+            leika_keys = text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse);
+            ozg_ids = text::ozg_ids("ozg_ids", &self.ozg_ids);
+            contact = self.contact.as_ref().map_or(Ok(None), |c| c.validate("contact"));
+            links = text::links("links", &self.links);
+        }
+        Ok(SolutionDraft {
+            title,
+            summary,
+            body,
+            kind,
+            licence,
+            maturity: maturity.unwrap_or(Maturity::Concept),
+            repository_url,
+            publiccode_yml,
+            used_by,
+            local_parameters,
+            themenfeld,
+            leika_keys,
+            ozg_ids,
+            contact,
+            links,
+        })
+    }
+
+    fn local_parameters(&self) -> Result<Vec<LocalParameter>, ValidationError> {
         if self.local_parameters.len() > PARAMETERS_MAX {
             return Err(Problem::TooMany {
                 max: PARAMETERS_MAX,
             }
             .at("local_parameters"));
         }
-        let local_parameters = self
-            .local_parameters
+        self.local_parameters
             .iter()
             .enumerate()
             .map(|(i, p)| {
@@ -156,37 +193,7 @@ impl SolutionInput {
                     example: optional(&f("example"), p.example.as_deref(), NAME_MAX)?,
                 })
             })
-            .collect::<Result<Vec<_>, ValidationError>>()?;
-        Ok(SolutionDraft {
-            title: required("title", self.title.as_deref(), TITLE_MAX)?,
-            summary: optional("summary", self.summary.as_deref(), SUMMARY_MAX)?,
-            body: optional("body", self.body.as_deref(), BODY_MAX)?,
-            kind: optional_parsed("kind", self.kind.as_deref(), SolutionKind::parse)?
-                .ok_or_else(|| Problem::Required.at("kind"))?,
-            licence: optional_parsed("licence", self.licence.as_deref(), SpdxExpression::parse)?,
-            maturity: optional_parsed("maturity", self.maturity.as_deref(), Maturity::parse)?
-                .unwrap_or(Maturity::Concept),
-            repository_url: optional_url("repository_url", self.repository_url.as_deref())?,
-            publiccode_yml: optional(
-                "publiccode_yml",
-                self.publiccode_yml.as_deref(),
-                PUBLICCODE_MAX,
-            )?,
-            used_by: text::names("used_by", &self.used_by)?,
-            local_parameters,
-            themenfeld: optional_parsed(
-                "themenfeld",
-                self.themenfeld.as_deref(),
-                Themenfeld::parse,
-            )?,
-            leika_keys: text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse)?,
-            ozg_ids: text::ozg_ids("ozg_ids", &self.ozg_ids)?,
-            contact: match &self.contact {
-                Some(c) => c.validate("contact")?,
-                None => None,
-            },
-            links: text::links("links", &self.links)?,
-        })
+            .collect()
     }
 }
 
@@ -257,15 +264,18 @@ mod tests {
     fn fields_are_checked() {
         let mut i = input();
         i.licence = Some("Freeware".into());
-        assert_eq!(i.validate().unwrap_err().field, "licence");
+        assert_eq!(i.validate().unwrap_err().first().field, "licence");
         let mut i = input();
         i.kind = None;
-        assert_eq!(i.validate().unwrap_err().field, "kind");
+        assert_eq!(i.validate().unwrap_err().first().field, "kind");
         let mut i = input();
         i.local_parameters[0].name = None;
-        assert_eq!(i.validate().unwrap_err().field, "local_parameters[0].name");
+        assert_eq!(
+            i.validate().unwrap_err().first().field,
+            "local_parameters[0].name"
+        );
         let mut i = input();
         i.publiccode_yml = Some("x".repeat(PUBLICCODE_MAX + 1));
-        assert_eq!(i.validate().unwrap_err().field, "publiccode_yml");
+        assert_eq!(i.validate().unwrap_err().first().field, "publiccode_yml");
     }
 }

@@ -89,7 +89,7 @@ pub enum TokenCommand {
 
 fn explain(e: UseCaseError) -> anyhow::Error {
     match e {
-        UseCaseError::Invalid(v) => anyhow::anyhow!("{} {}", v.field, v.problem.message_en()),
+        UseCaseError::Invalid(v) => anyhow::anyhow!("{v}"),
         UseCaseError::NotFound => anyhow::anyhow!("not found"),
         other => anyhow::anyhow!(other.to_string()),
     }

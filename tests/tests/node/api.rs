@@ -231,6 +231,24 @@ async fn bad_input_gets_the_documented_status_and_stores_nothing() {
         assert_eq!(err["field"].as_str(), field, "{body} → {err}");
     }
 
+    let several = post(
+        &node,
+        &token,
+        "/api/v1/projects",
+        json!({"status": "fertig", "leika_keys": ["1"]}),
+    )
+    .await;
+    assert_eq!(several.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let several: Value = several.json().await.unwrap();
+    assert_eq!(several["field"], "title", "the first invalid field");
+    let fields: Vec<&str> = several["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "status", "leika_keys[0]"]);
+
     let malformed = client()
         .post(node.at("/api/v1/projects"))
         .bearer_auth(&token)

@@ -136,6 +136,26 @@ async fn forms_reject_bad_input_and_forged_posts_without_storing() {
     );
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(html.contains("14 Ziffern"));
+    let res = b
+        .post(node.at("/projects"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", ""),
+            ("status", "idea"),
+            ("leika_keys", "123"),
+            ("contact_name", "Eva"),
+            ("contact_email", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    for field in ["#title", "#leika_keys", "#contact_email"] {
+        assert!(
+            html.contains(&format!("href=\"{field}\"")),
+            "every error is listed: {field}"
+        );
+    }
     assert!(html.contains("value=\"x\""), "entered values are kept");
 
     let forged = b

@@ -1,5 +1,6 @@
 //! JSON errors: `{"error": "...", "field": "..."}` with the status that says
-//! what went wrong. Internal details go to the log only.
+//! what went wrong; when several fields are invalid, `errors` lists each.
+//! Internal details go to the log only.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub field: Option<String>,
+    /// Every invalid field as (field, message), when there is more than one.
+    pub all: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -20,6 +23,14 @@ struct Body<'a> {
     error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldError<'a> {
+    error: &'a str,
+    field: &'a str,
 }
 
 impl ApiError {
@@ -28,6 +39,7 @@ impl ApiError {
             status,
             message: message.into(),
             field: None,
+            all: Vec::new(),
         }
     }
 
@@ -36,6 +48,7 @@ impl ApiError {
             status,
             message: message.into(),
             field: Some(field.into()),
+            all: Vec::new(),
         }
     }
 
@@ -54,9 +67,22 @@ impl ApiError {
 impl From<UseCaseError> for ApiError {
     fn from(e: UseCaseError) -> Self {
         match e {
-            UseCaseError::Invalid(v) => {
-                let message = format!("{} {}", v.field, v.problem.message_en());
-                ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, v.field, message)
+            UseCaseError::Invalid(errors) => {
+                let all: Vec<(String, String)> = errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.field.clone(),
+                            format!("{} {}", e.field, e.problem.message_en()),
+                        )
+                    })
+                    .collect();
+                let (field, message) = all[0].clone();
+                let mut error = ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message);
+                if all.len() > 1 {
+                    error.all = all;
+                }
+                error
             }
             UseCaseError::NotFound => ApiError::not_found(),
             UseCaseError::Forbidden => ApiError::new(
@@ -83,6 +109,11 @@ impl IntoResponse for ApiError {
         let body = Body {
             error: &self.message,
             field: self.field.as_deref(),
+            errors: self
+                .all
+                .iter()
+                .map(|(field, error)| FieldError { error, field })
+                .collect(),
         };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {

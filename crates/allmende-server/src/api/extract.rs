@@ -81,6 +81,7 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
                 None => inner.to_string(),
             },
             field,
+            all: Vec::new(),
         }
     })
 }

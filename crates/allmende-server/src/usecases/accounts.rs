@@ -22,7 +22,8 @@ pub async fn create_user(
             allmende_domain::Problem::TooShort {
                 min: password::MIN_LENGTH,
             }
-            .at("password"),
+            .at("password")
+            .into(),
         ),
         other => UseCaseError::Internal(other.to_string()),
     })?;

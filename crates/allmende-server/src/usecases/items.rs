@@ -3,7 +3,7 @@
 
 use allmende_domain::{
     OrganizationId, Problem, Project, ProjectInput, Question, QuestionInput, Solution,
-    SolutionInput, ValidationError,
+    SolutionInput, ValidationErrors,
 };
 use allmende_store::items::StoredItem;
 use allmende_store::{ItemStore, Store, User};
@@ -20,7 +20,7 @@ pub trait Publishable: StoredItem + Serialize + Clone + Sync {
     /// URL segment and API collection name.
     const COLLECTION: &'static str;
 
-    fn validate(input: &Self::Input) -> std::result::Result<Self::Draft, ValidationError>;
+    fn validate(input: &Self::Input) -> std::result::Result<Self::Draft, ValidationErrors>;
     fn to_input(draft: &Self::Draft) -> Self::Input;
     fn id(&self) -> Uuid;
     fn organization_id(&self) -> OrganizationId;
@@ -35,7 +35,7 @@ macro_rules! publishable {
             type Input = $input;
             const COLLECTION: &'static str = $collection;
 
-            fn validate(input: &$input) -> std::result::Result<Self::Draft, ValidationError> {
+            fn validate(input: &$input) -> std::result::Result<Self::Draft, ValidationErrors> {
                 input.validate()
             }
             fn to_input(draft: &Self::Draft) -> $input {
@@ -117,7 +117,11 @@ pub async fn patch<T: Publishable>(
     }
     let input: T::Input = serde_path_to_error::deserialize(merged).map_err(|e| {
         let field = e.path().to_string();
-        UseCaseError::Invalid(Problem::Malformed(e.into_inner().to_string()).at(field))
+        UseCaseError::Invalid(
+            Problem::Malformed(e.into_inner().to_string())
+                .at(field)
+                .into(),
+        )
     })?;
     update::<T>(store, user, id, &input).await
 }

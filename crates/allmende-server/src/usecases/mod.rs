@@ -7,13 +7,13 @@ pub mod items;
 pub mod organizations;
 pub mod questions;
 
-use allmende_domain::ValidationError;
+use allmende_domain::{ValidationError, ValidationErrors};
 use allmende_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UseCaseError {
     #[error("{0}")]
-    Invalid(ValidationError),
+    Invalid(ValidationErrors),
     #[error("not found")]
     NotFound,
     #[error("not allowed")]
@@ -28,9 +28,15 @@ pub enum UseCaseError {
     Internal(String),
 }
 
+impl From<ValidationErrors> for UseCaseError {
+    fn from(e: ValidationErrors) -> Self {
+        UseCaseError::Invalid(e)
+    }
+}
+
 impl From<ValidationError> for UseCaseError {
     fn from(e: ValidationError) -> Self {
-        UseCaseError::Invalid(e)
+        UseCaseError::Invalid(e.into())
     }
 }
 

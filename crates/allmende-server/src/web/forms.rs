@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::ValidationError;
+use allmende_domain::ValidationErrors;
 use maud::{html, Markup};
 
 use super::context::Ctx;
@@ -19,28 +19,37 @@ pub struct FormErrors {
 }
 
 impl FormErrors {
-    /// Maps a domain error path (`contact.email`, `leika_keys[2]`) to the
-    /// form field that holds it (`contact_email`, `leika_keys`).
-    pub fn from_validation(ctx: &Ctx, e: &ValidationError, label: impl Fn(&str) -> String) -> Self {
-        let field = e
-            .field
-            .split('[')
-            .next()
-            .unwrap_or(&e.field)
-            .replace('.', "_");
-        let detail = if e.field.contains('[') {
-            format!(" ({})", e.field)
-        } else {
-            String::new()
-        };
-        let message = match ctx.lang {
-            super::context::Lang::De => e.problem.message_de(),
-            super::context::Lang::En => e.problem.message_en(),
-        };
-        let text = format!("{}{detail} {message}", label(&field));
-        Self {
-            by_field: vec![(field, text)],
-        }
+    /// Places every error on the form field that holds its value: a domain
+    /// path such as `contact.email` or `leika_keys[2]` belongs to the field
+    /// `contact_email` or `leika_keys`.
+    pub fn from_validation(
+        ctx: &Ctx,
+        errors: &ValidationErrors,
+        label: impl Fn(&str) -> String,
+    ) -> Self {
+        let by_field = errors
+            .iter()
+            .map(|e| {
+                let field = e
+                    .field
+                    .split('[')
+                    .next()
+                    .unwrap_or(&e.field)
+                    .replace('.', "_");
+                let detail = if e.field.contains('[') {
+                    format!(" ({})", e.field)
+                } else {
+                    String::new()
+                };
+                let message = match ctx.lang {
+                    super::context::Lang::De => e.problem.message_de(),
+                    super::context::Lang::En => e.problem.message_en(),
+                };
+                let text = format!("{}{detail} {message}", label(&field));
+                (field, text)
+            })
+            .collect();
+        Self { by_field }
     }
 
     pub fn single(field: &str, message: String) -> Self {

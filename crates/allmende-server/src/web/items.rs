@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::{Organization, OrganizationId, Themenfeld, ValidationError};
+use allmende_domain::{
+    Organization, OrganizationId, Themenfeld, ValidationError, ValidationErrors,
+};
 use allmende_store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -178,7 +180,7 @@ fn invalid<T: ItemPages>(
     title: &str,
     action: &str,
     values: &FormValues,
-    e: &ValidationError,
+    e: &ValidationErrors,
 ) -> Response {
     let errors = FormErrors::from_validation(ctx, e, |f| T::field_label(ctx, f).to_owned());
     (
@@ -215,7 +217,15 @@ pub async fn create<T: ItemPages>(
     let action = format!("/{}", T::COLLECTION);
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
-        Err(e) => return Ok(invalid::<T>(&ctx, T::new_title(&ctx), &action, &values, &e)),
+        Err(e) => {
+            return Ok(invalid::<T>(
+                &ctx,
+                T::new_title(&ctx),
+                &action,
+                &values,
+                &e.into(),
+            ))
+        }
     };
     match items::create::<T>(&state.store, user, &input).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
@@ -303,7 +313,7 @@ pub async fn update<T: ItemPages>(
     let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
-        Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e)),
+        Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into())),
     };
     match items::update::<T>(&state.store, user, item.id(), &input).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),

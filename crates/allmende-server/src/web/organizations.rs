@@ -261,7 +261,7 @@ pub async fn update(
 ) -> Result<Response, PageError> {
     let org = admin_org(&ctx, &state, &handle).await?;
     let user = &signed_in.user;
-    let invalid = |e: &allmende_domain::ValidationError| {
+    let invalid = |e: &allmende_domain::ValidationErrors| {
         let errors = FormErrors::from_validation(&ctx, e, |f| label(&ctx, f));
         (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -271,7 +271,7 @@ pub async fn update(
     };
     let input = match input_from_form(&values) {
         Ok(i) => i,
-        Err(e) => return Ok(invalid(&e)),
+        Err(e) => return Ok(invalid(&e.into())),
     };
     match organizations::update_profile(&state.store, user, &handle, &input).await {
         Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.handle)).into_response()),
