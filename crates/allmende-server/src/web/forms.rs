@@ -82,7 +82,7 @@ pub fn error_summary(ctx: &Ctx, errors: &FormErrors) -> Markup {
 }
 
 pub fn csrf_field(ctx: &Ctx) -> Markup {
-    html! { input type="hidden" name="csrf" value=(ctx.csrf.0); }
+    html! { input type="hidden" name=(crate::auth::csrf::FIELD) value=(ctx.csrf.0); }
 }
 
 /// Shared input attributes for one field.

@@ -48,7 +48,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                             @if let Some(s) = &ctx.signed_in {
                                 a href="/account" { (s.user.email) " (" (s.organization.profile.name) ")" }
                                 form.inline method="post" action="/logout" {
-                                    input type="hidden" name="csrf" value=(ctx.csrf.0);
+                                    (super::forms::csrf_field(ctx))
                                     button.link type="submit" { (ctx.t("Abmelden", "Log out")) }
                                 }
                             } @else {

@@ -41,7 +41,7 @@ async fn read(
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(PageError::TooLarge),
         Err(e) => return Err(PageError::BadRequest(e.body_text())),
     };
-    ctx.check_csrf(values.get("csrf"))?;
+    ctx.check_csrf(values.get(crate::auth::csrf::FIELD))?;
     Ok((ctx, values))
 }
 
