@@ -367,6 +367,16 @@ async fn patch_changes_only_given_fields_and_delete_removes() {
     assert_eq!(bad_type.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_type.json::<Value>().await.unwrap()["field"], "used_by");
 
+    let unknown = client()
+        .patch(node.at(&path))
+        .bearer_auth(&token)
+        .json(&json!({"farbe": "rot"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["field"], "farbe");
+
     let deleted = client()
         .delete(node.at(&path))
         .bearer_auth(&token)

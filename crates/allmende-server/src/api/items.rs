@@ -53,6 +53,17 @@ pub fn item_json<T: Publishable>(state: &AppState, item: &T, org: Option<&Organi
     v
 }
 
+/// The item's representation with its organization loaded.
+async fn with_organization<T: Publishable>(state: &AppState, item: &T) -> Result<Value, ApiError> {
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await
+        .map_err(UseCaseError::from)?;
+    Ok(item_json(state, item, Some(&org)))
+}
+
 async fn organizations(
     state: &AppState,
 ) -> Result<HashMap<OrganizationId, Organization>, ApiError> {
@@ -187,13 +198,7 @@ pub async fn create<T: Publishable>(
     ApiJson(input): ApiJson<T::Input>,
 ) -> Result<Response, ApiError> {
     let item: T = items::create(&state.store, &user, &input).await?;
-    let org = state
-        .store
-        .organizations()
-        .get(item.organization_id())
-        .await
-        .map_err(UseCaseError::from)?;
-    let body = item_json(&state, &item, Some(&org));
+    let body = with_organization(&state, &item).await?;
     let location = format!("/api/v1/{}/{}", T::COLLECTION, item.id());
     Ok((
         StatusCode::CREATED,
@@ -210,13 +215,7 @@ pub async fn get<T: Publishable>(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let item: T = items::get(&state.store, viewer.as_ref(), parse_id(&id)?).await?;
-    let org = state
-        .store
-        .organizations()
-        .get(item.organization_id())
-        .await
-        .map_err(UseCaseError::from)?;
-    Ok(Json(item_json(&state, &item, Some(&org))))
+    Ok(Json(with_organization(&state, &item).await?))
 }
 
 /// `PATCH /api/v1/{items}/{id}`: a JSON object with the fields to change.
@@ -227,13 +226,7 @@ pub async fn patch<T: Publishable>(
     ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let item: T = items::patch(&state.store, &user, parse_id(&id)?, changes).await?;
-    let org = state
-        .store
-        .organizations()
-        .get(item.organization_id())
-        .await
-        .map_err(UseCaseError::from)?;
-    Ok(Json(item_json(&state, &item, Some(&org))))
+    Ok(Json(with_organization(&state, &item).await?))
 }
 
 /// `DELETE /api/v1/{items}/{id}` → 204.

@@ -113,6 +113,13 @@ pub async fn patch<T: Publishable>(
     let mut merged = serde_json::to_value(T::to_input(item.draft()))
         .map_err(|e| UseCaseError::Internal(e.to_string()))?;
     if let Some(fields) = merged.as_object_mut() {
+        // Every input field serialises (absent ones as null), so a key not
+        // among them is not a field of this item type.
+        if let Some(unknown) = changes.keys().find(|k| !fields.contains_key(*k)) {
+            return Err(Problem::Malformed("unknown field".into())
+                .at(unknown.clone())
+                .into());
+        }
         fields.extend(changes);
     }
     let input: T::Input = serde_path_to_error::deserialize(merged).map_err(|e| {
