@@ -1,6 +1,8 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// Logs go to stderr so that stdout carries only what commands print for
+/// people and scripts (tokens, passwords, demo logins).
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let filter =
@@ -9,10 +11,14 @@ async fn main() -> std::process::ExitCode {
     if json {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_writer(std::io::stderr)
             .json()
             .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     let cli = allmende_server::cli::Cli::parse();
     match allmende_server::cli::run(cli).await {
