@@ -293,6 +293,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{DEMO_DATABASE}{suffix}"));
     }
     config.database_url = format!("sqlite://{DEMO_DATABASE}");
+    // A demo moved to another port should still link to itself.
+    if config.public_url == Config::default().public_url && config.listen.port() != 8080 {
+        config.public_url = format!("http://localhost:{}", config.listen.port()).parse()?;
+    }
     let app = Application::build(config.clone()).await?;
     let logins = seed(&app.state().store)
         .await

@@ -198,3 +198,32 @@ async fn operator_workflow_and_graceful_shutdown() {
         "SIGTERM ends the node cleanly: {status:?}"
     );
 }
+
+#[test]
+fn config_file_errors_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = allmende(dir.path(), &["--config", "nope.toml", "migrate"], None);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
+
+    std::fs::write(
+        dir.path().join("allmende.toml"),
+        "databse_url = \"sqlite://x.sqlite\"\n",
+    )
+    .unwrap();
+    let typo = allmende(dir.path(), &["migrate"], None);
+    assert!(!typo.status.success(), "unknown keys are errors");
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("databse_url"),
+        "{typo:?}"
+    );
+
+    std::fs::write(
+        dir.path().join("allmende.toml"),
+        "public_url = \"https://allmende.ulm.de/pfad\"\n",
+    )
+    .unwrap();
+    let bad_url = allmende(dir.path(), &["migrate"], None);
+    assert!(!bad_url.status.success());
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("public_url"));
+}

@@ -317,6 +317,13 @@ async fn bad_input_gets_the_documented_status_and_stores_nothing() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(res.json::<Value>().await.unwrap()["error"], "not found");
     }
+    let wrong_method = client()
+        .put(node.at("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong_method.json::<Value>().await.unwrap()["error"].is_string());
     let bad_limit = client()
         .get(node.at("/api/v1/projects?limit=100000"))
         .send()

@@ -56,6 +56,12 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(organizations::me))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .fallback(|| async { error::ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this path",
+            )
+        })
 }
 
 /// Every path the router serves, for the test that keeps the OpenAPI
