@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::Email;
-use crate::error::{Problem, ValidationError};
-use crate::text::{optional, NAME_MAX};
+use crate::error::{check_all, Problem, ValidationErrors};
+use crate::text::{optional, optional_parsed, NAME_MAX};
 
 /// A contact person. At least a name is needed; e-mail and phone are optional
 /// because many small municipalities publish only a central number.
@@ -38,36 +38,26 @@ impl ContactInput {
 
     /// `field` is the prefix for error paths (`contact`). An all-empty input
     /// means "no contact".
-    pub fn validate(&self, field: &str) -> Result<Option<Contact>, ValidationError> {
+    pub fn validate(&self, field: &str) -> Result<Option<Contact>, ValidationErrors> {
         if self.is_empty() {
             return Ok(None);
         }
-        let name = optional(&format!("{field}.name"), self.name.as_deref(), NAME_MAX)?
-            .ok_or_else(|| Problem::Required.at(format!("{field}.name")))?;
-        let email = match self
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            None => None,
-            Some(e) => Some(Email::parse(e).map_err(|p| p.at(format!("{field}.email")))?),
-        };
-        let phone = optional(&format!("{field}.phone"), self.phone.as_deref(), 50)?;
-        if let Some(p) = &phone {
-            if !p
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
-            {
-                return Err(Problem::UnknownValue {
-                    allowed: vec!["digits", "+", "-", "/", "(", ")", " "],
+        let at = |name: &str| format!("{field}.{name}");
+        check_all! {
+            name = optional(&at("name"), self.name.as_deref(), NAME_MAX)
+                .and_then(|n| n.ok_or_else(|| Problem::Required.at(at("name"))));
+            role = optional(&at("role"), self.role.as_deref(), NAME_MAX);
+            email = optional_parsed(&at("email"), self.email.as_deref(), Email::parse);
+            phone = optional(&at("phone"), self.phone.as_deref(), 50).and_then(|p| match p {
+                Some(p) if !p.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) => {
+                    Err(Problem::UnknownValue { allowed: vec!["digits", "+", "-", "/", "(", ")", " "] }.at(at("phone")))
                 }
-                .at(format!("{field}.phone")));
-            }
+                other => Ok(other),
+            });
         }
         Ok(Some(Contact {
             name,
-            role: optional(&format!("{field}.role"), self.role.as_deref(), NAME_MAX)?,
+            role,
             email,
             phone,
         }))
@@ -97,15 +87,30 @@ mod tests {
             email: Some("nope".into()),
             ..Default::default()
         };
-        assert_eq!(bad.validate("contact").unwrap_err().field, "contact.email");
+        assert_eq!(
+            bad.validate("contact").unwrap_err().first().field,
+            "contact.email"
+        );
         let no_name = ContactInput {
             phone: Some("0731 161-0".into()),
             ..Default::default()
         };
         assert_eq!(
-            no_name.validate("contact").unwrap_err().field,
+            no_name.validate("contact").unwrap_err().first().field,
             "contact.name"
         );
+        let both = ContactInput {
+            email: Some("kaputt".into()),
+            phone: Some("0731 x".into()),
+            ..Default::default()
+        };
+        let fields: Vec<String> = both
+            .validate("contact")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["contact.name", "contact.email", "contact.phone"]);
         let ok = ContactInput {
             name: Some("Eva Muster".into()),
             phone: Some("+49 731 161-0".into()),
