@@ -99,6 +99,12 @@ impl TestNode {
             .expect("organization created");
     }
 
+    /// An organization with one user of the given role.
+    pub async fn org_with_user(&self, handle: &str, name: &str, email: &str, role: &str) {
+        self.org(handle, name).await;
+        self.user(email, handle, role).await;
+    }
+
     /// Creates a user with [`PASSWORD`].
     pub async fn user(&self, email: &str, org: &str, role: &str) {
         accounts::create_user(&self.state.store, email, org, role, PASSWORD)
@@ -162,17 +168,22 @@ pub fn csrf_from(html: &str) -> String {
     html[start..].split('"').next().expect("value").to_owned()
 }
 
-/// Logs a browser in and returns the CSRF token to use in its forms.
-pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> String {
+/// Opens a page in the browser and returns the CSRF token of its forms.
+pub async fn page_csrf(node: &TestNode, browser: &reqwest::Client, path: &str) -> String {
     let page = browser
-        .get(node.at("/login"))
+        .get(node.at(path))
         .send()
         .await
-        .expect("login page")
+        .expect("page")
         .text()
         .await
         .expect("body");
-    let csrf = csrf_from(&page);
+    csrf_from(&page)
+}
+
+/// Logs a browser in and returns the CSRF token to use in its forms.
+pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> String {
+    let csrf = page_csrf(node, browser, "/login").await;
     let response = browser
         .post(node.at("/login"))
         .form(&[

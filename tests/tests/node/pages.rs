@@ -1,6 +1,6 @@
 //! The HTML pages as a person uses them: log in, fill in forms, read.
 
-use allmende_tests::{assert_heading_order, browser, client, csrf_from, login, spawn_app};
+use allmende_tests::{assert_heading_order, browser, client, login, page_csrf, spawn_app};
 use reqwest::StatusCode;
 
 fn location(res: &reqwest::Response) -> String {
@@ -13,8 +13,8 @@ fn location(res: &reqwest::Response) -> String {
 #[tokio::test]
 async fn a_person_logs_in_and_publishes_a_project_through_the_form() {
     let node = spawn_app().await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "editor").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "editor")
+        .await;
     let b = browser();
 
     let before = b.get(node.at("/projects/new")).send().await.unwrap();
@@ -111,8 +111,8 @@ async fn a_person_logs_in_and_publishes_a_project_through_the_form() {
 #[tokio::test]
 async fn forms_reject_bad_input_and_forged_posts_without_storing() {
     let node = spawn_app().await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "editor").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "editor")
+        .await;
     let b = browser();
     let csrf = login(&node, &b, "digital@ulm.example").await;
 
@@ -210,18 +210,10 @@ async fn forms_reject_bad_input_and_forged_posts_without_storing() {
 #[tokio::test]
 async fn wrong_password_is_refused_and_logout_ends_the_session() {
     let node = spawn_app().await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "admin").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "admin")
+        .await;
     let b = browser();
-    let page = b
-        .get(node.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = page_csrf(&node, &b, "/login").await;
     let res = b
         .post(node.at("/login"))
         .form(&[
@@ -271,8 +263,8 @@ async fn wrong_password_is_refused_and_logout_ends_the_session() {
 #[tokio::test]
 async fn a_token_made_on_the_account_page_works_for_the_api() {
     let node = spawn_app().await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "admin").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "admin")
+        .await;
     let b = browser();
     let csrf = login(&node, &b, "digital@ulm.example").await;
     let html = b
@@ -314,8 +306,8 @@ async fn questions_are_answered_and_accepted_through_pages() {
     node.org("blaustein", "Stadt Blaustein").await;
     node.user("rathaus@blaustein.example", "blaustein", "editor")
         .await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "editor").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "editor")
+        .await;
 
     let asker = browser();
     let csrf_a = login(&node, &asker, "rathaus@blaustein.example").await;
@@ -544,18 +536,10 @@ async fn demo_data_renders_on_every_page() {
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
     let node = spawn_app().await;
-    node.org("ulm", "Stadt Ulm").await;
-    node.user("digital@ulm.example", "ulm", "admin").await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "admin")
+        .await;
     let b = browser();
-    let page = b
-        .get(node.at("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page);
+    let csrf = page_csrf(&node, &b, "/login").await;
     let attempt = |password: &'static str| {
         b.post(node.at("/login"))
             .form(&[
