@@ -145,27 +145,6 @@ impl<'a> Accounts<'a> {
         Ok(())
     }
 
-    pub async fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(id.to_string())
-            .execute(self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn users_of(&self, organization_id: OrganizationId) -> Result<Vec<User>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.organization_id = ? ORDER BY u.email"
-        ))
-        .bind(organization_id.to_string())
-        .fetch_all(self.pool)
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
-    }
-
     pub async fn create_session(
         &self,
         token_hash: &str,

@@ -22,6 +22,14 @@ fn ulm() -> OrganizationDraft {
     .unwrap()
 }
 
+async fn insert_ulm(store: &Store) -> Organization {
+    store
+        .organizations()
+        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn organizations_have_unique_handles() {
     let (store, _dir) = store().await;
@@ -42,11 +50,7 @@ async fn organizations_have_unique_handles() {
 #[tokio::test]
 async fn projects_round_trip_and_are_searchable() {
     let (store, _dir) = store().await;
-    let org = store
-        .organizations()
-        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
-        .await
-        .unwrap();
+    let org = insert_ulm(&store).await;
     let draft = ProjectInput {
         title: Some("Hundesteuer digital".into()),
         body: Some("Anmeldung über die Straße".into()),
@@ -111,11 +115,7 @@ async fn projects_round_trip_and_are_searchable() {
 #[tokio::test]
 async fn answers_and_acceptance() {
     let (store, _dir) = store().await;
-    let org = store
-        .organizations()
-        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
-        .await
-        .unwrap();
+    let org = insert_ulm(&store).await;
     let q = QuestionInput {
         title: Some("Wer?".into()),
         body: Some("Frage".into()),
@@ -168,11 +168,7 @@ async fn answers_and_acceptance() {
 #[tokio::test]
 async fn sessions_expire_and_tokens_resolve() {
     let (store, _dir) = store().await;
-    let org = store
-        .organizations()
-        .insert(&Handle::parse("ulm").unwrap(), &ulm(), Utc::now())
-        .await
-        .unwrap();
+    let org = insert_ulm(&store).await;
     let email = Email::parse("digital@ulm.de").unwrap();
     let user = store
         .accounts()

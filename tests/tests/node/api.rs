@@ -356,33 +356,38 @@ async fn patch_changes_only_given_fields_and_delete_removes() {
     assert_eq!(patched["licence"], "EUPL-1.2");
     assert_eq!(patched["local_parameters"][0]["name"], "Steuersatz");
 
-    let bad = client()
-        .patch(node.at(&path))
-        .bearer_auth(&token)
-        .json(&json!({"kind": "app"}))
+    for (changes, field) in [
+        (json!({"kind": "app"}), "kind"),
+        (json!({"used_by": "Ulm"}), "used_by"),
+        (json!({"farbe": "rot"}), "farbe"),
+        (json!({"title": null}), "title"),
+    ] {
+        let res = client()
+            .patch(node.at(&path))
+            .bearer_auth(&token)
+            .json(&changes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{changes}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["field"],
+            field,
+            "{changes}"
+        );
+    }
+    let unchanged: Value = client()
+        .get(node.at(&path))
         .send()
         .await
-        .unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let bad_type = client()
-        .patch(node.at(&path))
-        .bearer_auth(&token)
-        .json(&json!({"used_by": "Ulm"}))
-        .send()
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    assert_eq!(bad_type.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad_type.json::<Value>().await.unwrap()["field"], "used_by");
-
-    let unknown = client()
-        .patch(node.at(&path))
-        .bearer_auth(&token)
-        .json(&json!({"farbe": "rot"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(unknown.json::<Value>().await.unwrap()["field"], "farbe");
+    assert_eq!(
+        unchanged["kind"], "software",
+        "rejected patches change nothing"
+    );
 
     let deleted = client()
         .delete(node.at(&path))

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served at
 //! `/api/v1/openapi.json`. Written out here rather than derived, so it reads
-//! as documentation; a test checks that every route of the router is in it.
+//! as documentation; a test checks it against `api::ROUTES`, the list kept
+//! beside the router.
 
 use allmende_domain::{Audience, Maturity, ProjectStatus, SolutionKind, Themenfeld};
 use serde_json::{json, Value};

@@ -21,6 +21,15 @@ pub async fn create(
         .await?)
 }
 
+/// The organization `handle` if `user` is one of its admins.
+pub async fn administered(store: &Store, user: &User, handle: &str) -> Result<Organization> {
+    let org = store.organizations().by_handle(handle).await?;
+    if org.id != user.organization_id || user.role != Role::Admin {
+        return Err(UseCaseError::Forbidden);
+    }
+    Ok(org)
+}
+
 /// Admins of an organization edit its profile.
 pub async fn update_profile(
     store: &Store,
@@ -28,10 +37,7 @@ pub async fn update_profile(
     handle: &str,
     input: &OrganizationInput,
 ) -> Result<Organization> {
-    let org = store.organizations().by_handle(handle).await?;
-    if org.id != user.organization_id || user.role != Role::Admin {
-        return Err(UseCaseError::Forbidden);
-    }
+    let org = administered(store, user, handle).await?;
     let profile = input.validate()?;
     Ok(store
         .organizations()

@@ -116,7 +116,7 @@ impl Ctx {
     pub fn check_csrf(&self, submitted: Option<&String>) -> Result<(), PageError> {
         match submitted {
             Some(s) if self.csrf.verify(s) => Ok(()),
-            _ => Err(PageError::Csrf(self.lang)),
+            _ => Err(PageError::Csrf),
         }
     }
 }

@@ -5,7 +5,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, DOCTYPE};
 
-use super::context::Lang;
 use crate::usecases::UseCaseError;
 
 #[derive(Debug)]
@@ -14,7 +13,7 @@ pub enum PageError {
     Forbidden,
     /// Not signed in: go to the login page and come back to this path.
     LoginRequired(String),
-    Csrf(Lang),
+    Csrf,
     BadRequest(String),
     TooLarge,
     TooManyAttempts,
@@ -55,7 +54,7 @@ impl IntoResponse for PageError {
                 "Not allowed: only the publishing organization may change this.",
                 None,
             ),
-            PageError::Csrf(_) => (
+            PageError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es erneut.",
                 "The form has expired. Please reload the page and submit it again.",

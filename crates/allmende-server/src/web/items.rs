@@ -34,13 +34,17 @@ pub trait ItemPages: Publishable {
     fn form_fields(ctx: &Ctx, values: &FormValues, errors: &FormErrors) -> Markup;
     /// One line of facts under the title in lists.
     fn badges(ctx: &Ctx, item: &Self) -> Markup;
-    fn heading(item: &Self) -> &str;
     /// The body of the detail page, below the heading.
     fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
 }
 
 pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(raw).map_err(|_| PageError::NotFound)
+}
+
+/// An item's title, as stored.
+pub fn heading<T: Publishable>(item: &T) -> &str {
+    <T as allmende_store::items::StoredItem>::title(item.draft())
 }
 
 pub fn href<T: Publishable>(item: &T) -> String {
@@ -65,9 +69,9 @@ pub fn item_list<T: ItemPages>(
                 @for item in items {
                     li {
                         @if nested {
-                            h3 { a href=(href(item)) { (T::heading(item)) } }
+                            h3 { a href=(href(item)) { (heading(item)) } }
                         } @else {
-                            h2.item { a href=(href(item)) { (T::heading(item)) } }
+                            h2.item { a href=(href(item)) { (heading(item)) } }
                         }
                         p.meta {
                             @if let Some(org) = orgs.get(&item.organization_id()) {
@@ -266,7 +270,7 @@ pub async fn show<T: ItemPages>(
         .map_err(PageError::internal)?;
     Ok(page(
         &ctx,
-        T::heading(&item),
+        heading(&item),
         html! {
             p.meta {
                 a href={ "/orgs/" (org.handle) } { (org.profile.name) }
@@ -287,7 +291,7 @@ pub async fn edit_form<T: ItemPages>(
     let user = &ctx.require_user()?.user;
     let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
     let values = T::form_from_input(&T::to_input(item.draft()));
-    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
+    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), heading(&item));
     Ok(form_page::<T>(
         &ctx,
         &title,
@@ -310,7 +314,7 @@ pub async fn update<T: ItemPages>(
     let user = &signed_in.user;
     let item: T = items::editable(&state.store, user, parse_id(&id)?).await?;
     let action = format!("{}/edit", href(&item));
-    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), T::heading(&item));
+    let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), heading(&item));
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
         Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into())),
@@ -334,7 +338,7 @@ pub async fn delete_confirm<T: ItemPages>(
         &ctx,
         ctx.t("Wirklich löschen?", "Really delete?"),
         html! {
-            p { strong { (T::heading(&item)) } }
+            p { strong { (heading(&item)) } }
             p { (ctx.t("Der Eintrag wird endgültig gelöscht.", "The entry will be deleted permanently.")) }
             form method="post" action={ (href(&item)) "/delete" } {
                 (csrf_field(&ctx))

@@ -224,16 +224,7 @@ fn edit_page(ctx: &Ctx, org: &Organization, v: &FormValues, e: &FormErrors) -> M
 
 async fn admin_org(ctx: &Ctx, state: &AppState, handle: &str) -> Result<Organization, PageError> {
     let user = &ctx.require_user()?.user;
-    let org = state
-        .store
-        .organizations()
-        .by_handle(handle)
-        .await
-        .map_err(UseCaseError::from)?;
-    if org.id != user.organization_id || user.role != Role::Admin {
-        return Err(PageError::Forbidden);
-    }
-    Ok(org)
+    Ok(organizations::administered(&state.store, user, handle).await?)
 }
 
 pub async fn edit_form(

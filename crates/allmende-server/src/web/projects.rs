@@ -18,10 +18,6 @@ impl ItemPages for Project {
         ctx.t("Neues Vorhaben", "New project")
     }
 
-    fn heading(item: &Self) -> &str {
-        &item.content.title
-    }
-
     fn input_from_form(v: &FormValues) -> Result<ProjectInput, ValidationError> {
         Ok(ProjectInput {
             title: value(v, "title"),

@@ -28,10 +28,6 @@ impl ItemPages for Question {
         ctx.t("Neue Frage", "New question")
     }
 
-    fn heading(item: &Self) -> &str {
-        &item.content.title
-    }
-
     fn input_from_form(v: &FormValues) -> Result<QuestionInput, ValidationError> {
         Ok(QuestionInput {
             title: value(v, "title"),

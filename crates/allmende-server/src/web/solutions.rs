@@ -21,10 +21,6 @@ impl ItemPages for Solution {
         ctx.t("Neue Lösung", "New solution")
     }
 
-    fn heading(item: &Self) -> &str {
-        &item.content.title
-    }
-
     fn input_from_form(v: &FormValues) -> Result<SolutionInput, ValidationError> {
         Ok(SolutionInput {
             title: value(v, "title"),
