@@ -25,6 +25,7 @@ pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{Ags, Ars, LeikaKey, OzgId};
 pub use organization::{
     Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput, OrganizationKind,
+    Origin,
 };
 pub use project::{Project, ProjectDraft, ProjectId, ProjectInput, ProjectStatus};
 pub use question::{

@@ -25,11 +25,16 @@ crate::text::labelled_enum! {
         Association = "association", "Verband", "Association";
         Network = "network", "Netzwerk", "Network";
         ItProvider = "it-provider", "IT-Dienstleister", "IT provider";
+        // Fediverse accounts that are not Allmende organizations (a person
+        // on a Mastodon server answering a question), and bodies that fit
+        // none of the kinds above.
+        Other = "other", "Sonstige", "Other";
     }
 }
 
-/// The short name in URLs and, later, in `@handle@node` addresses:
-/// lowercase ASCII so it is the same in every fediverse client.
+/// The short name in URLs and in `@handle@node` addresses: lowercase ASCII
+/// for local organizations, so it is the same in every fediverse client.
+/// Actors on other nodes carry `name@host` (their own rules for `name`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Handle(String);
@@ -43,10 +48,44 @@ impl Handle {
             .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         let rest_ok =
             chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if !first_ok || !rest_ok || s.len() > 64 {
+        // `instance` is the node's own actor.
+        if !first_ok || !rest_ok || s.len() > 64 || s == "instance" {
             return Err(Problem::Handle);
         }
         Ok(Self(s.to_owned()))
+    }
+
+    /// The handle of an actor on another node: `name@host`, where `name`
+    /// follows the fediverse's usual username rules and `host` may carry a
+    /// port.
+    pub fn remote(name: &str, host: &str) -> Result<Self, Problem> {
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'));
+        if !name_ok || !host_ok {
+            return Err(Problem::Handle);
+        }
+        Ok(Self(format!("{name}@{}", host.to_ascii_lowercase())))
+    }
+
+    /// Either form: a local handle or `name@host`.
+    pub fn parse_any(input: &str) -> Result<Self, Problem> {
+        match input.split_once('@') {
+            Some((name, host)) => Self::remote(name, host),
+            None => Self::parse(input),
+        }
+    }
+
+    /// Whether this names an actor on another node.
+    pub fn is_remote(&self) -> bool {
+        self.0.contains('@')
     }
 
     pub fn as_str(&self) -> &str {
@@ -57,7 +96,7 @@ impl Handle {
 impl TryFrom<String> for Handle {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s).map_err(|p| p.message_en())
+        Self::parse_any(&s).map_err(|p| p.message_en())
     }
 }
 impl From<Handle> for String {
@@ -91,8 +130,26 @@ pub struct Organization {
     pub handle: Handle,
     #[serde(flatten)]
     pub profile: OrganizationDraft,
+    /// Where an organization from another node lives; `None` for this
+    /// node's own.
+    pub origin: Option<Origin>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Organization {
+    pub fn is_local(&self) -> bool {
+        self.origin.is_none()
+    }
+}
+
+/// The home of an organization (or fediverse account) on another node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Its ActivityPub actor id.
+    pub actor_id: Url,
+    /// Its page for people, where the home node has one.
+    pub profile_url: Option<Url>,
 }
 
 /// Raw profile input from a form, the API or the CLI.

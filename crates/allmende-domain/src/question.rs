@@ -98,7 +98,13 @@ pub struct Answer {
     pub id: AnswerId,
     pub question_id: QuestionId,
     pub organization_id: OrganizationId,
+    /// Plain text; for answers written in other fediverse software, the
+    /// text of [`Answer::body_html`].
     pub body: String,
+    /// Sanitised HTML of an answer that arrived from ordinary fediverse
+    /// software; Allmende answers are plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

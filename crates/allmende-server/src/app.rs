@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use allmende_federation::Federation;
 use allmende_store::Store;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{api, auth, web};
+use crate::{api, auth, documents, web};
 
 pub struct Application {
     listener: TcpListener,
@@ -38,11 +39,13 @@ impl Application {
     pub async fn with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         config.check()?;
         let store = Store::open(&config.database_url).await?;
+        let federation = Federation::start(store.clone(), config.federation())?;
         Ok(Self {
             listener,
             state: AppState {
                 store,
                 config: Arc::new(config),
+                federation,
             },
         })
     }
@@ -92,11 +95,17 @@ fn static_header(
 }
 
 pub fn router(state: AppState) -> Router {
+    // Inboxes read their own (smaller) body limit and need no CSRF token
+    // or cookies: they are authenticated by HTTP signatures.
+    let federation = allmende_federation::routes::router::<AppState>()
+        .layer(DefaultBodyLimit::max(state.config.max_inbox_bytes));
     Router::new()
         .merge(web::router())
+        .merge(federation)
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
         .fallback(|| async { web::error::PageError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), documents::negotiate))
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_token))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(static_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -25,6 +25,18 @@ pub struct Config {
     /// offering it to the node's users; the footer links here. Operators
     /// who change the code must point this to their version.
     pub source_url: Url,
+    /// Development and tests only: federate with `http://` nodes and
+    /// private or loopback addresses. Off on any public node, where it
+    /// would let remote input make the node fetch internal addresses.
+    pub federation_development: bool,
+    /// Largest activity an inbox accepts; larger ones get 413.
+    pub max_inbox_bytes: usize,
+    /// Wait before the first retry of a failed delivery (milliseconds);
+    /// doubled on each further retry, up to an hour.
+    pub delivery_retry_ms: u64,
+    /// Deliveries in flight at once, in all and per receiving host.
+    pub delivery_concurrency: usize,
+    pub delivery_per_host: usize,
 }
 
 impl Default for Config {
@@ -36,6 +48,11 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             session_days: 14,
             source_url: Url::parse(DEFAULT_SOURCE_URL).expect("valid default"),
+            federation_development: false,
+            max_inbox_bytes: 256 * 1024,
+            delivery_retry_ms: 10_000,
+            delivery_concurrency: 64,
+            delivery_per_host: 8,
         }
     }
 }
@@ -122,6 +139,21 @@ impl Config {
         if let Some(v) = var("ALLMENDE_SESSION_DAYS") {
             self.session_days = parse("ALLMENDE_SESSION_DAYS", &v)?;
         }
+        if let Some(v) = var("ALLMENDE_FEDERATION_DEVELOPMENT") {
+            self.federation_development = parse("ALLMENDE_FEDERATION_DEVELOPMENT", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_MAX_INBOX_BYTES") {
+            self.max_inbox_bytes = parse("ALLMENDE_MAX_INBOX_BYTES", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_DELIVERY_RETRY_MS") {
+            self.delivery_retry_ms = parse("ALLMENDE_DELIVERY_RETRY_MS", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_DELIVERY_CONCURRENCY") {
+            self.delivery_concurrency = parse("ALLMENDE_DELIVERY_CONCURRENCY", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_DELIVERY_PER_HOST") {
+            self.delivery_per_host = parse("ALLMENDE_DELIVERY_PER_HOST", &v)?;
+        }
         Ok(())
     }
 
@@ -144,6 +176,22 @@ impl Config {
     /// An absolute public URL for `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// How this node federates.
+    pub fn federation(&self) -> allmende_federation::FederationSettings {
+        allmende_federation::FederationSettings {
+            public_url: self.public_url.clone(),
+            allow_private_peers: self.federation_development,
+            max_inbox_bytes: self.max_inbox_bytes,
+            delivery: allmende_federation::DeliverySettings {
+                concurrency: self.delivery_concurrency.max(1),
+                per_host: self.delivery_per_host.max(1),
+                retry_base: std::time::Duration::from_millis(self.delivery_retry_ms),
+                ..Default::default()
+            },
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
     }
 
     /// Cookies get `Secure` when the node is served over HTTPS.

@@ -5,11 +5,12 @@
 use allmende_domain::solution::LocalParameterInput;
 use allmende_domain::text::LinkInput;
 use allmende_domain::*;
-use allmende_store::{Store, User};
+use allmende_store::User;
 
 use crate::app::{shutdown_signal, Application};
 use crate::auth::password;
 use crate::config::Config;
+use crate::state::AppState;
 use crate::usecases::{accounts, items, organizations, questions, UseCaseError};
 
 pub const DEMO_DATABASE: &str = "data/demo.sqlite";
@@ -86,7 +87,8 @@ localisation:
 
 /// Fills an empty store with sample organizations, users and items.
 /// Returns the logins to print.
-pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
+pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
+    let store = &state.store;
     organizations::create(
         store,
         "ulm",
@@ -163,7 +165,7 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
     let [u_ulm, u_mannheim, u_blaustein, u_verbund] = [&users[0], &users[1], &users[2], &users[3]];
 
     let dog_tax_leika = strings(&["99041006017000"]);
-    items::create::<Project>(store, u_ulm, &ProjectInput {
+    items::create::<Project>(state, u_ulm, &ProjectInput {
         title: Some("Hundesteuer digital anmelden".into()),
         summary: Some("An- und Abmeldung von Hunden vollständig online, mit Übergabe an das Steuerverfahren.".into()),
         body: Some("Seit Anfang 2026 können Hundehalterinnen und -halter in Ulm ihre Hunde online anmelden.\n\nWir suchen Kommunen, die den Dienst nachnutzen und gemeinsam weiterentwickeln möchten.".into()),
@@ -179,7 +181,7 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
         ..Default::default()
     }).await?;
     items::create::<Project>(
-        store,
+        state,
         u_mannheim,
         &ProjectInput {
             title: Some("Bewohnerparkausweis online".into()),
@@ -200,7 +202,7 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     items::create::<Project>(
-        store,
+        state,
         u_blaustein,
         &ProjectInput {
             title: Some("LoRaWAN-Sensoren für Pegelstände der Blau".into()),
@@ -213,7 +215,7 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     items::create::<Project>(
-        store,
+        state,
         u_verbund,
         &ProjectInput {
             title: Some("E-Rechnung im Rathaus: gemeinsamer Rollout".into()),
@@ -227,22 +229,22 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
 
-    let question: Question = items::create(store, u_blaustein, &QuestionInput {
+    let question: Question = items::create(state, u_blaustein, &QuestionInput {
         title: Some("Wer hat die Hundesteuer-Anmeldung schon digitalisiert?".into()),
         body: Some("Wir sind eine kleine Stadt ohne eigene IT und möchten die Hundesteuer-Anmeldung online anbieten. Wer hat das schon umgesetzt, mit welchem Produkt, und was würden Sie heute anders machen?".into()),
         themenfeld: Some("steuern-zoll".into()),
         leika_keys: dog_tax_leika.clone(),
         ..Default::default()
     }).await?;
-    let from_ulm = questions::answer(store, u_ulm, question.id.0, &AnswerInput {
+    let from_ulm = questions::answer(state, u_ulm, question.id.0, &AnswerInput {
         body: Some("Wir haben den Dienst selbst gebaut und stellen ihn unter EUPL zur Nachnutzung bereit (siehe Lösung „Hundesteuer online“). Sie müssen nur Ihre Steuersätze und das zuständige Amt eintragen.".into()),
     }).await?;
-    questions::answer(store, u_mannheim, question.id.0, &AnswerInput {
+    questions::answer(state, u_mannheim, question.id.0, &AnswerInput {
         body: Some("Wir nutzen ein Modul unseres Steuerverfahrens. Das geht schnell, ist aber an den Hersteller gebunden.".into()),
     }).await?;
-    questions::accept(store, u_blaustein, from_ulm.id.0).await?;
+    questions::accept(state, u_blaustein, from_ulm.id.0).await?;
 
-    items::create::<Solution>(store, u_ulm, &SolutionInput {
+    items::create::<Solution>(state, u_ulm, &SolutionInput {
         title: Some("Hundesteuer online".into()),
         summary: Some("Onlinedienst zur An- und Abmeldung von Hunden, angebunden an das Servicekonto.".into()),
         body: Some("Der Dienst ist seit 2026 in Ulm produktiv. Die Nachnutzung erfordert keine Programmierung: Steuersätze, Ermäßigungen und das zuständige Amt werden konfiguriert.".into()),
@@ -263,7 +265,7 @@ pub async fn seed(store: &Store) -> Result<Vec<DemoLogin>, UseCaseError> {
         ..Default::default()
     }).await?;
     items::create::<Solution>(
-        store,
+        state,
         u_verbund,
         &SolutionInput {
             title: Some("Musterleistungsverzeichnis LoRaWAN-Netz".into()),
@@ -298,7 +300,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         config.public_url = format!("http://localhost:{}", config.listen.port()).parse()?;
     }
     let app = Application::build(config.clone()).await?;
-    let logins = seed(&app.state().store)
+    let logins = seed(app.state())
         .await
         .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
     println!();

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod documents;
 pub mod state;
 pub mod usecases;
 pub mod web;

@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
+use allmende_federation::Federation;
 use allmende_store::Store;
+use axum::extract::FromRef;
 
 use crate::config::Config;
 
@@ -9,4 +11,11 @@ use crate::config::Config;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub federation: Federation,
+}
+
+impl FromRef<AppState> for Federation {
+    fn from_ref(state: &AppState) -> Federation {
+        state.federation.clone()
+    }
 }

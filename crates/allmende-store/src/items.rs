@@ -7,7 +7,10 @@
 
 use std::marker::PhantomData;
 
-use allmende_domain::{OrganizationId, Themenfeld};
+use allmende_domain::{
+    OrganizationId, Project, ProjectInput, Question, QuestionInput, Solution, SolutionInput,
+    Themenfeld, ValidationErrors,
+};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -44,6 +47,8 @@ pub struct ListFilter {
     pub themenfeld: Option<Themenfeld>,
     /// Leave out restricted items (for anonymous readers).
     pub public_only: bool,
+    /// Only items of organizations this one follows (its home feed).
+    pub followed_by: Option<OrganizationId>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -54,6 +59,7 @@ impl Default for ListFilter {
             organization_id: None,
             themenfeld: None,
             public_only: true,
+            followed_by: None,
             limit: 50,
             offset: 0,
         }
@@ -73,17 +79,43 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         }
     }
 
+    /// Publishes a new item of one of this node's organizations.
     pub async fn insert(
         &self,
         organization_id: OrganizationId,
         draft: &T::Draft,
         now: DateTime<Utc>,
     ) -> Result<T, StoreError> {
+        self.insert_row(organization_id, draft, now, now, None).await
+    }
+
+    /// Stores the local copy of an item from another node, known by its
+    /// ActivityPub id there.
+    pub async fn insert_remote(
+        &self,
+        organization_id: OrganizationId,
+        draft: &T::Draft,
+        ap_id: &str,
+        published: DateTime<Utc>,
+        updated: DateTime<Utc>,
+    ) -> Result<T, StoreError> {
+        self.insert_row(organization_id, draft, published, updated, Some(ap_id))
+            .await
+    }
+
+    async fn insert_row(
+        &self,
+        organization_id: OrganizationId,
+        draft: &T::Draft,
+        created: DateTime<Utc>,
+        updated: DateTime<Utc>,
+        ap_id: Option<&str>,
+    ) -> Result<T, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
-            "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at, ap_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             T::TABLE
         ))
         .bind(id.to_string())
@@ -92,10 +124,12 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(T::themenfeld(draft).map(|t| t.slug()))
         .bind(T::is_public(draft))
         .bind(to_json(draft))
-        .bind(now)
-        .bind(now)
+        .bind(created)
+        .bind(updated)
+        .bind(ap_id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(StoreError::unique("ap_id"))?;
         search::index(
             &mut tx,
             T::KIND,
@@ -115,6 +149,28 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
             .await?
             .ok_or(StoreError::NotFound)
             .and_then(|row| T::from_row(&row))
+    }
+
+    /// The local copy of a remote item, by its id on its home node.
+    pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<T>, StoreError> {
+        sqlx::query(&format!("SELECT * FROM {} WHERE ap_id = ?", T::TABLE))
+            .bind(ap_id)
+            .fetch_optional(self.pool)
+            .await?
+            .map(|row| T::from_row(&row))
+            .transpose()
+    }
+
+    /// The ActivityPub id of a remote copy; `None` for local items.
+    pub async fn ap_id(&self, id: impl Into<Uuid>) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, Option<String>>(&format!(
+            "SELECT ap_id FROM {} WHERE id = ?",
+            T::TABLE
+        ))
+        .bind(id.into().to_string())
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     pub async fn update(
@@ -171,6 +227,8 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         sqlx::query(&format!(
             "SELECT * FROM {} WHERE (?1 IS NULL OR organization_id = ?1) AND (?2 IS NULL OR themenfeld = ?2)
              AND (?3 = 0 OR public = 1)
+             AND (?6 IS NULL OR organization_id IN
+                  (SELECT target_id FROM follows WHERE follower_id = ?6 AND accepted = 1))
              ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
             T::TABLE
         ))
@@ -179,11 +237,33 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(filter.public_only)
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
+        .bind(filter.followed_by.map(|o| o.to_string()))
         .fetch_all(self.pool)
         .await?
         .iter()
         .map(T::from_row)
         .collect()
+    }
+
+    /// How many public items `organization_id` has (an outbox's size).
+    pub async fn count_public_of(&self, organization_id: OrganizationId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {} WHERE organization_id = ? AND public = 1",
+            T::TABLE
+        ))
+        .bind(organization_id.to_string())
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    /// How many items this node's organizations published.
+    pub async fn count_local(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {} WHERE ap_id IS NULL",
+            T::TABLE
+        ))
+        .fetch_one(self.pool)
+        .await?)
     }
 
     pub async fn count(&self) -> Result<i64, StoreError> {
@@ -199,3 +279,59 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
 pub(crate) fn join_text<'s>(parts: impl IntoIterator<Item = Option<&'s str>>) -> String {
     parts.into_iter().flatten().collect::<Vec<_>>().join("\n")
 }
+
+/// An item type organizations publish: how its raw input is validated and
+/// how the item is addressed. Shared by the use cases and federation.
+pub trait Publishable: StoredItem + Serialize + Clone + Sync {
+    /// Raw input as it arrives from the API or a form.
+    type Input: DeserializeOwned + Serialize + Default + Clone + Send + Sync;
+    /// URL segment and API collection name.
+    const COLLECTION: &'static str;
+
+    fn validate(input: &Self::Input) -> std::result::Result<Self::Draft, ValidationErrors>;
+    fn to_input(draft: &Self::Draft) -> Self::Input;
+    fn id(&self) -> Uuid;
+    fn organization_id(&self) -> OrganizationId;
+    fn draft(&self) -> &Self::Draft;
+    fn created_at(&self) -> chrono::DateTime<Utc>;
+    fn updated_at(&self) -> chrono::DateTime<Utc>;
+    fn items(store: &crate::Store) -> ItemStore<'_, Self>;
+}
+
+macro_rules! publishable {
+    ($item:ty, $input:ty, $collection:literal, $items:ident) => {
+        impl Publishable for $item {
+            type Input = $input;
+            const COLLECTION: &'static str = $collection;
+
+            fn validate(input: &$input) -> std::result::Result<Self::Draft, ValidationErrors> {
+                input.validate()
+            }
+            fn to_input(draft: &Self::Draft) -> $input {
+                <$input>::from(draft)
+            }
+            fn id(&self) -> Uuid {
+                self.id.0
+            }
+            fn organization_id(&self) -> OrganizationId {
+                self.organization_id
+            }
+            fn draft(&self) -> &Self::Draft {
+                &self.content
+            }
+            fn created_at(&self) -> chrono::DateTime<Utc> {
+                self.created_at
+            }
+            fn updated_at(&self) -> chrono::DateTime<Utc> {
+                self.updated_at
+            }
+            fn items(store: &crate::Store) -> ItemStore<'_, Self> {
+                store.$items()
+            }
+        }
+    };
+}
+publishable!(Project, ProjectInput, "projects", projects);
+publishable!(Question, QuestionInput, "questions", questions);
+publishable!(Solution, SolutionInput, "solutions", solutions);
+

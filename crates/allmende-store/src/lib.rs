@@ -8,9 +8,14 @@
 //! start-up.
 
 pub mod accounts;
+pub mod activities;
+pub mod actors;
 mod error;
+pub mod follows;
 pub mod items;
+pub mod keys;
 pub mod organizations;
+pub mod posts;
 pub mod projects;
 pub mod questions;
 pub mod search;
@@ -23,10 +28,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
+pub use activities::Activities;
+pub use actors::{RemoteActor, RemoteActors};
+pub use follows::{Follow, Follows};
+pub use keys::{Keys, StoredKey};
+pub use posts::{Post, Posts};
 pub use error::StoreError;
 pub use items::{ItemStore, ListFilter};
 pub use organizations::Organizations;
-pub use questions::Answers;
+pub use questions::{Answers, RemoteAnswer};
 pub use search::{Search, SearchHit, SearchKind};
 
 /// Embedded SQLite migrations.
@@ -113,6 +123,26 @@ impl Store {
 
     pub fn solutions(&self) -> ItemStore<'_, allmende_domain::Solution> {
         ItemStore::new(&self.pool)
+    }
+
+    pub fn keys(&self) -> Keys<'_> {
+        Keys::new(&self.pool)
+    }
+
+    pub fn remote_actors(&self) -> RemoteActors<'_> {
+        RemoteActors::new(&self.pool)
+    }
+
+    pub fn follows(&self) -> Follows<'_> {
+        Follows::new(&self.pool)
+    }
+
+    pub fn activities(&self) -> Activities<'_> {
+        Activities::new(&self.pool)
+    }
+
+    pub fn posts(&self) -> Posts<'_> {
+        Posts::new(&self.pool)
     }
 
     pub fn search(&self) -> Search<'_> {

@@ -1,6 +1,6 @@
 //! Where organizations are stored.
 
-use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId};
+use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId, Origin};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
@@ -63,7 +63,7 @@ impl<'a> Organizations<'a> {
     }
 
     pub async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError> {
-        sqlx::query("SELECT * FROM organizations WHERE id = ?")
+        sqlx::query(&format!("{SELECT} WHERE o.id = ?"))
             .bind(id.to_string())
             .fetch_optional(self.pool)
             .await?
@@ -72,7 +72,7 @@ impl<'a> Organizations<'a> {
     }
 
     pub async fn by_handle(&self, handle: &str) -> Result<Organization, StoreError> {
-        sqlx::query("SELECT * FROM organizations WHERE handle = ?")
+        sqlx::query(&format!("{SELECT} WHERE o.handle = ?"))
             .bind(handle)
             .fetch_optional(self.pool)
             .await?
@@ -80,10 +80,12 @@ impl<'a> Organizations<'a> {
             .and_then(|r| from_row(&r))
     }
 
-    /// All organizations on this node, by name. Nodes host tens to a few
-    /// hundred organizations, so no paging.
+    /// All organizations this node hosts, by name. Nodes host tens to a
+    /// few hundred organizations, so no paging.
     pub async fn list(&self) -> Result<Vec<Organization>, StoreError> {
-        sqlx::query("SELECT * FROM organizations ORDER BY name COLLATE NOCASE")
+        sqlx::query(&format!(
+            "{SELECT} WHERE r.actor_id IS NULL ORDER BY o.name COLLATE NOCASE"
+        ))
             .fetch_all(self.pool)
             .await?
             .iter()
@@ -92,13 +94,30 @@ impl<'a> Organizations<'a> {
     }
 }
 
-fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
+/// Organizations with the home of those from other nodes.
+pub(crate) const SELECT: &str = "SELECT o.*, r.actor_id, r.profile_url FROM organizations o
+     LEFT JOIN remote_actors r ON r.organization_id = o.id";
+
+pub(crate) fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
     let handle: String = row.try_get("handle")?;
+    let actor_id: Option<String> = row.try_get("actor_id")?;
+    let profile_url: Option<String> = row.try_get("profile_url")?;
+    let origin = actor_id
+        .map(|actor| -> Result<Origin, StoreError> {
+            Ok(Origin {
+                actor_id: actor
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("actor id {actor:?}")))?,
+                profile_url: profile_url.and_then(|u| u.parse().ok()),
+            })
+        })
+        .transpose()?;
     Ok(Organization {
         id: OrganizationId(uuid_column(row, "id")?),
-        handle: Handle::parse(&handle)
+        handle: Handle::parse_any(&handle)
             .map_err(|_| StoreError::Corrupt(format!("handle {handle:?}")))?,
         profile: json_column(row, "profile")?,
+        origin,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -60,6 +60,15 @@ impl StoredItem for Question {
     }
 }
 
+/// An answer as it arrives from another node.
+pub struct RemoteAnswer<'s> {
+    pub ap_id: &'s str,
+    pub body: &'s str,
+    pub body_html: Option<&'s str>,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
 /// Answers belong to a question; they are deleted with it.
 pub struct Answers<'a> {
     pool: &'a SqlitePool,
@@ -97,6 +106,76 @@ impl<'a> Answers<'a> {
         self.get(id).await
     }
 
+    /// Stores an answer that arrived from another node.
+    pub async fn insert_remote(
+        &self,
+        question_id: QuestionId,
+        organization_id: OrganizationId,
+        answer: &RemoteAnswer<'_>,
+    ) -> Result<Answer, StoreError> {
+        let id = AnswerId::new();
+        sqlx::query(
+            "INSERT INTO answers (id, question_id, organization_id, body, body_html, ap_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(question_id.to_string())
+        .bind(organization_id.to_string())
+        .bind(answer.body)
+        .bind(answer.body_html)
+        .bind(answer.ap_id)
+        .bind(answer.published)
+        .bind(answer.updated)
+        .execute(self.pool)
+        .await
+        .map_err(StoreError::unique("ap_id"))?;
+        self.get(id).await
+    }
+
+    /// Replaces the text of a remote answer.
+    pub async fn update_remote(&self, id: AnswerId, answer: &RemoteAnswer<'_>) -> Result<Answer, StoreError> {
+        sqlx::query("UPDATE answers SET body = ?, body_html = ?, updated_at = ? WHERE id = ?")
+            .bind(answer.body)
+            .bind(answer.body_html)
+            .bind(answer.updated)
+            .bind(id.to_string())
+            .execute(self.pool)
+            .await?;
+        self.get(id).await
+    }
+
+    pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<Answer>, StoreError> {
+        sqlx::query("SELECT * FROM answers WHERE ap_id = ?")
+            .bind(ap_id)
+            .fetch_optional(self.pool)
+            .await?
+            .map(|r| answer_from_row(&r))
+            .transpose()
+    }
+
+    /// The ActivityPub id of a remote answer; `None` for local ones.
+    pub async fn ap_id(&self, id: AnswerId) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar::<_, Option<String>>("SELECT ap_id FROM answers WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn delete(&self, id: AnswerId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE questions SET accepted_answer_id = NULL WHERE accepted_answer_id = ?")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM answers WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn get(&self, id: AnswerId) -> Result<Answer, StoreError> {
         sqlx::query("SELECT * FROM answers WHERE id = ?")
             .bind(id.to_string())
@@ -120,11 +199,21 @@ impl<'a> Answers<'a> {
     /// Marks `answer` as the accepted answer of its question (replacing any
     /// earlier choice).
     pub async fn accept(&self, answer: &Answer, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.set_accepted(answer.question_id, Some(answer.id), now).await
+    }
+
+    /// Sets or clears a question's accepted answer (as its home node says).
+    pub async fn set_accepted(
+        &self,
+        question_id: QuestionId,
+        answer_id: Option<AnswerId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let done =
             sqlx::query("UPDATE questions SET accepted_answer_id = ?, updated_at = ? WHERE id = ?")
-                .bind(answer.id.to_string())
+                .bind(answer_id.map(|a| a.to_string()))
                 .bind(now)
-                .bind(answer.question_id.to_string())
+                .bind(question_id.to_string())
                 .execute(self.pool)
                 .await?;
         if done.rows_affected() == 0 {
@@ -140,6 +229,7 @@ fn answer_from_row(row: &SqliteRow) -> Result<Answer, StoreError> {
         question_id: QuestionId(uuid_column(row, "question_id")?),
         organization_id: OrganizationId(uuid_column(row, "organization_id")?),
         body: row.try_get("body")?,
+        body_html: row.try_get("body_html")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -453,7 +453,7 @@ async fn unknown_pages_are_404_with_a_helpful_page() {
 #[tokio::test]
 async fn demo_data_renders_on_every_page() {
     let node = spawn_app().await;
-    let logins = allmende_server::demo::seed(&node.state.store)
+    let logins = allmende_server::demo::seed(&node.state)
         .await
         .expect("demo seeds");
     assert_eq!(logins.len(), 4);

@@ -148,6 +148,7 @@ pub async fn list<T: Publishable>(
                 public_only: viewer.is_none(),
                 limit,
                 offset,
+                ..ListFilter::default()
             };
             T::items(&state.store)
                 .list(&filter)
@@ -197,7 +198,7 @@ pub async fn create<T: Publishable>(
     ApiUser(user): ApiUser,
     ApiJson(input): ApiJson<T::Input>,
 ) -> Result<Response, ApiError> {
-    let item: T = items::create(&state.store, &user, &input).await?;
+    let item: T = items::create(&state, &user, &input).await?;
     let body = with_organization(&state, &item).await?;
     let location = format!("/api/v1/{}/{}", T::COLLECTION, item.id());
     Ok((
@@ -225,7 +226,7 @@ pub async fn patch<T: Publishable>(
     Path(id): Path<String>,
     ApiJson(changes): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    let item: T = items::patch(&state.store, &user, parse_id(&id)?, changes).await?;
+    let item: T = items::patch(&state, &user, parse_id(&id)?, changes).await?;
     Ok(Json(with_organization(&state, &item).await?))
 }
 
@@ -235,6 +236,6 @@ pub async fn delete<T: Publishable>(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    items::delete::<T>(&state.store, &user, parse_id(&id)?).await?;
+    items::delete::<T>(&state, &user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

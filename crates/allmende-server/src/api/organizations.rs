@@ -47,7 +47,7 @@ pub async fn update(
     Path(handle): Path<String>,
     ApiJson(input): ApiJson<allmende_domain::OrganizationInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let org = organizations::update_profile(&state.store, &user, &handle, &input).await?;
+    let org = organizations::update_profile(&state, &user, &handle, &input).await?;
     Ok(Json(org_json(&state, &org)))
 }
 

@@ -86,7 +86,7 @@ pub async fn answer(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> Result<Response, ApiError> {
-    let answer = questions::answer(&state.store, &user, parse_id(&id)?, &input).await?;
+    let answer = questions::answer(&state, &user, parse_id(&id)?, &input).await?;
     let org = state
         .store
         .organizations()
@@ -108,6 +108,6 @@ pub async fn accept(
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let q = questions::accept(&state.store, &user, parse_id(&id)?).await?;
+    let q = questions::accept(&state, &user, parse_id(&id)?).await?;
     Ok(Json(question_json(&state, &q).await?))
 }

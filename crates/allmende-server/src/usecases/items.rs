@@ -1,74 +1,32 @@
 //! Publishing, editing and deleting projects, questions and solutions. The
 //! three share one flow; [`Publishable`] says how each validates its input.
 
-use allmende_domain::{
-    OrganizationId, Problem, Project, ProjectInput, Question, QuestionInput, Solution,
-    SolutionInput, ValidationErrors,
-};
-use allmende_store::items::StoredItem;
-use allmende_store::{ItemStore, Store, User};
+use allmende_domain::{Organization, Problem};
+/// Item types that are published and federated (`Publishable` in the store
+/// plus how each looks in ActivityPub).
+pub use allmende_federation::objects::item::Federated as Publishable;
+use allmende_store::{Store, User};
+
+use crate::state::AppState;
 use chrono::Utc;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Result, UseCaseError};
 
-pub trait Publishable: StoredItem + Serialize + Clone + Sync {
-    /// Raw input as it arrives from the API or a form.
-    type Input: DeserializeOwned + Serialize + Default + Clone + Send + Sync;
-    /// URL segment and API collection name.
-    const COLLECTION: &'static str;
-
-    fn validate(input: &Self::Input) -> std::result::Result<Self::Draft, ValidationErrors>;
-    fn to_input(draft: &Self::Draft) -> Self::Input;
-    fn id(&self) -> Uuid;
-    fn organization_id(&self) -> OrganizationId;
-    fn draft(&self) -> &Self::Draft;
-    fn created_at(&self) -> chrono::DateTime<Utc>;
-    fn items(store: &Store) -> ItemStore<'_, Self>;
-}
-
-macro_rules! publishable {
-    ($item:ty, $input:ty, $collection:literal, $items:ident) => {
-        impl Publishable for $item {
-            type Input = $input;
-            const COLLECTION: &'static str = $collection;
-
-            fn validate(input: &$input) -> std::result::Result<Self::Draft, ValidationErrors> {
-                input.validate()
-            }
-            fn to_input(draft: &Self::Draft) -> $input {
-                <$input>::from(draft)
-            }
-            fn id(&self) -> Uuid {
-                self.id.0
-            }
-            fn organization_id(&self) -> OrganizationId {
-                self.organization_id
-            }
-            fn draft(&self) -> &Self::Draft {
-                &self.content
-            }
-            fn created_at(&self) -> chrono::DateTime<Utc> {
-                self.created_at
-            }
-            fn items(store: &Store) -> ItemStore<'_, Self> {
-                store.$items()
-            }
-        }
-    };
-}
-publishable!(Project, ProjectInput, "projects", projects);
-publishable!(Question, QuestionInput, "questions", questions);
-publishable!(Solution, SolutionInput, "solutions", solutions);
-
-/// Publishes a new item for the user's organization.
-pub async fn create<T: Publishable>(store: &Store, user: &User, input: &T::Input) -> Result<T> {
+/// Publishes a new item for the user's organization and sends it to the
+/// organization's followers.
+pub async fn create<T: Publishable>(state: &AppState, user: &User, input: &T::Input) -> Result<T> {
     let draft = T::validate(input)?;
-    Ok(T::items(store)
+    let item = T::items(&state.store)
         .insert(user.organization_id, &draft, Utc::now())
-        .await?)
+        .await?;
+    let org = author(state, user).await?;
+    state.federation.item_created(&org, &item).await;
+    Ok(item)
+}
+
+async fn author(state: &AppState, user: &User) -> Result<Organization> {
+    Ok(state.store.organizations().get(user.organization_id).await?)
 }
 
 /// Reads an item; restricted ones only for signed-in users.
@@ -91,25 +49,28 @@ pub async fn editable<T: Publishable>(store: &Store, user: &User, id: Uuid) -> R
 
 /// Replaces an item's content with `input`.
 pub async fn update<T: Publishable>(
-    store: &Store,
+    state: &AppState,
     user: &User,
     id: Uuid,
     input: &T::Input,
 ) -> Result<T> {
-    editable::<T>(store, user, id).await?;
+    editable::<T>(&state.store, user, id).await?;
     let draft = T::validate(input)?;
-    Ok(T::items(store).update(id, &draft, Utc::now()).await?)
+    let item = T::items(&state.store).update(id, &draft, Utc::now()).await?;
+    let org = author(state, user).await?;
+    state.federation.item_updated(&org, &item).await;
+    Ok(item)
 }
 
 /// Changes only the fields present in `changes` (JSON merge): a field set to
 /// `null` is cleared, absent fields keep their value.
 pub async fn patch<T: Publishable>(
-    store: &Store,
+    state: &AppState,
     user: &User,
     id: Uuid,
     changes: serde_json::Map<String, serde_json::Value>,
 ) -> Result<T> {
-    let item = editable::<T>(store, user, id).await?;
+    let item = editable::<T>(&state.store, user, id).await?;
     let mut merged = serde_json::to_value(T::to_input(item.draft()))
         .map_err(|e| UseCaseError::Internal(e.to_string()))?;
     if let Some(fields) = merged.as_object_mut() {
@@ -130,10 +91,13 @@ pub async fn patch<T: Publishable>(
                 .into(),
         )
     })?;
-    update::<T>(store, user, id, &input).await
+    update::<T>(state, user, id, &input).await
 }
 
-pub async fn delete<T: Publishable>(store: &Store, user: &User, id: Uuid) -> Result<()> {
-    editable::<T>(store, user, id).await?;
-    Ok(T::items(store).delete(id).await?)
+pub async fn delete<T: Publishable>(state: &AppState, user: &User, id: Uuid) -> Result<()> {
+    editable::<T>(&state.store, user, id).await?;
+    T::items(&state.store).delete(id).await?;
+    let org = author(state, user).await?;
+    state.federation.item_deleted::<T>(&org, id).await;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use allmende_store::{Store, User};
 use chrono::Utc;
 
 use super::{Result, UseCaseError};
+use crate::state::AppState;
 
 /// Creates an organization (CLI and demo; there is no self-service sign-up:
 /// the node operator decides who publishes on their node).
@@ -31,16 +32,20 @@ pub async fn administered(store: &Store, user: &User, handle: &str) -> Result<Or
 }
 
 /// Admins of an organization edit its profile.
+/// Followers receive the new profile as an Update of the actor.
 pub async fn update_profile(
-    store: &Store,
+    state: &AppState,
     user: &User,
     handle: &str,
     input: &OrganizationInput,
 ) -> Result<Organization> {
-    let org = administered(store, user, handle).await?;
+    let org = administered(&state.store, user, handle).await?;
     let profile = input.validate()?;
-    Ok(store
+    let org = state
+        .store
         .organizations()
         .update(org.id, &profile, Utc::now())
-        .await?)
+        .await?;
+    state.federation.organization_updated(&org).await;
+    Ok(org)
 }

@@ -1,7 +1,9 @@
 //! Answering questions and accepting answers.
 
 use allmende_domain::{Answer, AnswerId, AnswerInput, Question};
-use allmende_store::{Store, User};
+use allmende_store::User;
+
+use crate::state::AppState;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -10,28 +12,39 @@ use super::{Result, UseCaseError};
 
 /// Any signed-in user may answer a question they can read, for their own
 /// organization.
+/// The answer goes to the asking organization's node, if it is a remote
+/// one, and to the answering organization's followers.
 pub async fn answer(
-    store: &Store,
+    state: &AppState,
     user: &User,
     question_id: Uuid,
     input: &AnswerInput,
 ) -> Result<Answer> {
+    let store = &state.store;
     let question: Question = get(store, Some(user), question_id).await?;
     let draft = input.validate()?;
-    Ok(store
+    let answer = store
         .answers()
         .insert(question.id, user.organization_id, &draft, Utc::now())
-        .await?)
+        .await?;
+    let org = store.organizations().get(user.organization_id).await?;
+    state.federation.answer_created(&org, &answer).await;
+    Ok(answer)
 }
 
 /// Only the asking organization accepts an answer. Accepting another answer
 /// replaces the earlier choice.
-pub async fn accept(store: &Store, user: &User, answer_id: Uuid) -> Result<Question> {
+pub async fn accept(state: &AppState, user: &User, answer_id: Uuid) -> Result<Question> {
+    let store = &state.store;
     let answer = store.answers().get(AnswerId(answer_id)).await?;
     let question: Question = store.questions().get(answer.question_id).await?;
     if question.organization_id != user.organization_id {
         return Err(UseCaseError::Forbidden);
     }
     store.answers().accept(&answer, Utc::now()).await?;
-    Ok(store.questions().get(question.id).await?)
+    let question: Question = store.questions().get(question.id).await?;
+    // Accepting is an Update of the question.
+    let org = store.organizations().get(question.organization_id).await?;
+    state.federation.item_updated(&org, &question).await;
+    Ok(question)
 }

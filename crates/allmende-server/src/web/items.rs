@@ -116,6 +116,7 @@ pub async fn list<T: ItemPages>(
         public_only: ctx.signed_in.is_none(),
         limit: PAGE_SIZE + 1,
         offset: (page_no - 1) * PAGE_SIZE,
+        followed_by: None,
     };
     let mut found = T::items(&state.store)
         .list(&filter)
@@ -231,7 +232,7 @@ pub async fn create<T: ItemPages>(
             ))
         }
     };
-    match items::create::<T>(&state.store, user, &input).await {
+    match items::create::<T>(&state, user, &input).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
         Err(UseCaseError::Invalid(e)) => {
             Ok(invalid::<T>(&ctx, T::new_title(&ctx), &action, &values, &e))
@@ -319,7 +320,7 @@ pub async fn update<T: ItemPages>(
         Ok(i) => i,
         Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into())),
     };
-    match items::update::<T>(&state.store, user, item.id(), &input).await {
+    match items::update::<T>(&state, user, item.id(), &input).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
         Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(&ctx, &title, &action, &values, &e)),
         Err(e) => Err(e.into()),
@@ -357,6 +358,6 @@ pub async fn delete<T: ItemPages>(
     Path(id): Path<String>,
     SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    items::delete::<T>(&state.store, &signed_in.user, parse_id(&id)?).await?;
+    items::delete::<T>(&state, &signed_in.user, parse_id(&id)?).await?;
     Ok(Redirect::to(&format!("/orgs/{}", signed_in.organization.handle)).into_response())
 }

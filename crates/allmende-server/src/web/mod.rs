@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
             get(organizations::edit_form).post(organizations::update),
         )
         .route("/questions/{id}/answers", post(questions::answer))
+        .route("/answers/{id}", get(questions::show_answer))
         .route("/answers/{id}/accept", post(questions::accept))
         .route(
             "/static/style.css",

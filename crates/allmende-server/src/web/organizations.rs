@@ -264,7 +264,7 @@ pub async fn update(
         Ok(i) => i,
         Err(e) => return Ok(invalid(&e.into())),
     };
-    match organizations::update_profile(&state.store, user, &handle, &input).await {
+    match organizations::update_profile(&state, user, &handle, &input).await {
         Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.handle)).into_response()),
         Err(UseCaseError::Invalid(e)) => Ok(invalid(&e)),
         Err(e) => Err(e.into()),

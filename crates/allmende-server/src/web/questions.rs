@@ -7,7 +7,7 @@ use allmende_domain::{
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 
 use super::context::Ctx;
 use super::error::PageError;
@@ -143,7 +143,13 @@ async fn question_page(
                         " · " (timestamp(ctx, a.created_at))
                         @if accepted { " " span.badge.ok { (ctx.t("Akzeptierte Antwort", "Accepted answer")) } }
                     }
-                    (text_block(&a.body))
+                    @if let Some(html) = &a.body_html {
+                        // Written in other fediverse software: sanitised on
+                        // arrival, and again here.
+                        div.remote-html { (PreEscaped(allmende_federation::sanitize::clean_html(html))) }
+                    } @else {
+                        (text_block(&a.body))
+                    }
                     @if asker && !accepted {
                         form method="post" action={ "/answers/" (a.id) "/accept" } {
                             (csrf_field(ctx))
@@ -155,6 +161,24 @@ async fn question_page(
             (answer_form(ctx, q, values, errors))
         },
     ))
+}
+
+/// `GET /answers/{id}`: an answer's URL (its ActivityPub id) shows the
+/// answer in its question's page.
+pub async fn show_answer(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let answer = state
+        .store
+        .answers()
+        .get(allmende_domain::AnswerId(parse_id(&id)?))
+        .await
+        .map_err(UseCaseError::from)?;
+    // Only readers of the question may learn where the answer is.
+    let q: Question = items::get(&state.store, ctx.user(), answer.question_id.0).await?;
+    Ok(Redirect::to(&format!("/questions/{}#answer-{}", q.id, answer.id)).into_response())
 }
 
 /// `GET /questions/{id}`
@@ -182,7 +206,7 @@ pub async fn answer(
     let input = AnswerInput {
         body: value(&values, "body"),
     };
-    match questions::answer(&state.store, user, question_id, &input).await {
+    match questions::answer(&state, user, question_id, &input).await {
         Ok(a) => Ok(
             Redirect::to(&format!("/questions/{}#answer-{}", a.question_id, a.id)).into_response(),
         ),
@@ -204,6 +228,6 @@ pub async fn accept(
     Path(id): Path<String>,
     SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    let q = questions::accept(&state.store, &signed_in.user, parse_id(&id)?).await?;
+    let q = questions::accept(&state, &signed_in.user, parse_id(&id)?).await?;
     Ok(Redirect::to(&format!("/questions/{}", q.id)).into_response())
 }

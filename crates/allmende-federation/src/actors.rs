@@ -1,0 +1,101 @@
+//! Remote actors: found in the store, or fetched, checked and stored.
+
+use allmende_domain::Organization;
+use allmende_store::RemoteActor;
+use chrono::Utc;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::FederationError;
+use crate::fetch::FetchBudget;
+use crate::objects::actor::parse_remote;
+use crate::objects::{id_of, str_field};
+use crate::Federation;
+
+impl Federation {
+    /// The actor with id `url`, from the store or fetched.
+    pub async fn actor_by_id(
+        &self,
+        url: &Url,
+        budget: &mut FetchBudget,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
+        if let Some(found) = self.store().remote_actors().by_actor_id(url.as_str()).await? {
+            return Ok(found);
+        }
+        self.refresh_actor(url, budget).await
+    }
+
+    /// Fetches an actor document and stores what it says.
+    pub async fn refresh_actor(
+        &self,
+        url: &Url,
+        budget: &mut FetchBudget,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
+        let doc = self.fetch_object(url, budget).await?;
+        self.store_actor(&doc, url).await
+    }
+
+    /// Stores an actor document that came from `source` (fetched from there,
+    /// or embedded in an activity signed by that actor).
+    pub(crate) async fn store_actor(
+        &self,
+        doc: &Value,
+        source: &Url,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
+        let parsed = parse_remote(doc, source)?;
+        if self.urls().is_local(&parsed.actor.actor_id.parse().map_err(|_| FederationError::fetch(source, "bad id"))?) {
+            return Err(FederationError::Forbidden("a remote document claims a local actor".into()));
+        }
+        let org = self
+            .store()
+            .remote_actors()
+            .upsert(&parsed.handle, &parsed.profile, &parsed.actor, Utc::now())
+            .await?;
+        Ok((org, parsed.actor))
+    }
+
+    /// The actor owning the key `key_id`: from the store, or by fetching the
+    /// key's document (an actor with the key, or a key naming its owner).
+    pub(crate) async fn actor_for_key(
+        &self,
+        key_id: &str,
+        budget: &mut FetchBudget,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
+        if let Some(found) = self.store().remote_actors().by_key_id(key_id).await? {
+            return Ok(found);
+        }
+        self.fetch_actor_for_key(key_id, budget).await
+    }
+
+    pub(crate) async fn fetch_actor_for_key(
+        &self,
+        key_id: &str,
+        budget: &mut FetchBudget,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
+        let unknown = || FederationError::Unauthorized(format!("key {key_id} unknown"));
+        let mut url = Url::parse(key_id).map_err(|_| unknown())?;
+        url.set_fragment(None);
+        if self.urls().is_local(&url) {
+            return Err(FederationError::Unauthorized("a local key id from outside".into()));
+        }
+        let doc = self.fetch_object(&url, budget).await?;
+        let (actor_doc, actor_url) = if doc.get("publicKey").is_some() {
+            (doc, url)
+        } else {
+            // A key document: `owner` names the actor.
+            let owner = doc.get("owner").and_then(id_of).ok_or_else(unknown)?;
+            if str_field(&doc, "publicKeyPem").is_none() {
+                return Err(unknown());
+            }
+            (self.fetch_object(&owner, budget).await?, owner)
+        };
+        let (org, actor) = self.store_actor(&actor_doc, &actor_url).await?;
+        if actor.public_key_id != key_id {
+            return Err(FederationError::Unauthorized(format!(
+                "actor {} does not own key {key_id}",
+                actor.actor_id
+            )));
+        }
+        Ok((org, actor))
+    }
+}

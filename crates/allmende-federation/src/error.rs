@@ -1,0 +1,67 @@
+//! Errors of the federation layer, each with the HTTP status a remote
+//! sender should see. What the log gets (the message) is more detailed than
+//! the response body, which only names the kind of problem.
+
+use allmende_store::StoreError;
+use axum::http::StatusCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// Missing or invalid signature or digest, stale date, unknown key.
+    #[error("not authenticated: {0}")]
+    Unauthorized(String),
+    /// Signed correctly, but not allowed: the actor does not own the key,
+    /// or names objects on another domain.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Not JSON, not an activity, or an object that fails validation.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("body too large")]
+    TooLarge,
+    #[error("not found")]
+    NotFound,
+    /// A remote document could not be fetched or is not what was asked for.
+    #[error("fetching {url} failed: {reason}")]
+    Fetch { url: String, reason: String },
+    /// The node's own key material is broken.
+    #[error("key: {0}")]
+    Key(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl FederationError {
+    pub fn fetch(url: impl ToString, reason: impl ToString) -> Self {
+        Self::Fetch {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound | Self::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            // A document we needed from elsewhere was unavailable: the
+            // request cannot be checked, so it is not accepted.
+            Self::Fetch { .. } => StatusCode::UNAUTHORIZED,
+            Self::Key(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The short reason sent to the remote side; details stay in the log.
+    pub fn public_reason(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) | Self::Fetch { .. } => "signature could not be verified",
+            Self::Forbidden(_) => "not allowed for this actor",
+            Self::BadRequest(_) => "malformed activity",
+            Self::TooLarge => "body too large",
+            Self::NotFound | Self::Store(StoreError::NotFound) => "not found",
+            Self::Key(_) | Self::Store(_) => "internal error",
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Follow, Accept, Reject and Undo(Follow).
+//!
+//! This node's organizations accept every follower at once (their items
+//! are public anyway); followers-only questions go to accepted followers.
+
+use allmende_domain::Organization;
+use serde_json::{json, Value};
+
+use super::Sender;
+use crate::error::FederationError;
+use crate::objects::activity::Incoming;
+use crate::objects::{id_of, type_of};
+use crate::vocabulary::context;
+use crate::Federation;
+
+impl Federation {
+    /// The local organization an actor URL names.
+    async fn local_organization(&self, value: &Value) -> Result<Organization, FederationError> {
+        let url = id_of(value).ok_or_else(|| FederationError::BadRequest("no object".into()))?;
+        let handle = self
+            .urls()
+            .local_handle(&url)
+            .ok_or(FederationError::NotFound)?;
+        Ok(self.store().organizations().by_handle(handle).await?)
+    }
+
+    pub(super) async fn on_follow(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let target = self.local_organization(&activity.object).await?;
+        self.store()
+            .follows()
+            .upsert(
+                sender.org.id,
+                target.id,
+                activity.id.as_str(),
+                true,
+                chrono::Utc::now(),
+            )
+            .await?;
+        let me = self.urls().organization(target.handle.as_str());
+        let accept = json!({
+            "@context": context(),
+            "id": self.urls().new_activity("accept"),
+            "type": "Accept",
+            "actor": me,
+            "object": {
+                "id": activity.id,
+                "type": "Follow",
+                "actor": sender.actor.actor_id,
+                "object": me,
+            },
+        });
+        self.deliver(&target, &accept, vec![sender.actor.inbox.clone()])
+            .await
+    }
+
+    /// The local follower and the follow an Accept or Reject answers.
+    async fn answered_follow(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<Option<allmende_store::Follow>, FederationError> {
+        let follows = self.store().follows();
+        // By the Follow's id when we know it…
+        if let Some(follow_id) = id_of(&activity.object) {
+            if let Some(follow) = follows.by_activity_id(follow_id.as_str()).await? {
+                return Ok((follow.target_id == sender.org.id).then_some(follow));
+            }
+        }
+        // …or by the embedded Follow's actor (some servers send their own id).
+        if type_of(&activity.object) == Some("Follow") {
+            if let Some(actor) = activity.object.get("actor") {
+                let follower = self.local_organization(actor).await?;
+                return Ok(follows.get(follower.id, sender.org.id).await?);
+            }
+        }
+        Ok(None)
+    }
+
+    pub(super) async fn on_accept(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        if let Some(follow) = self.answered_follow(activity, sender).await? {
+            self.store()
+                .follows()
+                .accept(follow.follower_id, follow.target_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn on_reject(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        if let Some(follow) = self.answered_follow(activity, sender).await? {
+            self.store()
+                .follows()
+                .remove(follow.follower_id, follow.target_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn on_undo(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let follows = self.store().follows();
+        match type_of(&activity.object) {
+            Some("Follow") => {
+                let actor = activity.object.get("actor").and_then(id_of);
+                if actor.as_ref().map(|a| a.as_str()) != Some(sender.actor.actor_id.as_str()) {
+                    return Err(FederationError::Forbidden("undoing someone else's follow".into()));
+                }
+                let target = activity
+                    .object
+                    .get("object")
+                    .ok_or_else(|| FederationError::BadRequest("Follow without object".into()))?;
+                let target = self.local_organization(target).await?;
+                follows.remove(sender.org.id, target.id).await?;
+            }
+            Some(_) => {} // Undo of a Like, Announce, …: nothing kept, nothing to undo.
+            None => {
+                if let Some(id) = id_of(&activity.object) {
+                    if let Some(follow) = follows.by_activity_id(id.as_str()).await? {
+                        if follow.follower_id == sender.org.id {
+                            follows.remove(follow.follower_id, follow.target_id).await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

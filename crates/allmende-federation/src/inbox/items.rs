@@ -1,0 +1,301 @@
+//! Create, Update and Delete: projects, questions, solutions and answers
+//! from Allmende nodes, replies and posts from other fediverse software,
+//! and profile updates of actors.
+//!
+//! An object must be on its actor's domain and attributed to it. Allmende
+//! items are rebuilt from `item` and validated with the same rules as a
+//! form on this node; HTML from other software is sanitised. New objects
+//! are kept only from actors a local organization follows, or when they
+//! reply to or address something local, so strangers cannot fill the
+//! store.
+
+use allmende_domain::{AnswerId, AnswerInput, Project, Question, Solution};
+use allmende_store::{Post, RemoteAnswer};
+use chrono::Utc;
+use serde_json::Value;
+use url::Url;
+use uuid::Uuid;
+
+use super::Sender;
+use crate::error::FederationError;
+use crate::fetch::FetchBudget;
+use crate::objects::activity::Incoming;
+use crate::objects::item::Federated;
+use crate::objects::{date_field, id_of, ids_of, str_field, type_of};
+use crate::sanitize::{clean_html, html_to_text};
+use crate::urls::same_origin;
+use crate::Federation;
+
+const ACTOR_TYPES: &[&str] = &["Organization", "Person", "Group", "Service", "Application"];
+const POST_TYPES: &[&str] = &["Note", "Article", "Page"];
+
+impl Federation {
+    pub(super) async fn on_create_or_update(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+        budget: &mut FetchBudget,
+    ) -> Result<(), FederationError> {
+        let object = match &activity.object {
+            Value::Object(_) => activity.object.clone(),
+            other => {
+                let id = id_of(other).ok_or_else(|| bad("no object"))?;
+                self.fetch_object(&id, budget).await?
+            }
+        };
+        let id = id_of(&object).ok_or_else(|| bad("object without id"))?;
+        if !same_origin(&id, &activity.actor) {
+            return Err(FederationError::Forbidden(format!(
+                "object {id} not on the actor's domain"
+            )));
+        }
+        let kind = type_of(&object).unwrap_or_default();
+        if ACTOR_TYPES.contains(&kind) {
+            if id != activity.actor {
+                return Err(FederationError::Forbidden("updating another actor".into()));
+            }
+            self.store_actor(&object, &activity.actor).await?;
+            return Ok(());
+        }
+        let authors = ids_of(object.get("attributedTo"));
+        if !authors.is_empty() && !authors.contains(&activity.actor) {
+            return Err(FederationError::Forbidden("object attributed to someone else".into()));
+        }
+        match str_field(&object, "itemType") {
+            Some("project") => self.store_item::<Project>(&id, &object, activity, sender).await,
+            Some("question") => self.store_item::<Question>(&id, &object, activity, sender).await,
+            Some("solution") => self.store_item::<Solution>(&id, &object, activity, sender).await,
+            _ if POST_TYPES.contains(&kind) => {
+                if let Some(question) = self.replied_question(&object).await? {
+                    self.store_answer(&id, &object, question, sender).await
+                } else {
+                    self.store_post(&id, &object, activity, sender).await
+                }
+            }
+            _ => Ok(()), // Image, Event, Question polls, …: not kept.
+        }
+    }
+
+    /// Whether a new object of `sender` is wanted here.
+    async fn wanted(&self, activity: &Incoming, sender: &Sender) -> Result<bool, FederationError> {
+        if self.store().follows().has_local_follower(sender.org.id).await? {
+            return Ok(true);
+        }
+        Ok(activity
+            .recipients
+            .iter()
+            .any(|r| self.urls().local_handle(r).is_some()))
+    }
+
+    async fn store_item<T: Federated>(
+        &self,
+        id: &Url,
+        object: &Value,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let input: T::Input = object
+            .get("item")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| bad(&format!("item: {e}")))?
+            .ok_or_else(|| bad("itemType without item"))?;
+        let draft = T::validate(&input).map_err(|e| {
+            let first = e.first();
+            bad(&format!("item.{}: {}", first.field, first.problem.message_en()))
+        })?;
+        let items = T::items(self.store());
+        let now = Utc::now();
+        let published = date_field(object, "published").filter(|d| *d <= now).unwrap_or(now);
+        let updated = date_field(object, "updated").filter(|d| *d <= now).unwrap_or(now);
+        let stored = match items.find_by_ap_id(id.as_str()).await? {
+            Some(existing) => {
+                if existing.organization_id() != sender.org.id {
+                    return Err(FederationError::Forbidden("object owned by another actor".into()));
+                }
+                items.update(existing.id(), &draft, updated).await?
+            }
+            None => {
+                if !self.wanted(activity, sender).await? {
+                    return Ok(());
+                }
+                items
+                    .insert_remote(sender.org.id, &draft, id.as_str(), published, updated)
+                    .await?
+            }
+        };
+        if T::COLLECTION == "questions" {
+            self.apply_accepted_answer(stored.id(), object).await?;
+        }
+        Ok(())
+    }
+
+    /// A question's `acceptedAnswer`, when it names an answer known here.
+    async fn apply_accepted_answer(&self, question: Uuid, object: &Value) -> Result<(), FederationError> {
+        let answer = match object.get("acceptedAnswer").and_then(id_of) {
+            Some(url) => self.known_answer(&url).await?,
+            None => None,
+        };
+        let question = allmende_domain::QuestionId(question);
+        match answer {
+            Some(answer) if answer.question_id == question => {
+                self.store().answers().set_accepted(question, Some(answer.id), Utc::now()).await?
+            }
+            Some(_) => return Err(bad("accepted answer belongs to another question")),
+            None if object.get("acceptedAnswer").is_none() => {
+                self.store().answers().set_accepted(question, None, Utc::now()).await?
+            }
+            None => {} // an answer this node never received
+        }
+        Ok(())
+    }
+
+    async fn known_answer(&self, url: &Url) -> Result<Option<allmende_domain::Answer>, FederationError> {
+        if let Some(("answers", id)) = self.urls().local_item(url) {
+            return match self.store().answers().get(AnswerId(id)).await {
+                Ok(a) => Ok(Some(a)),
+                Err(allmende_store::StoreError::NotFound) => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        }
+        Ok(self.store().answers().find_by_ap_id(url.as_str()).await?)
+    }
+
+    /// The question (local, or a remote copy) an object replies to.
+    async fn replied_question(&self, object: &Value) -> Result<Option<Question>, FederationError> {
+        let Some(parent) = object.get("inReplyTo").and_then(id_of) else {
+            return Ok(None);
+        };
+        if let Some(("questions", id)) = self.urls().local_item(&parent) {
+            return match self.store().questions().get(id).await {
+                Ok(q) => Ok(Some(q)),
+                Err(allmende_store::StoreError::NotFound) => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        }
+        Ok(self.store().questions().find_by_ap_id(parent.as_str()).await?)
+    }
+
+    async fn store_answer(
+        &self,
+        id: &Url,
+        object: &Value,
+        question: Question,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        // Allmende answers are plain text; others are sanitised HTML.
+        let (body, html) = match object.get("item").and_then(|i| i.get("body")).and_then(Value::as_str) {
+            Some(text) if str_field(object, "itemType") == Some("answer") => (text.to_owned(), None),
+            _ => {
+                let html = clean_html(str_field(object, "content").unwrap_or_default());
+                (html_to_text(&html), Some(html))
+            }
+        };
+        let checked = AnswerInput { body: Some(body) }.validate().map_err(|e| {
+            bad(&format!("answer: {}", e.first().problem.message_en()))
+        })?;
+        let now = Utc::now();
+        let remote = RemoteAnswer {
+            ap_id: id.as_str(),
+            body: &checked.body,
+            body_html: html.as_deref(),
+            published: date_field(object, "published").filter(|d| *d <= now).unwrap_or(now),
+            updated: date_field(object, "updated").filter(|d| *d <= now).unwrap_or(now),
+        };
+        let answers = self.store().answers();
+        match answers.find_by_ap_id(id.as_str()).await? {
+            Some(existing) if existing.organization_id != sender.org.id => {
+                return Err(FederationError::Forbidden("answer owned by another actor".into()))
+            }
+            Some(existing) => {
+                answers.update_remote(existing.id, &remote).await?;
+            }
+            None => {
+                answers
+                    .insert_remote(question.id, sender.org.id, &remote)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn store_post(
+        &self,
+        id: &Url,
+        object: &Value,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let existing = self.store().posts().find_by_ap_id(id.as_str()).await?;
+        if let Some(post) = &existing {
+            if post.organization_id != sender.org.id {
+                return Err(FederationError::Forbidden("post owned by another actor".into()));
+            }
+        } else if !self.wanted(activity, sender).await? {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let name = str_field(object, "name").map(|n| n.chars().take(200).collect::<String>());
+        let post = Post {
+            id: existing.as_ref().map_or_else(Uuid::now_v7, |p| p.id),
+            ap_id: id.to_string(),
+            organization_id: sender.org.id,
+            name,
+            content_html: clean_html(str_field(object, "content").unwrap_or_default()),
+            url: str_field(object, "url")
+                .and_then(|u| Url::parse(u).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(String::from),
+            published: date_field(object, "published").filter(|d| *d <= now).unwrap_or(now),
+        };
+        self.store().posts().upsert(&post, now).await?;
+        Ok(())
+    }
+
+    pub(super) async fn on_delete(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let id = id_of(&activity.object).ok_or_else(|| bad("no object"))?;
+        if !same_origin(&id, &activity.actor) {
+            return Err(FederationError::Forbidden(format!(
+                "object {id} not on the actor's domain"
+            )));
+        }
+        let store = self.store();
+        if id == activity.actor {
+            store.remote_actors().delete(id.as_str()).await?;
+            return Ok(());
+        }
+        let owner = sender.org.id;
+        macro_rules! delete_item {
+            ($items:expr) => {
+                if let Some(item) = $items.find_by_ap_id(id.as_str()).await? {
+                    if item.organization_id != owner {
+                        return Err(FederationError::Forbidden("object owned by another actor".into()));
+                    }
+                    $items.delete(item.id).await?;
+                    return Ok(());
+                }
+            };
+        }
+        delete_item!(store.projects());
+        delete_item!(store.questions());
+        delete_item!(store.solutions());
+        if let Some(answer) = store.answers().find_by_ap_id(id.as_str()).await? {
+            if answer.organization_id != owner {
+                return Err(FederationError::Forbidden("object owned by another actor".into()));
+            }
+            store.answers().delete(answer.id).await?;
+            return Ok(());
+        }
+        store.posts().delete(id.as_str(), owner).await?;
+        Ok(())
+    }
+}
+
+fn bad(message: &str) -> FederationError {
+    FederationError::BadRequest(message.to_owned())
+}

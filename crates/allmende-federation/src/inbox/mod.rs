@@ -1,0 +1,130 @@
+//! Receiving activities: the checks every activity passes, then one
+//! handler per activity type (`follow.rs` for Follow/Accept/Reject/Undo,
+//! `items.rs` for Create/Update/Delete).
+//!
+//! Order of checks, each failing without any change to the store: size;
+//! `Signature` present, covering request-target, host, date and digest;
+//! `Date` within the window; `Digest` matches the body; the signer's key
+//! verifies (a key that does not is re-fetched once, for key rotation);
+//! the body is an activity; its `actor` is the key's owner; its id is on
+//! the actor's domain; it was not received before. Activity types this
+//! node does not handle are accepted (202) and ignored.
+
+mod follow;
+mod items;
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use crate::error::FederationError;
+use crate::fetch::FetchBudget;
+use crate::objects::activity::Incoming;
+use crate::objects::id_of;
+use crate::signatures;
+use crate::urls::same_origin;
+use crate::Federation;
+
+/// One POST to an inbox.
+pub struct InboxRequest<'a> {
+    pub path_and_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl Federation {
+    /// Checks and processes one incoming activity. `Ok` carries the status
+    /// to answer: 202 for processed, duplicate and ignored activities.
+    pub async fn receive(&self, request: InboxRequest<'_>) -> Result<StatusCode, FederationError> {
+        if request.body.len() > self.settings().max_inbox_bytes {
+            return Err(FederationError::TooLarge);
+        }
+        let pending = signatures::check_request(
+            "POST",
+            request.path_and_query,
+            request.headers,
+            Some(request.body),
+            &self.urls().host(),
+        )?;
+        let doc: Value = serde_json::from_slice(request.body)
+            .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
+        let mut budget = FetchBudget::new();
+
+        let known = self
+            .store()
+            .remote_actors()
+            .by_key_id(pending.key_id())
+            .await?;
+        let (org, actor) = match known {
+            Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
+            Some(_) => {
+                // The actor may have a new key.
+                let (org, actor) = self.fetch_actor_for_key(pending.key_id(), &mut budget).await?;
+                pending.verify(&actor.public_key_pem)?;
+                (org, actor)
+            }
+            None if is_self_delete(&doc) => {
+                // A deleted actor's key can no longer be fetched; there is
+                // nothing of it to delete unless it was known.
+                return Ok(StatusCode::ACCEPTED);
+            }
+            None => {
+                let (org, actor) = self.actor_for_key(pending.key_id(), &mut budget).await?;
+                pending.verify(&actor.public_key_pem)?;
+                (org, actor)
+            }
+        };
+
+        let activity = Incoming::parse(doc)?;
+        if activity.actor.as_str() != actor.actor_id {
+            return Err(FederationError::Forbidden(format!(
+                "signed by {} but claims actor {}",
+                actor.actor_id, activity.actor
+            )));
+        }
+        if !same_origin(&activity.id, &activity.actor) {
+            return Err(FederationError::Forbidden(format!(
+                "activity id {} not on the actor's domain",
+                activity.id
+            )));
+        }
+        let activities = self.store().activities();
+        if !activities
+            .record_received(activity.id.as_str(), chrono::Utc::now())
+            .await?
+        {
+            tracing::debug!(id = %activity.id, "duplicate activity ignored");
+            return Ok(StatusCode::ACCEPTED);
+        }
+        let sender = Sender { org, actor };
+        let outcome = match activity.kind.as_str() {
+            "Follow" => self.on_follow(&activity, &sender).await,
+            "Accept" => self.on_accept(&activity, &sender).await,
+            "Reject" => self.on_reject(&activity, &sender).await,
+            "Undo" => self.on_undo(&activity, &sender).await,
+            "Create" | "Update" => self.on_create_or_update(&activity, &sender, &mut budget).await,
+            "Delete" => self.on_delete(&activity, &sender).await,
+            other => {
+                tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
+                Ok(())
+            }
+        };
+        if let Err(e) = outcome {
+            // Let a corrected or retried delivery be processed.
+            activities.forget_received(activity.id.as_str()).await?;
+            return Err(e);
+        }
+        Ok(StatusCode::ACCEPTED)
+    }
+}
+
+/// The checked sender of an activity.
+pub(crate) struct Sender {
+    pub org: allmende_domain::Organization,
+    pub actor: allmende_store::RemoteActor,
+}
+
+fn is_self_delete(doc: &Value) -> bool {
+    doc.get("type").and_then(Value::as_str) == Some("Delete")
+        && doc.get("actor").and_then(id_of).is_some()
+        && doc.get("actor").and_then(id_of) == doc.get("object").and_then(id_of)
+}

@@ -1,0 +1,183 @@
+//! Organizations as ActivityPub actors (type `Organization`), the instance
+//! actor (type `Application`), and the reading of remote actors.
+
+use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationInput, OrganizationKind};
+use allmende_store::RemoteActor;
+use serde_json::{json, Value};
+use url::Url;
+
+use super::{id_of, str_field, text_to_html, type_of};
+use crate::error::FederationError;
+use crate::urls::{authority, same_origin, Urls};
+use crate::vocabulary::context;
+
+/// The actor document of one of this node's organizations.
+pub fn organization_json(urls: &Urls, org: &Organization, public_key_pem: &str) -> Value {
+    let handle = org.handle.as_str();
+    let id = urls.organization(handle);
+    let p = &org.profile;
+    let mut attachment = vec![property("Art", p.kind.label_de())];
+    if let Some(ags) = &p.ags {
+        attachment.push(property("AGS", &ags.to_string()));
+    }
+    if let Some(land) = &p.bundesland {
+        attachment.push(property("Bundesland", land.label_de()));
+    }
+    if let Some(website) = &p.website {
+        attachment.push(property(
+            "Website",
+            &format!(
+                "<a href=\"{0}\" rel=\"me nofollow noopener\">{0}</a>",
+                ammonia::clean_text(website.as_str())
+            ),
+        ));
+    }
+    json!({
+        "@context": context(),
+        "id": id,
+        "type": "Organization",
+        "preferredUsername": handle,
+        "name": p.name,
+        "summary": p.description.as_deref().map(text_to_html).unwrap_or_default(),
+        "url": id,
+        "inbox": urls.inbox(handle),
+        "outbox": urls.outbox(handle),
+        "followers": urls.followers(handle),
+        "following": urls.following(handle),
+        "endpoints": { "sharedInbox": urls.shared_inbox() },
+        "manuallyApprovesFollowers": false,
+        "discoverable": true,
+        "published": org.created_at.to_rfc3339(),
+        "publicKey": {
+            "id": urls.key_id(handle),
+            "owner": id,
+            "publicKeyPem": public_key_pem,
+        },
+        "attachment": attachment,
+        "organizationKind": p.kind.slug(),
+        "ags": p.ags.as_ref().map(ToString::to_string),
+        "ars": p.ars.as_ref().map(ToString::to_string),
+        "bundesland": p.bundesland.map(|b| b.slug()),
+        "population": p.population,
+        "profile": OrganizationInput::from(p),
+    })
+}
+
+fn property(name: &str, value: &str) -> Value {
+    json!({ "type": "PropertyValue", "name": name, "value": value })
+}
+
+/// The instance actor: signs this node's fetches, and is fetchable
+/// without a signature so others can check those.
+pub fn instance_json(urls: &Urls, public_key_pem: &str) -> Value {
+    let id = urls.instance_actor();
+    json!({
+        "@context": context(),
+        "id": id,
+        "type": "Application",
+        "preferredUsername": crate::INSTANCE_HANDLE,
+        "name": format!("Allmende {}", urls.host()),
+        "url": urls.base(),
+        "inbox": urls.shared_inbox(),
+        "outbox": format!("{id}/outbox"),
+        "endpoints": { "sharedInbox": urls.shared_inbox() },
+        "manuallyApprovesFollowers": true,
+        "publicKey": {
+            "id": urls.instance_key_id(),
+            "owner": id,
+            "publicKeyPem": public_key_pem,
+        },
+    })
+}
+
+/// A remote actor as this node keeps it.
+pub struct ParsedActor {
+    pub handle: Handle,
+    pub profile: OrganizationDraft,
+    pub actor: RemoteActor,
+}
+
+const ACTOR_TYPES: &[&str] = &["Organization", "Person", "Group", "Service", "Application"];
+
+/// Reads a fetched actor document. `fetched_from` is the URL it came from:
+/// the document must be about itself, and its inbox and key must be on its
+/// own domain.
+pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, FederationError> {
+    let bad = |m: &str| FederationError::fetch(fetched_from, m);
+    let id = id_of(doc).ok_or_else(|| bad("actor without id"))?;
+    if !same_origin(&id, fetched_from) {
+        return Err(bad("actor id on another domain than the document"));
+    }
+    let actor_type = type_of(doc).ok_or_else(|| bad("actor without type"))?;
+    if !ACTOR_TYPES.contains(&actor_type) {
+        return Err(bad("not an actor"));
+    }
+    let inbox = str_field(doc, "inbox")
+        .and_then(|s| Url::parse(s).ok())
+        .filter(|u| same_origin(u, &id))
+        .ok_or_else(|| bad("no inbox on the actor's domain"))?;
+    let shared_inbox = doc
+        .get("endpoints")
+        .and_then(|e| str_field(e, "sharedInbox"))
+        .and_then(|s| Url::parse(s).ok())
+        .filter(|u| same_origin(u, &id));
+    let key = doc.get("publicKey").ok_or_else(|| bad("no publicKey"))?;
+    // Some servers list several keys; the first RSA key is the one used.
+    let key = match key {
+        Value::Array(keys) => keys.first().ok_or_else(|| bad("no publicKey"))?,
+        k => k,
+    };
+    let key_id = id_of(key).ok_or_else(|| bad("publicKey without id"))?;
+    let owner = key.get("owner").and_then(id_of);
+    if !same_origin(&key_id, &id) || owner.is_some_and(|o| o != id) {
+        return Err(bad("publicKey not owned by the actor"));
+    }
+    let pem = str_field(key, "publicKeyPem").ok_or_else(|| bad("no publicKeyPem"))?;
+    let username = str_field(doc, "preferredUsername")
+        .or_else(|| id.path_segments().and_then(|mut s| s.next_back()))
+        .ok_or_else(|| bad("no preferredUsername"))?;
+    let handle = Handle::remote(username, &authority(&id)).map_err(|_| bad("unusable username"))?;
+    let profile = profile_of(doc, username);
+    Ok(ParsedActor {
+        handle,
+        profile,
+        actor: RemoteActor {
+            actor_id: id.to_string(),
+            actor_type: actor_type.to_owned(),
+            inbox: inbox.to_string(),
+            shared_inbox: shared_inbox.map(|u| u.to_string()),
+            public_key_id: key_id.to_string(),
+            public_key_pem: pem.to_owned(),
+            profile_url: str_field(doc, "url").map(str::to_owned),
+        },
+    })
+}
+
+/// The profile of a remote actor: the full typed profile an Allmende node
+/// sends, if it validates; otherwise the name alone. A remote node's bad
+/// AGS is no reason to refuse its actor.
+fn profile_of(doc: &Value, username: &str) -> OrganizationDraft {
+    let typed = doc
+        .get("profile")
+        .and_then(|p| serde_json::from_value::<OrganizationInput>(p.clone()).ok())
+        .and_then(|input| input.validate().ok());
+    typed.unwrap_or_else(|| {
+        let name: String = str_field(doc, "name")
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(username)
+            .chars()
+            .take(allmende_domain::text::NAME_MAX)
+            .collect();
+        OrganizationDraft {
+            name,
+            kind: OrganizationKind::Other,
+            ags: None,
+            ars: None,
+            bundesland: None,
+            population: None,
+            website: None,
+            description: None,
+            contact: None,
+        }
+    })
+}

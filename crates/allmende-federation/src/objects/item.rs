@@ -1,0 +1,171 @@
+//! Projects, questions, solutions and answers as ActivityStreams objects.
+//!
+//! Each uses a standard type that plain fediverse software displays
+//! (projects and solutions `Article`, questions and answers `Note`), with
+//! title, text and link; beside them `itemType` names the Allmende type and
+//! `item` carries the full typed item in the same shape as the JSON API's
+//! input, which the receiving node validates with the same rules as a form.
+
+use allmende_domain::{
+    Answer, Audience, Project, ProjectDraft, Question, QuestionDraft, Solution, SolutionDraft,
+};
+use allmende_store::items::Publishable;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::text_to_html;
+use crate::vocabulary::{context, PUBLIC};
+
+/// What federation needs to know about an item type beyond [`Publishable`].
+pub trait Federated: Publishable {
+    /// The value of `itemType`.
+    const ITEM_TYPE: &'static str;
+    /// The ActivityStreams type plain fediverse software sees.
+    const AS_TYPE: &'static str;
+    fn summary(draft: &Self::Draft) -> Option<&str>;
+    fn body(draft: &Self::Draft) -> Option<&str>;
+    /// The accepted answer, for questions.
+    fn accepted_answer(&self) -> Option<allmende_domain::AnswerId> {
+        None
+    }
+    /// Public items go to `as:Public`; restricted ones to followers only.
+    fn public(draft: &Self::Draft) -> bool {
+        Self::is_public(draft)
+    }
+}
+
+impl Federated for Project {
+    const ITEM_TYPE: &'static str = "project";
+    const AS_TYPE: &'static str = "Article";
+    fn summary(d: &ProjectDraft) -> Option<&str> {
+        d.summary.as_deref()
+    }
+    fn body(d: &ProjectDraft) -> Option<&str> {
+        d.body.as_deref()
+    }
+}
+
+impl Federated for Question {
+    const ITEM_TYPE: &'static str = "question";
+    const AS_TYPE: &'static str = "Note";
+    fn summary(_: &QuestionDraft) -> Option<&str> {
+        None
+    }
+    fn body(d: &QuestionDraft) -> Option<&str> {
+        Some(&d.body)
+    }
+    fn public(d: &QuestionDraft) -> bool {
+        d.audience == Audience::Public
+    }
+    fn accepted_answer(&self) -> Option<allmende_domain::AnswerId> {
+        self.accepted_answer_id
+    }
+}
+
+impl Federated for Solution {
+    const ITEM_TYPE: &'static str = "solution";
+    const AS_TYPE: &'static str = "Article";
+    fn summary(d: &SolutionDraft) -> Option<&str> {
+        d.summary.as_deref()
+    }
+    fn body(d: &SolutionDraft) -> Option<&str> {
+        d.body.as_deref()
+    }
+}
+
+/// Addressing: public items to everyone with followers in copy; restricted
+/// ones to followers only.
+fn audience(public: bool, followers: &str) -> (Value, Value) {
+    if public {
+        (json!([PUBLIC]), json!([followers]))
+    } else {
+        (json!([followers]), json!([]))
+    }
+}
+
+/// The object of one of this node's items. `extra` adds properties (the
+/// accepted answer of a question).
+pub fn item_json<T: Federated>(
+    id: &str,
+    actor: &str,
+    followers: &str,
+    item: &T,
+    extra: Map<String, Value>,
+) -> Value {
+    let draft = item.draft();
+    let title = T::title(draft);
+    let mut content = String::new();
+    if T::AS_TYPE == "Note" {
+        // Notes have no visible title in most software: lead with it.
+        content.push_str(&format!("<p><strong>{}</strong></p>", ammonia::clean_text(title)));
+    }
+    if let Some(body) = T::body(draft) {
+        content.push_str(&text_to_html(body));
+    }
+    content.push_str(&format!(
+        "<p><a href=\"{0}\">{0}</a></p>",
+        ammonia::clean_text(id)
+    ));
+    let (to, cc) = audience(T::public(draft), followers);
+    let mut doc = json!({
+        "@context": context(),
+        "id": id,
+        "type": T::AS_TYPE,
+        "attributedTo": actor,
+        "name": title,
+        "content": content,
+        "mediaType": "text/html",
+        "url": id,
+        "published": item.created_at().to_rfc3339(),
+        "updated": item.updated_at().to_rfc3339(),
+        "to": to,
+        "cc": cc,
+        "itemType": T::ITEM_TYPE,
+        "item": T::to_input(draft),
+    });
+    if let Some(summary) = T::summary(draft) {
+        doc["summary"] = Value::String(ammonia::clean_text(summary));
+    }
+    if let Some(map) = doc.as_object_mut() {
+        map.extend(extra);
+    }
+    doc
+}
+
+/// The object of an answer written on this node.
+pub fn answer_json(
+    id: &str,
+    actor: &str,
+    followers: &str,
+    question_id: &str,
+    question_actor: &str,
+    answer: &Answer,
+) -> Value {
+    json!({
+        "@context": context(),
+        "id": id,
+        "type": "Note",
+        "attributedTo": actor,
+        "inReplyTo": question_id,
+        "content": text_to_html(&answer.body),
+        "mediaType": "text/html",
+        "url": id,
+        "published": answer.created_at.to_rfc3339(),
+        "updated": answer.updated_at.to_rfc3339(),
+        "to": [PUBLIC],
+        "cc": [followers, question_actor],
+        "itemType": "answer",
+        "item": { "body": answer.body },
+    })
+}
+
+/// What a deleted object leaves behind.
+pub fn tombstone_json(id: &str, former_type: &str, deleted: DateTime<Utc>) -> Value {
+    json!({
+        "@context": context(),
+        "id": id,
+        "type": "Tombstone",
+        "formerType": former_type,
+        "deleted": deleted.to_rfc3339(),
+    })
+}

@@ -1,0 +1,289 @@
+//! The HTTP endpoints of federation: WebFinger, NodeInfo, host-meta, the
+//! instance actor, the vocabulary, inboxes, outboxes and follower
+//! collections. Actor and object documents are served by the server's page
+//! routes through content negotiation (one URL for people and machines).
+
+use allmende_domain::{Organization, Project, Question, Solution};
+use allmende_store::ListFilter;
+use axum::body::Bytes;
+use axum::extract::{FromRef, OriginalUri, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::FederationError;
+use crate::inbox::InboxRequest;
+use crate::objects::activity::activity;
+use crate::objects::item::Federated;
+use crate::vocabulary::{context, ACTIVITY_JSON, PUBLIC};
+use crate::Federation;
+
+/// Items per outbox page.
+const OUTBOX_PAGE: u32 = 20;
+/// Outbox pages served; older items are found through the node's search.
+const OUTBOX_MAX_PAGES: u32 = 50;
+
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Federation: FromRef<S>,
+{
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/.well-known/host-meta", get(host_meta))
+        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/actor", get(instance_actor))
+        .route("/ns", get(vocabulary))
+        .route("/inbox", post(inbox))
+        .route("/actor/inbox", post(inbox))
+        .route("/orgs/{handle}/inbox", post(inbox))
+        .route("/orgs/{handle}/outbox", get(outbox))
+        .route("/orgs/{handle}/followers", get(followers))
+        .route("/orgs/{handle}/following", get(following))
+}
+
+/// An ActivityPub JSON response.
+pub fn activity_json(status: StatusCode, doc: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, ACTIVITY_JSON), (header::VARY, "Accept")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+impl IntoResponse for FederationError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "federation request failed");
+        } else {
+            tracing::info!(error = %self, %status, "federation request refused");
+        }
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "error": self.public_reason() }).to_string(),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+async fn webfinger(
+    State(federation): State<Federation>,
+    Query(query): Query<WebfingerQuery>,
+) -> Result<Response, FederationError> {
+    let resource = query
+        .resource
+        .ok_or_else(|| FederationError::BadRequest("resource missing".into()))?;
+    let jrd = federation.webfinger(&resource).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/jrd+json"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        jrd.to_string(),
+    )
+        .into_response())
+}
+
+async fn nodeinfo_links(State(federation): State<Federation>) -> Response {
+    let doc = federation.nodeinfo_links();
+    ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
+}
+
+async fn nodeinfo(State(federation): State<Federation>) -> Result<Response, FederationError> {
+    let doc = federation.nodeinfo().await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+        )],
+        doc.to_string(),
+    )
+        .into_response())
+}
+
+async fn host_meta(State(federation): State<Federation>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xrd+xml")],
+        federation.host_meta(),
+    )
+        .into_response()
+}
+
+async fn instance_actor(State(federation): State<Federation>) -> Result<Response, FederationError> {
+    Ok(activity_json(StatusCode::OK, federation.instance_document().await?))
+}
+
+async fn vocabulary() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        crate::vocabulary::context_document().to_string(),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, FederationError> {
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let status = federation
+        .receive(InboxRequest {
+            path_and_query,
+            headers: &headers,
+            body: &body,
+        })
+        .await?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], "{}").into_response())
+}
+
+async fn local_organization(
+    federation: &Federation,
+    handle: &str,
+) -> Result<Organization, FederationError> {
+    let org = federation.store().organizations().by_handle(handle).await?;
+    if !org.is_local() {
+        return Err(FederationError::NotFound);
+    }
+    Ok(org)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<u32>,
+}
+
+async fn outbox(
+    State(federation): State<Federation>,
+    Path(handle): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, FederationError> {
+    let org = local_organization(&federation, &handle).await?;
+    let urls = federation.urls();
+    let id = urls.outbox(&handle);
+    let store = federation.store();
+    let Some(page) = query.page else {
+        let total = store.projects().count_public_of(org.id).await?
+            + store.questions().count_public_of(org.id).await?
+            + store.solutions().count_public_of(org.id).await?;
+        return Ok(activity_json(
+            StatusCode::OK,
+            json!({
+                "@context": context(),
+                "id": id,
+                "type": "OrderedCollection",
+                "totalItems": total,
+                "first": format!("{id}?page=1"),
+            }),
+        ));
+    };
+    let page = page.clamp(1, OUTBOX_MAX_PAGES);
+    let wanted = page * OUTBOX_PAGE;
+    let filter = ListFilter {
+        organization_id: Some(org.id),
+        public_only: true,
+        limit: wanted + 1,
+        ..ListFilter::default()
+    };
+    // Newest first over all three item types.
+    let mut entries: Vec<(chrono::DateTime<chrono::Utc>, Value)> = Vec::new();
+    collect::<Project>(&federation, &org, &filter, &mut entries).await?;
+    collect::<Question>(&federation, &org, &filter, &mut entries).await?;
+    collect::<Solution>(&federation, &org, &filter, &mut entries).await?;
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    let has_next = entries.len() > wanted as usize && page < OUTBOX_MAX_PAGES;
+    let items: Vec<Value> = entries
+        .into_iter()
+        .skip(((page - 1) * OUTBOX_PAGE) as usize)
+        .take(OUTBOX_PAGE as usize)
+        .map(|(_, v)| v)
+        .collect();
+    let mut doc = json!({
+        "@context": context(),
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "orderedItems": items,
+    });
+    if has_next {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    Ok(activity_json(StatusCode::OK, doc))
+}
+
+async fn collect<T: Federated>(
+    federation: &Federation,
+    org: &Organization,
+    filter: &ListFilter,
+    into: &mut Vec<(chrono::DateTime<chrono::Utc>, Value)>,
+) -> Result<(), FederationError> {
+    let actor = federation.urls().organization(org.handle.as_str());
+    for item in T::items(federation.store()).list(filter).await? {
+        let object = federation.item_document(org, &item).await?;
+        let create_id = format!("{}#create", federation.urls().item(T::COLLECTION, item.id()));
+        let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
+        let mut create = activity(&create_id, "Create", &actor, object, json!([PUBLIC]), cc);
+        if let Some(map) = create.as_object_mut() {
+            map.remove("@context");
+            map.insert("published".into(), json!(item.created_at().to_rfc3339()));
+        }
+        into.push((item.created_at(), create));
+    }
+    Ok(())
+}
+
+/// Follower and following collections show their size only: who follows
+/// whom is not published.
+async fn followers(
+    State(federation): State<Federation>,
+    Path(handle): Path<String>,
+) -> Result<Response, FederationError> {
+    let org = local_organization(&federation, &handle).await?;
+    let total = federation.store().follows().count_followers(org.id).await?;
+    Ok(activity_json(
+        StatusCode::OK,
+        json!({
+            "@context": context(),
+            "id": federation.urls().followers(&handle),
+            "type": "OrderedCollection",
+            "totalItems": total,
+        }),
+    ))
+}
+
+async fn following(
+    State(federation): State<Federation>,
+    Path(handle): Path<String>,
+) -> Result<Response, FederationError> {
+    let org = local_organization(&federation, &handle).await?;
+    let total = federation
+        .store()
+        .follows()
+        .following(org.id)
+        .await?
+        .iter()
+        .filter(|(_, accepted)| *accepted)
+        .count();
+    Ok(activity_json(
+        StatusCode::OK,
+        json!({
+            "@context": context(),
+            "id": federation.urls().following(&handle),
+            "type": "OrderedCollection",
+            "totalItems": total,
+        }),
+    ))
+}

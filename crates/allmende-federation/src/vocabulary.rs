@@ -1,0 +1,76 @@
+//! The JSON-LD vocabulary: ActivityStreams, the security vocabulary (for
+//! `publicKey`) and Allmende's own terms. Allmende terms are defined with
+//! full IRIs in one namespace and the definitions travel inline in every
+//! document (FEP-e229), so no consumer has to fetch a context; every node
+//! also serves the same definitions at `/ns` for people and tools.
+
+use serde_json::{json, Value};
+
+/// The namespace of Allmende terms. It names terms; it does not need to
+/// resolve, and it is the same for every node.
+pub const NAMESPACE: &str = "https://w3id.org/allmende/ns#";
+
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+pub const LD_JSON_PROFILE: &str =
+    "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+pub const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
+pub const SECURITY: &str = "https://w3id.org/security/v1";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// Allmende's term definitions.
+pub fn terms() -> Value {
+    json!({
+        "allmende": NAMESPACE,
+        "schema": "http://schema.org/",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "itemType": "allmende:itemType",
+        "item": { "@id": "allmende:item", "@type": "@json" },
+        "acceptedAnswer": { "@id": "allmende:acceptedAnswer", "@type": "@id" },
+        "organizationKind": "allmende:organizationKind",
+        "ags": "allmende:ags",
+        "ars": "allmende:ars",
+        "bundesland": "allmende:bundesland",
+        "population": "allmende:population",
+        "profile": { "@id": "allmende:profile", "@type": "@json" }
+    })
+}
+
+/// The `@context` of every document Allmende serves or sends.
+pub fn context() -> Value {
+    json!([ACTIVITYSTREAMS, SECURITY, terms()])
+}
+
+/// The document served at `/ns`.
+pub fn context_document() -> Value {
+    json!({ "@context": terms() })
+}
+
+/// Whether an `Accept` header asks for ActivityPub JSON rather than HTML.
+pub fn wants_activity_json(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|part| {
+            let media = part.trim().to_ascii_lowercase();
+            media.starts_with(ACTIVITY_JSON)
+                || (media.starts_with("application/ld+json")
+                    && (!media.contains("profile") || media.contains(ACTIVITYSTREAMS)))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_negotiation() {
+        assert!(wants_activity_json(Some("application/activity+json")));
+        assert!(wants_activity_json(Some(LD_JSON_PROFILE)));
+        assert!(wants_activity_json(Some(
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\", text/html;q=0.1"
+        )));
+        assert!(!wants_activity_json(Some("text/html,application/xhtml+xml")));
+        assert!(!wants_activity_json(None));
+    }
+}

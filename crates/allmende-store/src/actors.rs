@@ -1,0 +1,220 @@
+//! Where actors from other nodes are stored: each is an organization row
+//! (so its items show like local ones) plus what federation needs to reach
+//! it and check its signatures.
+
+use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use crate::organizations::{from_row as organization_from_row, SELECT};
+use crate::{to_json, StoreError};
+
+/// What is known of an actor on another node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteActor {
+    pub actor_id: String,
+    pub actor_type: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub profile_url: Option<String>,
+}
+
+impl RemoteActor {
+    /// Where deliveries go: the shared inbox when the node offers one, so a
+    /// node with many followers receives each activity once.
+    pub fn delivery_inbox(&self) -> &str {
+        self.shared_inbox.as_deref().unwrap_or(&self.inbox)
+    }
+}
+
+pub struct RemoteActors<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> RemoteActors<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Inserts or refreshes an actor, keyed by its actor id, and returns its
+    /// organization row.
+    pub async fn upsert(
+        &self,
+        handle: &Handle,
+        profile: &OrganizationDraft,
+        actor: &RemoteActor,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT organization_id FROM remote_actors WHERE actor_id = ?")
+                .bind(&actor.actor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE organizations SET handle = ?, name = ?, kind = ?, profile = ?, updated_at = ? WHERE id = ?",
+                )
+                .bind(handle.as_str())
+                .bind(&profile.name)
+                .bind(profile.kind.slug())
+                .bind(to_json(profile))
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("organization handle"))?;
+                sqlx::query(
+                    "UPDATE remote_actors SET actor_type = ?, inbox = ?, shared_inbox = ?, public_key_id = ?,
+                     public_key_pem = ?, profile_url = ?, fetched_at = ? WHERE organization_id = ?",
+                )
+                .bind(&actor.actor_type)
+                .bind(&actor.inbox)
+                .bind(&actor.shared_inbox)
+                .bind(&actor.public_key_id)
+                .bind(&actor.public_key_pem)
+                .bind(&actor.profile_url)
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("public key id"))?;
+                id
+            }
+            None => {
+                let id = OrganizationId::new().to_string();
+                sqlx::query(
+                    "INSERT INTO organizations (id, handle, name, kind, profile, created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(handle.as_str())
+                .bind(&profile.name)
+                .bind(profile.kind.slug())
+                .bind(to_json(profile))
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("organization handle"))?;
+                sqlx::query(
+                    "INSERT INTO remote_actors (organization_id, actor_id, actor_type, inbox, shared_inbox,
+                     public_key_id, public_key_pem, profile_url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&actor.actor_id)
+                .bind(&actor.actor_type)
+                .bind(&actor.inbox)
+                .bind(&actor.shared_inbox)
+                .bind(&actor.public_key_id)
+                .bind(&actor.public_key_pem)
+                .bind(&actor.profile_url)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("public key id"))?;
+                id
+            }
+        };
+        tx.commit().await?;
+        self.organization(&id).await
+    }
+
+    /// Forgets a remote actor that was deleted at home, with everything it
+    /// published here; `false` if it was unknown.
+    pub async fn delete(&self, actor_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(id): Option<String> =
+            sqlx::query_scalar("SELECT organization_id FROM remote_actors WHERE actor_id = ?")
+                .bind(actor_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(false);
+        };
+        // The search index is not bound by foreign keys.
+        sqlx::query(
+            "DELETE FROM search_index WHERE item_id IN (SELECT id FROM projects WHERE organization_id = ?1
+             UNION SELECT id FROM questions WHERE organization_id = ?1
+             UNION SELECT id FROM solutions WHERE organization_id = ?1)",
+        )
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM organizations WHERE id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn organization(&self, id: &str) -> Result<Organization, StoreError> {
+        sqlx::query(&format!("{SELECT} WHERE o.id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(|r| organization_from_row(&r))
+    }
+
+    /// The actor and its organization row, by actor id.
+    pub async fn by_actor_id(
+        &self,
+        actor_id: &str,
+    ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
+        self.find("actor_id", actor_id).await
+    }
+
+    /// The actor that owns the key `key_id`.
+    pub async fn by_key_id(
+        &self,
+        key_id: &str,
+    ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
+        self.find("public_key_id", key_id).await
+    }
+
+    /// The remote actor behind an organization row, if it is one.
+    pub async fn of_organization(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Option<RemoteActor>, StoreError> {
+        Ok(self
+            .find("organization_id", &id.to_string())
+            .await?
+            .map(|(_, actor)| actor))
+    }
+
+    async fn find(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
+        let Some(actor_row) = sqlx::query(&format!("SELECT * FROM remote_actors WHERE {column} = ?"))
+            .bind(value)
+            .fetch_optional(self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let organization_id: String = actor_row.try_get("organization_id")?;
+        let organization = self.organization(&organization_id).await?;
+        Ok(Some((organization, actor_from_row(&actor_row)?)))
+    }
+}
+
+pub(crate) fn actor_from_row(row: &SqliteRow) -> Result<RemoteActor, StoreError> {
+    Ok(RemoteActor {
+        actor_id: row.try_get("actor_id")?,
+        actor_type: row.try_get("actor_type")?,
+        inbox: row.try_get("inbox")?,
+        shared_inbox: row.try_get("shared_inbox")?,
+        public_key_id: row.try_get("public_key_id")?,
+        public_key_pem: row.try_get("public_key_pem")?,
+        profile_url: row.try_get("profile_url")?,
+    })
+}

@@ -1,0 +1,193 @@
+//! Where follows are stored, in both directions: local organizations
+//! following remote ones, and remote actors following local organizations.
+
+use allmende_domain::{Organization, OrganizationId};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqlitePool};
+
+use crate::organizations::{from_row as organization_from_row, SELECT};
+use crate::StoreError;
+
+/// One follow relation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Follow {
+    pub follower_id: OrganizationId,
+    pub target_id: OrganizationId,
+    /// The id of the Follow activity, which Accept, Reject and Undo name.
+    pub activity_id: String,
+    pub accepted: bool,
+}
+
+pub struct Follows<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Follows<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Records a follow (or renews it under a new activity id).
+    pub async fn upsert(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        activity_id: &str,
+        accepted: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO follows (follower_id, target_id, activity_id, accepted, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (follower_id, target_id) DO UPDATE SET activity_id = excluded.activity_id,
+             accepted = excluded.accepted",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .bind(activity_id)
+        .bind(accepted)
+        .bind(now)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+    ) -> Result<Option<Follow>, StoreError> {
+        let row = sqlx::query("SELECT * FROM follows WHERE follower_id = ? AND target_id = ?")
+            .bind(follower.to_string())
+            .bind(target.to_string())
+            .fetch_optional(self.pool)
+            .await?;
+        row.map(|r| {
+            let id = |c: &str| -> Result<OrganizationId, StoreError> {
+                crate::uuid_column(&r, c).map(OrganizationId)
+            };
+            Ok(Follow {
+                follower_id: id("follower_id")?,
+                target_id: id("target_id")?,
+                activity_id: r.try_get("activity_id")?,
+                accepted: r.try_get("accepted")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The follow a Follow activity created, by the activity's id.
+    pub async fn by_activity_id(&self, activity_id: &str) -> Result<Option<Follow>, StoreError> {
+        let pair: Option<(String, String)> = sqlx::query_as(
+            "SELECT follower_id, target_id FROM follows WHERE activity_id = ?",
+        )
+        .bind(activity_id)
+        .fetch_optional(self.pool)
+        .await?;
+        let Some((follower, target)) = pair else {
+            return Ok(None);
+        };
+        let parse = |s: &str| {
+            s.parse()
+                .map(OrganizationId)
+                .map_err(|_| StoreError::Corrupt(format!("follow id {s:?}")))
+        };
+        self.get(parse(&follower)?, parse(&target)?).await
+    }
+
+    /// Whether any local organization follows (or asked to follow) `target`.
+    pub async fn has_local_follower(&self, target: OrganizationId) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM follows f WHERE f.target_id = ?
+             AND NOT EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = f.follower_id))",
+        )
+        .bind(target.to_string())
+        .fetch_one(self.pool)
+        .await?)
+    }
+
+    /// Marks a pending follow as accepted; `false` if there was none.
+    pub async fn accept(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE follows SET accepted = 1 WHERE follower_id = ? AND target_id = ?",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends a follow; `false` if there was none.
+    pub async fn remove(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM follows WHERE follower_id = ? AND target_id = ?")
+            .bind(follower.to_string())
+            .bind(target.to_string())
+            .execute(self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The distinct inboxes that receive what `target` publishes: one per
+    /// shared inbox, one per follower without.
+    pub async fn follower_inboxes(&self, target: OrganizationId) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT COALESCE(r.shared_inbox, r.inbox) FROM follows f
+             JOIN remote_actors r ON r.organization_id = f.follower_id
+             WHERE f.target_id = ? AND f.accepted = 1 ORDER BY 1",
+        )
+        .bind(target.to_string())
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    /// Who follows `target`, with whether the follow is accepted.
+    pub async fn followers(
+        &self,
+        target: OrganizationId,
+    ) -> Result<Vec<(Organization, bool)>, StoreError> {
+        self.related("f.follower_id", "f.target_id", target).await
+    }
+
+    /// Whom `follower` follows, with whether the follow is accepted.
+    pub async fn following(
+        &self,
+        follower: OrganizationId,
+    ) -> Result<Vec<(Organization, bool)>, StoreError> {
+        self.related("f.target_id", "f.follower_id", follower).await
+    }
+
+    async fn related(
+        &self,
+        other: &'static str,
+        this: &'static str,
+        id: OrganizationId,
+    ) -> Result<Vec<(Organization, bool)>, StoreError> {
+        sqlx::query(&format!(
+            "{SELECT} JOIN follows f ON {other} = o.id WHERE {this} = ? ORDER BY o.name COLLATE NOCASE",
+        ))
+        .bind(id.to_string())
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((organization_from_row(r)?, r.try_get("accepted")?)))
+        .collect()
+    }
+
+    pub async fn count_followers(&self, target: OrganizationId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM follows WHERE target_id = ? AND accepted = 1",
+        )
+        .bind(target.to_string())
+        .fetch_one(self.pool)
+        .await?)
+    }
+}
