@@ -22,20 +22,36 @@ pub struct TestNode {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The configuration test nodes start from: federation with other test
+/// nodes on loopback allowed, and retries after a tenth of a second.
+pub fn test_config() -> Config {
+    Config {
+        federation_development: true,
+        delivery_retry_ms: 100,
+        ..Config::default()
+    }
+}
+
 /// Starts a node with a fresh database in a temporary directory.
 pub async fn spawn_app() -> TestNode {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("allmende.sqlite");
-    let mut node = spawn_app_with_db(db_path, Config::default()).await;
+    let mut node = spawn_app_with_db(db_path, test_config()).await;
     node._dir = Some(dir);
     node
 }
 
 /// Starts a node on an existing (or new) database file.
 pub async fn spawn_app_with_db(db_path: PathBuf, base: Config) -> TestNode {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    spawn_app_on(db_path, base, 0).await
+}
+
+/// Starts a node on `port` (0 for any): a node restarted on its old port
+/// keeps its URL, as a real node does.
+pub async fn spawn_app_on(db_path: PathBuf, base: Config, port: u16) -> TestNode {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .expect("bind port 0");
+        .expect("bind port");
     let port = listener.local_addr().expect("addr").port();
     let url = format!("http://localhost:{port}");
     let config = Config {
@@ -79,6 +95,22 @@ impl TestNode {
                 .expect("server task")
                 .expect("server ran cleanly");
         }
+        self._dir.take()
+    }
+
+    /// The port the node listens on.
+    pub fn port(&self) -> u16 {
+        self.state.config.listen.port()
+    }
+
+    /// `host:port` as in `acct:handle@host:port`.
+    pub fn host(&self) -> String {
+        self.url.trim_start_matches("http://").to_owned()
+    }
+
+    /// Keeps the node's temporary directory alive in `dir` (for a node that
+    /// is stopped and started again on the same database).
+    pub fn take_dir(&mut self) -> Option<tempfile::TempDir> {
         self._dir.take()
     }
 
@@ -215,4 +247,24 @@ pub fn assert_heading_order(path: &str, html: &str) {
         previous = level;
     }
     assert!(previous > 0, "{path}: no headings");
+}
+
+/// Waits until none of `nodes` has a delivery pending. Receivers process an
+/// activity before they answer, and answers (an Accept) are deliveries of
+/// their own, so when every queue is empty the network has settled.
+pub async fn settle(nodes: &[&TestNode]) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        for node in nodes {
+            tokio::time::timeout_at(deadline, node.state.federation.wait_for_deliveries())
+                .await
+                .expect("deliveries finish within a minute");
+        }
+        if nodes
+            .iter()
+            .all(|n| n.state.federation.pending_deliveries() == 0)
+        {
+            return;
+        }
+    }
 }

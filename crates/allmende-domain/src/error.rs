@@ -33,6 +33,12 @@ pub enum Problem {
     Number,
     /// The value has the wrong JSON type or shape (the text says which).
     Malformed(String),
+    /// A fediverse address in the form name@host or an actor URL.
+    FediverseAddress,
+    /// The named organization on another node could not be found or reached.
+    RemoteUnavailable,
+    /// The address names this node itself.
+    LocalAddress,
 }
 
 impl Problem {
@@ -64,6 +70,9 @@ impl Problem {
             Problem::LandMismatch => "does not match the Land of the AGS".into(),
             Problem::Number => "must be a whole number of at least 0".into(),
             Problem::Malformed(detail) => format!("is malformed: {detail}"),
+            Problem::FediverseAddress => "must be an address like ulm@allmende.example.de or an actor URL".into(),
+            Problem::RemoteUnavailable => "could not be found or its node did not answer; check the address and try again later".into(),
+            Problem::LocalAddress => "is an organization on this node; its items are already shown here".into(),
         }
     }
 
@@ -87,6 +96,9 @@ impl Problem {
             Problem::LandMismatch => "passt nicht zum Bundesland des AGS".into(),
             Problem::Number => "muss eine ganze Zahl ab 0 sein".into(),
             Problem::Malformed(detail) => format!("hat ein ungültiges Format: {detail}"),
+            Problem::FediverseAddress => "muss eine Adresse wie ulm@allmende.example.de oder eine Actor-URL sein".into(),
+            Problem::RemoteUnavailable => "wurde nicht gefunden oder ihr Knoten hat nicht geantwortet; bitte Adresse prüfen und später erneut versuchen".into(),
+            Problem::LocalAddress => "ist eine Organisation auf diesem Knoten; ihre Beiträge sind hier bereits sichtbar".into(),
         }
     }
 }

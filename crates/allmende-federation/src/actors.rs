@@ -19,7 +19,12 @@ impl Federation {
         url: &Url,
         budget: &mut FetchBudget,
     ) -> Result<(Organization, RemoteActor), FederationError> {
-        if let Some(found) = self.store().remote_actors().by_actor_id(url.as_str()).await? {
+        if let Some(found) = self
+            .store()
+            .remote_actors()
+            .by_actor_id(url.as_str())
+            .await?
+        {
             return Ok(found);
         }
         self.refresh_actor(url, budget).await
@@ -43,8 +48,16 @@ impl Federation {
         source: &Url,
     ) -> Result<(Organization, RemoteActor), FederationError> {
         let parsed = parse_remote(doc, source)?;
-        if self.urls().is_local(&parsed.actor.actor_id.parse().map_err(|_| FederationError::fetch(source, "bad id"))?) {
-            return Err(FederationError::Forbidden("a remote document claims a local actor".into()));
+        if self.urls().is_local(
+            &parsed
+                .actor
+                .actor_id
+                .parse()
+                .map_err(|_| FederationError::fetch(source, "bad id"))?,
+        ) {
+            return Err(FederationError::Forbidden(
+                "a remote document claims a local actor".into(),
+            ));
         }
         let org = self
             .store()
@@ -76,7 +89,9 @@ impl Federation {
         let mut url = Url::parse(key_id).map_err(|_| unknown())?;
         url.set_fragment(None);
         if self.urls().is_local(&url) {
-            return Err(FederationError::Unauthorized("a local key id from outside".into()));
+            return Err(FederationError::Unauthorized(
+                "a local key id from outside".into(),
+            ));
         }
         let doc = self.fetch_object(&url, budget).await?;
         let (actor_doc, actor_url) = if doc.get("publicKey").is_some() {

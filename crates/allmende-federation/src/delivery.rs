@@ -118,7 +118,13 @@ impl Deliveries {
         }
     }
 
-    pub(crate) fn enqueue(&self, inboxes: Vec<Url>, body: Vec<u8>, key: Arc<SigningKey>, key_id: &str) {
+    pub(crate) fn enqueue(
+        &self,
+        inboxes: Vec<Url>,
+        body: Vec<u8>,
+        key: Arc<SigningKey>,
+        key_id: &str,
+    ) {
         let body = Arc::new(body);
         let key_id: Arc<str> = Arc::from(key_id);
         for inbox in inboxes {

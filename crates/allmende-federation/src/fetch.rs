@@ -94,7 +94,10 @@ impl Federation {
             .map_err(|e| FederationError::fetch(url, e))?;
         for address in addresses {
             if !is_public(address.ip()) {
-                return Err(FederationError::fetch(url, "host is not on a public address"));
+                return Err(FederationError::fetch(
+                    url,
+                    "host is not on a public address",
+                ));
             }
         }
         Ok(())
@@ -157,11 +160,28 @@ mod tests {
 
     #[test]
     fn private_addresses_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.1.1", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
-            assert!(!is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))), "{ip}");
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.5",
+            "169.254.1.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(
+                !is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))),
+                "{ip}"
+            );
         }
         for ip in ["93.184.216.34", "2a00:1450:4001::1"] {
-            assert!(is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))), "{ip}");
+            assert!(
+                is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))),
+                "{ip}"
+            );
         }
     }
 }

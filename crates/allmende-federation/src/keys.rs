@@ -116,7 +116,9 @@ mod tests {
         let key = SigningKey::generate().unwrap();
         let again = SigningKey::from_stored(&key.to_stored().unwrap()).unwrap();
         assert_eq!(again.public_key_pem(), key.public_key_pem());
-        assert!(key.public_key_pem().starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(key
+            .public_key_pem()
+            .starts_with("-----BEGIN PUBLIC KEY-----"));
         let sig = again.sign(b"x").unwrap();
         assert!(verify(key.public_key_pem(), b"x", &sig));
     }

@@ -19,7 +19,10 @@ use crate::Federation;
 
 impl Federation {
     /// The actor document of a local organization.
-    pub async fn organization_document(&self, org: &Organization) -> Result<Value, FederationError> {
+    pub async fn organization_document(
+        &self,
+        org: &Organization,
+    ) -> Result<Value, FederationError> {
         let key = self.organization_key(org.id).await?;
         Ok(organization_json(self.urls(), org, key.public_key_pem()))
     }
@@ -63,7 +66,10 @@ impl Federation {
         let mut extra = Map::new();
         if let Some(accepted) = T::accepted_answer(item) {
             if let Ok(answer) = self.store().answers().get(accepted).await {
-                extra.insert("acceptedAnswer".into(), json!(self.answer_ap_id(&answer).await?));
+                extra.insert(
+                    "acceptedAnswer".into(),
+                    json!(self.answer_ap_id(&answer).await?),
+                );
             }
         }
         Ok(item_json(
@@ -82,7 +88,11 @@ impl Federation {
         answer: &Answer,
     ) -> Result<Value, FederationError> {
         let question: Question = self.store().questions().get(answer.question_id).await?;
-        let asker = self.store().organizations().get(question.organization_id).await?;
+        let asker = self
+            .store()
+            .organizations()
+            .get(question.organization_id)
+            .await?;
         let handle = org.handle.as_str();
         Ok(answer_json(
             &self.urls().item("answers", answer.id.0),
@@ -188,7 +198,9 @@ impl Federation {
                 "organizations on this node see each other's items already".into(),
             ));
         }
-        let (remote, actor) = self.actor_by_id(&actor_url, &mut FetchBudget::new()).await?;
+        let (remote, actor) = self
+            .actor_by_id(&actor_url, &mut FetchBudget::new())
+            .await?;
         let activity_id = self.urls().new_activity("follow");
         self.store()
             .follows()
@@ -201,7 +213,8 @@ impl Federation {
             "actor": self.urls().organization(org.handle.as_str()),
             "object": actor.actor_id,
         });
-        self.deliver(org, &follow, vec![actor.inbox.clone()]).await?;
+        self.deliver(org, &follow, vec![actor.inbox.clone()])
+            .await?;
         Ok(remote)
     }
 
@@ -218,7 +231,12 @@ impl Federation {
             .await?
             .ok_or(FederationError::NotFound)?;
         self.store().follows().remove(org.id, target.id).await?;
-        if let Some(actor) = self.store().remote_actors().of_organization(target.id).await? {
+        if let Some(actor) = self
+            .store()
+            .remote_actors()
+            .of_organization(target.id)
+            .await?
+        {
             let me = self.urls().organization(org.handle.as_str());
             let undo = json!({
                 "@context": crate::vocabulary::context(),
@@ -296,8 +314,12 @@ impl Federation {
         }
         let key = self.organization_key(org.id).await?;
         let body = serde_json::to_vec(doc).map_err(|e| FederationError::Key(e.to_string()))?;
-        self.inner_deliveries()
-            .enqueue(targets, body, key, &self.urls().key_id(org.handle.as_str()));
+        self.inner_deliveries().enqueue(
+            targets,
+            body,
+            key,
+            &self.urls().key_id(org.handle.as_str()),
+        );
         Ok(())
     }
 }

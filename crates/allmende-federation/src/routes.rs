@@ -50,7 +50,10 @@ where
 pub fn activity_json(status: StatusCode, doc: Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, ACTIVITY_JSON), (header::VARY, "Accept")],
+        [
+            (header::CONTENT_TYPE, ACTIVITY_JSON),
+            (header::VARY, "Accept"),
+        ],
         doc.to_string(),
     )
         .into_response()
@@ -98,7 +101,11 @@ async fn webfinger(
 
 async fn nodeinfo_links(State(federation): State<Federation>) -> Response {
     let doc = federation.nodeinfo_links();
-    ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        doc.to_string(),
+    )
+        .into_response()
 }
 
 async fn nodeinfo(State(federation): State<Federation>) -> Result<Response, FederationError> {
@@ -122,7 +129,10 @@ async fn host_meta(State(federation): State<Federation>) -> Response {
 }
 
 async fn instance_actor(State(federation): State<Federation>) -> Result<Response, FederationError> {
-    Ok(activity_json(StatusCode::OK, federation.instance_document().await?))
+    Ok(activity_json(
+        StatusCode::OK,
+        federation.instance_document().await?,
+    ))
 }
 
 async fn vocabulary() -> Response {
@@ -203,7 +213,7 @@ async fn outbox(
     collect::<Project>(&federation, &org, &filter, &mut entries).await?;
     collect::<Question>(&federation, &org, &filter, &mut entries).await?;
     collect::<Solution>(&federation, &org, &filter, &mut entries).await?;
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     let has_next = entries.len() > wanted as usize && page < OUTBOX_MAX_PAGES;
     let items: Vec<Value> = entries
         .into_iter()
@@ -233,7 +243,10 @@ async fn collect<T: Federated>(
     let actor = federation.urls().organization(org.handle.as_str());
     for item in T::items(federation.store()).list(filter).await? {
         let object = federation.item_document(org, &item).await?;
-        let create_id = format!("{}#create", federation.urls().item(T::COLLECTION, item.id()));
+        let create_id = format!(
+            "{}#create",
+            federation.urls().item(T::COLLECTION, item.id())
+        );
         let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
         let mut create = activity(&create_id, "Create", &actor, object, json!([PUBLIC]), cc);
         if let Some(map) = create.as_object_mut() {

@@ -8,9 +8,22 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::empty();
     builder
         .tags(HashSet::from([
-            "p", "br", "a", "ul", "ol", "li", "em", "strong", "b", "i", "code", "pre",
-            "blockquote", "span",
+            "p",
+            "br",
+            "a",
+            "ul",
+            "ol",
+            "li",
+            "em",
+            "strong",
+            "b",
+            "i",
+            "code",
+            "pre",
+            "blockquote",
+            "span",
         ]))
+        .clean_content_tags(HashSet::from(["script", "style"]))
         .link_rel(Some("nofollow noopener noreferrer"))
         .url_schemes(HashSet::from(["http", "https"]))
         .add_tag_attributes("a", ["href"]);
@@ -30,7 +43,10 @@ pub fn html_to_text(html: &str) -> String {
         .replace("<br/>", "\n")
         .replace("<br />", "\n")
         .replace("</p>", "\n\n");
-    let stripped = ammonia::Builder::empty().clean(&with_breaks).to_string();
+    let stripped = ammonia::Builder::empty()
+        .clean_content_tags(HashSet::from(["script", "style"]))
+        .clean(&with_breaks)
+        .to_string();
     let decoded = stripped
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -54,7 +70,11 @@ mod tests {
         assert!(!clean.contains("javascript"), "{clean}");
         assert!(!clean.contains("img"), "{clean}");
         assert!(!clean.contains("style"), "{clean}");
-        assert!(clean.contains(r#"<a href="https://ulm.de" rel="nofollow noopener noreferrer">Ulm</a>"#), "{clean}");
+        assert!(
+            clean
+                .contains(r#"<a href="https://ulm.de" rel="nofollow noopener noreferrer">Ulm</a>"#),
+            "{clean}"
+        );
     }
 
     #[test]

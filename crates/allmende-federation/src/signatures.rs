@@ -34,11 +34,25 @@ pub fn sign_post(
     url: &Url,
     body: &[u8],
 ) -> Result<HeaderMap, FederationError> {
+    sign_post_at(key, key_id, url, body, SystemTime::now())
+}
+
+/// [`sign_post`] with a given `Date` (tests of the date window use it).
+pub fn sign_post_at(
+    key: &SigningKey,
+    key_id: &str,
+    url: &Url,
+    body: &[u8],
+    date: SystemTime,
+) -> Result<HeaderMap, FederationError> {
     let mut headers = BTreeMap::new();
     headers.insert("host".to_owned(), host_header(url));
-    headers.insert("date".to_owned(), httpdate::fmt_http_date(SystemTime::now()));
+    headers.insert("date".to_owned(), httpdate::fmt_http_date(date));
     headers.insert("digest".to_owned(), digest_header(body));
-    headers.insert("content-type".to_owned(), crate::vocabulary::ACTIVITY_JSON.to_owned());
+    headers.insert(
+        "content-type".to_owned(),
+        crate::vocabulary::ACTIVITY_JSON.to_owned(),
+    );
     sign("POST", url, headers, key, key_id)
 }
 
@@ -46,7 +60,10 @@ pub fn sign_post(
 pub fn sign_get(key: &SigningKey, key_id: &str, url: &Url) -> Result<HeaderMap, FederationError> {
     let mut headers = BTreeMap::new();
     headers.insert("host".to_owned(), host_header(url));
-    headers.insert("date".to_owned(), httpdate::fmt_http_date(SystemTime::now()));
+    headers.insert(
+        "date".to_owned(),
+        httpdate::fmt_http_date(SystemTime::now()),
+    );
     sign("GET", url, headers, key, key_id)
 }
 
@@ -85,10 +102,13 @@ fn sign(
     // The library would label the header `hs2019`; `rsa-sha256` is the
     // label every implementation accepts, so the header is written here.
     let mut signature = String::new();
-    unsigned.sign(key_id.to_owned(), |signing_string| -> Result<String, FederationError> {
-        signature = key.sign(signing_string.as_bytes())?;
-        Ok(String::new())
-    })?;
+    unsigned.sign(
+        key_id.to_owned(),
+        |signing_string| -> Result<String, FederationError> {
+            signature = key.sign(signing_string.as_bytes())?;
+            Ok(String::new())
+        },
+    )?;
     let value = format!(
         "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{header_list}\",signature=\"{signature}\""
     );
@@ -127,10 +147,16 @@ impl PendingSignature {
 
     /// Checks the signature against the signer's PEM public key.
     pub fn verify(&self, public_key_pem: &str) -> Result<(), FederationError> {
-        if keys::verify(public_key_pem, self.signing_string.as_bytes(), &self.signature) {
+        if keys::verify(
+            public_key_pem,
+            self.signing_string.as_bytes(),
+            &self.signature,
+        ) {
             Ok(())
         } else {
-            Err(FederationError::Unauthorized("signature does not verify".into()))
+            Err(FederationError::Unauthorized(
+                "signature does not verify".into(),
+            ))
         }
     }
 }
@@ -197,7 +223,9 @@ fn check_date(date: Option<&str>) -> Result<(), FederationError> {
     let too_old = now.duration_since(sent).is_ok_and(|age| age > MAX_AGE);
     let too_new = sent.duration_since(now).is_ok_and(|ahead| ahead > MAX_SKEW);
     if too_old || too_new {
-        return Err(FederationError::Unauthorized(format!("Date {date} outside the window")));
+        return Err(FederationError::Unauthorized(format!(
+            "Date {date} outside the window"
+        )));
     }
     Ok(())
 }
@@ -212,7 +240,9 @@ fn check_digest(header: Option<&str>, body: &[u8]) -> Result<(), FederationError
     });
     match sha256 {
         Some(value) if value == expected => Ok(()),
-        Some(_) => Err(FederationError::Unauthorized("digest does not match the body".into())),
+        Some(_) => Err(FederationError::Unauthorized(
+            "digest does not match the body".into(),
+        )),
         None => Err(FederationError::Unauthorized("no SHA-256 digest".into())),
     }
 }
@@ -225,7 +255,8 @@ mod tests {
     fn signed_post(body: &[u8]) -> (SigningKey, HeaderMap) {
         let key = SigningKey::generate().unwrap();
         let url = Url::parse("http://localhost:4000/inbox").unwrap();
-        let mut headers = sign_post(&key, "http://localhost:5000/orgs/ulm#main-key", &url, body).unwrap();
+        let mut headers =
+            sign_post(&key, "http://localhost:5000/orgs/ulm#main-key", &url, body).unwrap();
         headers.insert("host", HeaderValue::from_static("localhost:4000"));
         (key, headers)
     }
@@ -248,7 +279,10 @@ mod tests {
         assert!(pending.verify(key.public_key_pem()).is_err());
         let mut stale = headers.clone();
         let old = SystemTime::now() - Duration::from_secs(13 * 3600);
-        stale.insert("date", HeaderValue::from_str(&httpdate::fmt_http_date(old)).unwrap());
+        stale.insert(
+            "date",
+            HeaderValue::from_str(&httpdate::fmt_http_date(old)).unwrap(),
+        );
         assert!(check_request("POST", "/inbox", &stale, Some(b"{}"), "x").is_err());
         let mut unsigned = headers;
         unsigned.remove("signature");

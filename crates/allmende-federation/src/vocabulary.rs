@@ -70,7 +70,9 @@ mod tests {
         assert!(wants_activity_json(Some(
             "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\", text/html;q=0.1"
         )));
-        assert!(!wants_activity_json(Some("text/html,application/xhtml+xml")));
+        assert!(!wants_activity_json(Some(
+            "text/html,application/xhtml+xml"
+        )));
         assert!(!wants_activity_json(None));
     }
 }

@@ -26,9 +26,7 @@ impl Target {
                 .map(Target::Url)
                 .map_err(|_| FederationError::BadRequest("not a URL".into()));
         }
-        let acct = input
-            .trim_start_matches("acct:")
-            .trim_start_matches('@');
+        let acct = input.trim_start_matches("acct:").trim_start_matches('@');
         match acct.split_once('@') {
             Some((name, host))
                 if !name.is_empty()
@@ -100,7 +98,10 @@ impl Federation {
             .await
             .map_err(|e| FederationError::fetch(&url, e))?;
         if !response.status().is_success() {
-            return Err(FederationError::fetch(&url, format!("status {}", response.status())));
+            return Err(FederationError::fetch(
+                &url,
+                format!("status {}", response.status()),
+            ));
         }
         let body = response
             .bytes()
@@ -117,10 +118,9 @@ impl Federation {
             .flatten()
             .find(|link| {
                 link.get("rel").and_then(Value::as_str) == Some("self")
-                    && link
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .is_some_and(|t| t.starts_with(ACTIVITY_JSON) || t.starts_with("application/ld+json"))
+                    && link.get("type").and_then(Value::as_str).is_some_and(|t| {
+                        t.starts_with(ACTIVITY_JSON) || t.starts_with("application/ld+json")
+                    })
             })
             .and_then(|link| link.get("href")?.as_str()?.parse().ok())
             .ok_or_else(|| FederationError::fetch(&url, "no ActivityPub actor link"))
@@ -138,8 +138,13 @@ mod tests {
             host: "node-a:4001".into(),
         };
         assert_eq!(Target::parse("@ulm@node-a:4001").ok(), Some(ulm));
-        assert!(matches!(Target::parse("acct:ulm@Node-B"), Ok(Target::Account { host, .. }) if host == "node-b"));
-        assert!(matches!(Target::parse("https://b.example/orgs/x"), Ok(Target::Url(_))));
+        assert!(
+            matches!(Target::parse("acct:ulm@Node-B"), Ok(Target::Account { host, .. }) if host == "node-b")
+        );
+        assert!(matches!(
+            Target::parse("https://b.example/orgs/x"),
+            Ok(Target::Url(_))
+        ));
         for bad in ["ulm", "@ulm", "ulm@", "a@b/c", ""] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }

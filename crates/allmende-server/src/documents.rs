@@ -54,7 +54,9 @@ enum Target<'p> {
 fn negotiable(path: &str) -> Option<Target<'_>> {
     let mut parts = path.trim_start_matches('/').split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("orgs"), Some(handle), None) if !handle.is_empty() => Some(Target::Organization(handle)),
+        (Some("orgs"), Some(handle), None) if !handle.is_empty() => {
+            Some(Target::Organization(handle))
+        }
         (Some(c @ ("projects" | "questions" | "solutions" | "answers")), Some(id), None)
             if !id.is_empty() =>
         {
@@ -64,7 +66,11 @@ fn negotiable(path: &str) -> Option<Target<'_>> {
     }
 }
 
-async fn document(state: &AppState, target: Target<'_>, path: &str) -> Result<Response, FederationError> {
+async fn document(
+    state: &AppState,
+    target: Target<'_>,
+    path: &str,
+) -> Result<Response, FederationError> {
     let federation = &state.federation;
     let store = &state.store;
     let doc = match target {
@@ -102,12 +108,19 @@ async fn document(state: &AppState, target: Target<'_>, path: &str) -> Result<Re
 /// A local, public item's document. Restricted items and remote copies
 /// are not served: the former need the follower relation, the latter are
 /// served by their home node.
-async fn item<T: Federated>(state: &AppState, id: Uuid) -> Result<serde_json::Value, FederationError> {
+async fn item<T: Federated>(
+    state: &AppState,
+    id: Uuid,
+) -> Result<serde_json::Value, FederationError> {
     let item: T = T::items(&state.store).get(id).await?;
     if !T::public(item.draft()) || T::items(&state.store).ap_id(id).await?.is_some() {
         return Err(FederationError::NotFound);
     }
-    let org = state.store.organizations().get(item.organization_id()).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(item.organization_id())
+        .await?;
     state.federation.item_document(&org, &item).await
 }
 
@@ -120,6 +133,10 @@ async fn answer(state: &AppState, id: Uuid) -> Result<serde_json::Value, Federat
     if !Question::public(&question.content) {
         return Err(FederationError::NotFound);
     }
-    let org = state.store.organizations().get(answer.organization_id).await?;
+    let org = state
+        .store
+        .organizations()
+        .get(answer.organization_id)
+        .await?;
     state.federation.answer_document(&org, &answer).await
 }

@@ -194,10 +194,11 @@ impl<'a> RemoteActors<'a> {
         column: &'static str,
         value: &str,
     ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
-        let Some(actor_row) = sqlx::query(&format!("SELECT * FROM remote_actors WHERE {column} = ?"))
-            .bind(value)
-            .fetch_optional(self.pool)
-            .await?
+        let Some(actor_row) =
+            sqlx::query(&format!("SELECT * FROM remote_actors WHERE {column} = ?"))
+                .bind(value)
+                .fetch_optional(self.pool)
+                .await?
         else {
             return Ok(None);
         };

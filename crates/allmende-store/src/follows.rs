@@ -5,7 +5,7 @@ use allmende_domain::{Organization, OrganizationId};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
 
-use crate::organizations::{from_row as organization_from_row, SELECT};
+use crate::organizations::from_row as organization_from_row;
 use crate::StoreError;
 
 /// One follow relation.
@@ -78,12 +78,11 @@ impl<'a> Follows<'a> {
 
     /// The follow a Follow activity created, by the activity's id.
     pub async fn by_activity_id(&self, activity_id: &str) -> Result<Option<Follow>, StoreError> {
-        let pair: Option<(String, String)> = sqlx::query_as(
-            "SELECT follower_id, target_id FROM follows WHERE activity_id = ?",
-        )
-        .bind(activity_id)
-        .fetch_optional(self.pool)
-        .await?;
+        let pair: Option<(String, String)> =
+            sqlx::query_as("SELECT follower_id, target_id FROM follows WHERE activity_id = ?")
+                .bind(activity_id)
+                .fetch_optional(self.pool)
+                .await?;
         let Some((follower, target)) = pair else {
             return Ok(None);
         };
@@ -112,13 +111,12 @@ impl<'a> Follows<'a> {
         follower: OrganizationId,
         target: OrganizationId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE follows SET accepted = 1 WHERE follower_id = ? AND target_id = ?",
-        )
-        .bind(follower.to_string())
-        .bind(target.to_string())
-        .execute(self.pool)
-        .await?;
+        let done =
+            sqlx::query("UPDATE follows SET accepted = 1 WHERE follower_id = ? AND target_id = ?")
+                .bind(follower.to_string())
+                .bind(target.to_string())
+                .execute(self.pool)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -138,7 +136,10 @@ impl<'a> Follows<'a> {
 
     /// The distinct inboxes that receive what `target` publishes: one per
     /// shared inbox, one per follower without.
-    pub async fn follower_inboxes(&self, target: OrganizationId) -> Result<Vec<String>, StoreError> {
+    pub async fn follower_inboxes(
+        &self,
+        target: OrganizationId,
+    ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT COALESCE(r.shared_inbox, r.inbox) FROM follows f
              JOIN remote_actors r ON r.organization_id = f.follower_id
@@ -172,7 +173,9 @@ impl<'a> Follows<'a> {
         id: OrganizationId,
     ) -> Result<Vec<(Organization, bool)>, StoreError> {
         sqlx::query(&format!(
-            "{SELECT} JOIN follows f ON {other} = o.id WHERE {this} = ? ORDER BY o.name COLLATE NOCASE",
+            "SELECT o.*, r.actor_id, r.profile_url, f.accepted FROM organizations o
+             LEFT JOIN remote_actors r ON r.organization_id = o.id
+             JOIN follows f ON {other} = o.id WHERE {this} = ? ORDER BY o.name COLLATE NOCASE",
         ))
         .bind(id.to_string())
         .fetch_all(self.pool)
@@ -183,11 +186,11 @@ impl<'a> Follows<'a> {
     }
 
     pub async fn count_followers(&self, target: OrganizationId) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM follows WHERE target_id = ? AND accepted = 1",
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM follows WHERE target_id = ? AND accepted = 1")
+                .bind(target.to_string())
+                .fetch_one(self.pool)
+                .await?,
         )
-        .bind(target.to_string())
-        .fetch_one(self.pool)
-        .await?)
     }
 }

@@ -86,7 +86,8 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         draft: &T::Draft,
         now: DateTime<Utc>,
     ) -> Result<T, StoreError> {
-        self.insert_row(organization_id, draft, now, now, None).await
+        self.insert_row(organization_id, draft, now, now, None)
+            .await
     }
 
     /// Stores the local copy of an item from another node, known by its
@@ -246,7 +247,10 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     }
 
     /// How many public items `organization_id` has (an outbox's size).
-    pub async fn count_public_of(&self, organization_id: OrganizationId) -> Result<i64, StoreError> {
+    pub async fn count_public_of(
+        &self,
+        organization_id: OrganizationId,
+    ) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM {} WHERE organization_id = ? AND public = 1",
             T::TABLE
@@ -334,4 +338,3 @@ macro_rules! publishable {
 publishable!(Project, ProjectInput, "projects", projects);
 publishable!(Question, QuestionInput, "questions", questions);
 publishable!(Solution, SolutionInput, "solutions", solutions);
-

@@ -30,10 +30,11 @@ impl<'a> Keys<'a> {
 
     /// The key of `owner` (an organization id, or `instance`).
     pub async fn get(&self, owner: &str) -> Result<Option<StoredKey>, StoreError> {
-        let row = sqlx::query("SELECT private_key, public_key_pem FROM signing_keys WHERE owner = ?")
-            .bind(owner)
-            .fetch_optional(self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT private_key, public_key_pem FROM signing_keys WHERE owner = ?")
+                .bind(owner)
+                .fetch_optional(self.pool)
+                .await?;
         row.map(|r| {
             Ok(StoredKey {
                 private_key_der: r.try_get("private_key")?,

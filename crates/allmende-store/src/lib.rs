@@ -30,12 +30,12 @@ use sqlx::SqlitePool;
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
 pub use activities::Activities;
 pub use actors::{RemoteActor, RemoteActors};
-pub use follows::{Follow, Follows};
-pub use keys::{Keys, StoredKey};
-pub use posts::{Post, Posts};
 pub use error::StoreError;
+pub use follows::{Follow, Follows};
 pub use items::{ItemStore, ListFilter};
+pub use keys::{Keys, StoredKey};
 pub use organizations::Organizations;
+pub use posts::{Post, Posts};
 pub use questions::{Answers, RemoteAnswer};
 pub use search::{Search, SearchHit, SearchKind};
 

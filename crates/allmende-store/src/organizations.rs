@@ -86,6 +86,19 @@ impl<'a> Organizations<'a> {
         sqlx::query(&format!(
             "{SELECT} WHERE r.actor_id IS NULL ORDER BY o.name COLLATE NOCASE"
         ))
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+}
+
+impl Organizations<'_> {
+    /// Every organization known here, local and remote (to name the
+    /// authors of a feed).
+    pub async fn list_all(&self) -> Result<Vec<Organization>, StoreError> {
+        sqlx::query(SELECT)
             .fetch_all(self.pool)
             .await?
             .iter()

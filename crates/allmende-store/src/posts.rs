@@ -76,7 +76,11 @@ impl<'a> Posts<'a> {
     }
 
     /// Newest posts of the accounts `follower` follows.
-    pub async fn feed(&self, follower: OrganizationId, limit: u32) -> Result<Vec<Post>, StoreError> {
+    pub async fn feed(
+        &self,
+        follower: OrganizationId,
+        limit: u32,
+    ) -> Result<Vec<Post>, StoreError> {
         sqlx::query(
             "SELECT * FROM posts WHERE organization_id IN
              (SELECT target_id FROM follows WHERE follower_id = ? AND accepted = 1)

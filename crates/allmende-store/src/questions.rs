@@ -133,7 +133,11 @@ impl<'a> Answers<'a> {
     }
 
     /// Replaces the text of a remote answer.
-    pub async fn update_remote(&self, id: AnswerId, answer: &RemoteAnswer<'_>) -> Result<Answer, StoreError> {
+    pub async fn update_remote(
+        &self,
+        id: AnswerId,
+        answer: &RemoteAnswer<'_>,
+    ) -> Result<Answer, StoreError> {
         sqlx::query("UPDATE answers SET body = ?, body_html = ?, updated_at = ? WHERE id = ?")
             .bind(answer.body)
             .bind(answer.body_html)
@@ -199,7 +203,8 @@ impl<'a> Answers<'a> {
     /// Marks `answer` as the accepted answer of its question (replacing any
     /// earlier choice).
     pub async fn accept(&self, answer: &Answer, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.set_accepted(answer.question_id, Some(answer.id), now).await
+        self.set_accepted(answer.question_id, Some(answer.id), now)
+            .await
     }
 
     /// Sets or clears a question's accepted answer (as its home node says).

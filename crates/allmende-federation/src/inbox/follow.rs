@@ -118,7 +118,9 @@ impl Federation {
             Some("Follow") => {
                 let actor = activity.object.get("actor").and_then(id_of);
                 if actor.as_ref().map(|a| a.as_str()) != Some(sender.actor.actor_id.as_str()) {
-                    return Err(FederationError::Forbidden("undoing someone else's follow".into()));
+                    return Err(FederationError::Forbidden(
+                        "undoing someone else's follow".into(),
+                    ));
                 }
                 let target = activity
                     .object

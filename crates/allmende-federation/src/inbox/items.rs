@@ -59,12 +59,23 @@ impl Federation {
         }
         let authors = ids_of(object.get("attributedTo"));
         if !authors.is_empty() && !authors.contains(&activity.actor) {
-            return Err(FederationError::Forbidden("object attributed to someone else".into()));
+            return Err(FederationError::Forbidden(
+                "object attributed to someone else".into(),
+            ));
         }
         match str_field(&object, "itemType") {
-            Some("project") => self.store_item::<Project>(&id, &object, activity, sender).await,
-            Some("question") => self.store_item::<Question>(&id, &object, activity, sender).await,
-            Some("solution") => self.store_item::<Solution>(&id, &object, activity, sender).await,
+            Some("project") => {
+                self.store_item::<Project>(&id, &object, activity, sender)
+                    .await
+            }
+            Some("question") => {
+                self.store_item::<Question>(&id, &object, activity, sender)
+                    .await
+            }
+            Some("solution") => {
+                self.store_item::<Solution>(&id, &object, activity, sender)
+                    .await
+            }
             _ if POST_TYPES.contains(&kind) => {
                 if let Some(question) = self.replied_question(&object).await? {
                     self.store_answer(&id, &object, question, sender).await
@@ -78,7 +89,12 @@ impl Federation {
 
     /// Whether a new object of `sender` is wanted here.
     async fn wanted(&self, activity: &Incoming, sender: &Sender) -> Result<bool, FederationError> {
-        if self.store().follows().has_local_follower(sender.org.id).await? {
+        if self
+            .store()
+            .follows()
+            .has_local_follower(sender.org.id)
+            .await?
+        {
             return Ok(true);
         }
         Ok(activity
@@ -103,16 +119,26 @@ impl Federation {
             .ok_or_else(|| bad("itemType without item"))?;
         let draft = T::validate(&input).map_err(|e| {
             let first = e.first();
-            bad(&format!("item.{}: {}", first.field, first.problem.message_en()))
+            bad(&format!(
+                "item.{}: {}",
+                first.field,
+                first.problem.message_en()
+            ))
         })?;
         let items = T::items(self.store());
         let now = Utc::now();
-        let published = date_field(object, "published").filter(|d| *d <= now).unwrap_or(now);
-        let updated = date_field(object, "updated").filter(|d| *d <= now).unwrap_or(now);
+        let published = date_field(object, "published")
+            .filter(|d| *d <= now)
+            .unwrap_or(now);
+        let updated = date_field(object, "updated")
+            .filter(|d| *d <= now)
+            .unwrap_or(now);
         let stored = match items.find_by_ap_id(id.as_str()).await? {
             Some(existing) => {
                 if existing.organization_id() != sender.org.id {
-                    return Err(FederationError::Forbidden("object owned by another actor".into()));
+                    return Err(FederationError::Forbidden(
+                        "object owned by another actor".into(),
+                    ));
                 }
                 items.update(existing.id(), &draft, updated).await?
             }
@@ -132,7 +158,11 @@ impl Federation {
     }
 
     /// A question's `acceptedAnswer`, when it names an answer known here.
-    async fn apply_accepted_answer(&self, question: Uuid, object: &Value) -> Result<(), FederationError> {
+    async fn apply_accepted_answer(
+        &self,
+        question: Uuid,
+        object: &Value,
+    ) -> Result<(), FederationError> {
         let answer = match object.get("acceptedAnswer").and_then(id_of) {
             Some(url) => self.known_answer(&url).await?,
             None => None,
@@ -140,18 +170,27 @@ impl Federation {
         let question = allmende_domain::QuestionId(question);
         match answer {
             Some(answer) if answer.question_id == question => {
-                self.store().answers().set_accepted(question, Some(answer.id), Utc::now()).await?
+                self.store()
+                    .answers()
+                    .set_accepted(question, Some(answer.id), Utc::now())
+                    .await?
             }
             Some(_) => return Err(bad("accepted answer belongs to another question")),
             None if object.get("acceptedAnswer").is_none() => {
-                self.store().answers().set_accepted(question, None, Utc::now()).await?
+                self.store()
+                    .answers()
+                    .set_accepted(question, None, Utc::now())
+                    .await?
             }
             None => {} // an answer this node never received
         }
         Ok(())
     }
 
-    async fn known_answer(&self, url: &Url) -> Result<Option<allmende_domain::Answer>, FederationError> {
+    async fn known_answer(
+        &self,
+        url: &Url,
+    ) -> Result<Option<allmende_domain::Answer>, FederationError> {
         if let Some(("answers", id)) = self.urls().local_item(url) {
             return match self.store().answers().get(AnswerId(id)).await {
                 Ok(a) => Ok(Some(a)),
@@ -174,7 +213,11 @@ impl Federation {
                 Err(e) => Err(e.into()),
             };
         }
-        Ok(self.store().questions().find_by_ap_id(parent.as_str()).await?)
+        Ok(self
+            .store()
+            .questions()
+            .find_by_ap_id(parent.as_str())
+            .await?)
     }
 
     async fn store_answer(
@@ -185,28 +228,40 @@ impl Federation {
         sender: &Sender,
     ) -> Result<(), FederationError> {
         // Allmende answers are plain text; others are sanitised HTML.
-        let (body, html) = match object.get("item").and_then(|i| i.get("body")).and_then(Value::as_str) {
-            Some(text) if str_field(object, "itemType") == Some("answer") => (text.to_owned(), None),
+        let (body, html) = match object
+            .get("item")
+            .and_then(|i| i.get("body"))
+            .and_then(Value::as_str)
+        {
+            Some(text) if str_field(object, "itemType") == Some("answer") => {
+                (text.to_owned(), None)
+            }
             _ => {
                 let html = clean_html(str_field(object, "content").unwrap_or_default());
                 (html_to_text(&html), Some(html))
             }
         };
-        let checked = AnswerInput { body: Some(body) }.validate().map_err(|e| {
-            bad(&format!("answer: {}", e.first().problem.message_en()))
-        })?;
+        let checked = AnswerInput { body: Some(body) }
+            .validate()
+            .map_err(|e| bad(&format!("answer: {}", e.first().problem.message_en())))?;
         let now = Utc::now();
         let remote = RemoteAnswer {
             ap_id: id.as_str(),
             body: &checked.body,
             body_html: html.as_deref(),
-            published: date_field(object, "published").filter(|d| *d <= now).unwrap_or(now),
-            updated: date_field(object, "updated").filter(|d| *d <= now).unwrap_or(now),
+            published: date_field(object, "published")
+                .filter(|d| *d <= now)
+                .unwrap_or(now),
+            updated: date_field(object, "updated")
+                .filter(|d| *d <= now)
+                .unwrap_or(now),
         };
         let answers = self.store().answers();
         match answers.find_by_ap_id(id.as_str()).await? {
             Some(existing) if existing.organization_id != sender.org.id => {
-                return Err(FederationError::Forbidden("answer owned by another actor".into()))
+                return Err(FederationError::Forbidden(
+                    "answer owned by another actor".into(),
+                ))
             }
             Some(existing) => {
                 answers.update_remote(existing.id, &remote).await?;
@@ -230,7 +285,9 @@ impl Federation {
         let existing = self.store().posts().find_by_ap_id(id.as_str()).await?;
         if let Some(post) = &existing {
             if post.organization_id != sender.org.id {
-                return Err(FederationError::Forbidden("post owned by another actor".into()));
+                return Err(FederationError::Forbidden(
+                    "post owned by another actor".into(),
+                ));
             }
         } else if !self.wanted(activity, sender).await? {
             return Ok(());
@@ -247,7 +304,9 @@ impl Federation {
                 .and_then(|u| Url::parse(u).ok())
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
                 .map(String::from),
-            published: date_field(object, "published").filter(|d| *d <= now).unwrap_or(now),
+            published: date_field(object, "published")
+                .filter(|d| *d <= now)
+                .unwrap_or(now),
         };
         self.store().posts().upsert(&post, now).await?;
         Ok(())
@@ -274,7 +333,9 @@ impl Federation {
             ($items:expr) => {
                 if let Some(item) = $items.find_by_ap_id(id.as_str()).await? {
                     if item.organization_id != owner {
-                        return Err(FederationError::Forbidden("object owned by another actor".into()));
+                        return Err(FederationError::Forbidden(
+                            "object owned by another actor".into(),
+                        ));
                     }
                     $items.delete(item.id).await?;
                     return Ok(());
@@ -286,7 +347,9 @@ impl Federation {
         delete_item!(store.solutions());
         if let Some(answer) = store.answers().find_by_ap_id(id.as_str()).await? {
             if answer.organization_id != owner {
-                return Err(FederationError::Forbidden("object owned by another actor".into()));
+                return Err(FederationError::Forbidden(
+                    "object owned by another actor".into(),
+                ));
             }
             store.answers().delete(answer.id).await?;
             return Ok(());

@@ -58,7 +58,9 @@ impl Federation {
             Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
             Some(_) => {
                 // The actor may have a new key.
-                let (org, actor) = self.fetch_actor_for_key(pending.key_id(), &mut budget).await?;
+                let (org, actor) = self
+                    .fetch_actor_for_key(pending.key_id(), &mut budget)
+                    .await?;
                 pending.verify(&actor.public_key_pem)?;
                 (org, actor)
             }
@@ -101,7 +103,10 @@ impl Federation {
             "Accept" => self.on_accept(&activity, &sender).await,
             "Reject" => self.on_reject(&activity, &sender).await,
             "Undo" => self.on_undo(&activity, &sender).await,
-            "Create" | "Update" => self.on_create_or_update(&activity, &sender, &mut budget).await,
+            "Create" | "Update" => {
+                self.on_create_or_update(&activity, &sender, &mut budget)
+                    .await
+            }
             "Delete" => self.on_delete(&activity, &sender).await,
             other => {
                 tracing::debug!(kind = other, id = %activity.id, "activity type ignored");

@@ -49,7 +49,9 @@ impl Incoming {
             .get("id")
             .and_then(id_of)
             .ok_or_else(|| bad("activity without id"))?;
-        let kind = type_of(&doc).ok_or_else(|| bad("activity without type"))?.to_owned();
+        let kind = type_of(&doc)
+            .ok_or_else(|| bad("activity without type"))?
+            .to_owned();
         let actor = doc
             .get("actor")
             .and_then(|a| match a {

@@ -1,7 +1,9 @@
 //! Organizations as ActivityPub actors (type `Organization`), the instance
 //! actor (type `Application`), and the reading of remote actors.
 
-use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationInput, OrganizationKind};
+use allmende_domain::{
+    Handle, Organization, OrganizationDraft, OrganizationInput, OrganizationKind,
+};
 use allmende_store::RemoteActor;
 use serde_json::{json, Value};
 use url::Url;

@@ -97,7 +97,10 @@ pub fn item_json<T: Federated>(
     let mut content = String::new();
     if T::AS_TYPE == "Note" {
         // Notes have no visible title in most software: lead with it.
-        content.push_str(&format!("<p><strong>{}</strong></p>", ammonia::clean_text(title)));
+        content.push_str(&format!(
+            "<p><strong>{}</strong></p>",
+            ammonia::clean_text(title)
+        ));
     }
     if let Some(body) = T::body(draft) {
         content.push_str(&text_to_html(body));

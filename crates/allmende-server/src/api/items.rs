@@ -31,6 +31,8 @@ pub fn org_ref(state: &AppState, org: &Organization) -> Value {
         "handle": org.handle,
         "name": org.profile.name,
         "url": state.config.url(&format!("/orgs/{}", org.handle)),
+        // Where an organization of another node lives.
+        "actor": org.origin.as_ref().map(|o| o.actor_id.to_string()),
     })
 }
 
@@ -70,7 +72,7 @@ async fn organizations(
     let orgs = state
         .store
         .organizations()
-        .list()
+        .list_all()
         .await
         .map_err(UseCaseError::from)?;
     Ok(orgs.into_iter().map(|o| (o.id, o)).collect())

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod follows;
 pub mod items;
 pub mod openapi;
 pub mod organizations;
@@ -54,6 +55,12 @@ pub fn router() -> Router<AppState> {
             get(organizations::get).put(organizations::update),
         )
         .route("/me", get(organizations::me))
+        .route("/follows", get(follows::list).post(follows::follow))
+        .route(
+            "/follows/{handle}",
+            axum::routing::delete(follows::unfollow),
+        )
+        .route("/feed", get(follows::feed))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .fallback(|| async { error::ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
@@ -78,6 +85,9 @@ pub const ROUTES: &[&str] = &[
     "/organizations",
     "/organizations/{handle}",
     "/me",
+    "/follows",
+    "/follows/{handle}",
+    "/feed",
     "/openapi.json",
 ];
 

@@ -151,6 +151,12 @@ pub fn document() -> Value {
                 "put": operation("Replace your organization's profile (admins)", true, Some("OrganizationInput"), ("200", "The organization"), &["401", "403", "404", "422"])
             },
             "/me": {"get": operation("The user and organization of the token", true, None, ("200", "{email, role, organization}"), &["401"])},
+            "/follows": {
+                "get": operation("Whom your organization follows and who follows it", true, None, ("200", "{following: [{organization, accepted}], followers: [...]}"), &["401"]),
+                "post": operation("Follow an organization on another node: {\"target\": \"name@host\" or actor URL}", true, None, ("202", "{organization, accepted: false}; accepted once the other node answers"), &["400", "401", "415", "422"])
+            },
+            "/follows/{handle}": {"delete": operation("Stop following (handle name@host)", true, None, ("204", "Unfollowed"), &["401", "404"])},
+            "/feed": {"get": operation("Newest items of followed organizations (?limit=1..200)", true, None, ("200", "{items: [... with type project|question|solution|post]}"), &["401"])},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     })

@@ -44,7 +44,7 @@ pub async fn question_json(state: &AppState, question: &Question) -> Result<Valu
     let orgs = state
         .store
         .organizations()
-        .list()
+        .list_all()
         .await
         .map_err(UseCaseError::from)?;
     let org_of = |id| orgs.iter().find(|o| o.id == id);

@@ -26,7 +26,11 @@ pub async fn create<T: Publishable>(state: &AppState, user: &User, input: &T::In
 }
 
 async fn author(state: &AppState, user: &User) -> Result<Organization> {
-    Ok(state.store.organizations().get(user.organization_id).await?)
+    Ok(state
+        .store
+        .organizations()
+        .get(user.organization_id)
+        .await?)
 }
 
 /// Reads an item; restricted ones only for signed-in users.
@@ -56,7 +60,9 @@ pub async fn update<T: Publishable>(
 ) -> Result<T> {
     editable::<T>(&state.store, user, id).await?;
     let draft = T::validate(input)?;
-    let item = T::items(&state.store).update(id, &draft, Utc::now()).await?;
+    let item = T::items(&state.store)
+        .update(id, &draft, Utc::now())
+        .await?;
     let org = author(state, user).await?;
     state.federation.item_updated(&org, &item).await;
     Ok(item)

@@ -3,6 +3,7 @@
 //! outcome into a page or a JSON response.
 
 pub mod accounts;
+pub mod follows;
 pub mod items;
 pub mod organizations;
 pub mod questions;

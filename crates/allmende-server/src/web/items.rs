@@ -75,7 +75,7 @@ pub fn item_list<T: ItemPages>(
                         }
                         p.meta {
                             @if let Some(org) = orgs.get(&item.organization_id()) {
-                                a href={ "/orgs/" (org.handle) } { (org.profile.name) } " · "
+                                (super::network::org_label(org)) " · "
                             }
                             (T::badges(ctx, item))
                         }
@@ -90,7 +90,7 @@ pub async fn org_map(state: &AppState) -> Result<HashMap<OrganizationId, Organiz
     let orgs = state
         .store
         .organizations()
-        .list()
+        .list_all()
         .await
         .map_err(PageError::internal)?;
     Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
@@ -274,7 +274,7 @@ pub async fn show<T: ItemPages>(
         heading(&item),
         html! {
             p.meta {
-                a href={ "/orgs/" (org.handle) } { (org.profile.name) }
+                (super::network::org_label(&org))
                 " · " (ctx.t("veröffentlicht am ", "published ")) (timestamp(&ctx, item.created_at()))
             }
             (owner_actions(&ctx, &item))

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod home;
 pub mod items;
 pub mod layout;
+pub mod network;
 pub mod organizations;
 pub mod posted;
 pub mod projects;
@@ -55,6 +56,9 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/network", get(network::show))
+        .route("/network/follow", post(network::follow))
+        .route("/network/unfollow", post(network::unfollow))
         .route("/orgs", get(organizations::list))
         .route("/orgs/{handle}", get(organizations::show))
         .route(

@@ -128,7 +128,7 @@ async fn question_page(
         &q.content.title,
         html! {
             p.meta {
-                a href={ "/orgs/" (org.handle) } { (org.profile.name) }
+                (super::network::org_label(org))
                 " · " (ctx.t("gefragt am ", "asked ")) (timestamp(ctx, q.created_at))
                 " " (Question::badges(ctx, q))
             }
@@ -139,7 +139,7 @@ async fn question_page(
                 @let accepted = q.accepted_answer_id == Some(a.id);
                 article.answer.accepted[accepted] id={ "answer-" (a.id) } aria-label=(ctx.t("Antwort", "Answer")) {
                     p.meta {
-                        @if let Some(o) = orgs.get(&a.organization_id) { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                        @if let Some(o) = orgs.get(&a.organization_id) { (super::network::org_label(o)) }
                         " · " (timestamp(ctx, a.created_at))
                         @if accepted { " " span.badge.ok { (ctx.t("Akzeptierte Antwort", "Accepted answer")) } }
                     }

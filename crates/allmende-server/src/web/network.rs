@@ -1,0 +1,181 @@
+//! The network page: following organizations on other nodes, who follows
+//! us, and the feed of what followed organizations publish.
+
+use std::collections::HashMap;
+
+use allmende_domain::{Organization, OrganizationId};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{html, Markup, PreEscaped};
+
+use super::context::Ctx;
+use super::error::PageError;
+use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
+use super::items::{heading, href, org_map};
+use super::layout::{page, timestamp};
+use super::posted::SignedForm;
+use crate::state::AppState;
+use crate::usecases::follows::{self, FeedEntry};
+use crate::usecases::UseCaseError;
+
+/// The organization's name with, for one on another node, its address.
+pub fn org_label(org: &Organization) -> Markup {
+    html! {
+        a href={ "/orgs/" (org.handle) } { (org.profile.name) }
+        @if !org.is_local() { " " span.handle { "@" (org.handle) } }
+    }
+}
+
+async fn network_page(
+    ctx: &Ctx,
+    state: &AppState,
+    values: &FormValues,
+    errors: &FormErrors,
+) -> Result<Markup, PageError> {
+    let s = ctx.require_user()?;
+    let relations = follows::relations(state, &s.user).await?;
+    let feed = follows::feed(state, &s.user, 50).await?;
+    let orgs = org_map(state).await?;
+    let status = |accepted: bool| {
+        if accepted {
+            ctx.t("bestätigt", "confirmed")
+        } else {
+            ctx.t("angefragt", "requested")
+        }
+    };
+    Ok(page(
+        ctx,
+        ctx.t("Netzwerk", "Network"),
+        html! {
+            (error_summary(ctx, errors))
+            section aria-labelledby="follow-heading" {
+                h2 #follow-heading { (ctx.t("Einer Organisation folgen", "Follow an organization")) }
+                p { (ctx.t("Folgen Sie Organisationen auf anderen Allmende-Knoten oder im Fediverse. Ihre Vorhaben, Fragen und Lösungen erscheinen dann hier und in der Suche.", "Follow organizations on other Allmende nodes or in the fediverse. Their projects, questions and solutions then appear here and in search.")) }
+                form.stacked method="post" action="/network/follow" {
+                    (csrf_field(ctx))
+                    (Field::new("target", ctx.t("Adresse der Organisation", "Address of the organization"))
+                        .hint(ctx.t("z. B. mannheim@allmende.mannheim.de oder die URL ihres Profils", "e.g. mannheim@allmende.mannheim.de or the URL of its profile"))
+                        .required()
+                        .input(ctx, "text", values, errors))
+                    button type="submit" { (ctx.t("Folgen", "Follow")) }
+                }
+            }
+            section aria-labelledby="following-heading" {
+                h2 #following-heading { (ctx.t("Wir folgen", "We follow")) }
+                @if relations.following.is_empty() {
+                    p { (ctx.t("Noch niemandem.", "No one yet.")) }
+                } @else {
+                    ul.relations {
+                        @for (org, accepted) in &relations.following {
+                            li {
+                                (org_label(org)) " – " (status(*accepted)) " "
+                                form.inline method="post" action="/network/unfollow" {
+                                    (csrf_field(ctx))
+                                    input type="hidden" name="handle" value=(org.handle);
+                                    button.link type="submit" aria-label={ (ctx.t("Nicht mehr folgen: ", "Unfollow: ")) (org.profile.name) } { (ctx.t("Nicht mehr folgen", "Unfollow")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="followers-heading" {
+                h2 #followers-heading { (ctx.t("Uns folgen", "Our followers")) }
+                @if relations.followers.is_empty() {
+                    p { (ctx.t("Noch niemand.", "No one yet.")) }
+                } @else {
+                    ul.relations {
+                        @for (org, _) in &relations.followers { li { (org_label(org)) } }
+                    }
+                }
+            }
+            section aria-labelledby="feed-heading" {
+                h2 #feed-heading { (ctx.t("Neues aus dem Netzwerk", "News from the network")) }
+                (feed_list(ctx, &feed, &orgs))
+            }
+        },
+    ))
+}
+
+fn feed_list(
+    ctx: &Ctx,
+    feed: &[FeedEntry],
+    orgs: &HashMap<OrganizationId, Organization>,
+) -> Markup {
+    html! {
+        @if feed.is_empty() {
+            p { (ctx.t("Noch nichts – folgen Sie einer Organisation.", "Nothing yet – follow an organization.")) }
+        } @else {
+            ul.items {
+                @for entry in feed {
+                    li {
+                        @match entry {
+                            FeedEntry::Project(i) => { h3 { a href=(href(i)) { (heading(i)) } } p.meta { (ctx.t("Vorhaben", "Project")) } }
+                            FeedEntry::Question(i) => { h3 { a href=(href(i)) { (heading(i)) } } p.meta { (ctx.t("Frage", "Question")) } }
+                            FeedEntry::Solution(i) => { h3 { a href=(href(i)) { (heading(i)) } } p.meta { (ctx.t("Lösung", "Solution")) } }
+                            FeedEntry::Post(p) => {
+                                h3 { (p.name.as_deref().unwrap_or(ctx.t("Beitrag", "Post"))) }
+                                // Sanitised on arrival, and again here.
+                                div.remote-html { (PreEscaped(allmende_federation::sanitize::clean_html(&p.content_html))) }
+                                @if let Some(url) = &p.url { p { a href=(url) rel="nofollow noopener" { (ctx.t("Original ansehen", "View original")) } } }
+                            }
+                        }
+                        p.meta {
+                            @if let Some(org) = orgs.get(&entry.organization_id()) { (org_label(org)) " · " }
+                            (timestamp(ctx, entry.published()))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /network`
+pub async fn show(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
+    network_page(&ctx, &state, &FormValues::new(), &FormErrors::default()).await
+}
+
+/// `POST /network/follow`
+pub async fn follow(
+    State(state): State<AppState>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let target = value(&values, "target").unwrap_or_default();
+    let result = if target.trim().is_empty() {
+        Err(UseCaseError::from(
+            allmende_domain::Problem::Required.at("target"),
+        ))
+    } else {
+        follows::follow(&state, &signed_in.user, &target)
+            .await
+            .map(|_| ())
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/network").into_response()),
+        Err(UseCaseError::Invalid(errors)) => {
+            let label = ctx.t("Adresse der Organisation", "Address of the organization");
+            let errors = FormErrors::from_validation(&ctx, &errors, |_| label.to_owned());
+            let body = network_page(&ctx, &state, &values, &errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /network/unfollow`
+pub async fn unfollow(
+    State(state): State<AppState>,
+    SignedForm {
+        signed_in, values, ..
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let handle = value(&values, "handle").unwrap_or_default();
+    follows::unfollow(&state, &signed_in.user, &handle).await?;
+    Ok(Redirect::to("/network").into_response())
+}

@@ -1,0 +1,10 @@
+//! Multi-node tests: several real nodes on loopback federating over HTTP
+//! (`localhost:PORT`), plus attacks on the inbox.
+#![allow(clippy::unwrap_used)]
+
+mod federation {
+    pub mod discovery;
+    pub mod exchange;
+    pub mod inbox;
+    pub mod support;
+}

@@ -1,0 +1,314 @@
+//! Nodes follow each other and exchange every item type.
+
+use allmende_tests::{settle, spawn_app, spawn_app_on, test_config, TestNode};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::support::{api_get, api_send, fetch_ap, follow, titles};
+
+async fn create(node: &TestNode, token: &str, collection: &str, body: Value) -> Value {
+    let (status, item) = api_send(
+        node,
+        token,
+        Method::POST,
+        &format!("/api/v1/{collection}"),
+        body,
+    )
+    .await;
+    assert_eq!(status, 201, "{item}");
+    item
+}
+
+/// The id a node gives its copy of the item titled `title`.
+async fn local_id(node: &TestNode, collection: &str, title: &str) -> String {
+    let list: Value = allmende_tests::client()
+        .get(node.at(&format!("/api/v1/{collection}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == title)
+        .unwrap_or_else(|| panic!("{title} not on {}", node.url))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn follow_accept_and_every_item_type_travels() {
+    let ulm = spawn_app().await;
+    let mannheim = spawn_app().await;
+    let ulm_token = ulm.org_with_token("ulm").await;
+    let mannheim_token = mannheim.org_with_token("mannheim").await;
+
+    assert_eq!(
+        follow(&ulm, &ulm_token, &format!("mannheim@{}", mannheim.host())).await,
+        202
+    );
+    settle(&[&ulm, &mannheim]).await;
+    let relations = api_get(&ulm, &ulm_token, "/api/v1/follows").await;
+    assert_eq!(relations["following"][0]["accepted"], true, "{relations}");
+    assert_eq!(
+        relations["following"][0]["organization"]["actor"],
+        mannheim.at("/orgs/mannheim")
+    );
+    let theirs = api_get(&mannheim, &mannheim_token, "/api/v1/follows").await;
+    assert_eq!(
+        theirs["followers"][0]["organization"]["handle"],
+        format!("ulm@{}", ulm.host())
+    );
+    let (_, followers) = fetch_ap(&mannheim.at("/orgs/mannheim/followers")).await;
+    assert_eq!(followers["totalItems"], 1);
+
+    // Create: every type arrives, fully typed.
+    let project = create(
+        &mannheim,
+        &mannheim_token,
+        "projects",
+        json!({
+            "title": "Bewohnerparken digital",
+            "summary": "Parkausweise online",
+            "status": "running",
+            "themenfeld": "mobilitaet-reisen",
+            "leika_keys": ["99041006017000"],
+            "ozg_ids": [123],
+            "seeking_partners": true,
+        }),
+    )
+    .await;
+    let question = create(
+        &mannheim,
+        &mannheim_token,
+        "questions",
+        json!({
+            "title": "Wer nutzt schon die E-Rechnung?",
+            "body": "Wir suchen Erfahrungen mit XRechnung.",
+        }),
+    )
+    .await;
+    create(
+        &mannheim,
+        &mannheim_token,
+        "solutions",
+        json!({
+            "title": "Formular Hundesteuer",
+            "kind": "form",
+            "licence": "EUPL-1.2",
+            "maturity": "stable",
+        }),
+    )
+    .await;
+    settle(&[&ulm, &mannheim]).await;
+    assert_eq!(titles(&ulm, "projects").await, ["Bewohnerparken digital"]);
+    assert_eq!(
+        titles(&ulm, "questions").await,
+        ["Wer nutzt schon die E-Rechnung?"]
+    );
+    assert_eq!(titles(&ulm, "solutions").await, ["Formular Hundesteuer"]);
+    let copy_id = local_id(&ulm, "projects", "Bewohnerparken digital").await;
+    let copy = api_get(&ulm, &ulm_token, &format!("/api/v1/projects/{copy_id}")).await;
+    assert_eq!(copy["status"], "running");
+    assert_eq!(copy["themenfeld"], "mobilitaet-reisen");
+    assert_eq!(copy["leika_keys"][0], "99041006017000");
+    assert_eq!(copy["seeking_partners"], true);
+    assert_eq!(copy["organization"]["actor"], mannheim.at("/orgs/mannheim"));
+    // Remote items show on the pages and in search, with their origin.
+    let page = allmende_tests::client()
+        .get(ulm.at(&format!("/projects/{copy_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("@mannheim@{}", mannheim.host())),
+        "origin shown"
+    );
+    let search = allmende_tests::client()
+        .get(ulm.at("/search?q=bewohnerparken"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(search.contains("Bewohnerparken digital"));
+    // The home feed lists what followed organizations published.
+    let feed = api_get(&ulm, &ulm_token, "/api/v1/feed").await;
+    assert_eq!(feed["items"].as_array().unwrap().len(), 3, "{feed}");
+    // Editing a remote copy is not allowed.
+    let (status, _) = api_send(
+        &ulm,
+        &ulm_token,
+        Method::PATCH,
+        &format!("/api/v1/projects/{copy_id}"),
+        json!({"title": "x"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Update.
+    let project_id = project["id"].as_str().unwrap();
+    let (status, _) = api_send(
+        &mannheim,
+        &mannheim_token,
+        Method::PATCH,
+        &format!("/api/v1/projects/{project_id}"),
+        json!({ "status": "live" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    settle(&[&ulm, &mannheim]).await;
+    let copy = api_get(&ulm, &ulm_token, &format!("/api/v1/projects/{copy_id}")).await;
+    assert_eq!(copy["status"], "live");
+
+    // An answer from Ulm's node reaches Mannheim; Mannheim accepts it and
+    // Ulm's copy of the question shows it accepted.
+    let question_copy = local_id(&ulm, "questions", "Wer nutzt schon die E-Rechnung?").await;
+    let (status, answer) = api_send(
+        &ulm,
+        &ulm_token,
+        Method::POST,
+        &format!("/api/v1/questions/{question_copy}/answers"),
+        json!({ "body": "Ulm seit 2025, gern Austausch." }),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    settle(&[&ulm, &mannheim]).await;
+    let question_id = question["id"].as_str().unwrap();
+    let at_home = api_get(
+        &mannheim,
+        &mannheim_token,
+        &format!("/api/v1/questions/{question_id}"),
+    )
+    .await;
+    let answers = at_home["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 1, "{at_home}");
+    assert_eq!(answers[0]["body"], "Ulm seit 2025, gern Austausch.");
+    assert_eq!(
+        answers[0]["organization"]["handle"],
+        format!("ulm@{}", ulm.host())
+    );
+    let remote_answer = answers[0]["id"].as_str().unwrap();
+    let (status, _) = api_send(
+        &mannheim,
+        &mannheim_token,
+        Method::POST,
+        &format!("/api/v1/answers/{remote_answer}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    settle(&[&ulm, &mannheim]).await;
+    let copy = api_get(
+        &ulm,
+        &ulm_token,
+        &format!("/api/v1/questions/{question_copy}"),
+    )
+    .await;
+    assert_eq!(copy["accepted_answer_id"], answer["id"], "{copy}");
+
+    // Delete: gone on the follower, 410 with a Tombstone at home.
+    let (status, _) = api_send(
+        &mannheim,
+        &mannheim_token,
+        Method::DELETE,
+        &format!("/api/v1/projects/{project_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    settle(&[&ulm, &mannheim]).await;
+    assert!(titles(&ulm, "projects").await.is_empty());
+    let (status, tombstone) = fetch_ap(&mannheim.at(&format!("/projects/{project_id}"))).await;
+    assert_eq!(status, 410);
+    assert_eq!(tombstone["type"], "Tombstone");
+
+    // Unfollow stops delivery.
+    let (status, _) = api_send(
+        &ulm,
+        &ulm_token,
+        Method::DELETE,
+        &format!("/api/v1/follows/mannheim@{}", mannheim.host()),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    settle(&[&ulm, &mannheim]).await;
+    let theirs = api_get(&mannheim, &mannheim_token, "/api/v1/follows").await;
+    assert!(
+        theirs["followers"].as_array().unwrap().is_empty(),
+        "{theirs}"
+    );
+    create(
+        &mannheim,
+        &mannheim_token,
+        "projects",
+        json!({ "title": "Nach dem Entfolgen", "status": "idea" }),
+    )
+    .await;
+    settle(&[&ulm, &mannheim]).await;
+    assert!(titles(&ulm, "projects").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_node_that_was_down_gets_everything_when_it_returns() {
+    let mannheim = spawn_app().await;
+    let mut verbund = spawn_app().await;
+    let ulm = spawn_app().await;
+    let mannheim_token = mannheim.org_with_token("mannheim").await;
+    let verbund_token = verbund.org_with_token("verbund").await;
+    let ulm_token = ulm.org_with_token("ulm").await;
+    let target = format!("mannheim@{}", mannheim.host());
+    assert_eq!(follow(&verbund, &verbund_token, &target).await, 202);
+    assert_eq!(follow(&ulm, &ulm_token, &target).await, 202);
+    settle(&[&mannheim, &verbund, &ulm]).await;
+
+    // The association's node goes down for maintenance.
+    let port = verbund.port();
+    let db = verbund.db_path.clone();
+    let dir = verbund.take_dir();
+    verbund.stop().await;
+
+    create(
+        &mannheim,
+        &mannheim_token,
+        "projects",
+        json!({ "title": "Während der Wartung", "status": "idea" }),
+    )
+    .await;
+    // Ulm is not held up by the node that is down.
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while titles(&ulm, "projects").await.is_empty() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the reachable follower gets the item");
+    assert!(
+        mannheim.state.federation.pending_deliveries() > 0,
+        "a retry is pending"
+    );
+
+    let verbund = spawn_app_on(db, test_config(), port).await;
+    create(
+        &mannheim,
+        &mannheim_token,
+        "projects",
+        json!({ "title": "Nach der Wartung", "status": "idea" }),
+    )
+    .await;
+    settle(&[&mannheim, &verbund, &ulm]).await;
+    let mut got = titles(&verbund, "projects").await;
+    got.sort();
+    assert_eq!(got, ["Nach der Wartung", "Während der Wartung"]);
+    assert_eq!(titles(&ulm, "projects").await.len(), 2);
+    drop(dir);
+}
