@@ -1,0 +1,213 @@
+// A loopback ActivityPub peer built on Fedify (software nobody on the
+// Allmende team wrote), for the interop test in tests/tests/interop.rs.
+//
+// It serves WebFinger and one actor, `alice`, verifies the HTTP signatures
+// of everything that reaches its inbox (Fedify's default; unverified
+// activities are never handed to the listeners below), accepts follows,
+// and on request looks up, follows and writes to an Allmende actor.
+// Control endpoints under /_test/ report what it saw. It prints
+// `READY <base URL>` once it listens.
+
+import http from "node:http";
+import { Temporal } from "@js-temporal/polyfill";
+import { randomUUID } from "node:crypto";
+import {
+  createFederation,
+  generateCryptoKeyPair,
+  MemoryKvStore,
+} from "@fedify/fedify";
+import { lookupWebFinger } from "@fedify/webfinger";
+import {
+  Accept,
+  Article,
+  Create,
+  Delete,
+  Endpoints,
+  Follow,
+  Note,
+  Person,
+  PUBLIC_COLLECTION,
+  Undo,
+  Update,
+} from "@fedify/vocab";
+
+const federation = createFederation({
+  kv: new MemoryKvStore(),
+  // Loopback addresses are private; allowed for this test peer only.
+  allowPrivateAddress: true,
+  // Allmende speaks draft-cavage HTTP signatures.
+  firstKnock: "draft-cavage-http-signatures-12",
+});
+
+const keyPair = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+const received = [];
+
+federation
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier !== "alice") return null;
+    const keys = await ctx.getActorKeyPairs(identifier);
+    return new Person({
+      id: ctx.getActorUri(identifier),
+      preferredUsername: identifier,
+      name: "Alice (Fedify)",
+      inbox: ctx.getInboxUri(identifier),
+      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      publicKey: keys[0].cryptographicKey,
+      assertionMethods: keys.map((k) => k.multikey),
+    });
+  })
+  .setKeyPairsDispatcher(async (_ctx, identifier) =>
+    identifier === "alice" ? [keyPair] : []
+  );
+
+async function record(ctx, activity) {
+  const object = await activity.getObject(ctx).catch(() => null);
+  const objectJson = object && typeof object.toJsonLd === "function"
+    ? await object.toJsonLd({ format: "compact" })
+    : null;
+  received.push({
+    type: activity.constructor.name,
+    id: activity.id?.href ?? null,
+    actor: activity.actorId?.href ?? null,
+    objectType: objectJson?.type ?? null,
+    objectId: object?.id?.href ?? null,
+    objectName: objectJson?.name ?? null,
+    // Fedify calls listeners only for activities whose signature verified.
+    verified: true,
+  });
+}
+
+federation
+  .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .on(Follow, async (ctx, follow) => {
+    await record(ctx, follow);
+    const follower = await follow.getActor(ctx);
+    if (follower == null) return;
+    await ctx.sendActivity(
+      { identifier: "alice" },
+      follower,
+      new Accept({
+        id: new URL(`/accepts/${randomUUID()}`, ctx.origin),
+        actor: ctx.getActorUri("alice"),
+        object: follow,
+      }),
+    );
+  })
+  .on(Accept, record)
+  .on(Create, record)
+  .on(Update, record)
+  .on(Delete, record)
+  .on(Undo, record);
+
+let origin;
+
+async function controlRequest(path, body) {
+  const ctx = federation.createContext(new URL(origin), undefined);
+  const alice = ctx.getActorUri("alice");
+  // Fetches signed as alice ("authorized fetch").
+  const documentLoader = await ctx.getDocumentLoader({ identifier: "alice" });
+  const lookup = async () => {
+    const actor = await ctx.lookupObject(body.actor, { documentLoader });
+    if (actor == null) throw new Error(`could not fetch ${body.actor}`);
+    return actor;
+  };
+  switch (path) {
+    case "/_test/received":
+      return received;
+    case "/_test/webfinger": {
+      // acct: lookups go to https; the loopback peer is http, so the
+      // resource is the actor URL (answered by the same endpoint).
+      const jrd = await lookupWebFinger(body.actor, { allowPrivateAddress: true });
+      return jrd;
+    }
+    case "/_test/lookup": {
+      const actor = await lookup();
+      const key = await actor.getPublicKey({ documentLoader });
+      return {
+        id: actor.id?.href,
+        type: actor.constructor.name,
+        preferredUsername: actor.preferredUsername?.toString(),
+        name: actor.name?.toString(),
+        inbox: actor.inboxId?.href,
+        sharedInbox: actor.endpoints?.sharedInbox?.href ?? null,
+        publicKeyId: key?.id?.href ?? null,
+        publicKeyOwner: key?.ownerId?.href ?? null,
+      };
+    }
+    case "/_test/follow": {
+      const actor = await lookup();
+      await ctx.sendActivity(
+        { identifier: "alice" },
+        actor,
+        new Follow({
+          id: new URL(`/follows/${randomUUID()}`, origin),
+          actor: alice,
+          object: actor.id,
+        }),
+      );
+      return { sent: true };
+    }
+    case "/_test/create": {
+      const actor = await lookup();
+      const id = new URL(`/notes/${randomUUID()}`, origin);
+      const Type = body.type === "Article" ? Article : Note;
+      const object = new Type({
+        id,
+        attribution: alice,
+        name: body.type === "Article" ? body.name : undefined,
+        content: body.content,
+        to: PUBLIC_COLLECTION,
+        ccs: [actor.id],
+        published: Temporal.Now.instant(),
+      });
+      await ctx.sendActivity(
+        { identifier: "alice" },
+        actor,
+        new Create({
+          id: new URL(`/creates/${randomUUID()}`, origin),
+          actor: alice,
+          object,
+          to: PUBLIC_COLLECTION,
+          ccs: [actor.id],
+        }),
+      );
+      return { id: id.href };
+    }
+    default:
+      return undefined;
+  }
+}
+
+const server = http.createServer(async (req, res) => {
+  try {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url, origin);
+    if (url.pathname.startsWith("/_test/")) {
+      const input = body.length ? JSON.parse(body.toString("utf8")) : {};
+      const result = await controlRequest(url.pathname, input);
+      res.writeHead(result === undefined ? 404 : 200, { "content-type": "application/json" });
+      res.end(JSON.stringify(result ?? { error: "unknown" }));
+      return;
+    }
+    const request = new Request(url, {
+      method: req.method,
+      headers: Object.entries(req.headers).flatMap(([k, v]) =>
+        Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]
+      ),
+      body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+    });
+    const response = await federation.fetch(request, { contextData: undefined });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  } catch (error) {
+    res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: String(error?.stack ?? error) }));
+  }
+});
+
+server.listen(0, "127.0.0.1", () => {
+  origin = `http://localhost:${server.address().port}`;
+  console.log(`READY ${origin}`);
+});
