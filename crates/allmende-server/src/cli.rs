@@ -42,7 +42,8 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Start a node with sample data (fresh database under ./data/demo.sqlite).
+    /// Start three federating nodes with sample data on localhost (ports
+    /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
 }
 

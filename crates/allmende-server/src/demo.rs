@@ -1,6 +1,10 @@
-//! `allmende demo`: a node with realistic sample data, ready to click
-//! through. It uses its own database (`data/demo.sqlite`, recreated on each
-//! run) so it never touches a real node's data.
+//! `allmende demo`: three federating nodes on localhost with realistic
+//! sample data, ready to click through: a municipality's node (Ulm, also
+//! hosting the small town of Blaustein), a second municipality (Mannheim)
+//! and an association (Digitalverbund). They follow each other over
+//! ActivityPub before anything is published, so every item travels. Each
+//! uses its own database (`data/demo-*.sqlite`, recreated on each run) so
+//! the demo never touches a real node's data.
 
 use allmende_domain::solution::LocalParameterInput;
 use allmende_domain::text::LinkInput;
@@ -13,13 +17,20 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::usecases::{accounts, items, organizations, questions, UseCaseError};
 
-pub const DEMO_DATABASE: &str = "data/demo.sqlite";
+/// The demo's nodes: database file name and what runs there.
+const NODES: [(&str, &str); 3] = [
+    ("demo-ulm", "Ulm (mit Blaustein)"),
+    ("demo-mannheim", "Mannheim"),
+    ("demo-verbund", "Digitalverbund BW"),
+];
 
 /// A login the demo prints.
 pub struct DemoLogin {
     pub email: String,
     pub password: String,
     pub organization: String,
+    /// Where to log in.
+    pub node: String,
 }
 
 fn org(
@@ -85,10 +96,19 @@ localisation:
     - de
 ";
 
-/// Fills an empty store with sample organizations, users and items.
-/// Returns the logins to print.
+/// Fills one empty node with all sample organizations, users and items.
 pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
-    let store = &state.store;
+    seed_network([state, state, state]).await
+}
+
+/// Fills three empty nodes: Ulm and Blaustein on the first, Mannheim on the
+/// second, the association on the third (or all on one node when the three
+/// are the same). On separate nodes the organizations follow each other
+/// first, so every item that follows travels over ActivityPub. Returns the
+/// logins to print.
+pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCaseError> {
+    let [ulm_node, mannheim_node, verbund_node] = nodes;
+    let store = &ulm_node.store;
     organizations::create(
         store,
         "ulm",
@@ -103,7 +123,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     organizations::create(
-        store,
+        &mannheim_node.store,
         "mannheim",
         &org(
             "Stadt Mannheim",
@@ -129,7 +149,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     organizations::create(
-        store,
+        &verbund_node.store,
         "digitalverbund-bw",
         &org(
             "Digitalverbund Baden-Württemberg (Beispiel)",
@@ -144,28 +164,57 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
 
     let mut logins = Vec::new();
     let mut users: Vec<User> = Vec::new();
-    for (email, handle, role) in [
-        ("digital@ulm.example", "ulm", "admin"),
-        ("it@mannheim.example", "mannheim", "admin"),
-        ("rathaus@blaustein.example", "blaustein", "admin"),
+    for (node, email, handle) in [
+        (ulm_node, "digital@ulm.example", "ulm"),
+        (mannheim_node, "it@mannheim.example", "mannheim"),
+        (ulm_node, "rathaus@blaustein.example", "blaustein"),
         (
+            verbund_node,
             "geschaeftsstelle@digitalverbund.example",
             "digitalverbund-bw",
-            "admin",
         ),
     ] {
         let pw = password::generate();
-        users.push(accounts::create_user(store, email, handle, role, &pw).await?);
+        users.push(accounts::create_user(&node.store, email, handle, "admin", &pw).await?);
         logins.push(DemoLogin {
             email: email.into(),
             password: pw,
             organization: handle.into(),
+            node: node.config.public_url.to_string(),
         });
     }
     let [u_ulm, u_mannheim, u_blaustein, u_verbund] = [&users[0], &users[1], &users[2], &users[3]];
 
+    // Everyone follows everyone on the other nodes.
+    let host = |node: &AppState| allmende_federation::urls::authority(&node.config.public_url);
+    let org_on = |node: &AppState, handle: &'static str| {
+        let node = node.clone();
+        async move { node.store.organizations().by_handle(handle).await }
+    };
+    for (follower_node, follower, target_node, target) in [
+        (ulm_node, "ulm", mannheim_node, "mannheim"),
+        (ulm_node, "ulm", verbund_node, "digitalverbund-bw"),
+        (ulm_node, "blaustein", mannheim_node, "mannheim"),
+        (mannheim_node, "mannheim", ulm_node, "ulm"),
+        (mannheim_node, "mannheim", ulm_node, "blaustein"),
+        (verbund_node, "digitalverbund-bw", ulm_node, "ulm"),
+        (verbund_node, "digitalverbund-bw", ulm_node, "blaustein"),
+        (verbund_node, "digitalverbund-bw", mannheim_node, "mannheim"),
+    ] {
+        if follower_node.config.public_url == target_node.config.public_url {
+            continue;
+        }
+        let org = org_on(follower_node, follower).await?;
+        follower_node
+            .federation
+            .follow(&org, &format!("{target}@{}", host(target_node)))
+            .await
+            .map_err(|e| UseCaseError::Internal(format!("{follower} follows {target}: {e}")))?;
+    }
+    settle(&nodes).await;
+
     let dog_tax_leika = strings(&["99041006017000"]);
-    items::create::<Project>(state, u_ulm, &ProjectInput {
+    items::create::<Project>(ulm_node, u_ulm, &ProjectInput {
         title: Some("Hundesteuer digital anmelden".into()),
         summary: Some("An- und Abmeldung von Hunden vollständig online, mit Übergabe an das Steuerverfahren.".into()),
         body: Some("Seit Anfang 2026 können Hundehalterinnen und -halter in Ulm ihre Hunde online anmelden.\n\nWir suchen Kommunen, die den Dienst nachnutzen und gemeinsam weiterentwickeln möchten.".into()),
@@ -181,7 +230,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
         ..Default::default()
     }).await?;
     items::create::<Project>(
-        state,
+        mannheim_node,
         u_mannheim,
         &ProjectInput {
             title: Some("Bewohnerparkausweis online".into()),
@@ -202,7 +251,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     items::create::<Project>(
-        state,
+        ulm_node,
         u_blaustein,
         &ProjectInput {
             title: Some("LoRaWAN-Sensoren für Pegelstände der Blau".into()),
@@ -215,7 +264,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
     items::create::<Project>(
-        state,
+        verbund_node,
         u_verbund,
         &ProjectInput {
             title: Some("E-Rechnung im Rathaus: gemeinsamer Rollout".into()),
@@ -229,22 +278,30 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
     )
     .await?;
 
-    let question: Question = items::create(state, u_blaustein, &QuestionInput {
+    let question: Question = items::create(ulm_node, u_blaustein, &QuestionInput {
         title: Some("Wer hat die Hundesteuer-Anmeldung schon digitalisiert?".into()),
         body: Some("Wir sind eine kleine Stadt ohne eigene IT und möchten die Hundesteuer-Anmeldung online anbieten. Wer hat das schon umgesetzt, mit welchem Produkt, und was würden Sie heute anders machen?".into()),
         themenfeld: Some("steuern-zoll".into()),
         leika_keys: dog_tax_leika.clone(),
         ..Default::default()
     }).await?;
-    let from_ulm = questions::answer(state, u_ulm, question.id.0, &AnswerInput {
+    let from_ulm = questions::answer(ulm_node, u_ulm, question.id.0, &AnswerInput {
         body: Some("Wir haben den Dienst selbst gebaut und stellen ihn unter EUPL zur Nachnutzung bereit (siehe Lösung „Hundesteuer online“). Sie müssen nur Ihre Steuersätze und das zuständige Amt eintragen.".into()),
     }).await?;
-    questions::answer(state, u_mannheim, question.id.0, &AnswerInput {
+    // Mannheim answers its own node's copy of the question.
+    settle(&nodes).await;
+    let question_url = ulm_node.federation.urls().item("questions", question.id.0);
+    let copy = match mannheim_node.store.questions().find_by_ap_id(&question_url).await? {
+        Some(copy) => copy.id.0,
+        None => question.id.0,
+    };
+    questions::answer(mannheim_node, u_mannheim, copy, &AnswerInput {
         body: Some("Wir nutzen ein Modul unseres Steuerverfahrens. Das geht schnell, ist aber an den Hersteller gebunden.".into()),
     }).await?;
-    questions::accept(state, u_blaustein, from_ulm.id.0).await?;
+    settle(&nodes).await;
+    questions::accept(ulm_node, u_blaustein, from_ulm.id.0).await?;
 
-    items::create::<Solution>(state, u_ulm, &SolutionInput {
+    items::create::<Solution>(ulm_node, u_ulm, &SolutionInput {
         title: Some("Hundesteuer online".into()),
         summary: Some("Onlinedienst zur An- und Abmeldung von Hunden, angebunden an das Servicekonto.".into()),
         body: Some("Der Dienst ist seit 2026 in Ulm produktiv. Die Nachnutzung erfordert keine Programmierung: Steuersätze, Ermäßigungen und das zuständige Amt werden konfiguriert.".into()),
@@ -265,7 +322,7 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
         ..Default::default()
     }).await?;
     items::create::<Solution>(
-        state,
+        verbund_node,
         u_verbund,
         &SolutionInput {
             title: Some("Musterleistungsverzeichnis LoRaWAN-Netz".into()),
@@ -286,30 +343,78 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
         },
     )
     .await?;
+    settle(&nodes).await;
     Ok(logins)
 }
 
-pub async fn run(mut config: Config) -> anyhow::Result<()> {
-    // The demo never uses the configured database, only its own file.
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{DEMO_DATABASE}{suffix}"));
+/// Waits until no node has a delivery pending (every follow accepted, every
+/// item arrived).
+async fn settle(nodes: &[&AppState; 3]) {
+    loop {
+        for node in nodes {
+            node.federation.wait_for_deliveries().await;
+        }
+        if nodes.iter().all(|n| n.federation.pending_deliveries() == 0) {
+            return;
+        }
     }
-    config.database_url = format!("sqlite://{DEMO_DATABASE}");
-    // A demo moved to another port should still link to itself.
-    if config.public_url == Config::default().public_url && config.listen.port() != 8080 {
-        config.public_url = format!("http://localhost:{}", config.listen.port()).parse()?;
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let first_port = config.listen.port();
+    let mut apps = Vec::new();
+    for (i, (file, _)) in NODES.iter().enumerate() {
+        let database = format!("data/{file}.sqlite");
+        // The demo never uses the configured database, only its own files.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{database}{suffix}"));
+        }
+        let port = first_port
+            .checked_add(i as u16)
+            .ok_or_else(|| anyhow::anyhow!("port {first_port} too high for three nodes"))?;
+        let mut listen = config.listen;
+        listen.set_port(port);
+        let node_config = Config {
+            database_url: format!("sqlite://{database}"),
+            listen,
+            public_url: format!("http://localhost:{port}").parse()?,
+            // The three nodes talk to each other over loopback.
+            federation_development: true,
+            delivery_retry_ms: 1_000,
+            ..config.clone()
+        };
+        apps.push(Application::build(node_config).await?);
     }
-    let app = Application::build(config.clone()).await?;
-    let logins = seed(app.state())
+    let states: Vec<AppState> = apps.iter().map(|a| a.state().clone()).collect();
+    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut servers = Vec::new();
+    for app in apps {
+        let mut stopped = stop.subscribe();
+        servers.push(tokio::spawn(app.run_until(async move {
+            let _ = stopped.recv().await;
+        })));
+    }
+    let logins = seed_network([&states[0], &states[1], &states[2]])
         .await
         .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
     println!();
-    println!("Allmende demo is running: {}", config.public_url);
+    println!("Allmende demo: three federating nodes are running.");
+    for (state, (_, name)) in states.iter().zip(NODES) {
+        println!("  {:<22} {}", name, state.config.public_url);
+    }
     println!("Log in as (passwords are new on every start):");
     for l in &logins {
-        println!("  {:<42} {}   ({})", l.email, l.password, l.organization);
+        println!(
+            "  {:<42} {}   ({} on {})",
+            l.email, l.password, l.organization, l.node
+        );
     }
     println!("Stop with Ctrl-C.");
     println!();
-    app.run_until(shutdown_signal()).await
+    shutdown_signal().await;
+    let _ = stop.send(());
+    for server in servers {
+        server.await??;
+    }
+    Ok(())
 }
