@@ -22,6 +22,8 @@ pub fn terms() -> Value {
     json!({
         "allmende": NAMESPACE,
         "schema": "http://schema.org/",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
