@@ -6,5 +6,6 @@ mod federation {
     pub mod discovery;
     pub mod exchange;
     pub mod inbox;
+    pub mod pages;
     pub mod support;
 }

@@ -23,7 +23,9 @@ use chrono::Utc;
 async fn receivers(n: usize, hits: Arc<AtomicU64>) -> Vec<u16> {
     let mut ports = Vec::with_capacity(n);
     for _ in 0..n {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         ports.push(listener.local_addr().expect("addr").port());
         let hits = hits.clone();
         let app = Router::new().route(
@@ -57,7 +59,11 @@ fn profile(name: &str) -> OrganizationDraft {
 
 async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("bench.sqlite").display())).await?;
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.sqlite").display()
+    ))
+    .await?;
     let federation = Federation::start(
         store.clone(),
         FederationSettings {
@@ -71,10 +77,18 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
     let now = Utc::now();
     let org = store
         .organizations()
-        .insert(&Handle::parse("ulm").map_err(|p| p.message_en())?, &profile("Stadt Ulm"), now)
+        .insert(
+            &Handle::parse("ulm").map_err(|p| p.message_en())?,
+            &profile("Stadt Ulm"),
+            now,
+        )
         .await?;
     let hits = Arc::new(AtomicU64::new(0));
-    let key_pem = federation.organization_key(org.id).await?.public_key_pem().to_owned();
+    let key_pem = federation
+        .organization_key(org.id)
+        .await?
+        .public_key_pem()
+        .to_owned();
     for (i, port) in receivers(n, hits.clone()).await.into_iter().enumerate() {
         let host = format!("localhost:{port}");
         let actor = RemoteActor {
@@ -88,9 +102,17 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
         };
         let follower = store
             .remote_actors()
-            .upsert(&Handle::remote(&format!("f{i}"), &host).map_err(|p| p.message_en())?, &profile("F"), &actor, now)
+            .upsert(
+                &Handle::remote(&format!("f{i}"), &host).map_err(|p| p.message_en())?,
+                &profile("F"),
+                &actor,
+                now,
+            )
             .await?;
-        store.follows().upsert(follower.id, org.id, &format!("f{i}"), true, now).await?;
+        store
+            .follows()
+            .upsert(follower.id, org.id, &format!("f{i}"), true, now)
+            .await?;
     }
     let draft = ProjectInput {
         title: Some("Hundesteuer digital".into()),
@@ -112,8 +134,15 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sizes: Vec<usize> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
-    let sizes = if sizes.is_empty() { vec![10, 100, 1000] } else { sizes };
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
+    let sizes = if sizes.is_empty() {
+        vec![10, 100, 1000]
+    } else {
+        sizes
+    };
     for n in sizes {
         let per_second = run(n).await?;
         println!("fanout_{n}_deliveries_per_s {per_second:.0}");

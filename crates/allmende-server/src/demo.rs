@@ -291,7 +291,12 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     // Mannheim answers its own node's copy of the question.
     settle(&nodes).await;
     let question_url = ulm_node.federation.urls().item("questions", question.id.0);
-    let copy = match mannheim_node.store.questions().find_by_ap_id(&question_url).await? {
+    let copy = match mannheim_node
+        .store
+        .questions()
+        .find_by_ap_id(&question_url)
+        .await?
+    {
         Some(copy) => copy.id.0,
         None => question.id.0,
     };

@@ -231,6 +231,47 @@ async fn follow_accept_and_every_item_type_travels() {
     assert_eq!(status, 410);
     assert_eq!(tombstone["type"], "Tombstone");
 
+    // Questions and solutions are updated and deleted the same way (the
+    // question's deletion takes its answers with it).
+    for (collection, title) in [
+        ("questions", "Wer nutzt schon die E-Rechnung?"),
+        ("solutions", "Formular Hundesteuer"),
+    ] {
+        let home_id = local_id(&mannheim, collection, title).await;
+        let changed = format!("{title} (geändert)");
+        let (status, _) = api_send(
+            &mannheim,
+            &mannheim_token,
+            Method::PATCH,
+            &format!("/api/v1/{collection}/{home_id}"),
+            json!({ "title": changed }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        settle(&[&ulm, &mannheim]).await;
+        assert_eq!(
+            titles(&ulm, collection).await,
+            std::slice::from_ref(&changed),
+            "{collection} updated"
+        );
+        let (status, _) = api_send(
+            &mannheim,
+            &mannheim_token,
+            Method::DELETE,
+            &format!("/api/v1/{collection}/{home_id}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 204);
+        settle(&[&ulm, &mannheim]).await;
+        assert!(
+            titles(&ulm, collection).await.is_empty(),
+            "{collection} deleted"
+        );
+        let (status, _) = fetch_ap(&mannheim.at(&format!("/{collection}/{home_id}"))).await;
+        assert_eq!(status, 410);
+    }
+
     // Unfollow stops delivery.
     let (status, _) = api_send(
         &ulm,
