@@ -59,11 +59,30 @@ impl Federation {
                 "a remote document claims a local actor".into(),
             ));
         }
-        let org = self
-            .store()
-            .remote_actors()
+        let actors = self.store().remote_actors();
+        let stored = actors
             .upsert(&parsed.handle, &parsed.profile, &parsed.actor, Utc::now())
-            .await?;
+            .await;
+        let org = match stored {
+            // Another actor already has this name@host (a renamed account,
+            // say): this one is stored under its stand-in name.
+            Err(allmende_store::StoreError::Conflict("organization handle")) => {
+                let id: Url = parsed
+                    .actor
+                    .actor_id
+                    .parse()
+                    .map_err(|_| FederationError::fetch(source, "bad id"))?;
+                let handle = allmende_domain::Handle::remote(
+                    &crate::objects::actor::fallback_name(&id),
+                    &crate::urls::authority(&id),
+                )
+                .map_err(|_| FederationError::fetch(source, "unusable host"))?;
+                actors
+                    .upsert(&handle, &parsed.profile, &parsed.actor, Utc::now())
+                    .await?
+            }
+            other => other?,
+        };
         Ok((org, parsed.actor))
     }
 

@@ -172,7 +172,8 @@ impl Federation {
         log_failure("Create answer", result);
     }
 
-    /// Tells the followers of a remote organization's profile change.
+    /// Sends an organization's changed profile (Update of its actor) to
+    /// its followers.
     pub async fn organization_updated(&self, org: &Organization) {
         let result = async {
             let object = self.organization_document(org).await?;

@@ -137,8 +137,12 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
     let pem = str_field(key, "publicKeyPem").ok_or_else(|| bad("no publicKeyPem"))?;
     let username = str_field(doc, "preferredUsername")
         .or_else(|| id.path_segments().and_then(|mut s| s.next_back()))
-        .ok_or_else(|| bad("no preferredUsername"))?;
-    let handle = Handle::remote(username, &authority(&id)).map_err(|_| bad("unusable username"))?;
+        .unwrap_or_default();
+    // Usernames outside the usual characters (or none) get a stable
+    // stand-in derived from the actor id.
+    let handle = Handle::remote(username, &authority(&id))
+        .or_else(|_| Handle::remote(&fallback_name(&id), &authority(&id)))
+        .map_err(|_| bad("unusable host"))?;
     let profile = profile_of(doc, username);
     Ok(ParsedActor {
         handle,
@@ -153,6 +157,14 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
             profile_url: str_field(doc, "url").map(str::to_owned),
         },
     })
+}
+
+/// `user-` and eight hex digits of the SHA-256 of the actor id.
+pub fn fallback_name(id: &Url) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(id.as_str().as_bytes());
+    let hex: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("user-{hex}")
 }
 
 /// The profile of a remote actor: the full typed profile an Allmende node
@@ -182,4 +194,65 @@ fn profile_of(doc: &Value, username: &str) -> OrganizationDraft {
             contact: None,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    fn doc() -> Value {
+        json!({
+            "id": "https://b.example/users/anna",
+            "type": "Person",
+            "preferredUsername": "anna",
+            "name": "Anna",
+            "inbox": "https://b.example/users/anna/inbox",
+            "endpoints": { "sharedInbox": "https://b.example/inbox" },
+            "publicKey": {
+                "id": "https://b.example/users/anna#main-key",
+                "owner": "https://b.example/users/anna",
+                "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----"
+            }
+        })
+    }
+
+    fn from() -> Url {
+        Url::parse("https://b.example/users/anna").unwrap()
+    }
+
+    #[test]
+    fn a_plain_fediverse_account_is_read() {
+        let parsed = parse_remote(&doc(), &from()).unwrap();
+        assert_eq!(parsed.handle.as_str(), "anna@b.example");
+        assert_eq!(parsed.profile.kind, OrganizationKind::Other);
+        assert_eq!(parsed.profile.name, "Anna");
+        assert_eq!(parsed.actor.delivery_inbox(), "https://b.example/inbox");
+    }
+
+    #[test]
+    fn documents_about_other_domains_are_refused() {
+        for (pointer, value) in [
+            ("/id", "https://evil.example/users/anna"),
+            ("/inbox", "https://evil.example/inbox"),
+            ("/publicKey/id", "https://evil.example/key"),
+            ("/publicKey/owner", "https://b.example/users/someone-else"),
+            ("/type", "Note"),
+        ] {
+            let mut d = doc();
+            *d.pointer_mut(pointer).unwrap() = json!(value);
+            assert!(parse_remote(&d, &from()).is_err(), "{pointer} = {value}");
+        }
+    }
+
+    #[test]
+    fn unusual_usernames_get_a_stable_stand_in() {
+        let mut d = doc();
+        d["preferredUsername"] = json!("ünïcode name");
+        let handle = parse_remote(&d, &from()).unwrap().handle;
+        assert!(handle.as_str().starts_with("user-"), "{handle}");
+        assert_eq!(handle, parse_remote(&d, &from()).unwrap().handle);
+    }
 }
