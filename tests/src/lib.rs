@@ -268,3 +268,27 @@ pub async fn settle(nodes: &[&TestNode]) {
         }
     }
 }
+
+/// GETs `url` and returns the body as text.
+pub async fn get_text(url: &str) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body")
+}
+
+/// GETs `url` and returns the body as JSON.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON body")
+}

@@ -124,6 +124,24 @@ pub struct OrganizationDraft {
     pub contact: Option<Contact>,
 }
 
+impl OrganizationDraft {
+    /// A profile with nothing but a name and a kind (a fediverse account
+    /// whose server says no more).
+    pub fn named(name: impl Into<String>, kind: OrganizationKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            ags: None,
+            ars: None,
+            bundesland: None,
+            population: None,
+            website: None,
+            description: None,
+            contact: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
     pub id: OrganizationId,

@@ -44,17 +44,7 @@ async fn receivers(n: usize, hits: Arc<AtomicU64>) -> Vec<u16> {
 }
 
 fn profile(name: &str) -> OrganizationDraft {
-    OrganizationDraft {
-        name: name.into(),
-        kind: OrganizationKind::Municipality,
-        ags: None,
-        ars: None,
-        bundesland: None,
-        population: None,
-        website: None,
-        description: None,
-        contact: None,
-    }
+    OrganizationDraft::named(name, OrganizationKind::Municipality)
 }
 
 async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {

@@ -54,39 +54,18 @@ async fn webfinger_finds_organizations_and_nothing_else() {
 async fn nodeinfo_and_host_meta() {
     let node = spawn_app().await;
     node.org("ulm", "Stadt Ulm").await;
-    let links: Value = client()
-        .get(node.at("/.well-known/nodeinfo"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let links: Value = allmende_tests::get_json(&node.at("/.well-known/nodeinfo")).await;
     let href = links["links"][0]["href"].as_str().unwrap();
     assert_eq!(
         links["links"][0]["rel"],
         "http://nodeinfo.diaspora.software/ns/schema/2.1"
     );
-    let info: Value = client()
-        .get(href)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = allmende_tests::get_json(href).await;
     assert_eq!(info["version"], "2.1");
     assert_eq!(info["software"]["name"], "allmende");
     assert_eq!(info["protocols"][0], "activitypub");
     assert_eq!(info["usage"]["users"]["total"], 1);
-    let meta = client()
-        .get(node.at("/.well-known/host-meta"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let meta = allmende_tests::get_text(&node.at("/.well-known/host-meta")).await;
     assert!(
         meta.contains("/.well-known/webfinger?resource={uri}"),
         "{meta}"

@@ -4,7 +4,7 @@ use allmende_tests::{settle, spawn_app, spawn_app_on, test_config, TestNode};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::support::{api_get, api_send, fetch_ap, follow, titles};
+use super::support::{api_get, api_send, fetch_ap, follow, local_id, titles};
 
 async fn create(node: &TestNode, token: &str, collection: &str, body: Value) -> Value {
     let (status, item) = api_send(
@@ -17,27 +17,6 @@ async fn create(node: &TestNode, token: &str, collection: &str, body: Value) -> 
     .await;
     assert_eq!(status, 201, "{item}");
     item
-}
-
-/// The id a node gives its copy of the item titled `title`.
-async fn local_id(node: &TestNode, collection: &str, title: &str) -> String {
-    let list: Value = allmende_tests::client()
-        .get(node.at(&format!("/api/v1/{collection}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["title"] == title)
-        .unwrap_or_else(|| panic!("{title} not on {}", node.url))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -119,26 +98,12 @@ async fn follow_accept_and_every_item_type_travels() {
     assert_eq!(copy["seeking_partners"], true);
     assert_eq!(copy["organization"]["actor"], mannheim.at("/orgs/mannheim"));
     // Remote items show on the pages and in search, with their origin.
-    let page = allmende_tests::client()
-        .get(ulm.at(&format!("/projects/{copy_id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = allmende_tests::get_text(&ulm.at(&format!("/projects/{copy_id}"))).await;
     assert!(
         page.contains(&format!("@mannheim@{}", mannheim.host())),
         "origin shown"
     );
-    let search = allmende_tests::client()
-        .get(ulm.at("/search?q=bewohnerparken"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let search = allmende_tests::get_text(&ulm.at("/search?q=bewohnerparken")).await;
     assert!(search.contains("Bewohnerparken digital"));
     // The home feed lists what followed organizations published.
     let feed = api_get(&ulm, &ulm_token, "/api/v1/feed").await;

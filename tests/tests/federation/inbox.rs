@@ -264,14 +264,7 @@ async fn html_from_other_software_is_sanitised_before_it_is_stored() {
     }
     assert_eq!(answer.body, "Wir wissen es genau.");
     // The question page shows the answer without the script.
-    let page = client()
-        .get(&question_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = allmende_tests::get_text(&question_url).await;
     assert!(page.contains("<b>genau</b>"));
     assert!(!page.contains("alert("));
 }

@@ -55,20 +55,29 @@ pub async fn fetch_ap(url: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The items of `collection` a node lists publicly.
+pub async fn items(node: &TestNode, collection: &str) -> Vec<Value> {
+    let list = allmende_tests::get_json(&node.at(&format!("/api/v1/{collection}"))).await;
+    list["items"].as_array().unwrap().clone()
+}
+
 /// Titles of the items of `collection` a node lists.
 pub async fn titles(node: &TestNode, collection: &str) -> Vec<String> {
-    let list: Value = client()
-        .get(node.at(&format!("/api/v1/{collection}")))
-        .send()
+    items(node, collection)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["items"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|i| i["title"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The id a node gives its copy of the item titled `title`.
+pub async fn local_id(node: &TestNode, collection: &str, title: &str) -> String {
+    items(node, collection)
+        .await
+        .iter()
+        .find(|i| i["title"] == title)
+        .unwrap_or_else(|| panic!("{title} not on {}", node.url))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

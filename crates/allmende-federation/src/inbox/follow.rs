@@ -80,30 +80,21 @@ impl Federation {
         Ok(None)
     }
 
-    pub(super) async fn on_accept(
+    /// Accept marks our follow accepted; Reject removes it.
+    pub(super) async fn on_follow_answer(
         &self,
         activity: &Incoming,
         sender: &Sender,
+        accepted: bool,
     ) -> Result<(), FederationError> {
-        if let Some(follow) = self.answered_follow(activity, sender).await? {
-            self.store()
-                .follows()
-                .accept(follow.follower_id, follow.target_id)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub(super) async fn on_reject(
-        &self,
-        activity: &Incoming,
-        sender: &Sender,
-    ) -> Result<(), FederationError> {
-        if let Some(follow) = self.answered_follow(activity, sender).await? {
-            self.store()
-                .follows()
-                .remove(follow.follower_id, follow.target_id)
-                .await?;
+        let Some(follow) = self.answered_follow(activity, sender).await? else {
+            return Ok(());
+        };
+        let follows = self.store().follows();
+        if accepted {
+            follows.accept(follow.follower_id, follow.target_id).await?;
+        } else {
+            follows.remove(follow.follower_id, follow.target_id).await?;
         }
         Ok(())
     }

@@ -100,8 +100,8 @@ impl Federation {
         let sender = Sender { org, actor };
         let outcome = match activity.kind.as_str() {
             "Follow" => self.on_follow(&activity, &sender).await,
-            "Accept" => self.on_accept(&activity, &sender).await,
-            "Reject" => self.on_reject(&activity, &sender).await,
+            "Accept" => self.on_follow_answer(&activity, &sender, true).await,
+            "Reject" => self.on_follow_answer(&activity, &sender, false).await,
             "Undo" => self.on_undo(&activity, &sender).await,
             "Create" | "Update" => {
                 self.on_create_or_update(&activity, &sender, &mut budget)

@@ -182,17 +182,7 @@ fn profile_of(doc: &Value, username: &str) -> OrganizationDraft {
             .chars()
             .take(allmende_domain::text::NAME_MAX)
             .collect();
-        OrganizationDraft {
-            name,
-            kind: OrganizationKind::Other,
-            ags: None,
-            ars: None,
-            bundesland: None,
-            population: None,
-            website: None,
-            description: None,
-            contact: None,
-        }
+        OrganizationDraft::named(name, OrganizationKind::Other)
     })
 }
 
