@@ -103,6 +103,11 @@ async fn follow_accept_and_every_item_type_travels() {
         page.contains(&format!("@mannheim@{}", mannheim.host())),
         "origin shown"
     );
+    let original = mannheim.at(&format!("/projects/{}", project["id"].as_str().unwrap()));
+    assert!(
+        page.contains(&format!("href=\"{original}\"")),
+        "links the original"
+    );
     let search = allmende_tests::get_text(&ulm.at("/search?q=bewohnerparken")).await;
     assert!(search.contains("Bewohnerparken digital"));
     // The home feed lists what followed organizations published.

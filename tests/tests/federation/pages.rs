@@ -84,6 +84,25 @@ async fn following_from_the_network_page() {
         .unwrap();
     assert_eq!(followers.count_followers(org.id).await.unwrap(), 1);
 
+    // The remote organization's page offers unfollowing and links home;
+    // the local profile shows the address to follow it by.
+    let profile = b
+        .get(ulm.at(&format!("/orgs/{target}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(profile.contains("Nicht mehr folgen"), "{profile}");
+    assert!(
+        profile.contains(&mannheim.at("/orgs/mannheim")),
+        "{profile}"
+    );
+    assert_heading_order("/orgs/mannheim@…", &profile);
+    let home = allmende_tests::get_text(&mannheim.at("/orgs/mannheim")).await;
+    assert!(home.contains(&format!("@{target}")), "{home}");
+
     let unfollowed = b
         .post(ulm.at("/network/unfollow"))
         .form(&[("csrf", csrf.as_str()), ("handle", target.as_str())])

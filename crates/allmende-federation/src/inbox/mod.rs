@@ -98,27 +98,41 @@ impl Federation {
             return Ok(StatusCode::ACCEPTED);
         }
         let sender = Sender { org, actor };
-        let outcome = match activity.kind.as_str() {
-            "Follow" => self.on_follow(&activity, &sender).await,
-            "Accept" => self.on_follow_answer(&activity, &sender, true).await,
-            "Reject" => self.on_follow_answer(&activity, &sender, false).await,
-            "Undo" => self.on_undo(&activity, &sender).await,
-            "Create" | "Update" => {
-                self.on_create_or_update(&activity, &sender, &mut budget)
-                    .await
-            }
-            "Delete" => self.on_delete(&activity, &sender).await,
-            other => {
-                tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
-                Ok(())
-            }
-        };
+        let mut outcome = self.dispatch(&activity, &sender, &mut budget).await;
+        if let Err(FederationError::Store(allmende_store::StoreError::Conflict(_))) = outcome {
+            // Two deliveries about one object raced (a Create and an Update
+            // arriving together); the second sees the first's row now.
+            outcome = self.dispatch(&activity, &sender, &mut budget).await;
+        }
         if let Err(e) = outcome {
             // Let a corrected or retried delivery be processed.
             activities.forget_received(activity.id.as_str()).await?;
             return Err(e);
         }
         Ok(StatusCode::ACCEPTED)
+    }
+}
+
+impl Federation {
+    /// Hands a checked activity to the handler of its type.
+    async fn dispatch(
+        &self,
+        activity: &Incoming,
+        sender: &Sender,
+        budget: &mut FetchBudget,
+    ) -> Result<(), FederationError> {
+        match activity.kind.as_str() {
+            "Follow" => self.on_follow(activity, sender).await,
+            "Accept" => self.on_follow_answer(activity, sender, true).await,
+            "Reject" => self.on_follow_answer(activity, sender, false).await,
+            "Undo" => self.on_undo(activity, sender).await,
+            "Create" | "Update" => self.on_create_or_update(activity, sender, budget).await,
+            "Delete" => self.on_delete(activity, sender).await,
+            other => {
+                tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
+                Ok(())
+            }
+        }
     }
 }
 

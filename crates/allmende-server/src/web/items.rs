@@ -269,6 +269,10 @@ pub async fn show<T: ItemPages>(
         .get(item.organization_id())
         .await
         .map_err(PageError::internal)?;
+    let original = T::items(&state.store)
+        .ap_id(item.id())
+        .await
+        .map_err(PageError::internal)?;
     Ok(page(
         &ctx,
         heading(&item),
@@ -276,6 +280,7 @@ pub async fn show<T: ItemPages>(
             p.meta {
                 (super::network::org_label(&org))
                 " · " (ctx.t("veröffentlicht am ", "published ")) (timestamp(&ctx, item.created_at()))
+                (original_link(&ctx, original.as_deref()))
             }
             (owner_actions(&ctx, &item))
             (T::detail(&ctx, &item, &org))
@@ -360,4 +365,13 @@ pub async fn delete<T: ItemPages>(
 ) -> Result<Response, PageError> {
     items::delete::<T>(&state, &signed_in.user, parse_id(&id)?).await?;
     Ok(Redirect::to(&format!("/orgs/{}", signed_in.organization.handle)).into_response())
+}
+
+/// For a copy of an item from another node: a link to the original.
+pub fn original_link(ctx: &Ctx, ap_id: Option<&str>) -> Markup {
+    html! {
+        @if let Some(url) = ap_id {
+            " · " a href=(url) rel="noopener" { (ctx.t("Original auf dem Heimatknoten", "Original on its home node")) }
+        }
+    }
 }

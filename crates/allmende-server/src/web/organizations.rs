@@ -90,14 +90,56 @@ pub async fn show(
     let is_admin = ctx
         .user()
         .is_some_and(|u| u.organization_id == org.id && u.role == Role::Admin);
+    // Where others follow this organization from, and whether the viewer's
+    // organization follows a remote one.
+    let address = match &org.origin {
+        None => format!(
+            "@{}@{}",
+            org.handle,
+            allmende_federation::urls::authority(&state.config.public_url)
+        ),
+        Some(_) => format!("@{}", org.handle),
+    };
+    let following = match (ctx.user(), org.is_local()) {
+        (Some(user), false) => state
+            .store
+            .follows()
+            .get(user.organization_id, org.id)
+            .await
+            .map_err(PageError::internal)?,
+        _ => None,
+    };
     let p = &org.profile;
     Ok(page(
         &ctx,
         &p.name,
         html! {
             @if is_admin { div.actions { a.button.secondary href={ "/orgs/" (org.handle) "/edit" } { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
+            @if let (Some(_), false) = (ctx.user(), org.is_local()) {
+                div.actions {
+                    @if let Some(f) = &following {
+                        span.badge { (if f.accepted { ctx.t("Sie folgen", "You follow") } else { ctx.t("Folgen angefragt", "Follow requested") }) }
+                        form.inline method="post" action="/network/unfollow" {
+                            (csrf_field(&ctx))
+                            input type="hidden" name="handle" value=(org.handle);
+                            button.secondary type="submit" { (ctx.t("Nicht mehr folgen", "Unfollow")) }
+                        }
+                    } @else {
+                        form.inline method="post" action="/network/follow" {
+                            (csrf_field(&ctx))
+                            input type="hidden" name="target" value=(org.handle);
+                            button type="submit" { (ctx.t("Folgen", "Follow")) }
+                        }
+                    }
+                }
+            }
             @if let Some(d) = &p.description { p { (d) } }
             dl.facts {
+                dt { (ctx.t("Fediverse-Adresse", "Fediverse address")) } dd { code { (address) } }
+                @if let Some(origin) = &org.origin {
+                    dt { (ctx.t("Heimatknoten", "Home node")) }
+                    dd { a href=(origin.profile_url.as_ref().unwrap_or(&origin.actor_id)) rel="noopener" { (ctx.t("Profil dort ansehen", "View profile there")) } }
+                }
                 dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(p.kind)) }
                 @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (ctx.label(l)) } }
                 @if let Some(a) = &p.ags { dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } } dd { (a) } }

@@ -123,6 +123,12 @@ async fn question_page(
     let asker = ctx
         .user()
         .is_some_and(|u| u.organization_id == q.organization_id);
+    let original = state
+        .store
+        .questions()
+        .ap_id(q.id)
+        .await
+        .map_err(PageError::internal)?;
     Ok(page(
         ctx,
         &q.content.title,
@@ -130,6 +136,7 @@ async fn question_page(
             p.meta {
                 (super::network::org_label(org))
                 " · " (ctx.t("gefragt am ", "asked ")) (timestamp(ctx, q.created_at))
+                (super::items::original_link(ctx, original.as_deref()))
                 " " (Question::badges(ctx, q))
             }
             (owner_actions(ctx, q))
