@@ -272,6 +272,40 @@ mod tests {
     }
 
     #[test]
+    fn hs2019_is_accepted_and_other_algorithms_are_not() {
+        let (key, headers) = signed_post(b"{}");
+        let relabel = |algorithm: &str| {
+            let mut h = headers.clone();
+            let value = h["signature"]
+                .to_str()
+                .unwrap()
+                .replace("rsa-sha256", algorithm);
+            h.insert("signature", HeaderValue::from_str(&value).unwrap());
+            h
+        };
+        let pending =
+            check_request("POST", "/inbox", &relabel("hs2019"), Some(b"{}"), "x").unwrap();
+        pending.verify(key.public_key_pem()).unwrap();
+        assert!(
+            check_request("POST", "/inbox", &relabel("hmac-sha256"), Some(b"{}"), "x").is_err()
+        );
+    }
+
+    #[test]
+    fn a_signature_must_cover_the_digest() {
+        let key = SigningKey::generate().unwrap();
+        let url = Url::parse("http://localhost:4000/inbox").unwrap();
+        // A GET-style signature (no digest) on a POST with a body.
+        let mut headers = sign_get(&key, "http://localhost:5000/orgs/ulm#main-key", &url).unwrap();
+        headers.insert("host", HeaderValue::from_static("localhost:4000"));
+        headers.insert(
+            "digest",
+            HeaderValue::from_str(&digest_header(b"{}")).unwrap(),
+        );
+        assert!(check_request("POST", "/inbox", &headers, Some(b"{}"), "x").is_err());
+    }
+
+    #[test]
     fn tampered_body_wrong_path_and_stale_date_fail() {
         let (key, headers) = signed_post(b"{}");
         assert!(check_request("POST", "/inbox", &headers, Some(b"{ }"), "x").is_err());

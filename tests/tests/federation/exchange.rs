@@ -323,3 +323,35 @@ async fn a_node_that_was_down_gets_everything_when_it_returns() {
     assert_eq!(titles(&ulm, "projects").await.len(), 2);
     drop(dir);
 }
+
+#[tokio::test]
+async fn two_followers_on_one_node_get_one_delivery_through_the_shared_inbox() {
+    let mannheim = spawn_app().await;
+    let ulm_node = spawn_app().await;
+    let mannheim_token = mannheim.org_with_token("mannheim").await;
+    let ulm_token = ulm_node.org_with_token("ulm").await;
+    let blaustein_token = ulm_node.org_with_token("blaustein").await;
+    let target = format!("mannheim@{}", mannheim.host());
+    assert_eq!(follow(&ulm_node, &ulm_token, &target).await, 202);
+    assert_eq!(follow(&ulm_node, &blaustein_token, &target).await, 202);
+    settle(&[&mannheim, &ulm_node]).await;
+
+    let stats = mannheim.state.federation.delivery_stats();
+    let before = stats.delivered.load(std::sync::atomic::Ordering::SeqCst);
+    create(
+        &mannheim,
+        &mannheim_token,
+        "projects",
+        json!({ "title": "Einmal geliefert", "status": "idea" }),
+    )
+    .await;
+    settle(&[&mannheim, &ulm_node]).await;
+    let after = stats.delivered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(after - before, 1, "one request for both followers");
+    // Stored once, in both organizations' feeds.
+    assert_eq!(ulm_node.count("projects").await, 1);
+    for token in [&ulm_token, &blaustein_token] {
+        let feed = api_get(&ulm_node, token, "/api/v1/feed").await;
+        assert_eq!(feed["items"][0]["title"], "Einmal geliefert", "{feed}");
+    }
+}
