@@ -121,7 +121,9 @@ pub(crate) fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
                 actor_id: actor
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("actor id {actor:?}")))?,
-                profile_url: profile_url.and_then(|u| u.parse().ok()),
+                profile_url: profile_url
+                    .and_then(|u| u.parse::<url::Url>().ok())
+                    .filter(|u| matches!(u.scheme(), "http" | "https")),
             })
         })
         .transpose()?;

@@ -154,7 +154,11 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
             shared_inbox: shared_inbox.map(|u| u.to_string()),
             public_key_id: key_id.to_string(),
             public_key_pem: pem.to_owned(),
-            profile_url: str_field(doc, "url").map(str::to_owned),
+            // Shown as a link: only web addresses, never `javascript:`.
+            profile_url: str_field(doc, "url")
+                .and_then(|u| Url::parse(u).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(String::from),
         },
     })
 }
@@ -235,6 +239,22 @@ mod tests {
             *d.pointer_mut(pointer).unwrap() = json!(value);
             assert!(parse_remote(&d, &from()).is_err(), "{pointer} = {value}");
         }
+    }
+
+    #[test]
+    fn only_web_addresses_are_kept_as_profile_links() {
+        let mut d = doc();
+        d["url"] = json!("javascript:alert(1)");
+        assert_eq!(parse_remote(&d, &from()).unwrap().actor.profile_url, None);
+        d["url"] = json!("https://b.example/@anna");
+        assert_eq!(
+            parse_remote(&d, &from())
+                .unwrap()
+                .actor
+                .profile_url
+                .as_deref(),
+            Some("https://b.example/@anna")
+        );
     }
 
     #[test]
