@@ -105,6 +105,27 @@ impl<'a> Follows<'a> {
         .await?)
     }
 
+    /// Whether users of `reader` may read the restricted (followers-only)
+    /// items of `author`: their own, those of organizations on this node,
+    /// and those of remote organizations `reader` follows.
+    pub async fn may_read_restricted(
+        &self,
+        reader: OrganizationId,
+        author: OrganizationId,
+    ) -> Result<bool, StoreError> {
+        if reader == author {
+            return Ok(true);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM remote_actors WHERE organization_id = ?2)
+             OR EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND target_id = ?2 AND accepted = 1)",
+        )
+        .bind(reader.to_string())
+        .bind(author.to_string())
+        .fetch_one(self.pool)
+        .await?)
+    }
+
     /// Marks a pending follow as accepted; `false` if there was none.
     pub async fn accept(
         &self,

@@ -47,6 +47,10 @@ pub struct ListFilter {
     pub themenfeld: Option<Themenfeld>,
     /// Leave out restricted items (for anonymous readers).
     pub public_only: bool,
+    /// The organization of a signed-in reader: restricted (followers-only)
+    /// items of other nodes' organizations are listed only if it follows
+    /// them. `None` with `public_only` false lists every item.
+    pub viewer: Option<OrganizationId>,
     /// Only items of organizations this one follows (its home feed).
     pub followed_by: Option<OrganizationId>,
     pub limit: u32,
@@ -59,6 +63,7 @@ impl Default for ListFilter {
             organization_id: None,
             themenfeld: None,
             public_only: true,
+            viewer: None,
             followed_by: None,
             limit: 50,
             offset: 0,
@@ -227,7 +232,9 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<T>, StoreError> {
         sqlx::query(&format!(
             "SELECT * FROM {} WHERE (?1 IS NULL OR organization_id = ?1) AND (?2 IS NULL OR themenfeld = ?2)
-             AND (?3 = 0 OR public = 1)
+             AND (public = 1 OR (?3 = 0 AND (?7 IS NULL OR organization_id = ?7
+                  OR organization_id NOT IN (SELECT organization_id FROM remote_actors)
+                  OR organization_id IN (SELECT target_id FROM follows WHERE follower_id = ?7 AND accepted = 1))))
              AND (?6 IS NULL OR organization_id IN
                   (SELECT target_id FROM follows WHERE follower_id = ?6 AND accepted = 1))
              ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
@@ -239,6 +246,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
         .bind(filter.followed_by.map(|o| o.to_string()))
+        .bind(filter.viewer.map(|o| o.to_string()))
         .fetch_all(self.pool)
         .await?
         .iter()

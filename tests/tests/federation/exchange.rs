@@ -355,3 +355,82 @@ async fn two_followers_on_one_node_get_one_delivery_through_the_shared_inbox() {
         assert_eq!(feed["items"][0]["title"], "Einmal geliefert", "{feed}");
     }
 }
+
+#[tokio::test]
+async fn followers_only_questions_reach_only_the_followers_users() {
+    let mannheim = spawn_app().await;
+    let ulm_node = spawn_app().await;
+    let mannheim_token = mannheim.org_with_token("mannheim").await;
+    let ulm_token = ulm_node.org_with_token("ulm").await;
+    let blaustein_token = ulm_node.org_with_token("blaustein").await;
+    assert_eq!(
+        follow(
+            &ulm_node,
+            &ulm_token,
+            &format!("mannheim@{}", mannheim.host())
+        )
+        .await,
+        202
+    );
+    settle(&[&mannheim, &ulm_node]).await;
+    create(
+        &mannheim,
+        &mannheim_token,
+        "questions",
+        json!({
+            "title": "Nur für Folgende",
+            "body": "Interne Frage an unser Netzwerk.",
+            "audience": "followers",
+        }),
+    )
+    .await;
+    settle(&[&mannheim, &ulm_node]).await;
+    assert_eq!(
+        ulm_node.count("questions").await,
+        1,
+        "delivered to the follower's node"
+    );
+
+    // Ulm follows Mannheim: its users see the question, in lists and alone.
+    let list = api_get(&ulm_node, &ulm_token, "/api/v1/questions").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = api_send(
+        &ulm_node,
+        &ulm_token,
+        Method::GET,
+        &format!("/api/v1/questions/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Blaustein, on the same node, does not follow Mannheim: it sees nothing.
+    let list = api_get(&ulm_node, &blaustein_token, "/api/v1/questions").await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+    let (status, _) = api_send(
+        &ulm_node,
+        &blaustein_token,
+        Method::GET,
+        &format!("/api/v1/questions/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = api_send(
+        &ulm_node,
+        &blaustein_token,
+        Method::POST,
+        &format!("/api/v1/questions/{id}/answers"),
+        json!({ "body": "x" }),
+    )
+    .await;
+    assert_eq!(status, 404, "no answering what one may not read");
+    // Nor do anonymous readers, nor is it served as ActivityPub JSON at home.
+    assert!(titles(&ulm_node, "questions").await.is_empty());
+    let home_id = api_get(&mannheim, &mannheim_token, "/api/v1/questions").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = fetch_ap(&mannheim.at(&format!("/questions/{home_id}"))).await;
+    assert_eq!(status, 404);
+}

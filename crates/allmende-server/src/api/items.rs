@@ -148,6 +148,7 @@ pub async fn list<T: Publishable>(
                 organization_id,
                 themenfeld,
                 public_only: viewer.is_none(),
+                viewer: viewer.as_ref().map(|u| u.organization_id),
                 limit,
                 offset,
                 ..ListFilter::default()

@@ -33,11 +33,22 @@ async fn author(state: &AppState, user: &User) -> Result<Organization> {
         .await?)
 }
 
-/// Reads an item; restricted ones only for signed-in users.
+/// Reads an item. Restricted (followers-only) ones only for signed-in
+/// users: of this node's organizations' items, any; of another node's,
+/// only users whose organization follows the author.
 pub async fn get<T: Publishable>(store: &Store, viewer: Option<&User>, id: Uuid) -> Result<T> {
     let item = T::items(store).get(id).await?;
-    if viewer.is_none() && !T::is_public(item.draft()) {
-        return Err(UseCaseError::NotFound);
+    if !T::is_public(item.draft()) {
+        let Some(viewer) = viewer else {
+            return Err(UseCaseError::NotFound);
+        };
+        if !store
+            .follows()
+            .may_read_restricted(viewer.organization_id, item.organization_id())
+            .await?
+        {
+            return Err(UseCaseError::NotFound);
+        }
     }
     Ok(item)
 }

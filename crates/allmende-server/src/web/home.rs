@@ -31,6 +31,7 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
     let filter = ListFilter {
         limit: 5,
         public_only: ctx.signed_in.is_none(),
+        viewer: ctx.user().map(|u| u.organization_id),
         ..Default::default()
     };
     let store = &state.store;

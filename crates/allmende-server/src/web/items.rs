@@ -114,6 +114,7 @@ pub async fn list<T: ItemPages>(
         organization_id: None,
         themenfeld,
         public_only: ctx.signed_in.is_none(),
+        viewer: ctx.user().map(|u| u.organization_id),
         limit: PAGE_SIZE + 1,
         offset: (page_no - 1) * PAGE_SIZE,
         followed_by: None,

@@ -65,6 +65,7 @@ pub async fn show(
     let filter = ListFilter {
         organization_id: Some(org.id),
         public_only: ctx.signed_in.is_none(),
+        viewer: ctx.user().map(|u| u.organization_id),
         limit: 100,
         ..Default::default()
     };
