@@ -249,24 +249,17 @@ pub fn assert_heading_order(path: &str, html: &str) {
     assert!(previous > 0, "{path}: no headings");
 }
 
-/// Waits until none of `nodes` has a delivery pending. Receivers process an
-/// activity before they answer, and answers (an Accept) are deliveries of
-/// their own, so when every queue is empty the network has settled.
+/// Waits (at most a minute) until no delivery is pending on any of
+/// `nodes`; see [`allmende_federation::Federation::settle`].
 pub async fn settle(nodes: &[&TestNode]) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        for node in nodes {
-            tokio::time::timeout_at(deadline, node.state.federation.wait_for_deliveries())
-                .await
-                .expect("deliveries finish within a minute");
-        }
-        if nodes
-            .iter()
-            .all(|n| n.state.federation.pending_deliveries() == 0)
-        {
-            return;
-        }
-    }
+    let federations: Vec<&allmende_federation::Federation> =
+        nodes.iter().map(|n| &n.state.federation).collect();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        allmende_federation::Federation::settle(&federations),
+    )
+    .await
+    .expect("deliveries finish within a minute");
 }
 
 /// GETs `url` and returns the body as text.

@@ -86,19 +86,8 @@ impl Federation {
         Ok((org, parsed.actor))
     }
 
-    /// The actor owning the key `key_id`: from the store, or by fetching the
-    /// key's document (an actor with the key, or a key naming its owner).
-    pub(crate) async fn actor_for_key(
-        &self,
-        key_id: &str,
-        budget: &mut FetchBudget,
-    ) -> Result<(Organization, RemoteActor), FederationError> {
-        if let Some(found) = self.store().remote_actors().by_key_id(key_id).await? {
-            return Ok(found);
-        }
-        self.fetch_actor_for_key(key_id, budget).await
-    }
-
+    /// Fetches the document of the key `key_id` (an actor with the key,
+    /// or a key naming its owner) and stores its actor.
     pub(crate) async fn fetch_actor_for_key(
         &self,
         key_id: &str,

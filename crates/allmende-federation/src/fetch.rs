@@ -71,6 +71,33 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// Reads a JSON response body of at most [`MAX_DOCUMENT_BYTES`], chunk by
+/// chunk, so a hostile server cannot make this node buffer more.
+pub(crate) async fn read_json(
+    response: &mut reqwest::Response,
+    url: &Url,
+) -> Result<Value, FederationError> {
+    let too_large = || FederationError::fetch(url, "document too large");
+    if response
+        .content_length()
+        .is_some_and(|l| l > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FederationError::fetch(url, e))?
+    {
+        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| FederationError::fetch(url, e))
+}
+
 impl Federation {
     /// Refuses URLs this node must not contact: other schemes than https
     /// (http too in development mode) and, outside development mode, hosts
@@ -127,25 +154,7 @@ impl Federation {
             StatusCode::GONE | StatusCode::NOT_FOUND => return Err(FederationError::NotFound),
             s => return Err(FederationError::fetch(url, format!("status {s}"))),
         }
-        if response
-            .content_length()
-            .is_some_and(|l| l > MAX_DOCUMENT_BYTES as u64)
-        {
-            return Err(FederationError::fetch(url, "document too large"));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| FederationError::fetch(url, e))?
-        {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(FederationError::fetch(url, "document too large"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let doc: Value =
-            serde_json::from_slice(&body).map_err(|e| FederationError::fetch(url, e))?;
+        let doc = read_json(&mut response, url).await?;
         let id = id_of(&doc).ok_or_else(|| FederationError::fetch(url, "document without id"))?;
         if !same_origin(&id, url) {
             return Err(FederationError::fetch(url, "document id on another domain"));

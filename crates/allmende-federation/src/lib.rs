@@ -90,7 +90,7 @@ impl Federation {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| FederationError::Key(format!("HTTP client: {e}")))?;
+            .map_err(|e| FederationError::Key(format!("HTTP client (TLS set-up): {e}")))?;
         let deliveries = delivery::Deliveries::start(client.clone(), settings.delivery.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -132,6 +132,21 @@ impl Federation {
     /// Waits until every queued delivery has succeeded or been given up.
     pub async fn wait_for_deliveries(&self) {
         self.inner.deliveries.wait_idle().await
+    }
+
+    /// Waits until none of `nodes` has a delivery pending. Receivers process
+    /// an activity before they answer, and their answers (an Accept) are
+    /// deliveries of their own, so when every queue is empty the nodes have
+    /// settled. For the demo and tests, where all nodes share a process.
+    pub async fn settle(nodes: &[&Federation]) {
+        loop {
+            for node in nodes {
+                node.wait_for_deliveries().await;
+            }
+            if nodes.iter().all(|n| n.pending_deliveries() == 0) {
+                return;
+            }
+        }
     }
 
     pub fn delivery_stats(&self) -> &DeliveryStats {

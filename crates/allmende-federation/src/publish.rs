@@ -49,7 +49,7 @@ impl Federation {
     }
 
     /// The actor id of any organization known here.
-    pub async fn actor_id_of(&self, org: &Organization) -> String {
+    pub fn actor_id_of(&self, org: &Organization) -> String {
         match &org.origin {
             Some(origin) => origin.actor_id.to_string(),
             None => self.urls().organization(org.handle.as_str()),
@@ -99,7 +99,7 @@ impl Federation {
             &self.urls().organization(handle),
             &self.urls().followers(handle),
             &self.item_ap_id::<Question>(question.id.0).await?,
-            &self.actor_id_of(&asker).await,
+            &self.actor_id_of(&asker),
             answer,
         ))
     }

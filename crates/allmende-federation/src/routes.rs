@@ -282,14 +282,7 @@ async fn following(
     Path(handle): Path<String>,
 ) -> Result<Response, FederationError> {
     let org = local_organization(&federation, &handle).await?;
-    let total = federation
-        .store()
-        .follows()
-        .following(org.id)
-        .await?
-        .iter()
-        .filter(|(_, accepted)| *accepted)
-        .count();
+    let total = federation.store().follows().count_following(org.id).await?;
     Ok(activity_json(
         StatusCode::OK,
         json!({

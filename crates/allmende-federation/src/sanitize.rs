@@ -47,6 +47,8 @@ pub fn html_to_text(html: &str) -> String {
         .clean_content_tags(HashSet::from(["script", "style"]))
         .clean(&with_breaks)
         .to_string();
+    // ammonia's serializer writes every other character as itself, so these
+    // are the only entities its output can contain.
     let decoded = stripped
         .replace("&lt;", "<")
         .replace("&gt;", ">")

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::error::FederationError;
-use crate::fetch::MAX_DOCUMENT_BYTES;
+use crate::fetch::read_json;
 use crate::vocabulary::ACTIVITY_JSON;
 use crate::{Federation, INSTANCE_HANDLE};
 
@@ -90,7 +90,7 @@ impl Federation {
         url.query_pairs_mut()
             .append_pair("resource", &format!("acct:{name}@{host}"));
         self.check_peer_url(&url).await?;
-        let response = self
+        let mut response = self
             .client()
             .get(url.clone())
             .header("accept", "application/jrd+json, application/json")
@@ -103,15 +103,7 @@ impl Federation {
                 format!("status {}", response.status()),
             ));
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| FederationError::fetch(&url, e))?;
-        if body.len() > MAX_DOCUMENT_BYTES {
-            return Err(FederationError::fetch(&url, "document too large"));
-        }
-        let jrd: Value =
-            serde_json::from_slice(&body).map_err(|e| FederationError::fetch(&url, e))?;
+        let jrd = read_json(&mut response, &url).await?;
         jrd.get("links")
             .and_then(Value::as_array)
             .into_iter()

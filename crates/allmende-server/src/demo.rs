@@ -186,7 +186,7 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     let [u_ulm, u_mannheim, u_blaustein, u_verbund] = [&users[0], &users[1], &users[2], &users[3]];
 
     // Everyone follows everyone on the other nodes.
-    let host = |node: &AppState| allmende_federation::urls::authority(&node.config.public_url);
+    let host = |node: &AppState| node.federation.urls().host();
     let org_on = |node: &AppState, handle: &'static str| {
         let node = node.clone();
         async move { node.store.organizations().by_handle(handle).await }
@@ -355,14 +355,9 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
 /// Waits until no node has a delivery pending (every follow accepted, every
 /// item arrived).
 async fn settle(nodes: &[&AppState; 3]) {
-    loop {
-        for node in nodes {
-            node.federation.wait_for_deliveries().await;
-        }
-        if nodes.iter().all(|n| n.federation.pending_deliveries() == 0) {
-            return;
-        }
-    }
+    let federations: Vec<&allmende_federation::Federation> =
+        nodes.iter().map(|n| &n.federation).collect();
+    allmende_federation::Federation::settle(&federations).await;
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
-use crate::organizations::{from_row as organization_from_row, SELECT};
 use crate::{to_json, StoreError};
 
 /// What is known of an actor on another node.
@@ -154,12 +153,12 @@ impl<'a> RemoteActors<'a> {
     }
 
     async fn organization(&self, id: &str) -> Result<Organization, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE o.id = ?"))
-            .bind(id)
-            .fetch_optional(self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)
-            .and_then(|r| organization_from_row(&r))
+        let id = id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("organization id {id:?}")))?;
+        crate::Organizations::new(self.pool)
+            .get(OrganizationId(id))
+            .await
     }
 
     /// The actor and its organization row, by actor id.

@@ -206,6 +206,15 @@ impl<'a> Follows<'a> {
         .collect()
     }
 
+    pub async fn count_following(&self, follower: OrganizationId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM follows WHERE follower_id = ? AND accepted = 1",
+        )
+        .bind(follower.to_string())
+        .fetch_one(self.pool)
+        .await?)
+    }
+
     pub async fn count_followers(&self, target: OrganizationId) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM follows WHERE target_id = ? AND accepted = 1")

@@ -80,6 +80,17 @@ impl<'a> Organizations<'a> {
             .and_then(|r| from_row(&r))
     }
 
+    /// Every organization known here, local and remote (to name the
+    /// authors of a feed).
+    pub async fn list_all(&self) -> Result<Vec<Organization>, StoreError> {
+        sqlx::query(SELECT)
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
     /// All organizations this node hosts, by name. Nodes host tens to a
     /// few hundred organizations, so no paging.
     pub async fn list(&self) -> Result<Vec<Organization>, StoreError> {
@@ -94,21 +105,8 @@ impl<'a> Organizations<'a> {
     }
 }
 
-impl Organizations<'_> {
-    /// Every organization known here, local and remote (to name the
-    /// authors of a feed).
-    pub async fn list_all(&self) -> Result<Vec<Organization>, StoreError> {
-        sqlx::query(SELECT)
-            .fetch_all(self.pool)
-            .await?
-            .iter()
-            .map(from_row)
-            .collect()
-    }
-}
-
 /// Organizations with the home of those from other nodes.
-pub(crate) const SELECT: &str = "SELECT o.*, r.actor_id, r.profile_url FROM organizations o
+const SELECT: &str = "SELECT o.*, r.actor_id, r.profile_url FROM organizations o
      LEFT JOIN remote_actors r ON r.organization_id = o.id";
 
 pub(crate) fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {

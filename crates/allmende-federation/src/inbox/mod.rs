@@ -70,7 +70,9 @@ impl Federation {
                 return Ok(StatusCode::ACCEPTED);
             }
             None => {
-                let (org, actor) = self.actor_for_key(pending.key_id(), &mut budget).await?;
+                let (org, actor) = self
+                    .fetch_actor_for_key(pending.key_id(), &mut budget)
+                    .await?;
                 pending.verify(&actor.public_key_pem)?;
                 (org, actor)
             }

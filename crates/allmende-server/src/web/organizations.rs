@@ -94,11 +94,7 @@ pub async fn show(
     // Where others follow this organization from, and whether the viewer's
     // organization follows a remote one.
     let address = match &org.origin {
-        None => format!(
-            "@{}@{}",
-            org.handle,
-            allmende_federation::urls::authority(&state.config.public_url)
-        ),
+        None => format!("@{}@{}", org.handle, state.federation.urls().host()),
         Some(_) => format!("@{}", org.handle),
     };
     let following = match (ctx.user(), org.is_local()) {
