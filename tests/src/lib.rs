@@ -1,12 +1,12 @@
-//! Test rig: starts real Allmende nodes on loopback (port 0, a fresh SQLite
-//! file each) and talks to them over HTTP, as a browser or script would.
-
-use std::path::PathBuf;
+//! Test rig: starts real Allmende nodes on loopback (port 0, a fresh
+//! database each: SQLite, or PostgreSQL with `ALLMENDE_TEST_DATABASE=postgres`)
+//! and talks to them over HTTP, as a browser or script would.
 
 use allmende_domain::OrganizationInput;
 use allmende_server::auth::token;
 use allmende_server::usecases::{accounts, organizations};
 use allmende_server::{AppState, Application, Config};
+pub use allmende_store::testing::TestDatabase;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -16,10 +16,11 @@ pub struct TestNode {
     /// `http://localhost:PORT`
     pub url: String,
     pub state: AppState,
-    pub db_path: PathBuf,
+    /// `ALLMENDE_DATABASE_URL` of the node, to start it again on its data.
+    pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), String>>>,
-    _dir: Option<tempfile::TempDir>,
+    database: Option<TestDatabase>,
 }
 
 /// The configuration test nodes start from: federation with other test
@@ -32,30 +33,34 @@ pub fn test_config() -> Config {
     }
 }
 
-/// Starts a node with a fresh database in a temporary directory.
+/// Starts a node with a fresh database.
 pub async fn spawn_app() -> TestNode {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("allmende.sqlite");
-    let mut node = spawn_app_with_db(db_path, test_config()).await;
-    node._dir = Some(dir);
+    spawn_app_with(test_config()).await
+}
+
+/// Starts a node with a fresh database and the given configuration.
+pub async fn spawn_app_with(config: Config) -> TestNode {
+    let database = TestDatabase::new().await;
+    let mut node = spawn_app_on(database.url(), config, 0).await;
+    node.database = Some(database);
     node
 }
 
-/// Starts a node on an existing (or new) database file.
-pub async fn spawn_app_with_db(db_path: PathBuf, base: Config) -> TestNode {
-    spawn_app_on(db_path, base, 0).await
+/// Starts a node on an existing database.
+pub async fn spawn_app_with_db(database_url: &str, base: Config) -> TestNode {
+    spawn_app_on(database_url, base, 0).await
 }
 
 /// Starts a node on `port` (0 for any): a node restarted on its old port
 /// keeps its URL, as a real node does.
-pub async fn spawn_app_on(db_path: PathBuf, base: Config, port: u16) -> TestNode {
+pub async fn spawn_app_on(database_url: &str, base: Config, port: u16) -> TestNode {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind port");
     let port = listener.local_addr().expect("addr").port();
     let url = format!("http://localhost:{port}");
     let config = Config {
-        database_url: format!("sqlite://{}", db_path.display()),
+        database_url: database_url.to_owned(),
         listen: listener.local_addr().expect("addr"),
         public_url: url.parse().expect("url"),
         ..base
@@ -75,17 +80,17 @@ pub async fn spawn_app_on(db_path: PathBuf, base: Config, port: u16) -> TestNode
     TestNode {
         url,
         state,
-        db_path,
+        database_url: database_url.to_owned(),
         shutdown: Some(tx),
         server: Some(server),
-        _dir: None,
+        database: None,
     }
 }
 
 impl TestNode {
     /// Stops the node gracefully and waits until it has closed the database.
-    /// Returns the temporary directory so the database outlives the node.
-    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+    /// Returns the test database so that it outlives the node.
+    pub async fn stop(mut self) -> Option<TestDatabase> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -95,7 +100,7 @@ impl TestNode {
                 .expect("server task")
                 .expect("server ran cleanly");
         }
-        self._dir.take()
+        self.database.take()
     }
 
     /// The port the node listens on.
@@ -108,10 +113,10 @@ impl TestNode {
         self.url.trim_start_matches("http://").to_owned()
     }
 
-    /// Keeps the node's temporary directory alive in `dir` (for a node that
-    /// is stopped and started again on the same database).
-    pub fn take_dir(&mut self) -> Option<tempfile::TempDir> {
-        self._dir.take()
+    /// Takes over the node's test database (for a node that is stopped and
+    /// started again on the same data).
+    pub fn take_database(&mut self) -> Option<TestDatabase> {
+        self.database.take()
     }
 
     pub fn at(&self, path: &str) -> String {

@@ -2,11 +2,10 @@
 //! reach this module: the caller passes password hashes and SHA-256 digests
 //! of session cookies and tokens.
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::{Email, OrganizationId, Role};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 use crate::{uuid_column, StoreError};
@@ -40,13 +39,13 @@ pub struct ApiTokenInfo {
 }
 
 pub struct Accounts<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.organization_id, u.role, u.created_at";
 
 impl<'a> Accounts<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -59,9 +58,9 @@ impl<'a> Accounts<'a> {
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
         let id = Uuid::now_v7();
-        sqlx::query(
+        query(
             "INSERT INTO users (id, email, password_hash, organization_id, role, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id.to_string())
         .bind(email.as_str())
@@ -76,8 +75,8 @@ impl<'a> Accounts<'a> {
     }
 
     pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"
+        query(format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
         ))
         .bind(id.to_string())
         .fetch_optional(self.pool)
@@ -88,8 +87,8 @@ impl<'a> Accounts<'a> {
 
     /// The user and their password hash, for logging in.
     pub async fn credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
-        let Some(row) = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?"
+        let Some(row) = query(format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
         ))
         .bind(email.as_str())
         .fetch_optional(self.pool)
@@ -97,7 +96,7 @@ impl<'a> Accounts<'a> {
         else {
             return Ok(None);
         };
-        Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?)))
+        Ok(Some((user_from_row(&row)?, row.col("password_hash")?)))
     }
 
     /// Records a failed login for `email` (known or not) and forgets
@@ -109,14 +108,14 @@ impl<'a> Accounts<'a> {
         forget_before: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < ?")
+        query("DELETE FROM login_failures WHERE failed_at < $1")
             .bind(forget_before)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        sqlx::query("INSERT INTO login_failures (email, failed_at) VALUES (?, ?)")
+        query("INSERT INTO login_failures (email, failed_at) VALUES ($1, $2)")
             .bind(email)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -128,17 +127,15 @@ impl<'a> Accounts<'a> {
         email: &str,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE email = ? AND failed_at >= ?",
-        )
-        .bind(email)
-        .bind(since)
-        .fetch_one(self.pool)
-        .await?)
+        query("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND failed_at >= $2")
+            .bind(email)
+            .bind(since)
+            .scalar(self.pool)
+            .await
     }
 
     pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+        query("DELETE FROM login_failures WHERE email = $1")
             .bind(email)
             .execute(self.pool)
             .await?;
@@ -152,7 +149,7 @@ impl<'a> Accounts<'a> {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user.to_string())
             .bind(now)
@@ -168,9 +165,9 @@ impl<'a> Accounts<'a> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        sqlx::query(&format!(
+        query(format!(
             "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at > ?"
+             WHERE s.token_hash = $1 AND s.expires_at > $2"
         ))
         .bind(token_hash)
         .bind(now)
@@ -181,7 +178,7 @@ impl<'a> Accounts<'a> {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(self.pool)
             .await?;
@@ -190,7 +187,7 @@ impl<'a> Accounts<'a> {
 
     /// Removes expired sessions; returns how many.
     pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        Ok(query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(self.pool)
             .await?
@@ -205,8 +202,8 @@ impl<'a> Accounts<'a> {
         now: DateTime<Utc>,
     ) -> Result<ApiTokenInfo, StoreError> {
         let id = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        query(
+            "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id.to_string())
         .bind(user.to_string())
@@ -230,8 +227,8 @@ impl<'a> Accounts<'a> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let user = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+        let user = query(format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
         ))
         .bind(token_hash)
         .fetch_optional(self.pool)
@@ -239,7 +236,7 @@ impl<'a> Accounts<'a> {
         .map(|r| user_from_row(&r))
         .transpose()?;
         if user.is_some() {
-            sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?")
+            query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
                 .execute(self.pool)
@@ -249,8 +246,8 @@ impl<'a> Accounts<'a> {
     }
 
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, label, created_at, last_used_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC",
+        let rows = query(
+            "SELECT id, label, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
         )
         .bind(user.to_string())
         .fetch_all(self.pool)
@@ -259,9 +256,9 @@ impl<'a> Accounts<'a> {
             .map(|r| {
                 Ok(ApiTokenInfo {
                     id: uuid_column(r, "id")?,
-                    label: r.try_get("label")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
+                    label: r.col("label")?,
+                    created_at: r.col("created_at")?,
+                    last_used_at: r.col("last_used_at")?,
                 })
             })
             .collect()
@@ -269,7 +266,7 @@ impl<'a> Accounts<'a> {
 
     /// Revokes one of the user's tokens.
     pub async fn delete_token(&self, user: UserId, token_id: Uuid) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+        let done = query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id.to_string())
             .bind(user.to_string())
             .execute(self.pool)
@@ -281,14 +278,14 @@ impl<'a> Accounts<'a> {
     }
 }
 
-fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
-    let email: String = row.try_get("email")?;
-    let role: String = row.try_get("role")?;
+fn user_from_row(row: &Row) -> Result<User, StoreError> {
+    let email: String = row.col("email")?;
+    let role: String = row.col("role")?;
     Ok(User {
         id: UserId(uuid_column(row, "id")?),
         email: Email::parse(&email).map_err(|_| StoreError::Corrupt(format!("email {email:?}")))?,
         organization_id: OrganizationId(uuid_column(row, "organization_id")?),
         role: Role::parse(&role).map_err(|_| StoreError::Corrupt(format!("role {role:?}")))?,
-        created_at: row.try_get("created_at")?,
+        created_at: row.col("created_at")?,
     })
 }

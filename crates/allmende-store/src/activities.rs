@@ -2,17 +2,17 @@
 //! already received (so a redelivery is a no-op) and tombstones of deleted
 //! local objects (so a fetch answers 410 Gone).
 
+use crate::db::{query, Pool};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqlitePool};
 
 use crate::StoreError;
 
 pub struct Activities<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Activities<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -23,8 +23,8 @@ impl<'a> Activities<'a> {
         activity_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO received_activities (activity_id, received_at) VALUES (?, ?)
+        let done = query(
+            "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2)
              ON CONFLICT (activity_id) DO NOTHING",
         )
         .bind(activity_id)
@@ -37,7 +37,7 @@ impl<'a> Activities<'a> {
     /// Forgets a received activity whose processing failed, so that the
     /// sender's retry is processed.
     pub async fn forget_received(&self, activity_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM received_activities WHERE activity_id = ?")
+        query("DELETE FROM received_activities WHERE activity_id = $1")
             .bind(activity_id)
             .execute(self.pool)
             .await?;
@@ -50,8 +50,8 @@ impl<'a> Activities<'a> {
         former_type: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tombstones (ap_id, former_type, deleted_at) VALUES (?, ?, ?)
+        query(
+            "INSERT INTO tombstones (ap_id, former_type, deleted_at) VALUES ($1, $2, $3)
              ON CONFLICT (ap_id) DO NOTHING",
         )
         .bind(ap_id)
@@ -67,11 +67,11 @@ impl<'a> Activities<'a> {
         &self,
         ap_id: &str,
     ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        let row = sqlx::query("SELECT former_type, deleted_at FROM tombstones WHERE ap_id = ?")
+        let row = query("SELECT former_type, deleted_at FROM tombstones WHERE ap_id = $1")
             .bind(ap_id)
             .fetch_optional(self.pool)
             .await?;
-        row.map(|r| Ok((r.try_get("former_type")?, r.try_get("deleted_at")?)))
+        row.map(|r| Ok((r.col("former_type")?, r.col("deleted_at")?)))
             .transpose()
     }
 }

@@ -2,10 +2,9 @@
 //! (so its items show like local ones) plus what federation needs to reach
 //! it and check its signatures.
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 use crate::{to_json, StoreError};
 
@@ -30,11 +29,11 @@ impl RemoteActor {
 }
 
 pub struct RemoteActors<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> RemoteActors<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -49,14 +48,14 @@ impl<'a> RemoteActors<'a> {
     ) -> Result<Organization, StoreError> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<String> =
-            sqlx::query_scalar("SELECT organization_id FROM remote_actors WHERE actor_id = ?")
+            query("SELECT organization_id FROM remote_actors WHERE actor_id = $1")
                 .bind(&actor.actor_id)
-                .fetch_optional(&mut *tx)
+                .optional_scalar(&mut tx)
                 .await?;
         let id = match existing {
             Some(id) => {
-                sqlx::query(
-                    "UPDATE organizations SET handle = ?, name = ?, kind = ?, profile = ?, updated_at = ? WHERE id = ?",
+                query(
+                    "UPDATE organizations SET handle = $1, name = $2, kind = $3, profile = $4, updated_at = $5 WHERE id = $6",
                 )
                 .bind(handle.as_str())
                 .bind(&profile.name)
@@ -64,12 +63,12 @@ impl<'a> RemoteActors<'a> {
                 .bind(to_json(profile))
                 .bind(now)
                 .bind(&id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("organization handle"))?;
-                sqlx::query(
-                    "UPDATE remote_actors SET actor_type = ?, inbox = ?, shared_inbox = ?, public_key_id = ?,
-                     public_key_pem = ?, profile_url = ?, fetched_at = ? WHERE organization_id = ?",
+                query(
+                    "UPDATE remote_actors SET actor_type = $1, inbox = $2, shared_inbox = $3, public_key_id = $4,
+                     public_key_pem = $5, profile_url = $6, fetched_at = $7 WHERE organization_id = $8",
                 )
                 .bind(&actor.actor_type)
                 .bind(&actor.inbox)
@@ -79,16 +78,16 @@ impl<'a> RemoteActors<'a> {
                 .bind(&actor.profile_url)
                 .bind(now)
                 .bind(&id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("public key id"))?;
                 id
             }
             None => {
                 let id = OrganizationId::new().to_string();
-                sqlx::query(
+                query(
                     "INSERT INTO organizations (id, handle, name, kind, profile, created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(handle.as_str())
@@ -97,12 +96,12 @@ impl<'a> RemoteActors<'a> {
                 .bind(to_json(profile))
                 .bind(now)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("organization handle"))?;
-                sqlx::query(
+                query(
                     "INSERT INTO remote_actors (organization_id, actor_id, actor_type, inbox, shared_inbox,
-                     public_key_id, public_key_pem, profile_url, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     public_key_id, public_key_pem, profile_url, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&id)
                 .bind(&actor.actor_id)
@@ -113,7 +112,7 @@ impl<'a> RemoteActors<'a> {
                 .bind(&actor.public_key_pem)
                 .bind(&actor.profile_url)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("public key id"))?;
                 id
@@ -128,25 +127,25 @@ impl<'a> RemoteActors<'a> {
     pub async fn delete(&self, actor_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let Some(id): Option<String> =
-            sqlx::query_scalar("SELECT organization_id FROM remote_actors WHERE actor_id = ?")
+            query("SELECT organization_id FROM remote_actors WHERE actor_id = $1")
                 .bind(actor_id)
-                .fetch_optional(&mut *tx)
+                .optional_scalar(&mut tx)
                 .await?
         else {
             return Ok(false);
         };
         // The search index is not bound by foreign keys.
-        sqlx::query(
-            "DELETE FROM search_index WHERE item_id IN (SELECT id FROM projects WHERE organization_id = ?1
-             UNION SELECT id FROM questions WHERE organization_id = ?1
-             UNION SELECT id FROM solutions WHERE organization_id = ?1)",
+        query(
+            "DELETE FROM search_index WHERE item_id IN (SELECT id FROM projects WHERE organization_id = $1
+             UNION SELECT id FROM questions WHERE organization_id = $1
+             UNION SELECT id FROM solutions WHERE organization_id = $1)",
         )
         .bind(&id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-        sqlx::query("DELETE FROM organizations WHERE id = ?")
+        query("DELETE FROM organizations WHERE id = $1")
             .bind(&id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(true)
@@ -193,28 +192,27 @@ impl<'a> RemoteActors<'a> {
         column: &'static str,
         value: &str,
     ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
-        let Some(actor_row) =
-            sqlx::query(&format!("SELECT * FROM remote_actors WHERE {column} = ?"))
-                .bind(value)
-                .fetch_optional(self.pool)
-                .await?
+        let Some(actor_row) = query(format!("SELECT * FROM remote_actors WHERE {column} = $1"))
+            .bind(value)
+            .fetch_optional(self.pool)
+            .await?
         else {
             return Ok(None);
         };
-        let organization_id: String = actor_row.try_get("organization_id")?;
+        let organization_id: String = actor_row.col("organization_id")?;
         let organization = self.organization(&organization_id).await?;
         Ok(Some((organization, actor_from_row(&actor_row)?)))
     }
 }
 
-pub(crate) fn actor_from_row(row: &SqliteRow) -> Result<RemoteActor, StoreError> {
+pub(crate) fn actor_from_row(row: &Row) -> Result<RemoteActor, StoreError> {
     Ok(RemoteActor {
-        actor_id: row.try_get("actor_id")?,
-        actor_type: row.try_get("actor_type")?,
-        inbox: row.try_get("inbox")?,
-        shared_inbox: row.try_get("shared_inbox")?,
-        public_key_id: row.try_get("public_key_id")?,
-        public_key_pem: row.try_get("public_key_pem")?,
-        profile_url: row.try_get("profile_url")?,
+        actor_id: row.col("actor_id")?,
+        actor_type: row.col("actor_type")?,
+        inbox: row.col("inbox")?,
+        shared_inbox: row.col("shared_inbox")?,
+        public_key_id: row.col("public_key_id")?,
+        public_key_pem: row.col("public_key_pem")?,
+        profile_url: row.col("profile_url")?,
     })
 }

@@ -1,9 +1,9 @@
 //! Where follows are stored, in both directions: local organizations
 //! following remote ones, and remote actors following local organizations.
 
+use crate::db::{query, Pool};
 use allmende_domain::{Organization, OrganizationId};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqlitePool};
 
 use crate::organizations::from_row as organization_from_row;
 use crate::StoreError;
@@ -19,11 +19,11 @@ pub struct Follow {
 }
 
 pub struct Follows<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Follows<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -36,9 +36,9 @@ impl<'a> Follows<'a> {
         accepted: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO follows (follower_id, target_id, activity_id, accepted, created_at)
-             VALUES (?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (follower_id, target_id) DO UPDATE SET activity_id = excluded.activity_id,
              accepted = excluded.accepted",
         )
@@ -57,7 +57,7 @@ impl<'a> Follows<'a> {
         follower: OrganizationId,
         target: OrganizationId,
     ) -> Result<Option<Follow>, StoreError> {
-        let row = sqlx::query("SELECT * FROM follows WHERE follower_id = ? AND target_id = ?")
+        let row = query("SELECT * FROM follows WHERE follower_id = $1 AND target_id = $2")
             .bind(follower.to_string())
             .bind(target.to_string())
             .fetch_optional(self.pool)
@@ -69,8 +69,8 @@ impl<'a> Follows<'a> {
             Ok(Follow {
                 follower_id: id("follower_id")?,
                 target_id: id("target_id")?,
-                activity_id: r.try_get("activity_id")?,
-                accepted: r.try_get("accepted")?,
+                activity_id: r.col("activity_id")?,
+                accepted: r.col("accepted")?,
             })
         })
         .transpose()
@@ -78,14 +78,14 @@ impl<'a> Follows<'a> {
 
     /// The follow a Follow activity created, by the activity's id.
     pub async fn by_activity_id(&self, activity_id: &str) -> Result<Option<Follow>, StoreError> {
-        let pair: Option<(String, String)> =
-            sqlx::query_as("SELECT follower_id, target_id FROM follows WHERE activity_id = ?")
-                .bind(activity_id)
-                .fetch_optional(self.pool)
-                .await?;
-        let Some((follower, target)) = pair else {
+        let Some(row) = query("SELECT follower_id, target_id FROM follows WHERE activity_id = $1")
+            .bind(activity_id)
+            .fetch_optional(self.pool)
+            .await?
+        else {
             return Ok(None);
         };
+        let (follower, target): (String, String) = (row.col("follower_id")?, row.col("target_id")?);
         let parse = |s: &str| {
             s.parse()
                 .map(OrganizationId)
@@ -96,13 +96,13 @@ impl<'a> Follows<'a> {
 
     /// Whether any local organization follows (or asked to follow) `target`.
     pub async fn has_local_follower(&self, target: OrganizationId) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM follows f WHERE f.target_id = ?
+        query(
+            "SELECT EXISTS (SELECT 1 FROM follows f WHERE f.target_id = $1
              AND NOT EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = f.follower_id))",
         )
         .bind(target.to_string())
-        .fetch_one(self.pool)
-        .await?)
+        .scalar(self.pool)
+        .await
     }
 
     /// Whether users of `reader` may read the restricted (followers-only)
@@ -116,14 +116,14 @@ impl<'a> Follows<'a> {
         if reader == author {
             return Ok(true);
         }
-        Ok(sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM remote_actors WHERE organization_id = ?2)
-             OR EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND target_id = ?2 AND accepted = 1)",
+        query(
+            "SELECT NOT EXISTS (SELECT 1 FROM remote_actors WHERE organization_id = $2)
+             OR EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND target_id = $2 AND accepted = TRUE)",
         )
         .bind(reader.to_string())
         .bind(author.to_string())
-        .fetch_one(self.pool)
-        .await?)
+        .scalar(self.pool)
+        .await
     }
 
     /// Marks a pending follow as accepted; `false` if there was none.
@@ -133,7 +133,7 @@ impl<'a> Follows<'a> {
         target: OrganizationId,
     ) -> Result<bool, StoreError> {
         let done =
-            sqlx::query("UPDATE follows SET accepted = 1 WHERE follower_id = ? AND target_id = ?")
+            query("UPDATE follows SET accepted = TRUE WHERE follower_id = $1 AND target_id = $2")
                 .bind(follower.to_string())
                 .bind(target.to_string())
                 .execute(self.pool)
@@ -147,7 +147,7 @@ impl<'a> Follows<'a> {
         follower: OrganizationId,
         target: OrganizationId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM follows WHERE follower_id = ? AND target_id = ?")
+        let done = query("DELETE FROM follows WHERE follower_id = $1 AND target_id = $2")
             .bind(follower.to_string())
             .bind(target.to_string())
             .execute(self.pool)
@@ -161,14 +161,17 @@ impl<'a> Follows<'a> {
         &self,
         target: OrganizationId,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT COALESCE(r.shared_inbox, r.inbox) FROM follows f
+        query(
+            "SELECT DISTINCT COALESCE(r.shared_inbox, r.inbox) AS inbox FROM follows f
              JOIN remote_actors r ON r.organization_id = f.follower_id
-             WHERE f.target_id = ? AND f.accepted = 1 ORDER BY 1",
+             WHERE f.target_id = $1 AND f.accepted = TRUE ORDER BY 1",
         )
         .bind(target.to_string())
         .fetch_all(self.pool)
-        .await?)
+        .await?
+        .iter()
+        .map(|r| r.col("inbox"))
+        .collect::<Result<_, _>>()
     }
 
     /// Who follows `target`, with whether the follow is accepted.
@@ -193,34 +196,30 @@ impl<'a> Follows<'a> {
         this: &'static str,
         id: OrganizationId,
     ) -> Result<Vec<(Organization, bool)>, StoreError> {
-        sqlx::query(&format!(
+        query(format!(
             "SELECT o.*, r.actor_id, r.profile_url, f.accepted FROM organizations o
              LEFT JOIN remote_actors r ON r.organization_id = o.id
-             JOIN follows f ON {other} = o.id WHERE {this} = ? ORDER BY o.name COLLATE NOCASE",
+             JOIN follows f ON {other} = o.id WHERE {this} = $1 ORDER BY lower(o.name), o.name",
         ))
         .bind(id.to_string())
         .fetch_all(self.pool)
         .await?
         .iter()
-        .map(|r| Ok((organization_from_row(r)?, r.try_get("accepted")?)))
+        .map(|r| Ok((organization_from_row(r)?, r.col("accepted")?)))
         .collect()
     }
 
     pub async fn count_following(&self, follower: OrganizationId) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM follows WHERE follower_id = ? AND accepted = 1",
-        )
-        .bind(follower.to_string())
-        .fetch_one(self.pool)
-        .await?)
+        query("SELECT COUNT(*) FROM follows WHERE follower_id = $1 AND accepted = TRUE")
+            .bind(follower.to_string())
+            .scalar(self.pool)
+            .await
     }
 
     pub async fn count_followers(&self, target: OrganizationId) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM follows WHERE target_id = ? AND accepted = 1")
-                .bind(target.to_string())
-                .fetch_one(self.pool)
-                .await?,
-        )
+        query("SELECT COUNT(*) FROM follows WHERE target_id = $1 AND accepted = TRUE")
+            .bind(target.to_string())
+            .scalar(self.pool)
+            .await
     }
 }

@@ -7,6 +7,7 @@
 
 use std::marker::PhantomData;
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::{
     OrganizationId, Project, ProjectInput, Question, QuestionInput, Solution, SolutionInput,
     Themenfeld, ValidationErrors,
@@ -14,8 +15,6 @@ use allmende_domain::{
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::SqlitePool;
 use uuid::Uuid;
 
 use crate::search::{self, SearchKind};
@@ -37,7 +36,7 @@ pub trait StoredItem: Sized + Send + Unpin {
     }
     /// The text the full-text index should find the item by, besides its title.
     fn search_text(draft: &Self::Draft) -> String;
-    fn from_row(row: &SqliteRow) -> Result<Self, StoreError>;
+    fn from_row(row: &Row) -> Result<Self, StoreError>;
 }
 
 /// Which items to list, newest first.
@@ -72,12 +71,12 @@ impl Default for ListFilter {
 }
 
 pub struct ItemStore<'a, T> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
     item: PhantomData<T>,
 }
 
 impl<'a, T: StoredItem> ItemStore<'a, T> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self {
             pool,
             item: PhantomData,
@@ -119,9 +118,9 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     ) -> Result<T, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(&format!(
+        query(format!(
             "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at, ap_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             T::TABLE
         ))
         .bind(id.to_string())
@@ -133,7 +132,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(created)
         .bind(updated)
         .bind(ap_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
         search::index(
@@ -149,7 +148,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     }
 
     pub async fn get(&self, id: impl Into<Uuid>) -> Result<T, StoreError> {
-        sqlx::query(&format!("SELECT * FROM {} WHERE id = ?", T::TABLE))
+        query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))
             .bind(id.into().to_string())
             .fetch_optional(self.pool)
             .await?
@@ -159,7 +158,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
 
     /// The local copy of a remote item, by its id on its home node.
     pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<T>, StoreError> {
-        sqlx::query(&format!("SELECT * FROM {} WHERE ap_id = ?", T::TABLE))
+        query(format!("SELECT * FROM {} WHERE ap_id = $1", T::TABLE))
             .bind(ap_id)
             .fetch_optional(self.pool)
             .await?
@@ -169,14 +168,11 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
 
     /// The ActivityPub id of a remote copy; `None` for local items.
     pub async fn ap_id(&self, id: impl Into<Uuid>) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar::<_, Option<String>>(&format!(
-            "SELECT ap_id FROM {} WHERE id = ?",
-            T::TABLE
-        ))
-        .bind(id.into().to_string())
-        .fetch_optional(self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)
+        query(format!("SELECT ap_id FROM {} WHERE id = $1", T::TABLE))
+            .bind(id.into().to_string())
+            .optional_scalar(self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn update(
@@ -187,8 +183,8 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     ) -> Result<T, StoreError> {
         let id = id.into();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(&format!(
-            "UPDATE {} SET title = ?, themenfeld = ?, public = ?, content = ?, updated_at = ? WHERE id = ?",
+        let done = query(format!(
+            "UPDATE {} SET title = $1, themenfeld = $2, public = $3, content = $4, updated_at = $5 WHERE id = $6",
             T::TABLE
         ))
         .bind(T::title(draft))
@@ -197,7 +193,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(to_json(draft))
         .bind(now)
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -217,9 +213,9 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     pub async fn delete(&self, id: impl Into<Uuid>) -> Result<(), StoreError> {
         let id = id.into();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(&format!("DELETE FROM {} WHERE id = ?", T::TABLE))
+        let done = query(format!("DELETE FROM {} WHERE id = $1", T::TABLE))
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -230,14 +226,14 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     }
 
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<T>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT * FROM {} WHERE (?1 IS NULL OR organization_id = ?1) AND (?2 IS NULL OR themenfeld = ?2)
-             AND (public = 1 OR (?3 = 0 AND (?7 IS NULL OR organization_id = ?7
+        query(format!(
+            "SELECT * FROM {} WHERE ($1 IS NULL OR organization_id = $1) AND ($2 IS NULL OR themenfeld = $2)
+             AND (public = TRUE OR ($3 = FALSE AND ($7 IS NULL OR organization_id = $7
                   OR organization_id NOT IN (SELECT organization_id FROM remote_actors)
-                  OR organization_id IN (SELECT target_id FROM follows WHERE follower_id = ?7 AND accepted = 1))))
-             AND (?6 IS NULL OR organization_id IN
-                  (SELECT target_id FROM follows WHERE follower_id = ?6 AND accepted = 1))
-             ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                  OR organization_id IN (SELECT target_id FROM follows WHERE follower_id = $7 AND accepted = TRUE))))
+             AND ($6 IS NULL OR organization_id IN
+                  (SELECT target_id FROM follows WHERE follower_id = $6 AND accepted = TRUE))
+             ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
             T::TABLE
         ))
         .bind(filter.organization_id.map(|o| o.to_string()))
@@ -259,31 +255,29 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         &self,
         organization_id: OrganizationId,
     ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM {} WHERE organization_id = ? AND public = 1",
+        query(format!(
+            "SELECT COUNT(*) FROM {} WHERE organization_id = $1 AND public = TRUE",
             T::TABLE
         ))
         .bind(organization_id.to_string())
-        .fetch_one(self.pool)
-        .await?)
+        .scalar(self.pool)
+        .await
     }
 
     /// How many items this node's organizations published.
     pub async fn count_local(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(&format!(
+        query(format!(
             "SELECT COUNT(*) FROM {} WHERE ap_id IS NULL",
             T::TABLE
         ))
-        .fetch_one(self.pool)
-        .await?)
+        .scalar(self.pool)
+        .await
     }
 
     pub async fn count(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", T::TABLE))
-                .fetch_one(self.pool)
-                .await?,
-        )
+        query(format!("SELECT COUNT(*) FROM {}", T::TABLE))
+            .scalar(self.pool)
+            .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Where the private keys of this node's actors are stored.
 
+use crate::db::{query, Pool};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqlitePool};
 
 use crate::StoreError;
 
@@ -20,25 +20,24 @@ impl std::fmt::Debug for StoredKey {
 }
 
 pub struct Keys<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Keys<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
     /// The key of `owner` (an organization id, or `instance`).
     pub async fn get(&self, owner: &str) -> Result<Option<StoredKey>, StoreError> {
-        let row =
-            sqlx::query("SELECT private_key, public_key_pem FROM signing_keys WHERE owner = ?")
-                .bind(owner)
-                .fetch_optional(self.pool)
-                .await?;
+        let row = query("SELECT private_key, public_key_pem FROM signing_keys WHERE owner = $1")
+            .bind(owner)
+            .fetch_optional(self.pool)
+            .await?;
         row.map(|r| {
             Ok(StoredKey {
-                private_key_der: r.try_get("private_key")?,
-                public_key_pem: r.try_get("public_key_pem")?,
+                private_key_der: r.col("private_key")?,
+                public_key_pem: r.col("public_key_pem")?,
             })
         })
         .transpose()
@@ -53,12 +52,12 @@ impl<'a> Keys<'a> {
         key: &StoredKey,
         now: DateTime<Utc>,
     ) -> Result<StoredKey, StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO signing_keys (owner, private_key, public_key_pem, created_at)
-             VALUES (?, ?, ?, ?) ON CONFLICT (owner) DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (owner) DO NOTHING",
         )
         .bind(owner)
-        .bind(&key.private_key_der)
+        .bind(key.private_key_der.as_slice())
         .bind(&key.public_key_pem)
         .bind(now)
         .execute(self.pool)

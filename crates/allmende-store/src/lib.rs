@@ -3,13 +3,14 @@
 //! [`Store::accounts`], [`Store::projects`], [`Store::questions`],
 //! [`Store::solutions`] and [`Store::search`].
 //!
-//! All SQL lives in this crate, so the PostgreSQL backend that follows only
-//! has to touch these files. Migrations are embedded in the binary and run at
-//! start-up.
+//! All SQL lives in this crate. The same statements run on SQLite and on
+//! PostgreSQL (see [`db`]); each engine has its own migrations, embedded in
+//! the binary and run at start-up.
 
 pub mod accounts;
 pub mod activities;
 pub mod actors;
+mod db;
 mod error;
 pub mod follows;
 pub mod items;
@@ -20,12 +21,17 @@ pub mod projects;
 pub mod questions;
 pub mod search;
 pub mod solutions;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+
+use crate::db::{query, Pool, Row};
+pub use db::Engine;
 
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
 pub use activities::Activities;
@@ -39,19 +45,24 @@ pub use posts::{Post, Posts};
 pub use questions::{Answers, RemoteAnswer};
 pub use search::{Search, SearchHit, SearchKind};
 
-/// Embedded SQLite migrations.
+/// Embedded migrations, one set per engine.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Handle to the node's database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
-    /// Opens (and creates, if missing) the database at `url`, such as
-    /// `sqlite://data/allmende.sqlite` or `sqlite::memory:`. Does not migrate.
+    /// Opens the database at `url`: `sqlite://data/allmende.sqlite` (created
+    /// if missing), `sqlite::memory:`, or `postgres://user@host/database`
+    /// (the database must exist). Does not migrate.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::connect_postgres(url).await;
+        }
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
@@ -74,7 +85,28 @@ impl Store {
             .max_connections(if in_memory { 1 } else { 8 })
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(StoreError::Database)?
+            .application_name("allmende");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    /// Which engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        self.pool.engine()
     }
 
     /// Connects and brings the schema up to date.
@@ -85,19 +117,27 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            // Several processes may start at once; the migrator takes an
+            // advisory lock on PostgreSQL, so only one applies migrations.
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
         Ok(())
     }
 
     /// Closes the pool, waiting for open connections, so WAL data is
     /// checkpointed before the process exits.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 
     /// Whether the database answers; used by `/healthz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -151,22 +191,17 @@ impl Store {
 }
 
 /// Parses a UUID column; a malformed one means the database was edited by hand.
-pub(crate) fn uuid_column(
-    row: &sqlx::sqlite::SqliteRow,
-    column: &str,
-) -> Result<uuid::Uuid, StoreError> {
-    use sqlx::Row;
-    let raw: String = row.try_get(column)?;
+pub(crate) fn uuid_column(row: &Row, column: &str) -> Result<uuid::Uuid, StoreError> {
+    let raw: String = row.col(column)?;
     uuid::Uuid::parse_str(&raw)
         .map_err(|_| StoreError::Corrupt(format!("{column} is not a UUID: {raw}")))
 }
 
 pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &Row,
     column: &str,
 ) -> Result<T, StoreError> {
-    use sqlx::Row;
-    let raw: String = row.try_get(column)?;
+    let raw: String = row.col(column)?;
     serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 

@@ -1,18 +1,17 @@
 //! Where organizations are stored.
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId, Origin};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 use crate::{json_column, to_json, uuid_column, StoreError};
 
 pub struct Organizations<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Organizations<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -23,9 +22,9 @@ impl<'a> Organizations<'a> {
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
         let id = OrganizationId::new();
-        sqlx::query(
+        query(
             "INSERT INTO organizations (id, handle, name, kind, profile, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.to_string())
         .bind(handle.as_str())
@@ -46,8 +45,8 @@ impl<'a> Organizations<'a> {
         profile: &OrganizationDraft,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
-        let done = sqlx::query(
-            "UPDATE organizations SET name = ?, kind = ?, profile = ?, updated_at = ? WHERE id = ?",
+        let done = query(
+            "UPDATE organizations SET name = $1, kind = $2, profile = $3, updated_at = $4 WHERE id = $5",
         )
         .bind(&profile.name)
         .bind(profile.kind.slug())
@@ -63,7 +62,7 @@ impl<'a> Organizations<'a> {
     }
 
     pub async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE o.id = ?"))
+        query(format!("{SELECT} WHERE o.id = $1"))
             .bind(id.to_string())
             .fetch_optional(self.pool)
             .await?
@@ -72,7 +71,7 @@ impl<'a> Organizations<'a> {
     }
 
     pub async fn by_handle(&self, handle: &str) -> Result<Organization, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE o.handle = ?"))
+        query(format!("{SELECT} WHERE o.handle = $1"))
             .bind(handle)
             .fetch_optional(self.pool)
             .await?
@@ -83,7 +82,7 @@ impl<'a> Organizations<'a> {
     /// Every organization known here, local and remote (to name the
     /// authors of a feed).
     pub async fn list_all(&self) -> Result<Vec<Organization>, StoreError> {
-        sqlx::query(SELECT)
+        query(SELECT)
             .fetch_all(self.pool)
             .await?
             .iter()
@@ -94,8 +93,8 @@ impl<'a> Organizations<'a> {
     /// All organizations this node hosts, by name. Nodes host tens to a
     /// few hundred organizations, so no paging.
     pub async fn list(&self) -> Result<Vec<Organization>, StoreError> {
-        sqlx::query(&format!(
-            "{SELECT} WHERE r.actor_id IS NULL ORDER BY o.name COLLATE NOCASE"
+        query(format!(
+            "{SELECT} WHERE r.actor_id IS NULL ORDER BY lower(o.name), o.name"
         ))
         .fetch_all(self.pool)
         .await?
@@ -109,10 +108,10 @@ impl<'a> Organizations<'a> {
 const SELECT: &str = "SELECT o.*, r.actor_id, r.profile_url FROM organizations o
      LEFT JOIN remote_actors r ON r.organization_id = o.id";
 
-pub(crate) fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
-    let handle: String = row.try_get("handle")?;
-    let actor_id: Option<String> = row.try_get("actor_id")?;
-    let profile_url: Option<String> = row.try_get("profile_url")?;
+pub(crate) fn from_row(row: &Row) -> Result<Organization, StoreError> {
+    let handle: String = row.col("handle")?;
+    let actor_id: Option<String> = row.col("actor_id")?;
+    let profile_url: Option<String> = row.col("profile_url")?;
     let origin = actor_id
         .map(|actor| -> Result<Origin, StoreError> {
             Ok(Origin {
@@ -131,7 +130,7 @@ pub(crate) fn from_row(row: &SqliteRow) -> Result<Organization, StoreError> {
             .map_err(|_| StoreError::Corrupt(format!("handle {handle:?}")))?,
         profile: json_column(row, "profile")?,
         origin,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
     })
 }

@@ -2,9 +2,9 @@
 //! are not Allmende items (a Mastodon post, say). Their HTML is sanitised
 //! before it gets here.
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::OrganizationId;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -21,20 +21,20 @@ pub struct Post {
 }
 
 pub struct Posts<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Posts<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
     /// Stores a post, or replaces the text of the one with the same
     /// `ap_id` if it belongs to the same actor.
     pub async fn upsert(&self, post: &Post, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO posts (id, ap_id, organization_id, name, content_html, url, published, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (ap_id) DO UPDATE SET name = excluded.name, content_html = excluded.content_html,
              url = excluded.url, updated_at = excluded.updated_at
              WHERE posts.organization_id = excluded.organization_id",
@@ -58,7 +58,7 @@ impl<'a> Posts<'a> {
         ap_id: &str,
         organization_id: OrganizationId,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM posts WHERE ap_id = ? AND organization_id = ?")
+        let done = query("DELETE FROM posts WHERE ap_id = $1 AND organization_id = $2")
             .bind(ap_id)
             .bind(organization_id.to_string())
             .execute(self.pool)
@@ -67,7 +67,7 @@ impl<'a> Posts<'a> {
     }
 
     pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<Post>, StoreError> {
-        sqlx::query("SELECT * FROM posts WHERE ap_id = ?")
+        query("SELECT * FROM posts WHERE ap_id = $1")
             .bind(ap_id)
             .fetch_optional(self.pool)
             .await?
@@ -81,10 +81,10 @@ impl<'a> Posts<'a> {
         follower: OrganizationId,
         limit: u32,
     ) -> Result<Vec<Post>, StoreError> {
-        sqlx::query(
+        query(
             "SELECT * FROM posts WHERE organization_id IN
-             (SELECT target_id FROM follows WHERE follower_id = ? AND accepted = 1)
-             ORDER BY published DESC LIMIT ?",
+             (SELECT target_id FROM follows WHERE follower_id = $1 AND accepted = TRUE)
+             ORDER BY published DESC LIMIT $2",
         )
         .bind(follower.to_string())
         .bind(i64::from(limit))
@@ -96,14 +96,14 @@ impl<'a> Posts<'a> {
     }
 }
 
-fn post_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Post, StoreError> {
+fn post_from_row(r: &Row) -> Result<Post, StoreError> {
     Ok(Post {
         id: crate::uuid_column(r, "id")?,
-        ap_id: r.try_get("ap_id")?,
+        ap_id: r.col("ap_id")?,
         organization_id: OrganizationId(crate::uuid_column(r, "organization_id")?),
-        name: r.try_get("name")?,
-        content_html: r.try_get("content_html")?,
-        url: r.try_get("url")?,
-        published: r.try_get("published")?,
+        name: r.col("name")?,
+        content_html: r.col("content_html")?,
+        url: r.col("url")?,
+        published: r.col("published")?,
     })
 }

@@ -1,11 +1,10 @@
 //! Where questions and their answers are stored.
 
+use crate::db::{query, Pool, Row};
 use allmende_domain::{
     Answer, AnswerDraft, AnswerId, OrganizationId, Question, QuestionDraft, QuestionId, Themenfeld,
 };
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 use crate::items::{join_text, StoredItem};
 use crate::search::SearchKind;
@@ -42,8 +41,8 @@ impl StoredItem for Question {
         ])
     }
 
-    fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
-        let accepted: Option<String> = row.try_get("accepted_answer_id")?;
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
+        let accepted: Option<String> = row.col("accepted_answer_id")?;
         Ok(Question {
             id: QuestionId(uuid_column(row, "id")?),
             organization_id: OrganizationId(uuid_column(row, "organization_id")?),
@@ -54,8 +53,8 @@ impl StoredItem for Question {
                         .map_err(|_| StoreError::Corrupt(format!("accepted_answer_id {a:?}")))
                 })
                 .transpose()?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
+            created_at: row.col("created_at")?,
+            updated_at: row.col("updated_at")?,
         })
     }
 }
@@ -71,11 +70,11 @@ pub struct RemoteAnswer<'s> {
 
 /// Answers belong to a question; they are deleted with it.
 pub struct Answers<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Answers<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
@@ -87,9 +86,9 @@ impl<'a> Answers<'a> {
         now: DateTime<Utc>,
     ) -> Result<Answer, StoreError> {
         let id = AnswerId::new();
-        sqlx::query(
+        query(
             "INSERT INTO answers (id, question_id, organization_id, body, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id.to_string())
         .bind(question_id.to_string())
@@ -114,9 +113,9 @@ impl<'a> Answers<'a> {
         answer: &RemoteAnswer<'_>,
     ) -> Result<Answer, StoreError> {
         let id = AnswerId::new();
-        sqlx::query(
+        query(
             "INSERT INTO answers (id, question_id, organization_id, body, body_html, ap_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.to_string())
         .bind(question_id.to_string())
@@ -138,7 +137,7 @@ impl<'a> Answers<'a> {
         id: AnswerId,
         answer: &RemoteAnswer<'_>,
     ) -> Result<Answer, StoreError> {
-        sqlx::query("UPDATE answers SET body = ?, body_html = ?, updated_at = ? WHERE id = ?")
+        query("UPDATE answers SET body = $1, body_html = $2, updated_at = $3 WHERE id = $4")
             .bind(answer.body)
             .bind(answer.body_html)
             .bind(answer.updated)
@@ -149,7 +148,7 @@ impl<'a> Answers<'a> {
     }
 
     pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<Answer>, StoreError> {
-        sqlx::query("SELECT * FROM answers WHERE ap_id = ?")
+        query("SELECT * FROM answers WHERE ap_id = $1")
             .bind(ap_id)
             .fetch_optional(self.pool)
             .await?
@@ -159,29 +158,29 @@ impl<'a> Answers<'a> {
 
     /// The ActivityPub id of a remote answer; `None` for local ones.
     pub async fn ap_id(&self, id: AnswerId) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar::<_, Option<String>>("SELECT ap_id FROM answers WHERE id = ?")
+        query("SELECT ap_id FROM answers WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(self.pool)
+            .optional_scalar(self.pool)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
     pub async fn delete(&self, id: AnswerId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE questions SET accepted_answer_id = NULL WHERE accepted_answer_id = ?")
+        query("UPDATE questions SET accepted_answer_id = NULL WHERE accepted_answer_id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
-        sqlx::query("DELETE FROM answers WHERE id = ?")
+        query("DELETE FROM answers WHERE id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn get(&self, id: AnswerId) -> Result<Answer, StoreError> {
-        sqlx::query("SELECT * FROM answers WHERE id = ?")
+        query("SELECT * FROM answers WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(self.pool)
             .await?
@@ -191,7 +190,7 @@ impl<'a> Answers<'a> {
 
     /// A question's answers, oldest first, as a thread reads.
     pub async fn for_question(&self, question_id: QuestionId) -> Result<Vec<Answer>, StoreError> {
-        sqlx::query("SELECT * FROM answers WHERE question_id = ? ORDER BY created_at, id")
+        query("SELECT * FROM answers WHERE question_id = $1 ORDER BY created_at, id")
             .bind(question_id.to_string())
             .fetch_all(self.pool)
             .await?
@@ -215,7 +214,7 @@ impl<'a> Answers<'a> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let done =
-            sqlx::query("UPDATE questions SET accepted_answer_id = ?, updated_at = ? WHERE id = ?")
+            query("UPDATE questions SET accepted_answer_id = $1, updated_at = $2 WHERE id = $3")
                 .bind(answer_id.map(|a| a.to_string()))
                 .bind(now)
                 .bind(question_id.to_string())
@@ -228,14 +227,14 @@ impl<'a> Answers<'a> {
     }
 }
 
-fn answer_from_row(row: &SqliteRow) -> Result<Answer, StoreError> {
+fn answer_from_row(row: &Row) -> Result<Answer, StoreError> {
     Ok(Answer {
         id: AnswerId(uuid_column(row, "id")?),
         question_id: QuestionId(uuid_column(row, "question_id")?),
         organization_id: OrganizationId(uuid_column(row, "organization_id")?),
-        body: row.try_get("body")?,
-        body_html: row.try_get("body_html")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        body: row.col("body")?,
+        body_html: row.col("body_html")?,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
     })
 }

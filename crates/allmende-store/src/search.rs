@@ -1,6 +1,7 @@
-//! Full-text search over every item on the node (SQLite FTS5).
+//! Full-text search over every item on the node: FTS5 on SQLite, a
+//! weighted `tsvector` with a GIN index on PostgreSQL.
 
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use crate::db::{query, Engine, Pool, Tx};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -70,63 +71,90 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// Turns what a person typed into a PostgreSQL `tsquery` with the same
+/// meaning as [`fts_query`]: every word, as a prefix. Terms hold only
+/// letters and digits, so no input is a tsquery syntax error.
+pub fn tsquery(input: &str) -> Option<String> {
+    let normalised = normalise(input);
+    let terms: Vec<String> = normalised
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(12)
+        .map(|t| format!("{t}:*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" & "))
+}
+
+/// Writes (or rewrites) the index entry of one item. The same statements
+/// serve both engines: on PostgreSQL the `document` column is generated
+/// from title and content.
 pub(crate) async fn index(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     kind: SearchKind,
     id: Uuid,
     title: &str,
     text: &str,
 ) -> Result<(), StoreError> {
     remove(tx, kind, id).await?;
-    sqlx::query("INSERT INTO search_index (kind, item_id, title, content) VALUES (?, ?, ?, ?)")
+    query("INSERT INTO search_index (kind, item_id, title, content) VALUES ($1, $2, $3, $4)")
         .bind(kind.as_str())
         .bind(id.to_string())
         .bind(normalise(title))
         .bind(normalise(text))
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
-pub(crate) async fn remove(
-    tx: &mut Transaction<'_, Sqlite>,
-    kind: SearchKind,
-    id: Uuid,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM search_index WHERE kind = ? AND item_id = ?")
+pub(crate) async fn remove(tx: &mut Tx, kind: SearchKind, id: Uuid) -> Result<(), StoreError> {
+    query("DELETE FROM search_index WHERE kind = $1 AND item_id = $2")
         .bind(kind.as_str())
         .bind(id.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 pub struct Search<'a> {
-    pool: &'a SqlitePool,
+    pool: &'a Pool,
 }
 
 impl<'a> Search<'a> {
-    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
         Self { pool }
     }
 
     /// Best matches first; title matches weigh more than body matches.
+    /// SQLite ranks with FTS5's bm25, PostgreSQL with `ts_rank` over the
+    /// weighted `tsvector` (GIN index).
     pub async fn query(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
-        let Some(query) = fts_query(input) else {
+        let statement = match self.pool.engine() {
+            Engine::Sqlite => fts_query(input).map(|q| {
+                query(
+                    "SELECT kind, item_id FROM search_index WHERE search_index MATCH $1
+                     ORDER BY bm25(search_index, 0.0, 0.0, 5.0, 1.0) LIMIT $2",
+                )
+                .bind(q)
+            }),
+            Engine::Postgres => tsquery(input).map(|q| {
+                query(
+                    "SELECT kind, item_id FROM search_index, to_tsquery('simple', $1) q
+                     WHERE document @@ q ORDER BY ts_rank(document, q) DESC, item_id LIMIT $2",
+                )
+                .bind(q)
+            }),
+        };
+        let Some(statement) = statement else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(
-            "SELECT kind, item_id FROM search_index WHERE search_index MATCH ?
-             ORDER BY bm25(search_index, 0.0, 0.0, 5.0, 1.0) LIMIT ?",
-        )
-        .bind(query)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool)
-        .await?;
+        let rows = statement
+            .bind(i64::from(limit))
+            .fetch_all(self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                let id: String = row.try_get("item_id")?;
+                let kind: String = row.col("kind")?;
+                let id: String = row.col("item_id")?;
                 Ok(SearchHit {
                     kind: SearchKind::parse(&kind)
                         .ok_or_else(|| StoreError::Corrupt(format!("search kind {kind:?}")))?,
@@ -158,5 +186,18 @@ mod tests {
             Some("\"or\"* \"near\"*")
         );
         assert_eq!(fts_query("  ,.;"), None);
+    }
+
+    #[test]
+    fn tsqueries_are_prefixes_of_plain_words() {
+        assert_eq!(
+            tsquery("Hunde-Steuer in Ulm!").as_deref(),
+            Some("hunde:* & steuer:* & in:* & ulm:*")
+        );
+        assert_eq!(
+            tsquery("'a' | !b & (c)").as_deref(),
+            Some("a:* & b:* & c:*")
+        );
+        assert_eq!(tsquery(" :* "), None);
     }
 }

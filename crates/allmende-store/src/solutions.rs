@@ -1,8 +1,7 @@
 //! Where solutions are stored.
 
+use crate::db::Row;
 use allmende_domain::{OrganizationId, Solution, SolutionDraft, SolutionId, Themenfeld};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use crate::items::{join_text, StoredItem};
 use crate::search::SearchKind;
@@ -40,13 +39,13 @@ impl StoredItem for Solution {
         ])
     }
 
-    fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
+    fn from_row(row: &Row) -> Result<Self, StoreError> {
         Ok(Solution {
             id: SolutionId(uuid_column(row, "id")?),
             organization_id: OrganizationId(uuid_column(row, "organization_id")?),
             content: json_column(row, "content")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
+            created_at: row.col("created_at")?,
+            updated_at: row.col("updated_at")?,
         })
     }
 }

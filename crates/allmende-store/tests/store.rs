@@ -1,14 +1,16 @@
-//! Store tests against a real SQLite file in a temporary directory.
+//! Store tests against a real database: a SQLite file in a temporary
+//! directory, or with `ALLMENDE_TEST_DATABASE=postgres` a fresh PostgreSQL
+//! database per test.
 #![allow(clippy::unwrap_used)]
 
 use allmende_domain::*;
+use allmende_store::testing::TestDatabase;
 use allmende_store::{ListFilter, Store, StoreError};
 use chrono::Utc;
 
-async fn store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/test.sqlite", dir.path().display());
-    (Store::open(&url).await.unwrap(), dir)
+async fn store() -> (Store, TestDatabase) {
+    let db = TestDatabase::new().await;
+    (Store::open(db.url()).await.unwrap(), db)
 }
 
 fn ulm() -> OrganizationDraft {

@@ -284,8 +284,8 @@ async fn a_node_that_was_down_gets_everything_when_it_returns() {
 
     // The association's node goes down for maintenance.
     let port = verbund.port();
-    let db = verbund.db_path.clone();
-    let dir = verbund.take_dir();
+    let db = verbund.database_url.clone();
+    let dir = verbund.take_database();
     verbund.stop().await;
 
     create(
@@ -309,7 +309,7 @@ async fn a_node_that_was_down_gets_everything_when_it_returns() {
         "a retry is pending"
     );
 
-    let verbund = spawn_app_on(db, test_config(), port).await;
+    let verbund = spawn_app_on(&db, test_config(), port).await;
     create(
         &mannheim,
         &mannheim_token,

@@ -19,10 +19,10 @@ async fn data_survives_a_restart() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    let db = node.db_path.clone();
+    let db = node.database_url.clone();
     let dir = node.stop().await;
 
-    let again = spawn_app_with_db(db, allmende_server::Config::default()).await;
+    let again = spawn_app_with_db(&db, allmende_server::Config::default()).await;
     let res = client()
         .get(again.at(&format!("/api/v1/questions/{id}")))
         .send()

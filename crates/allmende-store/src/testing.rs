@@ -1,0 +1,140 @@
+//! Databases for tests (feature `testing`): a fresh SQLite file, or a fresh
+//! PostgreSQL database created for the one test and dropped after it.
+//!
+//! `ALLMENDE_TEST_DATABASE=postgres` makes [`TestDatabase::new`] use
+//! PostgreSQL for every test (`.ci/run` runs the whole suite once per
+//! engine); the server is `ALLMENDE_TEST_POSTGRES_URL`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`. Tests written for PostgreSQL
+//! alone use [`TestDatabase::postgres`], which reports itself skipped,
+//! loudly, when no server answers, unless `ALLMENDE_REQUIRE_POSTGRES=1`
+//! (set by `.ci/run`) makes that a failure.
+
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::Engine;
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A database that exists for as long as this value.
+pub struct TestDatabase {
+    url: String,
+    engine: Engine,
+    dir: Option<tempfile::TempDir>,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    /// A fresh database on the engine the test run was asked for.
+    pub async fn new() -> Self {
+        match std::env::var("ALLMENDE_TEST_DATABASE").as_deref() {
+            Ok("postgres") => match Self::create_postgres().await {
+                Ok(db) => db,
+                Err(e) => panic!(
+                    "ALLMENDE_TEST_DATABASE=postgres, but no database could be created at {}: {e}",
+                    admin_url()
+                ),
+            },
+            Ok("sqlite") | Err(_) => Self::sqlite(),
+            Ok(other) => panic!("ALLMENDE_TEST_DATABASE={other:?}: use sqlite or postgres"),
+        }
+    }
+
+    /// A fresh SQLite file in a temporary directory.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("allmende.sqlite").display());
+        Self {
+            url,
+            engine: Engine::Sqlite,
+            dir: Some(dir),
+            postgres_name: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (after saying so on stderr)
+    /// when no server answers and PostgreSQL is not required.
+    pub async fn postgres(test: &str) -> Option<Self> {
+        match Self::create_postgres().await {
+            Ok(db) => Some(db),
+            Err(e) if std::env::var("ALLMENDE_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+                panic!("PostgreSQL is required (ALLMENDE_REQUIRE_POSTGRES=1) but {} is not usable: {e}", admin_url())
+            }
+            Err(e) => {
+                eprintln!(
+                    "\n*** SKIPPED {test}: no PostgreSQL at {} ({e}). \
+                     Set ALLMENDE_TEST_POSTGRES_URL or start PostgreSQL; CI never skips this.\n",
+                    admin_url()
+                );
+                None
+            }
+        }
+    }
+
+    async fn create_postgres() -> Result<Self, sqlx::Error> {
+        let admin = PgConnectOptions::from_str(&admin_url())?;
+        let mut conn = admin.connect().await?;
+        let name = format!("allmende_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let url = admin.database(&name).to_url_lossy().to_string();
+        Ok(Self {
+            url,
+            engine: Engine::Postgres,
+            dir: None,
+            postgres_name: Some(name),
+        })
+    }
+
+    /// The URL to give `Store::open` or `ALLMENDE_DATABASE_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The directory holding a SQLite database (for nodes that keep other
+    /// files beside it).
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_ref().map(|d| d.path())
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("ALLMENDE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
+}
+
+impl Drop for TestDatabase {
+    /// Drops the PostgreSQL database, closing whatever still uses it; runs
+    /// on its own thread because `Drop` cannot await.
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let admin =
+                    PgConnectOptions::from_str(&admin_url()).map_err(std::io::Error::other)?;
+                let mut conn = admin.connect().await.map_err(std::io::Error::other)?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                Ok::<_, std::io::Error>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop test database: {e}");
+        }
+    }
+}
