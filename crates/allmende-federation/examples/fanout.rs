@@ -112,10 +112,10 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
     }
     .validate()
     .map_err(|e| e.to_string())?;
-    let project = store.projects().insert(org.id, &draft, now).await?;
     let start = Instant::now();
-    federation.item_created(&org, &project).await;
-    federation.wait_for_deliveries().await;
+    store.projects().insert(org.id, &draft, now).await?;
+    federation.wake();
+    Federation::settle(&[&federation]).await;
     let elapsed = start.elapsed().as_secs_f64();
     let delivered = hits.load(Ordering::Relaxed);
     assert_eq!(delivered, n as u64, "every inbox received the item");

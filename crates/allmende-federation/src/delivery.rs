@@ -1,246 +1,317 @@
-//! Sending activities to inboxes: one signed POST per distinct inbox, many
-//! at once but a bounded number per peer, with retries and backoff.
+//! The delivery worker: turns outbox events into activities and sends
+//! deliveries from the database, in every server process at once.
 //!
-//! The queue lives in memory: an activity still waiting for a retry is lost
-//! when the process stops. The interface (`enqueue` an activity for a set
-//! of inboxes) is what a durable outbox will implement next.
+//! Each round it (1) expands claimed announcements into one activity and
+//! one delivery per inbox, (2) asks unreachable peers whether they are
+//! back, (3) claims as many due deliveries as it has free slots — some
+//! retries, mostly new ones — and sends them, at most `per_host` at a time
+//! to one host. A delivery is deleted only after the peer answered 2xx (or
+//! refused it for good), so a crash repeats at most the deliveries in
+//! flight; receivers deduplicate by activity id. It sleeps until woken by a
+//! local change, a finished send, or the poll interval.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::http::StatusCode;
-use tokio::sync::{mpsc, Notify, Semaphore};
+use allmende_store::{Delivery, Engine, OutboxEvent};
+use chrono::Utc;
+use tokio::sync::{watch, Notify, Semaphore};
 use url::Url;
 
-use crate::keys::SigningKey;
+use crate::retry::{self, DeliverySettings, Outcome};
 use crate::signatures;
-use crate::urls::authority;
+use crate::Federation;
 
-/// How deliveries are paced.
-#[derive(Clone, Debug)]
-pub struct DeliverySettings {
-    /// Deliveries in flight at once, over all peers.
-    pub concurrency: usize,
-    /// Deliveries in flight at once to one host.
-    pub per_host: usize,
-    /// Wait before the first retry; doubled for each further one.
-    pub retry_base: Duration,
-    /// Longest wait between retries.
-    pub retry_max: Duration,
-    /// Attempts before a delivery is given up.
-    pub max_attempts: u32,
-}
-
-impl Default for DeliverySettings {
-    fn default() -> Self {
-        Self {
-            concurrency: 64,
-            per_host: 8,
-            retry_base: Duration::from_secs(10),
-            retry_max: Duration::from_secs(60 * 60),
-            max_attempts: 12,
-        }
-    }
-}
-
-/// One activity for one inbox.
-struct Job {
-    inbox: Url,
-    body: Arc<Vec<u8>>,
-    key: Arc<SigningKey>,
-    key_id: Arc<str>,
-    attempt: u32,
-}
-
-/// Counters for operators, tests and benchmarks.
+/// Counters for operators, tests and benchmarks (this process only).
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
     pub delivered: AtomicU64,
-    pub failed: AtomicU64,
+    pub refused: AtomicU64,
     pub retried: AtomicU64,
 }
 
-pub(crate) struct Deliveries {
-    queue: mpsc::UnboundedSender<Job>,
-    pending: Arc<AtomicUsize>,
-    idle: Arc<Notify>,
-    stats: Arc<DeliveryStats>,
-}
-
-impl Deliveries {
-    /// Starts the dispatcher on the current tokio runtime.
-    pub(crate) fn start(client: reqwest::Client, settings: DeliverySettings) -> Self {
-        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
-        let pending = Arc::new(AtomicUsize::new(0));
-        let idle = Arc::new(Notify::new());
-        let stats = Arc::new(DeliveryStats::default());
-        let retry_queue = queue.downgrade();
-        let worker = Worker {
-            client,
-            settings: settings.clone(),
-            global: Arc::new(Semaphore::new(settings.concurrency.max(1))),
-            hosts: Arc::new(Mutex::new(HashMap::new())),
-            pending: pending.clone(),
-            idle: idle.clone(),
-            stats: stats.clone(),
-        };
-        tokio::spawn(async move {
-            while let Some(job) = jobs.recv().await {
-                let worker = worker.clone();
-                let retry_queue = retry_queue.clone();
-                let Ok(permit) = worker.global.clone().acquire_owned().await else {
-                    break;
-                };
-                tokio::spawn(async move {
-                    let retry = worker.deliver(job).await;
-                    drop(permit);
-                    match retry {
-                        Some(job) => {
-                            let wait = worker.backoff(job.attempt);
-                            tokio::time::sleep(wait).await;
-                            match retry_queue.upgrade() {
-                                Some(queue) if queue.send(job).is_ok() => {}
-                                _ => worker.finish(),
-                            }
-                        }
-                        None => worker.finish(),
-                    }
-                });
-            }
-        });
-        Self {
-            queue,
-            pending,
-            idle,
-            stats,
-        }
-    }
-
-    pub(crate) fn enqueue(
-        &self,
-        inboxes: Vec<Url>,
-        body: Vec<u8>,
-        key: Arc<SigningKey>,
-        key_id: &str,
-    ) {
-        let body = Arc::new(body);
-        let key_id: Arc<str> = Arc::from(key_id);
-        for inbox in inboxes {
-            self.pending.fetch_add(1, Ordering::SeqCst);
-            let job = Job {
-                inbox,
-                body: body.clone(),
-                key: key.clone(),
-                key_id: key_id.clone(),
-                attempt: 0,
-            };
-            if self.queue.send(job).is_err() {
-                self.pending.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-    }
-
-    /// Deliveries queued, in flight or waiting for a retry.
-    pub(crate) fn pending(&self) -> usize {
-        self.pending.load(Ordering::SeqCst)
-    }
-
-    /// Waits until nothing is pending.
-    pub(crate) async fn wait_idle(&self) {
-        loop {
-            let notified = self.idle.notified();
-            if self.pending() == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-
-    pub(crate) fn stats(&self) -> &DeliveryStats {
-        &self.stats
-    }
-}
-
-#[derive(Clone)]
-struct Worker {
-    client: reqwest::Client,
-    settings: DeliverySettings,
-    global: Arc<Semaphore>,
-    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
-    pending: Arc<AtomicUsize>,
-    idle: Arc<Notify>,
-    stats: Arc<DeliveryStats>,
+/// The running worker's handles.
+pub(crate) struct Worker {
+    /// Identifies this process's claims.
+    pub(crate) id: String,
+    pub(crate) wake: Notify,
+    pub(crate) stats: DeliveryStats,
+    stop: watch::Sender<bool>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    slots: Arc<Semaphore>,
 }
 
 impl Worker {
-    fn host_limit(&self, inbox: &Url) -> Arc<Semaphore> {
+    pub(crate) fn new(settings: &DeliverySettings) -> Self {
+        Self {
+            id: format!("worker-{}", uuid::Uuid::now_v7()),
+            wake: Notify::new(),
+            stats: DeliveryStats::default(),
+            stop: watch::channel(false).0,
+            hosts: Mutex::new(HashMap::new()),
+            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+        }
+    }
+
+    fn host_slots(&self, host: &str, per_host: usize) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
-            .entry(authority(inbox))
-            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_host.max(1))))
+            .entry(host.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(per_host.max(1))))
             .clone()
     }
+}
 
-    /// Sends once; returns the job if it should be tried again.
-    async fn deliver(&self, mut job: Job) -> Option<Job> {
-        let limit = self.host_limit(&job.inbox);
-        let _slot = limit.acquire().await.ok()?;
-        job.attempt += 1;
-        let outcome = self.send(&job).await;
-        match outcome {
-            Ok(()) => {
-                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                None
+impl Federation {
+    /// Starts the worker loop on the current runtime.
+    pub(crate) fn spawn_worker(&self) {
+        let federation = self.clone();
+        let mut stop = self.worker().stop.subscribe();
+        tokio::spawn(async move {
+            if federation.store().engine() == Engine::Sqlite {
+                // One process owns a SQLite file: claims found now belong
+                // to a process that died.
+                if let Err(e) = federation.store().outbox().release_all().await {
+                    tracing::error!(error = %e, "could not release stale claims");
+                }
             }
-            Err((retryable, reason)) if retryable && job.attempt < self.settings.max_attempts => {
-                tracing::info!(inbox = %job.inbox, attempt = job.attempt, %reason, "delivery failed, will retry");
-                self.stats.retried.fetch_add(1, Ordering::Relaxed);
-                Some(job)
+            let mut last_probe = tokio::time::Instant::now();
+            loop {
+                let busy = match federation.round(&mut last_probe).await {
+                    Ok(busy) => busy,
+                    Err(e) => {
+                        tracing::error!(error = %e, "delivery round failed");
+                        false
+                    }
+                };
+                if *stop.borrow() {
+                    break;
+                }
+                if busy {
+                    continue;
+                }
+                let poll = federation.settings().delivery.poll_interval;
+                tokio::select! {
+                    () = federation.worker().wake.notified() => {}
+                    () = tokio::time::sleep(poll) => {}
+                    _ = stop.changed() => break,
+                }
             }
-            Err((_, reason)) => {
-                tracing::warn!(inbox = %job.inbox, attempt = job.attempt, %reason, "delivery given up");
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                None
-            }
+        });
+    }
+
+    /// Tells the local worker there is new work (a change was recorded).
+    pub fn wake(&self) {
+        self.worker().wake.notify_one();
+    }
+
+    /// Stops claiming, waits a little for sends in flight, and hands back
+    /// this process's claims so other processes can take them at once.
+    pub async fn shutdown(&self) {
+        let worker = self.worker();
+        let _ = worker.stop.send(true);
+        let all = u32::try_from(self.settings().delivery.concurrency.max(1)).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            worker.slots.acquire_many(all),
+        )
+        .await;
+        if let Err(e) = self.store().outbox().release(&worker.id).await {
+            tracing::warn!(error = %e, "could not release delivery claims");
         }
     }
 
-    /// `Err((retryable, reason))` on failure.
-    async fn send(&self, job: &Job) -> Result<(), (bool, String)> {
-        let headers = signatures::sign_post(&job.key, &job.key_id, &job.inbox, &job.body)
-            .map_err(|e| (false, e.to_string()))?;
-        let response = self
-            .client
-            .post(job.inbox.clone())
+    /// One round of work; `true` if there may be more right away.
+    async fn round(
+        &self,
+        last_probe: &mut tokio::time::Instant,
+    ) -> Result<bool, crate::FederationError> {
+        let settings = &self.settings().delivery;
+        let lease =
+            chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::minutes(5));
+        let outbox = self.store().outbox();
+
+        let events = outbox.claim_events(Utc::now(), lease, 32).await?;
+        let mut busy = !events.is_empty();
+        for event in events {
+            self.expand(&event).await;
+        }
+
+        if last_probe.elapsed()
+            >= settings
+                .probe_interval
+                .min(std::time::Duration::from_secs(60))
+        {
+            *last_probe = tokio::time::Instant::now();
+            self.probe_unreachable_peers().await?;
+        }
+
+        let free = i64::try_from(self.worker().slots.available_permits()).unwrap_or(0);
+        if free > 0 {
+            let retries = (free / 4).max(1);
+            let batch = outbox
+                .claim_deliveries(
+                    &self.worker().id,
+                    Utc::now(),
+                    lease,
+                    free - retries,
+                    retries,
+                )
+                .await?;
+            busy |= i64::try_from(batch.len()).unwrap_or(0) >= free;
+            for delivery in batch {
+                let Ok(slot) = self.worker().slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let federation = self.clone();
+                tokio::spawn(async move {
+                    federation.send_one(delivery).await;
+                    drop(slot);
+                    federation.wake();
+                });
+            }
+        }
+        Ok(busy)
+    }
+
+    /// Turns one announcement into its activity and deliveries.
+    async fn expand(&self, event: &OutboxEvent) {
+        let built = match self.build(event).await {
+            Ok(built) => built,
+            Err(crate::FederationError::NotFound) => None,
+            Err(e) => {
+                // Left claimed: tried again when the lease runs out.
+                tracing::warn!(error = %e, event = %event.id, "could not build activity, will retry");
+                return;
+            }
+        };
+        if let Err(e) = self
+            .store()
+            .outbox()
+            .expand(event.id, built.as_ref(), Utc::now())
+            .await
+        {
+            tracing::error!(error = %e, event = %event.id, "could not store activity");
+        }
+    }
+
+    /// Sends one delivery and records what became of it.
+    async fn send_one(&self, delivery: Delivery) {
+        let settings = &self.settings().delivery;
+        let host_slots = self.worker().host_slots(&delivery.host, settings.per_host);
+        let Ok(_host_slot) = host_slots.acquire().await else {
+            return;
+        };
+        let outcome = self.attempt(&delivery).await;
+        let outbox = self.store().outbox();
+        let now = Utc::now();
+        let recorded = match &outcome {
+            Outcome::Delivered => {
+                self.worker()
+                    .stats
+                    .delivered
+                    .fetch_add(1, Ordering::Relaxed);
+                outbox.delivered(&delivery).await
+            }
+            Outcome::Refused(reason) => {
+                self.worker().stats.refused.fetch_add(1, Ordering::Relaxed);
+                outbox.refused(&delivery, reason).await
+            }
+            Outcome::Failed {
+                reason,
+                retry_after,
+            } => {
+                self.worker().stats.retried.fetch_add(1, Ordering::Relaxed);
+                let next = retry::next_attempt(
+                    settings,
+                    delivery.attempts,
+                    *retry_after,
+                    now,
+                    rand::random::<f64>(),
+                );
+                tracing::info!(inbox = %delivery.inbox, attempt = delivery.attempts + 1, %reason, %next, "delivery failed, will retry");
+                let unreachable_after = chrono::Duration::from_std(settings.unreachable_after)
+                    .unwrap_or(chrono::Duration::days(7));
+                outbox
+                    .retry_later(&delivery, next, reason, now, unreachable_after)
+                    .await
+            }
+        };
+        if let Err(e) = recorded {
+            // The claim runs out and the delivery is sent again: at most a
+            // duplicate, which the receiver ignores.
+            tracing::error!(error = %e, inbox = %delivery.inbox, "could not record delivery outcome");
+        }
+    }
+
+    async fn attempt(&self, delivery: &Delivery) -> Outcome {
+        let failed = |reason: String| Outcome::Failed {
+            reason,
+            retry_after: None,
+        };
+        let inbox = match Url::parse(&delivery.inbox) {
+            Ok(url) => url,
+            Err(e) => return Outcome::Refused(format!("bad inbox URL: {e}")),
+        };
+        let key = match self.key_of(&delivery.sender).await {
+            Ok(key) => key,
+            Err(e) => return failed(format!("signing key: {e}")),
+        };
+        let body = delivery.body.as_bytes();
+        let headers = match signatures::sign_post(&key, &delivery.key_id, &inbox, body) {
+            Ok(headers) => headers,
+            Err(e) => return Outcome::Refused(format!("cannot sign: {e}")),
+        };
+        let response = match self
+            .client()
+            .post(inbox)
             .headers(headers)
-            .body(job.body.as_ref().clone())
+            .body(delivery.body.clone())
             .send()
             .await
-            .map_err(|e| (true, e.to_string()))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        // A peer that refuses the request itself will refuse it again.
-        let retryable = status.is_server_error()
-            || status == StatusCode::TOO_MANY_REQUESTS
-            || status == StatusCode::REQUEST_TIMEOUT;
-        Err((retryable, format!("status {status}")))
+        {
+            Ok(response) => response,
+            Err(e) => return failed(e.to_string()),
+        };
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+        retry::outcome(response.status(), retry_after)
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
-        let wait = self.settings.retry_base.saturating_mul(factor);
-        // Up to a quarter of jitter, so retries to one peer spread out.
-        let jitter = wait.mul_f64(rand::random::<f64>() * 0.25);
-        (wait + jitter).min(self.settings.retry_max)
-    }
-
-    fn finish(&self) {
-        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.idle.notify_waiters();
+    /// Asks each unreachable peer (not asked within the probe interval)
+    /// for its NodeInfo; one that answers is reachable again.
+    async fn probe_unreachable_peers(&self) -> Result<(), crate::FederationError> {
+        let settings = &self.settings().delivery;
+        let now = Utc::now();
+        let interval = chrono::Duration::from_std(settings.probe_interval)
+            .unwrap_or(chrono::Duration::hours(1));
+        let hosts = self
+            .store()
+            .outbox()
+            .peers_to_probe(now, now - interval)
+            .await?;
+        for (host, inbox) in hosts {
+            let Some(mut url) = inbox.and_then(|i| Url::parse(&i).ok()) else {
+                // Nothing waits for it any more: forget it.
+                self.store().outbox().peer_answered(&host).await?;
+                continue;
+            };
+            url.set_path("/.well-known/nodeinfo");
+            url.set_query(None);
+            let answered = matches!(
+                self.client().get(url).send().await,
+                Ok(r) if r.status().is_success()
+            );
+            if answered {
+                tracing::info!(%host, "unreachable peer answers again; resuming deliveries");
+                self.store().outbox().peer_answered(&host).await?;
+                self.wake();
+            }
         }
+        Ok(())
     }
 }

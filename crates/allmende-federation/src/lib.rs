@@ -1,7 +1,9 @@
 //! Allmende's ActivityPub layer.
 //!
-//! - what is sent: [`publish`] (Create/Update/Delete of items, answers,
-//!   accepting an answer, Follow/Undo), delivered by [`delivery`];
+//! - what is sent: [`publish`] builds the activities (Create/Update/Delete
+//!   of items, answers, accepting an answer, Follow/Undo/Accept) from the
+//!   announcements the store records with each local change; [`delivery`]
+//!   sends them from the database, with the [`retry`] policy;
 //! - what is received: [`inbox`] checks signatures, digest, date, actor and
 //!   id domains, deduplicates by activity id, then hands each activity type
 //!   to its handler (`inbox/follow.rs`, `inbox/items.rs`, …);
@@ -11,7 +13,7 @@
 //! It is built on `http-signature-normalization` (signing strings) and
 //! aws-lc-rs (RSA) rather than on `activitypub_federation`, because that
 //! crate signs deliveries and fetches with the `rsa` crate (not constant
-//! time, RUSTSEC-2023-0071) and queues in memory only; see
+//! time, RUSTSEC-2023-0071) and queues in memory only (this node's outbox is in the database); see
 //! `docs/architecture.md`.
 
 pub mod actors;
@@ -23,6 +25,7 @@ pub mod keys;
 pub mod nodeinfo;
 pub mod objects;
 pub mod publish;
+pub mod retry;
 pub mod routes;
 pub mod sanitize;
 pub mod signatures;
@@ -39,9 +42,10 @@ use allmende_store::Store;
 use chrono::Utc;
 use url::Url;
 
-pub use delivery::{DeliverySettings, DeliveryStats};
+pub use delivery::DeliveryStats;
 pub use error::FederationError;
 pub use keys::SigningKey;
+pub use retry::DeliverySettings;
 pub use urls::Urls;
 
 /// The instance actor's `preferredUsername` (and a handle organizations
@@ -74,7 +78,7 @@ struct Inner {
     settings: FederationSettings,
     client: reqwest::Client,
     keys: Mutex<HashMap<String, Arc<SigningKey>>>,
-    deliveries: delivery::Deliveries,
+    worker: delivery::Worker,
 }
 
 impl Federation {
@@ -91,17 +95,19 @@ impl Federation {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| FederationError::Key(format!("HTTP client (TLS set-up): {e}")))?;
-        let deliveries = delivery::Deliveries::start(client.clone(), settings.delivery.clone());
-        Ok(Self {
+        let worker = delivery::Worker::new(&settings.delivery);
+        let federation = Self {
             inner: Arc::new(Inner {
                 store,
                 urls: Urls::new(&settings.public_url),
                 settings,
                 client,
                 keys: Mutex::new(HashMap::new()),
-                deliveries,
+                worker,
             }),
-        })
+        };
+        federation.spawn_worker();
+        Ok(federation)
     }
 
     pub fn urls(&self) -> &Urls {
@@ -120,37 +126,39 @@ impl Federation {
         &self.inner.client
     }
 
-    pub(crate) fn inner_deliveries(&self) -> &delivery::Deliveries {
-        &self.inner.deliveries
+    pub(crate) fn worker(&self) -> &delivery::Worker {
+        &self.inner.worker
     }
 
-    /// Deliveries queued, in flight or waiting for a retry.
-    pub fn pending_deliveries(&self) -> usize {
-        self.inner.deliveries.pending()
+    /// Announcements and deliveries still to be sent (by any process on
+    /// this database), not counting those paused for unreachable peers.
+    pub async fn pending_deliveries(&self) -> Result<i64, FederationError> {
+        Ok(self.store().outbox().pending().await?)
     }
 
-    /// Waits until every queued delivery has succeeded or been given up.
-    pub async fn wait_for_deliveries(&self) {
-        self.inner.deliveries.wait_idle().await
-    }
-
-    /// Waits until none of `nodes` has a delivery pending. Receivers process
-    /// an activity before they answer, and their answers (an Accept) are
-    /// deliveries of their own, so when every queue is empty the nodes have
-    /// settled. For the demo and tests, where all nodes share a process.
+    /// Waits until none of `nodes` has anything pending. A delivery is
+    /// done only once its receiver has answered, and a receiver records
+    /// what it will send in reply (an Accept) before it answers, so when
+    /// every outbox is empty twice in a row the nodes have settled. Polls
+    /// the databases; for the demo and tests, where all nodes share a
+    /// process.
     pub async fn settle(nodes: &[&Federation]) {
-        loop {
+        let mut quiet_rounds = 0;
+        while quiet_rounds < 2 {
+            let mut quiet = true;
             for node in nodes {
-                node.wait_for_deliveries().await;
+                node.wake();
+                if node.pending_deliveries().await.map_or(true, |n| n > 0) {
+                    quiet = false;
+                }
             }
-            if nodes.iter().all(|n| n.pending_deliveries() == 0) {
-                return;
-            }
+            quiet_rounds = if quiet { quiet_rounds + 1 } else { 0 };
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
     pub fn delivery_stats(&self) -> &DeliveryStats {
-        self.inner.deliveries.stats()
+        &self.inner.worker.stats
     }
 
     /// The key of a local organization, made on first use.
@@ -165,7 +173,7 @@ impl Federation {
         self.key_of("instance").await
     }
 
-    async fn key_of(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
+    pub(crate) async fn key_of(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
         if let Some(key) = self.cached_key(owner) {
             return Ok(key);
         }

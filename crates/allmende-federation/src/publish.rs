@@ -1,9 +1,12 @@
 //! What this node sends: documents for its own actors and objects, and the
 //! activities that tell followers (and the authors of questions) about
-//! changes. Sending never fails the user's action: a peer that is down gets
-//! the activity through the retries of [`crate::delivery`].
+//! changes. The store records an announcement with each local change;
+//! [`Federation::build`] turns it into the activity and its inboxes, and
+//! [`crate::delivery`] sends it. A peer that is down never fails the
+//! user's action: it gets the activity through the retries.
 
-use allmende_domain::{Answer, Organization, Question};
+use allmende_domain::{Answer, AnswerId, Organization, Project, Question, Solution};
+use allmende_store::{Announcement, NewActivity, OutboxEvent};
 use serde_json::{json, Map, Value};
 use url::Url;
 use uuid::Uuid;
@@ -13,6 +16,7 @@ use crate::fetch::FetchBudget;
 use crate::objects::activity::activity;
 use crate::objects::actor::{instance_json, organization_json};
 use crate::objects::item::{answer_json, item_json, tombstone_json, Federated};
+use crate::urls::authority;
 use crate::vocabulary::PUBLIC;
 use crate::webfinger::Target;
 use crate::Federation;
@@ -114,74 +118,168 @@ impl Federation {
             .map(|(former_type, deleted)| tombstone_json(ap_id, &former_type, deleted)))
     }
 
-    /// Tells followers about a new item.
-    pub async fn item_created<T: Federated>(&self, org: &Organization, item: &T) {
-        self.announce_item(org, item, "Create").await
-    }
-
-    /// Tells followers about a changed item (or a newly accepted answer).
-    pub async fn item_updated<T: Federated>(&self, org: &Organization, item: &T) {
-        self.announce_item(org, item, "Update").await
-    }
-
-    async fn announce_item<T: Federated>(&self, org: &Organization, item: &T, kind: &str) {
-        let result = async {
-            let object = self.item_document(org, item).await?;
-            let mut inboxes = self.follower_inboxes(org).await?;
-            // The author of an accepted answer hears of it even if they do
-            // not follow the asker.
-            if let Some(accepted) = T::accepted_answer(item) {
-                if let Ok(answer) = self.store().answers().get(accepted).await {
-                    inboxes.extend(self.inbox_of(answer.organization_id).await?);
-                }
+    /// Builds the activity an announcement stands for, with the inboxes it
+    /// goes to. `None` if there is nothing to send (the object or the
+    /// remote party is gone); `Err(NotFound)` means the same.
+    pub async fn build(&self, event: &OutboxEvent) -> Result<Option<NewActivity>, FederationError> {
+        let org = self
+            .store()
+            .organizations()
+            .get(event.organization_id)
+            .await?;
+        let built = match &event.announcement {
+            Announcement::ItemCreated { collection, id } => {
+                self.item_activity(&org, collection, *id, "Create").await?
             }
-            self.send(org, kind, object, inboxes).await
-        }
-        .await;
-        log_failure(kind, result);
+            Announcement::ItemUpdated { collection, id } => {
+                self.item_activity(&org, collection, *id, "Update").await?
+            }
+            Announcement::ItemDeleted { collection, id } => {
+                let as_type = match collection.as_str() {
+                    "projects" => Project::AS_TYPE,
+                    "questions" => Question::AS_TYPE,
+                    "solutions" => Solution::AS_TYPE,
+                    _ => return Ok(None),
+                };
+                let ap_id = self.urls().item(collection, *id);
+                let now = chrono::Utc::now();
+                self.store()
+                    .activities()
+                    .add_tombstone(&ap_id, as_type, now)
+                    .await?;
+                let object = tombstone_json(&ap_id, as_type, now);
+                let inboxes = self.follower_inboxes(&org).await?;
+                Some(self.wrap(&org, "Delete", object, inboxes))
+            }
+            Announcement::AnswerCreated { id } => {
+                let answer = self.store().answers().get(AnswerId(*id)).await?;
+                let object = self.answer_document(&org, &answer).await?;
+                let question: Question = self.store().questions().get(answer.question_id).await?;
+                let mut inboxes = self.follower_inboxes(&org).await?;
+                inboxes.extend(self.inbox_of(question.organization_id).await?);
+                Some(self.wrap(&org, "Create", object, inboxes))
+            }
+            Announcement::ProfileUpdated => {
+                let object = self.organization_document(&org).await?;
+                let inboxes = self.follower_inboxes(&org).await?;
+                Some(self.wrap(&org, "Update", object, inboxes))
+            }
+            Announcement::Follow {
+                target,
+                activity_id,
+            } => {
+                let Some(actor) = self
+                    .store()
+                    .remote_actors()
+                    .of_organization(*target)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let follow = json!({
+                    "@context": crate::vocabulary::context(),
+                    "id": activity_id,
+                    "type": "Follow",
+                    "actor": self.urls().organization(org.handle.as_str()),
+                    "object": actor.actor_id,
+                });
+                Some((follow, vec![actor.inbox]))
+            }
+            Announcement::Unfollow {
+                target,
+                follow_activity_id,
+            } => {
+                let Some(actor) = self
+                    .store()
+                    .remote_actors()
+                    .of_organization(*target)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let me = self.urls().organization(org.handle.as_str());
+                let undo = json!({
+                    "@context": crate::vocabulary::context(),
+                    "id": self.urls().new_activity("undo"),
+                    "type": "Undo",
+                    "actor": me,
+                    "object": {
+                        "id": follow_activity_id,
+                        "type": "Follow",
+                        "actor": me,
+                        "object": actor.actor_id,
+                    },
+                });
+                Some((undo, vec![actor.inbox]))
+            }
+            Announcement::AcceptFollow {
+                follower,
+                follow_activity_id,
+            } => {
+                let Some(actor) = self
+                    .store()
+                    .remote_actors()
+                    .of_organization(*follower)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let me = self.urls().organization(org.handle.as_str());
+                let accept = json!({
+                    "@context": crate::vocabulary::context(),
+                    "id": self.urls().new_activity("accept"),
+                    "type": "Accept",
+                    "actor": me,
+                    "object": {
+                        "id": follow_activity_id,
+                        "type": "Follow",
+                        "actor": actor.actor_id,
+                        "object": me,
+                    },
+                });
+                Some((accept, vec![actor.inbox]))
+            }
+        };
+        let Some((doc, inboxes)) = built else {
+            return Ok(None);
+        };
+        self.addressed(&org, &doc, inboxes).map(Some)
     }
 
-    /// Tells followers an item is gone, and leaves a tombstone.
-    pub async fn item_deleted<T: Federated>(&self, org: &Organization, id: Uuid) {
-        let result = async {
-            let ap_id = self.urls().item(T::COLLECTION, id);
-            let now = chrono::Utc::now();
-            self.store()
-                .activities()
-                .add_tombstone(&ap_id, T::AS_TYPE, now)
-                .await?;
-            let object = tombstone_json(&ap_id, T::AS_TYPE, now);
-            let inboxes = self.follower_inboxes(org).await?;
-            self.send(org, "Delete", object, inboxes).await
+    /// Create or Update of a local item, to the author's followers (and,
+    /// for a question with an accepted answer, to the answer's author).
+    async fn item_activity(
+        &self,
+        org: &Organization,
+        collection: &str,
+        id: Uuid,
+        kind: &str,
+    ) -> Result<Option<(Value, Vec<String>)>, FederationError> {
+        match collection {
+            "projects" => self.item_activity_of::<Project>(org, id, kind).await,
+            "questions" => self.item_activity_of::<Question>(org, id, kind).await,
+            "solutions" => self.item_activity_of::<Solution>(org, id, kind).await,
+            _ => Ok(None),
         }
-        .await;
-        log_failure("Delete", result);
     }
 
-    /// Sends a new answer to the asking organization and to the answering
-    /// organization's followers.
-    pub async fn answer_created(&self, org: &Organization, answer: &Answer) {
-        let result = async {
-            let object = self.answer_document(org, answer).await?;
-            let question: Question = self.store().questions().get(answer.question_id).await?;
-            let mut inboxes = self.follower_inboxes(org).await?;
-            inboxes.extend(self.inbox_of(question.organization_id).await?);
-            self.send(org, "Create", object, inboxes).await
+    async fn item_activity_of<T: Federated>(
+        &self,
+        org: &Organization,
+        id: Uuid,
+        kind: &str,
+    ) -> Result<Option<(Value, Vec<String>)>, FederationError> {
+        let item: T = T::items(self.store()).get(id).await?;
+        let object = self.item_document(org, &item).await?;
+        let mut inboxes = self.follower_inboxes(org).await?;
+        // The author of an accepted answer hears of it even if they do not
+        // follow the asker.
+        if let Some(accepted) = T::accepted_answer(&item) {
+            if let Ok(answer) = self.store().answers().get(accepted).await {
+                inboxes.extend(self.inbox_of(answer.organization_id).await?);
+            }
         }
-        .await;
-        log_failure("Create answer", result);
-    }
-
-    /// Sends an organization's changed profile (Update of its actor) to
-    /// its followers.
-    pub async fn organization_updated(&self, org: &Organization) {
-        let result = async {
-            let object = self.organization_document(org).await?;
-            let inboxes = self.follower_inboxes(org).await?;
-            self.send(org, "Update", object, inboxes).await
-        }
-        .await;
-        log_failure("Update actor", result);
+        Ok(Some(self.wrap(org, kind, object, inboxes)))
     }
 
     /// Asks a remote organization (by handle or URL) to let `org` follow it.
@@ -199,60 +297,33 @@ impl Federation {
                 "organizations on this node see each other's items already".into(),
             ));
         }
-        let (remote, actor) = self
+        let (remote, _actor) = self
             .actor_by_id(&actor_url, &mut FetchBudget::new())
             .await?;
         let activity_id = self.urls().new_activity("follow");
         self.store()
             .follows()
-            .upsert(org.id, remote.id, &activity_id, false, chrono::Utc::now())
+            .request(org.id, remote.id, &activity_id, chrono::Utc::now())
             .await?;
-        let follow = json!({
-            "@context": crate::vocabulary::context(),
-            "id": activity_id,
-            "type": "Follow",
-            "actor": self.urls().organization(org.handle.as_str()),
-            "object": actor.actor_id,
-        });
-        self.deliver(org, &follow, vec![actor.inbox.clone()])
-            .await?;
+        self.wake();
         Ok(remote)
     }
 
-    /// Stops following: sends Undo(Follow) and forgets the follow.
+    /// Stops following: forgets the follow and sends Undo(Follow).
     pub async fn unfollow(
         &self,
         org: &Organization,
         target: &Organization,
     ) -> Result<(), FederationError> {
-        let follow = self
+        if !self
             .store()
             .follows()
-            .get(org.id, target.id)
-            .await?
-            .ok_or(FederationError::NotFound)?;
-        self.store().follows().remove(org.id, target.id).await?;
-        if let Some(actor) = self
-            .store()
-            .remote_actors()
-            .of_organization(target.id)
+            .unfollow(org.id, target.id, chrono::Utc::now())
             .await?
         {
-            let me = self.urls().organization(org.handle.as_str());
-            let undo = json!({
-                "@context": crate::vocabulary::context(),
-                "id": self.urls().new_activity("undo"),
-                "type": "Undo",
-                "actor": me,
-                "object": {
-                    "id": follow.activity_id,
-                    "type": "Follow",
-                    "actor": me,
-                    "object": actor.actor_id,
-                },
-            });
-            self.deliver(org, &undo, vec![actor.inbox]).await?;
+            return Err(FederationError::NotFound);
         }
+        self.wake();
         Ok(())
     }
 
@@ -275,14 +346,14 @@ impl Federation {
     }
 
     /// Wraps `object` in an activity of `kind` by `org`, addressed like the
-    /// object, and delivers it.
-    async fn send(
+    /// object.
+    fn wrap(
         &self,
         org: &Organization,
         kind: &str,
         object: Value,
         inboxes: Vec<String>,
-    ) -> Result<(), FederationError> {
+    ) -> (Value, Vec<String>) {
         let to = object.get("to").cloned().unwrap_or_else(|| json!([PUBLIC]));
         let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
         let doc = activity(
@@ -293,40 +364,42 @@ impl Federation {
             to,
             cc,
         );
-        self.deliver(org, &doc, inboxes).await
+        (doc, inboxes)
     }
 
-    /// Signs as `org` and queues `doc` for each distinct inbox.
-    pub(crate) async fn deliver(
+    /// The activity as the outbox stores it: signed as `org`, for each
+    /// distinct remote inbox.
+    fn addressed(
         &self,
         org: &Organization,
         doc: &Value,
         inboxes: Vec<String>,
-    ) -> Result<(), FederationError> {
+    ) -> Result<NewActivity, FederationError> {
         let mut targets: Vec<Url> = inboxes
             .iter()
             .filter_map(|i| Url::parse(i).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
             .filter(|u| !self.urls().is_local(u))
             .collect();
         targets.sort();
         targets.dedup();
-        if targets.is_empty() {
-            return Ok(());
-        }
-        let key = self.organization_key(org.id).await?;
-        let body = serde_json::to_vec(doc).map_err(|e| FederationError::Key(e.to_string()))?;
-        self.inner_deliveries().enqueue(
-            targets,
-            body,
-            key,
-            &self.urls().key_id(org.handle.as_str()),
-        );
-        Ok(())
-    }
-}
-
-fn log_failure(what: &str, result: Result<(), FederationError>) {
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not send {what}");
+        let activity_id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FederationError::Key("activity without id".into()))?
+            .to_owned();
+        Ok(NewActivity {
+            activity_id,
+            sender: org.id.to_string(),
+            key_id: self.urls().key_id(org.handle.as_str()),
+            body: doc.to_string(),
+            inboxes: targets
+                .into_iter()
+                .map(|u| {
+                    let host = authority(&u);
+                    (u.to_string(), host)
+                })
+                .collect(),
+        })
     }
 }

@@ -71,6 +71,8 @@ impl Application {
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        // Finish sends in flight and hand back claims before the pool closes.
+        self.state.federation.shutdown().await;
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -1,7 +1,8 @@
 //! Where follows are stored, in both directions: local organizations
 //! following remote ones, and remote actors following local organizations.
 
-use crate::db::{query, Pool};
+use crate::db::{query, Pool, Tx};
+use crate::outbox::{self, Announcement};
 use allmende_domain::{Organization, OrganizationId};
 use chrono::{DateTime, Utc};
 
@@ -27,7 +28,75 @@ impl<'a> Follows<'a> {
         Self { pool }
     }
 
-    /// Records a follow (or renews it under a new activity id).
+    /// A local organization asks to follow a remote one: records the
+    /// pending follow and announces the Follow.
+    pub async fn request(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        activity_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        upsert(&mut tx, follower, target, activity_id, false, now).await?;
+        let follow = Announcement::Follow {
+            target,
+            activity_id: activity_id.to_owned(),
+        };
+        outbox::record(&mut tx, follower, &follow, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A remote actor follows a local organization, which accepts at once:
+    /// records the follow and announces the Accept.
+    pub async fn accept_follower(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        activity_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        upsert(&mut tx, follower, target, activity_id, true, now).await?;
+        let accept = Announcement::AcceptFollow {
+            follower,
+            follow_activity_id: activity_id.to_owned(),
+        };
+        outbox::record(&mut tx, target, &accept, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A local organization stops following a remote one: forgets the
+    /// follow and announces the Undo. `false` if there was none.
+    pub async fn unfollow(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = query(
+            "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2 RETURNING activity_id",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let undo = Announcement::Unfollow {
+            target,
+            follow_activity_id: row.col("activity_id")?,
+        };
+        outbox::record(&mut tx, follower, &undo, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a follow as it is (tests and the demo's set-up).
     pub async fn upsert(
         &self,
         follower: OrganizationId,
@@ -36,19 +105,9 @@ impl<'a> Follows<'a> {
         accepted: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        query(
-            "INSERT INTO follows (follower_id, target_id, activity_id, accepted, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (follower_id, target_id) DO UPDATE SET activity_id = excluded.activity_id,
-             accepted = excluded.accepted",
-        )
-        .bind(follower.to_string())
-        .bind(target.to_string())
-        .bind(activity_id)
-        .bind(accepted)
-        .bind(now)
-        .execute(self.pool)
-        .await?;
+        let mut tx = self.pool.begin().await?;
+        upsert(&mut tx, follower, target, activity_id, accepted, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -222,4 +281,28 @@ impl<'a> Follows<'a> {
             .scalar(self.pool)
             .await
     }
+}
+
+async fn upsert(
+    tx: &mut Tx,
+    follower: OrganizationId,
+    target: OrganizationId,
+    activity_id: &str,
+    accepted: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO follows (follower_id, target_id, activity_id, accepted, created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (follower_id, target_id) DO UPDATE SET activity_id = excluded.activity_id,
+         accepted = excluded.accepted",
+    )
+    .bind(follower.to_string())
+    .bind(target.to_string())
+    .bind(activity_id)
+    .bind(accepted)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

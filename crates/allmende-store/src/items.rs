@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::outbox::{self, Announcement};
 use crate::search::{self, SearchKind};
 use crate::{to_json, StoreError};
 
@@ -143,6 +144,13 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
             &T::search_text(draft),
         )
         .await?;
+        if ap_id.is_none() {
+            let created = Announcement::ItemCreated {
+                collection: T::TABLE.into(),
+                id,
+            };
+            outbox::record(&mut tx, organization_id, &created, updated).await?;
+        }
         tx.commit().await?;
         self.get(id).await
     }
@@ -175,16 +183,37 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Changes a local item and announces the change to followers.
     pub async fn update(
         &self,
         id: impl Into<Uuid>,
         draft: &T::Draft,
         now: DateTime<Utc>,
     ) -> Result<T, StoreError> {
-        let id = id.into();
+        self.update_row(id.into(), draft, now, true).await
+    }
+
+    /// Changes the local copy of a remote item, as its home node says.
+    pub async fn update_remote(
+        &self,
+        id: impl Into<Uuid>,
+        draft: &T::Draft,
+        updated: DateTime<Utc>,
+    ) -> Result<T, StoreError> {
+        self.update_row(id.into(), draft, updated, false).await
+    }
+
+    async fn update_row(
+        &self,
+        id: Uuid,
+        draft: &T::Draft,
+        now: DateTime<Utc>,
+        announce: bool,
+    ) -> Result<T, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = query(format!(
-            "UPDATE {} SET title = $1, themenfeld = $2, public = $3, content = $4, updated_at = $5 WHERE id = $6",
+            "UPDATE {} SET title = $1, themenfeld = $2, public = $3, content = $4, updated_at = $5 WHERE id = $6
+             RETURNING organization_id",
             T::TABLE
         ))
         .bind(T::title(draft))
@@ -193,11 +222,9 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .bind(to_json(draft))
         .bind(now)
         .bind(id.to_string())
-        .execute(&mut tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         search::index(
             &mut tx,
             T::KIND,
@@ -206,21 +233,47 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
             &T::search_text(draft),
         )
         .await?;
+        if announce {
+            let organization = OrganizationId(crate::uuid_column(&done, "organization_id")?);
+            let updated = Announcement::ItemUpdated {
+                collection: T::TABLE.into(),
+                id,
+            };
+            outbox::record(&mut tx, organization, &updated, now).await?;
+        }
         tx.commit().await?;
         self.get(id).await
     }
 
+    /// Deletes a local item and announces the deletion to followers.
     pub async fn delete(&self, id: impl Into<Uuid>) -> Result<(), StoreError> {
-        let id = id.into();
+        self.delete_row(id.into(), true).await
+    }
+
+    /// Deletes the local copy of a remote item.
+    pub async fn delete_remote(&self, id: impl Into<Uuid>) -> Result<(), StoreError> {
+        self.delete_row(id.into(), false).await
+    }
+
+    async fn delete_row(&self, id: Uuid, announce: bool) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let done = query(format!("DELETE FROM {} WHERE id = $1", T::TABLE))
-            .bind(id.to_string())
-            .execute(&mut tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let done = query(format!(
+            "DELETE FROM {} WHERE id = $1 RETURNING organization_id",
+            T::TABLE
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         search::remove(&mut tx, T::KIND, id).await?;
+        if announce {
+            let organization = OrganizationId(crate::uuid_column(&done, "organization_id")?);
+            let deleted = Announcement::ItemDeleted {
+                collection: T::TABLE.into(),
+                id,
+            };
+            outbox::record(&mut tx, organization, &deleted, Utc::now()).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod follows;
 pub mod items;
 pub mod keys;
 pub mod organizations;
+pub mod outbox;
 pub mod posts;
 pub mod projects;
 pub mod questions;
@@ -41,6 +42,9 @@ pub use follows::{Follow, Follows};
 pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};
 pub use organizations::Organizations;
+pub use outbox::{
+    Announcement, Delivery, NewActivity, Outbox, OutboxEvent, PeerStatus, QueueStatus,
+};
 pub use posts::{Post, Posts};
 pub use questions::{Answers, RemoteAnswer};
 pub use search::{Search, SearchHit, SearchKind};
@@ -183,6 +187,10 @@ impl Store {
 
     pub fn posts(&self) -> Posts<'_> {
         Posts::new(&self.pool)
+    }
+
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox::new(&self.pool)
     }
 
     pub fn search(&self) -> Search<'_> {

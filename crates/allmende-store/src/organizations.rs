@@ -39,12 +39,14 @@ impl<'a> Organizations<'a> {
         self.get(id).await
     }
 
+    /// Changes a local organization's profile and announces it.
     pub async fn update(
         &self,
         id: OrganizationId,
         profile: &OrganizationDraft,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done = query(
             "UPDATE organizations SET name = $1, kind = $2, profile = $3, updated_at = $4 WHERE id = $5",
         )
@@ -53,11 +55,13 @@ impl<'a> Organizations<'a> {
         .bind(to_json(profile))
         .bind(now)
         .bind(id.to_string())
-        .execute(self.pool)
+        .execute(&mut tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        crate::outbox::record(&mut tx, id, &crate::Announcement::ProfileUpdated, now).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 

@@ -1,6 +1,7 @@
 //! Where questions and their answers are stored.
 
 use crate::db::{query, Pool, Row};
+use crate::outbox::{self, Announcement};
 use allmende_domain::{
     Answer, AnswerDraft, AnswerId, OrganizationId, Question, QuestionDraft, QuestionId, Themenfeld,
 };
@@ -86,6 +87,7 @@ impl<'a> Answers<'a> {
         now: DateTime<Utc>,
     ) -> Result<Answer, StoreError> {
         let id = AnswerId::new();
+        let mut tx = self.pool.begin().await?;
         query(
             "INSERT INTO answers (id, question_id, organization_id, body, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -96,12 +98,15 @@ impl<'a> Answers<'a> {
         .bind(&draft.body)
         .bind(now)
         .bind(now)
-        .execute(self.pool)
+        .execute(&mut tx)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
             _ => StoreError::Database(e),
         })?;
+        let created = Announcement::AnswerCreated { id: id.0 };
+        outbox::record(&mut tx, organization_id, &created, now).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 
@@ -199,30 +204,52 @@ impl<'a> Answers<'a> {
             .collect()
     }
 
-    /// Marks `answer` as the accepted answer of its question (replacing any
-    /// earlier choice).
+    /// Marks `answer` as the accepted answer of its (local) question,
+    /// replacing any earlier choice, and announces the changed question.
     pub async fn accept(&self, answer: &Answer, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.set_accepted(answer.question_id, Some(answer.id), now)
+        self.update_accepted(answer.question_id, Some(answer.id), now, true)
             .await
     }
 
-    /// Sets or clears a question's accepted answer (as its home node says).
-    pub async fn set_accepted(
+    /// Sets or clears the accepted answer of a remote question's copy (as
+    /// its home node says).
+    pub async fn set_accepted_remote(
         &self,
         question_id: QuestionId,
         answer_id: Option<AnswerId>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let done =
-            query("UPDATE questions SET accepted_answer_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(answer_id.map(|a| a.to_string()))
-                .bind(now)
-                .bind(question_id.to_string())
-                .execute(self.pool)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        self.update_accepted(question_id, answer_id, now, false)
+            .await
+    }
+
+    async fn update_accepted(
+        &self,
+        question_id: QuestionId,
+        answer_id: Option<AnswerId>,
+        now: DateTime<Utc>,
+        announce: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = query(
+            "UPDATE questions SET accepted_answer_id = $1, updated_at = $2 WHERE id = $3
+             RETURNING organization_id",
+        )
+        .bind(answer_id.map(|a| a.to_string()))
+        .bind(now)
+        .bind(question_id.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if announce {
+            let asker = OrganizationId(uuid_column(&done, "organization_id")?);
+            let updated = Announcement::ItemUpdated {
+                collection: "questions".into(),
+                id: question_id.0,
+            };
+            outbox::record(&mut tx, asker, &updated, now).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -305,7 +305,13 @@ async fn a_node_that_was_down_gets_everything_when_it_returns() {
     .await
     .expect("the reachable follower gets the item");
     assert!(
-        mannheim.state.federation.pending_deliveries() > 0,
+        mannheim
+            .state
+            .federation
+            .pending_deliveries()
+            .await
+            .unwrap()
+            > 0,
         "a retry is pending"
     );
 

@@ -4,13 +4,12 @@
 //! are public anyway); followers-only questions go to accepted followers.
 
 use allmende_domain::Organization;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Sender;
 use crate::error::FederationError;
 use crate::objects::activity::Incoming;
 use crate::objects::{id_of, type_of};
-use crate::vocabulary::context;
 use crate::Federation;
 
 impl Federation {
@@ -30,31 +29,18 @@ impl Federation {
         sender: &Sender,
     ) -> Result<(), FederationError> {
         let target = self.local_organization(&activity.object).await?;
+        // The follow and the Accept to send are one write.
         self.store()
             .follows()
-            .upsert(
+            .accept_follower(
                 sender.org.id,
                 target.id,
                 activity.id.as_str(),
-                true,
                 chrono::Utc::now(),
             )
             .await?;
-        let me = self.urls().organization(target.handle.as_str());
-        let accept = json!({
-            "@context": context(),
-            "id": self.urls().new_activity("accept"),
-            "type": "Accept",
-            "actor": me,
-            "object": {
-                "id": activity.id,
-                "type": "Follow",
-                "actor": sender.actor.actor_id,
-                "object": me,
-            },
-        });
-        self.deliver(&target, &accept, vec![sender.actor.inbox.clone()])
-            .await
+        self.wake();
+        Ok(())
     }
 
     /// The local follower and the follow an Accept or Reject answers.

@@ -140,7 +140,7 @@ impl Federation {
                         "object owned by another actor".into(),
                     ));
                 }
-                items.update(existing.id(), &draft, updated).await?
+                items.update_remote(existing.id(), &draft, updated).await?
             }
             None => {
                 if !self.wanted(activity, sender).await? {
@@ -172,14 +172,14 @@ impl Federation {
             Some(answer) if answer.question_id == question => {
                 self.store()
                     .answers()
-                    .set_accepted(question, Some(answer.id), Utc::now())
+                    .set_accepted_remote(question, Some(answer.id), Utc::now())
                     .await?
             }
             Some(_) => return Err(bad("accepted answer belongs to another question")),
             None if object.get("acceptedAnswer").is_none() => {
                 self.store()
                     .answers()
-                    .set_accepted(question, None, Utc::now())
+                    .set_accepted_remote(question, None, Utc::now())
                     .await?
             }
             None => {} // an answer this node never received
@@ -337,7 +337,7 @@ impl Federation {
                             "object owned by another actor".into(),
                         ));
                     }
-                    $items.delete(item.id).await?;
+                    $items.delete_remote(item.id).await?;
                     return Ok(());
                 }
             };

@@ -1,7 +1,7 @@
 //! Publishing, editing and deleting projects, questions and solutions. The
 //! three share one flow; [`Publishable`] says how each validates its input.
 
-use allmende_domain::{Organization, Problem};
+use allmende_domain::Problem;
 /// Item types that are published and federated (`Publishable` in the store
 /// plus how each looks in ActivityPub).
 pub use allmende_federation::objects::item::Federated as Publishable;
@@ -20,17 +20,9 @@ pub async fn create<T: Publishable>(state: &AppState, user: &User, input: &T::In
     let item = T::items(&state.store)
         .insert(user.organization_id, &draft, Utc::now())
         .await?;
-    let org = author(state, user).await?;
-    state.federation.item_created(&org, &item).await;
+    // The store recorded the announcement with the item; send it now.
+    state.federation.wake();
     Ok(item)
-}
-
-async fn author(state: &AppState, user: &User) -> Result<Organization> {
-    Ok(state
-        .store
-        .organizations()
-        .get(user.organization_id)
-        .await?)
 }
 
 /// Reads an item. Restricted (followers-only) ones only for signed-in
@@ -74,8 +66,7 @@ pub async fn update<T: Publishable>(
     let item = T::items(&state.store)
         .update(id, &draft, Utc::now())
         .await?;
-    let org = author(state, user).await?;
-    state.federation.item_updated(&org, &item).await;
+    state.federation.wake();
     Ok(item)
 }
 
@@ -114,7 +105,6 @@ pub async fn patch<T: Publishable>(
 pub async fn delete<T: Publishable>(state: &AppState, user: &User, id: Uuid) -> Result<()> {
     editable::<T>(&state.store, user, id).await?;
     T::items(&state.store).delete(id).await?;
-    let org = author(state, user).await?;
-    state.federation.item_deleted::<T>(&org, id).await;
+    state.federation.wake();
     Ok(())
 }

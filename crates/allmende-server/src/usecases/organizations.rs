@@ -46,6 +46,6 @@ pub async fn update_profile(
         .organizations()
         .update(org.id, &profile, Utc::now())
         .await?;
-    state.federation.organization_updated(&org).await;
+    state.federation.wake();
     Ok(org)
 }

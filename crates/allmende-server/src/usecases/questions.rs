@@ -27,8 +27,7 @@ pub async fn answer(
         .answers()
         .insert(question.id, user.organization_id, &draft, Utc::now())
         .await?;
-    let org = store.organizations().get(user.organization_id).await?;
-    state.federation.answer_created(&org, &answer).await;
+    state.federation.wake();
     Ok(answer)
 }
 
@@ -42,9 +41,7 @@ pub async fn accept(state: &AppState, user: &User, answer_id: Uuid) -> Result<Qu
         return Err(UseCaseError::Forbidden);
     }
     store.answers().accept(&answer, Utc::now()).await?;
-    let question: Question = store.questions().get(question.id).await?;
-    // Accepting is an Update of the question.
-    let org = store.organizations().get(question.organization_id).await?;
-    state.federation.item_updated(&org, &question).await;
+    // Accepting is an Update of the question, recorded with the change.
+    state.federation.wake();
     Ok(question)
 }

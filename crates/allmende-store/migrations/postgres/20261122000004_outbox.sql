@@ -1,0 +1,61 @@
+-- (PostgreSQL; mirrors the SQLite migration of the same number.)
+-- Durable outbox. A local change and the announcement of it are written in
+-- one transaction (outbox_events); a worker turns each event into a signed
+-- activity (outgoing_activities) and one delivery per inbox (deliveries).
+-- Workers claim rows for a lease; a crashed worker's claims expire.
+
+CREATE TABLE outbox_events (
+    id               TEXT PRIMARY KEY,  -- UUIDv7: claimed oldest first
+    organization_id  TEXT NOT NULL,              -- who announces
+    announcement     TEXT NOT NULL,              -- JSON: allmende_store::Announcement
+    created_at       TIMESTAMPTZ NOT NULL,
+    claimed_until    TIMESTAMPTZ
+);
+
+CREATE TABLE outgoing_activities (
+    id          TEXT PRIMARY KEY,  -- the activity's ActivityPub id
+    sender      TEXT NOT NULL,              -- owner of the signing key
+    key_id      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id               TEXT PRIMARY KEY,  -- UUIDv7
+    activity_id      TEXT NOT NULL REFERENCES outgoing_activities(id) ON DELETE CASCADE,
+    inbox            TEXT NOT NULL,
+    host             TEXT NOT NULL,
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    claimed_until    TIMESTAMPTZ,
+    claimed_by       TEXT,
+    last_error       TEXT,
+    created_at       TIMESTAMPTZ NOT NULL,
+    UNIQUE (activity_id, inbox)
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at);
+CREATE INDEX deliveries_host ON deliveries(host);
+CREATE INDEX deliveries_activity ON deliveries(activity_id);
+
+-- Peers that fail: since when, and whether deliveries to them are paused.
+CREATE TABLE peers (
+    host               TEXT PRIMARY KEY,
+    failing_since      TIMESTAMPTZ NOT NULL,
+    unreachable_since  TIMESTAMPTZ,
+    last_error         TEXT,
+    probed_at          TIMESTAMPTZ
+);
+
+-- Following a remote organization imports its public items, page by page;
+-- the position is kept so an interrupted import resumes.
+CREATE TABLE backfills (
+    follower_id  TEXT NOT NULL,
+    target_id    TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    next_page    TEXT,             -- URL of the next outbox page; NULL: not started
+    imported     BIGINT NOT NULL DEFAULT 0,
+    attempts     BIGINT NOT NULL DEFAULT 0,
+    not_before   TIMESTAMPTZ NOT NULL,
+    claimed_until TIMESTAMPTZ,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (follower_id, target_id)
+);

@@ -1,0 +1,518 @@
+//! The durable outbox: announcements of local changes, the activities made
+//! of them and their deliveries, with the state of failing peers.
+//!
+//! A local change records its [`Announcement`] in the same transaction as
+//! the change itself (see [`record`]), so a crash can never keep the change
+//! and lose the news of it. Workers — in any number of server processes —
+//! then *claim* rows for a lease: an event is turned into one activity and
+//! one delivery per inbox ([`Outbox::expand`], one transaction), a delivery
+//! is sent and then deleted or rescheduled. A process that dies holding a
+//! claim loses it when the lease runs out, so nothing is orphaned; on
+//! PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so no two workers send
+//! the same delivery.
+
+use allmende_domain::OrganizationId;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::{query, Engine, Pool, Row, Tx};
+use crate::{to_json, StoreError};
+
+/// What a local organization has to tell other nodes about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Announcement {
+    /// A new item (`collection`: projects, questions, solutions).
+    ItemCreated {
+        collection: String,
+        id: Uuid,
+    },
+    /// A changed item, or a question whose accepted answer changed.
+    ItemUpdated {
+        collection: String,
+        id: Uuid,
+    },
+    ItemDeleted {
+        collection: String,
+        id: Uuid,
+    },
+    AnswerCreated {
+        id: Uuid,
+    },
+    /// The organization's own profile changed.
+    ProfileUpdated,
+    /// The organization asks to follow a remote one.
+    Follow {
+        target: OrganizationId,
+        activity_id: String,
+    },
+    /// The organization stops following a remote one.
+    Unfollow {
+        target: OrganizationId,
+        follow_activity_id: String,
+    },
+    /// The organization accepts a remote follower.
+    AcceptFollow {
+        follower: OrganizationId,
+        follow_activity_id: String,
+    },
+}
+
+/// Records `announcement` by `organization` inside the transaction of the
+/// change it announces.
+pub(crate) async fn record(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    announcement: &Announcement,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO outbox_events (id, organization_id, announcement, created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(organization.to_string())
+    .bind(to_json(announcement))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// An announcement waiting to become an activity.
+#[derive(Clone, Debug)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    pub organization_id: OrganizationId,
+    pub announcement: Announcement,
+}
+
+/// A signed activity to deliver, made from an event.
+#[derive(Clone, Debug)]
+pub struct NewActivity {
+    pub activity_id: String,
+    /// Owner of the signing key: an organization id or `instance`.
+    pub sender: String,
+    pub key_id: String,
+    pub body: String,
+    /// `(inbox URL, host)` pairs, one per distinct inbox.
+    pub inboxes: Vec<(String, String)>,
+}
+
+/// One activity for one inbox, claimed by a worker.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub activity_id: String,
+    pub sender: String,
+    pub key_id: String,
+    pub body: String,
+    pub inbox: String,
+    pub host: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// What operators see of the queue.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct QueueStatus {
+    /// Announcements not yet turned into activities.
+    pub events: i64,
+    /// Deliveries not yet done (including paused ones).
+    pub deliveries: i64,
+    /// Deliveries due now and not claimed.
+    pub due: i64,
+    /// Deliveries claimed by a worker right now.
+    pub in_flight: i64,
+    /// Deliveries that failed at least once and wait for a retry.
+    pub retrying: i64,
+    /// Deliveries paused because their peer is unreachable.
+    pub paused: i64,
+    pub oldest_pending: Option<DateTime<Utc>>,
+    pub failing_peers: Vec<PeerStatus>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerStatus {
+    pub host: String,
+    pub failing_since: DateTime<Utc>,
+    pub unreachable_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub pending: i64,
+}
+
+pub struct Outbox<'a> {
+    pool: &'a Pool,
+}
+
+/// `FOR UPDATE SKIP LOCKED` where the engine has it. SQLite has one writer
+/// at a time, so its claims cannot overlap anyway.
+fn skip_locked(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    }
+}
+
+fn uuid_of(row: &Row, column: &str) -> Result<Uuid, StoreError> {
+    crate::uuid_column(row, column)
+}
+
+impl<'a> Outbox<'a> {
+    pub(crate) fn new(pool: &'a Pool) -> Self {
+        Self { pool }
+    }
+
+    /// Claims up to `limit` announcements, oldest first, until `now + lease`.
+    pub async fn claim_events(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let rows = query(format!(
+            "UPDATE outbox_events SET claimed_until = $1 WHERE id IN (
+                 SELECT id FROM outbox_events WHERE claimed_until IS NULL OR claimed_until <= $2
+                 ORDER BY id LIMIT $3 {})
+             RETURNING id, organization_id, announcement",
+            skip_locked(self.pool.engine())
+        ))
+        .bind(now + lease)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool)
+        .await?;
+        let mut events: Vec<OutboxEvent> = rows
+            .iter()
+            .map(|r| {
+                Ok(OutboxEvent {
+                    id: uuid_of(r, "id")?,
+                    organization_id: OrganizationId(uuid_of(r, "organization_id")?),
+                    announcement: crate::json_column(r, "announcement")?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        // RETURNING does not keep the order of the subquery.
+        events.sort_by_key(|e| e.id);
+        Ok(events)
+    }
+
+    /// Replaces a claimed event by its activity and deliveries, in one
+    /// transaction; `None` drops an event with nothing to send (its object
+    /// is gone, or nobody is to hear of it).
+    pub async fn expand(
+        &self,
+        event: Uuid,
+        activity: Option<&NewActivity>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let gone = query("DELETE FROM outbox_events WHERE id = $1")
+            .bind(event.to_string())
+            .execute(&mut tx)
+            .await?;
+        if gone.rows_affected() == 0 {
+            // Another worker expanded it after our lease ran out.
+            return Ok(());
+        }
+        if let Some(activity) = activity.filter(|a| !a.inboxes.is_empty()) {
+            query(
+                "INSERT INTO outgoing_activities (id, sender, key_id, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&activity.activity_id)
+            .bind(&activity.sender)
+            .bind(&activity.key_id)
+            .bind(&activity.body)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+            for (inbox, host) in &activity.inboxes {
+                query(
+                    "INSERT INTO deliveries (id, activity_id, inbox, host, next_attempt_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (activity_id, inbox) DO NOTHING",
+                )
+                .bind(Uuid::now_v7().to_string())
+                .bind(&activity.activity_id)
+                .bind(inbox)
+                .bind(host)
+                .bind(now)
+                .execute(&mut tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims due deliveries for `worker` until `now + lease`: first up to
+    /// `retries` that failed before, then up to `fresh` new ones, so a
+    /// backlog of retries cannot starve new deliveries (nor the reverse).
+    /// Deliveries to unreachable peers are paused.
+    pub async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        fresh: i64,
+        retries: i64,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut claimed = Vec::new();
+        for (condition, limit) in [("d.attempts > 0", retries), ("d.attempts = 0", fresh)] {
+            if limit <= 0 {
+                continue;
+            }
+            let rows = query(format!(
+                "UPDATE deliveries SET claimed_until = $1, claimed_by = $2 WHERE id IN (
+                     SELECT d.id FROM deliveries d
+                     WHERE {condition} AND d.next_attempt_at <= $3
+                       AND (d.claimed_until IS NULL OR d.claimed_until <= $3)
+                       AND NOT EXISTS (SELECT 1 FROM peers p
+                                       WHERE p.host = d.host AND p.unreachable_since IS NOT NULL)
+                     ORDER BY d.next_attempt_at, d.id LIMIT $4 {})
+                 RETURNING id",
+                skip_locked(self.pool.engine())
+            ))
+            .bind(now + lease)
+            .bind(worker)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(self.pool)
+            .await?;
+            for row in &rows {
+                claimed.push(uuid_of(row, "id")?);
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
+        let mut statement = query(format!(
+            "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, a.sender, a.key_id, a.body
+             FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id
+             WHERE d.id IN ({}) ORDER BY d.next_attempt_at, d.id",
+            placeholders.join(", ")
+        ));
+        for id in &claimed {
+            statement = statement.bind(id.to_string());
+        }
+        statement
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Delivery {
+                    id: uuid_of(r, "id")?,
+                    activity_id: r.col("activity_id")?,
+                    sender: r.col("sender")?,
+                    key_id: r.col("key_id")?,
+                    body: r.col("body")?,
+                    inbox: r.col("inbox")?,
+                    host: r.col("host")?,
+                    attempts: r.col("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A delivery arrived: it is done, and its peer is reachable.
+    pub async fn delivered(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.finish(delivery).await?;
+        self.peer_answered(&delivery.host).await
+    }
+
+    /// A delivery the peer refused for good (a 4xx other than 408/429).
+    /// The peer did answer, so it is not failing.
+    pub async fn refused(&self, delivery: &Delivery, error: &str) -> Result<(), StoreError> {
+        tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %error, "delivery refused by the peer, not retried");
+        self.delivered(delivery).await
+    }
+
+    async fn finish(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        query("DELETE FROM deliveries WHERE id = $1")
+            .bind(delivery.id.to_string())
+            .execute(&mut tx)
+            .await?;
+        query(
+            "DELETE FROM outgoing_activities WHERE id = $1
+             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = $1)",
+        )
+        .bind(&delivery.activity_id)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A delivery failed in a way worth retrying: try again at `next`.
+    /// The peer counts as failing from its first failure on, and as
+    /// unreachable once it has failed for `unreachable_after`.
+    pub async fn retry_later(
+        &self,
+        delivery: &Delivery,
+        next: DateTime<Utc>,
+        error: &str,
+        now: DateTime<Utc>,
+        unreachable_after: Duration,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        query(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $1,
+             claimed_until = NULL, claimed_by = NULL, last_error = $2 WHERE id = $3",
+        )
+        .bind(next)
+        .bind(error)
+        .bind(delivery.id.to_string())
+        .execute(&mut tx)
+        .await?;
+        query(
+            "INSERT INTO peers (host, failing_since, last_error) VALUES ($1, $2, $3)
+             ON CONFLICT (host) DO UPDATE SET last_error = excluded.last_error",
+        )
+        .bind(&delivery.host)
+        .bind(now)
+        .bind(error)
+        .execute(&mut tx)
+        .await?;
+        query(
+            "UPDATE peers SET unreachable_since = $1
+             WHERE host = $2 AND unreachable_since IS NULL AND failing_since <= $3",
+        )
+        .bind(now)
+        .bind(&delivery.host)
+        .bind(now - unreachable_after)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The peer answered (a delivery, a probe, or an activity of its own):
+    /// it is no longer failing, and paused deliveries to it resume.
+    pub async fn peer_answered(&self, host: &str) -> Result<(), StoreError> {
+        query("DELETE FROM peers WHERE host = $1")
+            .bind(host)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Unreachable peers not probed since `before`, each with one of the
+    /// inboxes waiting for it (whose origin the probe asks); marks them
+    /// probed now.
+    pub async fn peers_to_probe(
+        &self,
+        now: DateTime<Utc>,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let rows = query(
+            "UPDATE peers SET probed_at = $1 WHERE unreachable_since IS NOT NULL
+             AND (probed_at IS NULL OR probed_at <= $2)
+             RETURNING host, (SELECT d.inbox FROM deliveries d WHERE d.host = peers.host LIMIT 1) AS inbox",
+        )
+        .bind(now)
+        .bind(before)
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.col("host")?, r.col("inbox")?)))
+            .collect()
+    }
+
+    /// Gives up the claims of `worker` (a process shutting down), so other
+    /// workers need not wait for the lease to run out.
+    pub async fn release(&self, worker: &str) -> Result<(), StoreError> {
+        query(
+            "UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = $1",
+        )
+        .bind(worker)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up every claim. Only for SQLite at start-up: one process owns
+    /// a SQLite file, so any claim found then belongs to a process that died.
+    pub async fn release_all(&self) -> Result<(), StoreError> {
+        query("UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL WHERE claimed_until IS NOT NULL")
+            .execute(self.pool)
+            .await?;
+        query("UPDATE outbox_events SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Events plus deliveries that will still be sent without anyone
+    /// doing anything (deliveries to unreachable peers do not count).
+    pub async fn pending(&self) -> Result<i64, StoreError> {
+        query(
+            "SELECT (SELECT COUNT(*) FROM outbox_events) + (SELECT COUNT(*) FROM deliveries d
+               WHERE NOT EXISTS (SELECT 1 FROM peers p
+                                 WHERE p.host = d.host AND p.unreachable_since IS NOT NULL))",
+        )
+        .scalar(self.pool)
+        .await
+    }
+
+    /// The earliest time a delivery becomes due, if any is waiting.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        query("SELECT MIN(next_attempt_at) AS next FROM deliveries")
+            .fetch_one(self.pool)
+            .await?
+            .col("next")
+    }
+
+    pub async fn status(&self, now: DateTime<Utc>) -> Result<QueueStatus, StoreError> {
+        let paused = "EXISTS (SELECT 1 FROM peers p WHERE p.host = d.host AND p.unreachable_since IS NOT NULL)";
+        let row = query(format!(
+            "SELECT (SELECT COUNT(*) FROM outbox_events) AS events,
+                    (SELECT COUNT(*) FROM deliveries) AS deliveries,
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.next_attempt_at <= $1
+                       AND (d.claimed_until IS NULL OR d.claimed_until <= $1) AND NOT {paused}) AS due,
+                    (SELECT COUNT(*) FROM deliveries WHERE claimed_until > $1) AS in_flight,
+                    (SELECT COUNT(*) FROM deliveries WHERE attempts > 0) AS retrying,
+                    (SELECT COUNT(*) FROM deliveries d WHERE {paused}) AS paused,
+                    (SELECT MIN(created_at) FROM deliveries) AS oldest_delivery,
+                    (SELECT MIN(created_at) FROM outbox_events) AS oldest_event"
+        ))
+        .bind(now)
+        .fetch_one(self.pool)
+        .await?;
+        let oldest: Option<DateTime<Utc>> = row.col("oldest_delivery")?;
+        let oldest_event: Option<DateTime<Utc>> = row.col("oldest_event")?;
+        let peers = query(
+            "SELECT p.host, p.failing_since, p.unreachable_since, p.last_error,
+                    (SELECT COUNT(*) FROM deliveries d WHERE d.host = p.host) AS pending
+             FROM peers p ORDER BY p.failing_since, p.host",
+        )
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PeerStatus {
+                host: r.col("host")?,
+                failing_since: r.col("failing_since")?,
+                unreachable_since: r.col("unreachable_since")?,
+                last_error: r.col("last_error")?,
+                pending: r.col("pending")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+        Ok(QueueStatus {
+            events: row.col("events")?,
+            deliveries: row.col("deliveries")?,
+            due: row.col("due")?,
+            in_flight: row.col("in_flight")?,
+            retrying: row.col("retrying")?,
+            paused: row.col("paused")?,
+            oldest_pending: match (oldest, oldest_event) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            failing_peers: peers,
+        })
+    }
+}
