@@ -132,8 +132,9 @@ impl Federation {
             chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::minutes(5));
         let outbox = self.store().outbox();
 
+        let mut busy = self.process_stored().await?;
         let events = outbox.claim_events(Utc::now(), lease, 32).await?;
-        let mut busy = !events.is_empty();
+        busy |= !events.is_empty();
         for event in events {
             self.expand(&event).await;
         }

@@ -53,6 +53,16 @@ impl FederationError {
         }
     }
 
+    /// Whether trying again later may succeed (a peer or the database was
+    /// unavailable), as opposed to an activity that is refused for good.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Fetch { .. } | Self::Key(_) => true,
+            Self::Store(e) => !matches!(e, StoreError::NotFound | StoreError::Conflict(_)),
+            _ => false,
+        }
+    }
+
     /// The short reason sent to the remote side; details stay in the log.
     pub fn public_reason(&self) -> &'static str {
         match self {

@@ -126,6 +126,12 @@ impl Federation {
         &self.inner.client
     }
 
+    /// How long a worker (or an inbox request) owns what it claimed.
+    pub(crate) fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings().delivery.lease)
+            .unwrap_or(chrono::Duration::minutes(5))
+    }
+
     pub(crate) fn worker(&self) -> &delivery::Worker {
         &self.inner.worker
     }

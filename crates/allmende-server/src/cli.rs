@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Inspect the delivery queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Start three federating nodes with sample data on localhost (ports
     /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
@@ -86,6 +89,62 @@ pub enum TokenCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Depth of the delivery queue, its oldest entry and failing peers.
+    Status {
+        /// Print JSON instead of text (for monitoring).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The queue status as text for a terminal.
+fn queue_report(status: &allmende_store::QueueStatus) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "announcements waiting  {}", status.events);
+    let _ = writeln!(
+        out,
+        "deliveries pending     {} (due {}, in flight {}, retrying {}, paused {})",
+        status.deliveries, status.due, status.in_flight, status.retrying, status.paused
+    );
+    match status.oldest_pending {
+        Some(t) => {
+            let age = chrono::Utc::now() - t;
+            let _ = writeln!(
+                out,
+                "oldest pending         {} ({} s ago)",
+                t.to_rfc3339(),
+                age.num_seconds()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "oldest pending         -");
+        }
+    }
+    if status.failing_peers.is_empty() {
+        let _ = writeln!(out, "failing peers          none");
+    } else {
+        let _ = writeln!(out, "failing peers:");
+        for peer in &status.failing_peers {
+            let _ = writeln!(
+                out,
+                "  {}  failing since {}  {}  pending {}  last error: {}",
+                peer.host,
+                peer.failing_since.to_rfc3339(),
+                match peer.unreachable_since {
+                    Some(t) => format!("UNREACHABLE since {}", t.to_rfc3339()),
+                    None => "reachable".into(),
+                },
+                peer.pending,
+                peer.last_error.as_deref().unwrap_or("-"),
+            );
+        }
+    }
+    out
 }
 
 fn explain(e: UseCaseError) -> anyhow::Error {
@@ -169,6 +228,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let (secret, _) = token::create(&store, user.id, &label).await?;
             println!("{secret}");
+            store.close().await;
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Status { json }) => {
+            let store = Store::open(&config.database_url).await?;
+            let status = store.outbox().status(chrono::Utc::now()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", queue_report(&status));
+            }
             store.close().await;
             Ok(())
         }

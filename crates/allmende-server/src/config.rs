@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
@@ -10,7 +11,8 @@ use url::Url;
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// `sqlite://PATH` (created if missing).
+    /// `sqlite://PATH` (created if missing) or
+    /// `postgres://USER@HOST:PORT/DATABASE` (the database must exist).
     pub database_url: String,
     /// Address and port the HTTP server binds to.
     pub listen: SocketAddr,
@@ -34,9 +36,26 @@ pub struct Config {
     /// Wait before the first retry of a failed delivery (milliseconds);
     /// doubled on each further retry, up to an hour.
     pub delivery_retry_ms: u64,
-    /// Deliveries in flight at once, in all and per receiving host.
+    /// Longest wait between retries (seconds).
+    pub delivery_retry_max_secs: u64,
+    /// Deliveries in flight at once, in all and per receiving host (per
+    /// server process).
     pub delivery_concurrency: usize,
     pub delivery_per_host: usize,
+    /// A peer failing this many hours without a break counts as
+    /// unreachable: deliveries to it pause until it answers again.
+    pub peer_unreachable_hours: u64,
+    /// How often an unreachable peer is asked whether it is back (seconds).
+    pub peer_probe_secs: u64,
+    /// How long a process owns the deliveries it claimed (seconds); after a
+    /// crash, other processes take them over when this runs out.
+    pub delivery_lease_secs: u64,
+    /// How often a process looks for work queued by other processes and
+    /// for retries that became due (milliseconds).
+    pub delivery_poll_ms: u64,
+    /// E-mail addresses of the node's operators: they see the operations
+    /// page (`/admin/queue`). Organization admins are not operators.
+    pub operators: Vec<String>,
 }
 
 impl Default for Config {
@@ -51,8 +70,14 @@ impl Default for Config {
             federation_development: false,
             max_inbox_bytes: 256 * 1024,
             delivery_retry_ms: 10_000,
+            delivery_retry_max_secs: 60 * 60,
             delivery_concurrency: 64,
             delivery_per_host: 8,
+            peer_unreachable_hours: 7 * 24,
+            peer_probe_secs: 60 * 60,
+            delivery_lease_secs: 5 * 60,
+            delivery_poll_ms: 1_000,
+            operators: Vec::new(),
         }
     }
 }
@@ -154,6 +179,29 @@ impl Config {
         if let Some(v) = var("ALLMENDE_DELIVERY_PER_HOST") {
             self.delivery_per_host = parse("ALLMENDE_DELIVERY_PER_HOST", &v)?;
         }
+        if let Some(v) = var("ALLMENDE_DELIVERY_RETRY_MAX_SECS") {
+            self.delivery_retry_max_secs = parse("ALLMENDE_DELIVERY_RETRY_MAX_SECS", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_PEER_UNREACHABLE_HOURS") {
+            self.peer_unreachable_hours = parse("ALLMENDE_PEER_UNREACHABLE_HOURS", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_PEER_PROBE_SECS") {
+            self.peer_probe_secs = parse("ALLMENDE_PEER_PROBE_SECS", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_DELIVERY_LEASE_SECS") {
+            self.delivery_lease_secs = parse("ALLMENDE_DELIVERY_LEASE_SECS", &v)?;
+        }
+        if let Some(v) = var("ALLMENDE_OPERATORS") {
+            self.operators = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = var("ALLMENDE_DELIVERY_POLL_MS") {
+            self.delivery_poll_ms = parse("ALLMENDE_DELIVERY_POLL_MS", &v)?;
+        }
         Ok(())
     }
 
@@ -187,11 +235,21 @@ impl Config {
             delivery: allmende_federation::DeliverySettings {
                 concurrency: self.delivery_concurrency.max(1),
                 per_host: self.delivery_per_host.max(1),
-                retry_base: std::time::Duration::from_millis(self.delivery_retry_ms),
+                retry_base: Duration::from_millis(self.delivery_retry_ms),
+                retry_max: Duration::from_secs(self.delivery_retry_max_secs.max(1)),
+                unreachable_after: Duration::from_secs(self.peer_unreachable_hours * 60 * 60),
+                probe_interval: Duration::from_secs(self.peer_probe_secs.max(1)),
+                lease: Duration::from_secs(self.delivery_lease_secs.max(1)),
+                poll_interval: Duration::from_millis(self.delivery_poll_ms.max(10)),
                 ..Default::default()
             },
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
+    }
+
+    /// Whether the user with this e-mail address operates the node.
+    pub fn is_operator(&self, email: &str) -> bool {
+        self.operators.iter().any(|o| o.eq_ignore_ascii_case(email))
     }
 
     /// Cookies get `Secure` when the node is served over HTTPS.

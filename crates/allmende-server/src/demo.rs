@@ -381,6 +381,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             // The three nodes talk to each other over loopback.
             federation_development: true,
             delivery_retry_ms: 1_000,
+            // The Ulm login sees the operations page.
+            operators: vec!["digital@ulm.example".into()],
             ..config.clone()
         };
         apps.push(Application::build(node_config).await?);

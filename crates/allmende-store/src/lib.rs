@@ -35,7 +35,7 @@ use crate::db::{query, Pool, Row};
 pub use db::Engine;
 
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
-pub use activities::Activities;
+pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
 pub use error::StoreError;
 pub use follows::{Follow, Follows};

@@ -442,14 +442,19 @@ impl<'a> Outbox<'a> {
         query("UPDATE outbox_events SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
             .execute(self.pool)
             .await?;
+        query("UPDATE inbox_queue SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 
-    /// Events plus deliveries that will still be sent without anyone
-    /// doing anything (deliveries to unreachable peers do not count).
+    /// Events, received activities not yet processed, and deliveries: all
+    /// that will still happen without anyone doing anything (deliveries to
+    /// unreachable peers do not count).
     pub async fn pending(&self) -> Result<i64, StoreError> {
         query(
-            "SELECT (SELECT COUNT(*) FROM outbox_events) + (SELECT COUNT(*) FROM deliveries d
+            "SELECT (SELECT COUNT(*) FROM outbox_events) + (SELECT COUNT(*) FROM inbox_queue)
+               + (SELECT COUNT(*) FROM deliveries d
                WHERE NOT EXISTS (SELECT 1 FROM peers p
                                  WHERE p.host = d.host AND p.unreachable_since IS NOT NULL))",
         )

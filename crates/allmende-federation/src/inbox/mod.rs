@@ -91,29 +91,129 @@ impl Federation {
                 activity.id
             )));
         }
-        let activities = self.store().activities();
-        if !activities
-            .record_received(activity.id.as_str(), chrono::Utc::now())
+        // It answered: if deliveries to it were failing, they resume.
+        let host = crate::urls::authority(&activity.actor);
+        self.store().outbox().peer_answered(&host).await?;
+
+        // Stored before anything else happens, so an activity we answer
+        // 2xx is never lost, even if the process dies while handling it.
+        let lease = self.lease();
+        let body = String::from_utf8_lossy(request.body);
+        let Some(stored) = self
+            .store()
+            .activities()
+            .accept(
+                activity.id.as_str(),
+                &actor.actor_id,
+                &body,
+                chrono::Utc::now(),
+                lease,
+            )
             .await?
-        {
+        else {
             tracing::debug!(id = %activity.id, "duplicate activity ignored");
             return Ok(StatusCode::ACCEPTED);
-        }
+        };
         let sender = Sender { org, actor };
-        let mut outcome = self.dispatch(&activity, &sender, &mut budget).await;
+        self.handle_stored(stored, &activity, &sender, 0, &mut budget)
+            .await?;
+        Ok(StatusCode::ACCEPTED)
+    }
+
+    /// Processes a stored activity and settles its queue entry: dropped when
+    /// done, dropped and forgotten when refused (the error goes back to the
+    /// sender), kept for a retry when something was only unavailable.
+    pub(crate) async fn handle_stored(
+        &self,
+        stored: uuid::Uuid,
+        activity: &Incoming,
+        sender: &Sender,
+        attempts_before: i64,
+        budget: &mut FetchBudget,
+    ) -> Result<(), FederationError> {
+        let activities = self.store().activities();
+        let mut outcome = self.dispatch(activity, sender, budget).await;
         if let Err(FederationError::Store(allmende_store::StoreError::Conflict(_))) = outcome {
             // Two deliveries about one object raced (a Create and an Update
             // arriving together); the second sees the first's row now.
-            outcome = self.dispatch(&activity, &sender, &mut budget).await;
+            outcome = self.dispatch(activity, sender, budget).await;
         }
-        if let Err(e) = outcome {
-            // Let a corrected or retried delivery be processed.
-            activities.forget_received(activity.id.as_str()).await?;
-            return Err(e);
+        match outcome {
+            Ok(()) => {
+                activities.processed(stored).await?;
+                self.wake();
+                Ok(())
+            }
+            Err(e) if e.is_transient() && attempts_before < MAX_INBOX_ATTEMPTS => {
+                let settings = &self.settings().delivery;
+                let next = crate::retry::next_attempt(
+                    settings,
+                    attempts_before,
+                    None,
+                    chrono::Utc::now(),
+                    rand::random::<f64>(),
+                );
+                tracing::info!(id = %activity.id, error = %e, %next, "activity stored, processing will be retried");
+                activities
+                    .retry_stored(stored, next, &e.to_string())
+                    .await?;
+                Ok(())
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(id = %activity.id, error = %e, "activity given up after repeated failures");
+                activities.processed(stored).await?;
+                Ok(())
+            }
+            Err(e) => {
+                activities.refused(stored, activity.id.as_str()).await?;
+                Err(e)
+            }
         }
-        Ok(StatusCode::ACCEPTED)
+    }
+
+    /// Processes activities whose handling a crash interrupted, or that
+    /// wait for a retry. `true` if there may be more.
+    pub(crate) async fn process_stored(&self) -> Result<bool, FederationError> {
+        let claimed = self
+            .store()
+            .activities()
+            .claim_stored(chrono::Utc::now(), self.lease(), 16)
+            .await?;
+        let more = claimed.len() == 16;
+        for stored in claimed {
+            let parsed = serde_json::from_str::<Value>(&stored.body)
+                .map_err(|e| FederationError::BadRequest(e.to_string()))
+                .and_then(Incoming::parse);
+            let sender = self
+                .store()
+                .remote_actors()
+                .by_actor_id(&stored.actor_id)
+                .await?;
+            let (Ok(activity), Some((org, actor))) = (parsed, sender) else {
+                self.store().activities().processed(stored.id).await?;
+                continue;
+            };
+            let sender = Sender { org, actor };
+            if let Err(e) = self
+                .handle_stored(
+                    stored.id,
+                    &activity,
+                    &sender,
+                    stored.attempts,
+                    &mut FetchBudget::new(),
+                )
+                .await
+            {
+                tracing::warn!(id = %activity.id, error = %e, "stored activity refused");
+            }
+        }
+        Ok(more)
     }
 }
+
+/// Attempts to process an activity that fails for passing reasons before
+/// it is given up.
+const MAX_INBOX_ATTEMPTS: i64 = 5;
 
 impl Federation {
     /// Hands a checked activity to the handler of its type.

@@ -82,6 +82,8 @@ pub struct Ctx {
     pub path: String,
     /// Where the node's source is offered (AGPL section 13).
     pub source_url: String,
+    /// The signed-in user operates the node (`operators` in the config).
+    pub operator: bool,
 }
 
 impl Ctx {
@@ -110,6 +112,16 @@ impl Ctx {
         self.signed_in
             .as_ref()
             .ok_or_else(|| PageError::LoginRequired(self.path.clone()))
+    }
+
+    /// The signed-in user if they operate the node.
+    pub fn require_operator(&self) -> Result<&SignedIn, PageError> {
+        let user = self.require_user()?;
+        if self.operator {
+            Ok(user)
+        } else {
+            Err(PageError::OperatorsOnly)
+        }
     }
 
     /// Checks a submitted form's CSRF field.
@@ -147,7 +159,11 @@ impl FromRequestParts<AppState> for Ctx {
             Ok(None) => None,
             Err(e) => return Err(PageError::internal(e)),
         };
+        let operator = signed_in
+            .as_ref()
+            .is_some_and(|s| state.config.is_operator(s.user.email.as_str()));
         Ok(Ctx {
+            operator,
             lang,
             signed_in,
             csrf,

@@ -11,6 +11,8 @@ use crate::usecases::UseCaseError;
 pub enum PageError {
     NotFound,
     Forbidden,
+    /// A page for the node's operators only.
+    OperatorsOnly,
     /// Not signed in: go to the login page and come back to this path.
     LoginRequired(String),
     Csrf,
@@ -52,6 +54,12 @@ impl IntoResponse for PageError {
                 StatusCode::FORBIDDEN,
                 "Keine Berechtigung: Nur die veröffentlichende Organisation darf dies ändern.",
                 "Not allowed: only the publishing organization may change this.",
+                None,
+            ),
+            PageError::OperatorsOnly => (
+                StatusCode::FORBIDDEN,
+                "Keine Berechtigung: Diese Seite ist für die Betreiber des Knotens.",
+                "Not allowed: this page is for the node's operators.",
                 None,
             ),
             PageError::Csrf => (

@@ -42,6 +42,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                                 (nav_link(ctx, "/orgs", ctx.t("Organisationen", "Organizations")))
                                 @if ctx.signed_in.is_some() { (nav_link(ctx, "/network", ctx.t("Netzwerk", "Network"))) }
                                 (nav_link(ctx, "/search", ctx.t("Suche", "Search")))
+                                @if ctx.operator { (nav_link(ctx, "/admin/queue", ctx.t("Betrieb", "Operations"))) }
                             }
                         }
                         div.account {

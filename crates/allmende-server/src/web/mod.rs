@@ -3,6 +3,7 @@
 //! landmarks, one h1 per page, visible focus, contrast ≥ 4.5:1.
 
 pub mod account;
+pub mod admin;
 pub mod context;
 pub mod error;
 pub mod fields;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/admin/queue", get(admin::queue))
         .route("/network", get(network::show))
         .route("/network/follow", post(network::follow))
         .route("/network/unfollow", post(network::unfollow))

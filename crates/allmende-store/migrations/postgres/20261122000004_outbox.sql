@@ -59,3 +59,19 @@ CREATE TABLE backfills (
     created_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (follower_id, target_id)
 );
+
+-- Activities accepted by an inbox, stored before the 2xx answer is sent and
+-- kept until they have taken effect: one a crash interrupted is processed
+-- by the worker after the restart.
+CREATE TABLE inbox_queue (
+    id               TEXT PRIMARY KEY,
+    activity_id      TEXT NOT NULL UNIQUE,
+    actor_id         TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    claimed_until    TIMESTAMPTZ,
+    last_error       TEXT,
+    received_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX inbox_queue_due ON inbox_queue(next_attempt_at);

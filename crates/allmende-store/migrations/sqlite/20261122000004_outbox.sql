@@ -58,3 +58,19 @@ CREATE TABLE backfills (
     created_at   TEXT NOT NULL,
     PRIMARY KEY (follower_id, target_id)
 );
+
+-- Activities accepted by an inbox, stored before the 2xx answer is sent and
+-- kept until they have taken effect: one a crash interrupted is processed
+-- by the worker after the restart.
+CREATE TABLE inbox_queue (
+    id               TEXT PRIMARY KEY NOT NULL,
+    activity_id      TEXT NOT NULL UNIQUE,
+    actor_id         TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT NOT NULL,
+    claimed_until    TEXT,
+    last_error       TEXT,
+    received_at      TEXT NOT NULL
+);
+CREATE INDEX inbox_queue_due ON inbox_queue(next_attempt_at);
