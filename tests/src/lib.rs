@@ -267,6 +267,23 @@ pub async fn settle(nodes: &[&TestNode]) {
     .expect("deliveries finish within a minute");
 }
 
+/// Polls `condition` until it holds; panics with `what` after `secs`
+/// seconds. For states that other tasks or processes bring about.
+pub async fn wait_until<F, Fut>(secs: u64, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !condition().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// GETs `url` and returns the body as text.
 pub async fn get_text(url: &str) -> String {
     client()

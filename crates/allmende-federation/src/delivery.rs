@@ -133,6 +133,7 @@ impl Federation {
         let outbox = self.store().outbox();
 
         let mut busy = self.process_stored().await?;
+        busy |= self.backfill_round().await?;
         let events = outbox.claim_events(Utc::now(), lease, 32).await?;
         busy |= !events.is_empty();
         for event in events {

@@ -17,6 +17,7 @@
 //! `docs/architecture.md`.
 
 pub mod actors;
+pub mod backfill;
 pub mod delivery;
 pub mod error;
 pub mod fetch;

@@ -185,19 +185,28 @@ impl<'a> Follows<'a> {
         .await
     }
 
-    /// Marks a pending follow as accepted; `false` if there was none.
+    /// Marks a pending follow as accepted and, in the same transaction,
+    /// queues the import of the target's existing public items (backfill).
+    /// `false` if there was no such follow.
     pub async fn accept(
         &self,
         follower: OrganizationId,
         target: OrganizationId,
+        now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let done =
             query("UPDATE follows SET accepted = TRUE WHERE follower_id = $1 AND target_id = $2")
                 .bind(follower.to_string())
                 .bind(target.to_string())
-                .execute(self.pool)
+                .execute(&mut tx)
                 .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::backfills::start(&mut tx, follower, target, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Ends a follow; `false` if there was none.

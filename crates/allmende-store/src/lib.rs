@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod actors;
+pub mod backfills;
 mod db;
 mod error;
 pub mod follows;
@@ -37,6 +38,7 @@ pub use db::Engine;
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
 pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
+pub use backfills::{Backfill, Backfills};
 pub use error::StoreError;
 pub use follows::{Follow, Follows};
 pub use items::{ItemStore, ListFilter};
@@ -187,6 +189,10 @@ impl Store {
 
     pub fn posts(&self) -> Posts<'_> {
         Posts::new(&self.pool)
+    }
+
+    pub fn backfills(&self) -> Backfills<'_> {
+        Backfills::new(&self.pool)
     }
 
     pub fn outbox(&self) -> Outbox<'_> {

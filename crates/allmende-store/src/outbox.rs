@@ -445,15 +445,20 @@ impl<'a> Outbox<'a> {
         query("UPDATE inbox_queue SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
             .execute(self.pool)
             .await?;
+        query("UPDATE backfills SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 
-    /// Events, received activities not yet processed, and deliveries: all
+    /// Events, received activities not yet processed, imports of followed
+    /// organizations' items, and deliveries: all
     /// that will still happen without anyone doing anything (deliveries to
     /// unreachable peers do not count).
     pub async fn pending(&self) -> Result<i64, StoreError> {
         query(
             "SELECT (SELECT COUNT(*) FROM outbox_events) + (SELECT COUNT(*) FROM inbox_queue)
+               + (SELECT COUNT(*) FROM backfills)
                + (SELECT COUNT(*) FROM deliveries d
                WHERE NOT EXISTS (SELECT 1 FROM peers p
                                  WHERE p.host = d.host AND p.unreachable_since IS NOT NULL))",

@@ -78,7 +78,10 @@ impl Federation {
         };
         let follows = self.store().follows();
         if accepted {
-            follows.accept(follow.follower_id, follow.target_id).await?;
+            follows
+                .accept(follow.follower_id, follow.target_id, chrono::Utc::now())
+                .await?;
+            self.wake();
         } else {
             follows.remove(follow.follower_id, follow.target_id).await?;
         }

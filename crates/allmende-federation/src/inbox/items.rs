@@ -30,7 +30,7 @@ const ACTOR_TYPES: &[&str] = &["Organization", "Person", "Group", "Service", "Ap
 const POST_TYPES: &[&str] = &["Note", "Article", "Page"];
 
 impl Federation {
-    pub(super) async fn on_create_or_update(
+    pub(crate) async fn on_create_or_update(
         &self,
         activity: &Incoming,
         sender: &Sender,

@@ -11,7 +11,7 @@
 //! node does not handle are accepted (202) and ignored.
 
 mod follow;
-mod items;
+pub(crate) mod items;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;

@@ -53,6 +53,7 @@ CREATE TABLE backfills (
     target_id    TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     next_page    TEXT,             -- URL of the next outbox page; NULL: not started
     imported     BIGINT NOT NULL DEFAULT 0,
+    pages        BIGINT NOT NULL DEFAULT 0,
     attempts     BIGINT NOT NULL DEFAULT 0,
     not_before   TIMESTAMPTZ NOT NULL,
     claimed_until TIMESTAMPTZ,

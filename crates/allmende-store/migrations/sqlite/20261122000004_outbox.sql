@@ -52,6 +52,7 @@ CREATE TABLE backfills (
     target_id    TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
     next_page    TEXT,             -- URL of the next outbox page; NULL: not started
     imported     INTEGER NOT NULL DEFAULT 0,
+    pages        INTEGER NOT NULL DEFAULT 0,
     attempts     INTEGER NOT NULL DEFAULT 0,
     not_before   TEXT NOT NULL,
     claimed_until TEXT,
