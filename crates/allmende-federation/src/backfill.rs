@@ -31,13 +31,22 @@ const MAX_ATTEMPTS: i64 = 5;
 impl Federation {
     /// Works on one claimed import, one page; `true` if one was claimed.
     pub(crate) async fn backfill_round(&self) -> Result<bool, FederationError> {
-        let Some(job) = self.store().backfills().claim(Utc::now(), self.lease()).await? else {
+        let Some(job) = self
+            .store()
+            .backfills()
+            .claim(Utc::now(), self.lease())
+            .await?
+        else {
             return Ok(false);
         };
         match self.backfill_page(&job).await {
             Ok(()) => {}
             Err(e) if e.is_transient() && job.attempts + 1 < MAX_ATTEMPTS => {
-                let wait = crate::retry::backoff(&self.settings().delivery, job.attempts, rand::random::<f64>());
+                let wait = crate::retry::backoff(
+                    &self.settings().delivery,
+                    job.attempts,
+                    rand::random::<f64>(),
+                );
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 tracing::info!(error = %e, "backfill page failed, will retry");
                 self.store().backfills().retry(&job, Some(at)).await?;
@@ -54,23 +63,40 @@ impl Federation {
         let store = self.store();
         let Some(actor) = store.remote_actors().of_organization(job.target_id).await? else {
             // Unfollowed or deleted meanwhile.
-            return store.backfills().advance(job, None, job.imported).await.map_err(Into::into);
+            return store
+                .backfills()
+                .advance(job, None, job.imported)
+                .await
+                .map_err(Into::into);
         };
         let Some((org, actor)) = store.remote_actors().by_actor_id(&actor.actor_id).await? else {
-            return store.backfills().advance(job, None, job.imported).await.map_err(Into::into);
+            return store
+                .backfills()
+                .advance(job, None, job.imported)
+                .await
+                .map_err(Into::into);
         };
-        let actor_url = Url::parse(&actor.actor_id).map_err(|e| FederationError::BadRequest(e.to_string()))?;
+        let actor_url =
+            Url::parse(&actor.actor_id).map_err(|e| FederationError::BadRequest(e.to_string()))?;
         let mut budget = FetchBudget::new();
         let page = match &job.next_page {
             Some(url) => self.fetch_page(url, &actor_url, &mut budget).await?,
             None => {
                 let doc = self.fetch_object(&actor_url, &mut budget).await?;
                 let Some(outbox) = doc.get("outbox").and_then(id_of) else {
-                    return store.backfills().advance(job, None, 0).await.map_err(Into::into);
+                    return store
+                        .backfills()
+                        .advance(job, None, 0)
+                        .await
+                        .map_err(Into::into);
                 };
-                let collection = self.fetch_page(outbox.as_str(), &actor_url, &mut budget).await?;
+                let collection = self
+                    .fetch_page(outbox.as_str(), &actor_url, &mut budget)
+                    .await?;
                 match collection.get("first") {
-                    Some(Value::String(first)) => self.fetch_page(first, &actor_url, &mut budget).await?,
+                    Some(Value::String(first)) => {
+                        self.fetch_page(first, &actor_url, &mut budget).await?
+                    }
                     Some(first @ Value::Object(_)) => first.clone(),
                     // An outbox without pages lists its items itself.
                     _ => collection,
@@ -113,7 +139,9 @@ impl Federation {
     ) -> Result<Value, FederationError> {
         let url = Url::parse(url).map_err(|e| FederationError::BadRequest(e.to_string()))?;
         if !same_origin(&url, actor) {
-            return Err(FederationError::Forbidden(format!("outbox page {url} not on the actor's domain")));
+            return Err(FederationError::Forbidden(format!(
+                "outbox page {url} not on the actor's domain"
+            )));
         }
         self.fetch_object(&url, budget).await
     }
@@ -130,7 +158,9 @@ impl Federation {
         }
         let activity = Incoming::parse(entry)?;
         if &activity.actor != actor {
-            return Err(FederationError::Forbidden("outbox entry by another actor".into()));
+            return Err(FederationError::Forbidden(
+                "outbox entry by another actor".into(),
+            ));
         }
         self.on_create_or_update(&activity, sender, &mut FetchBudget::new())
             .await?;

@@ -120,6 +120,12 @@ impl Federation {
         if let Err(e) = self.store().outbox().release(&worker.id).await {
             tracing::warn!(error = %e, "could not release delivery claims");
         }
+        tracing::info!(
+            delivered = worker.stats.delivered.load(Ordering::Relaxed),
+            refused = worker.stats.refused.load(Ordering::Relaxed),
+            retried = worker.stats.retried.load(Ordering::Relaxed),
+            "delivery worker stopped"
+        );
     }
 
     /// One round of work; `true` if there may be more right away.
@@ -151,24 +157,18 @@ impl Federation {
 
         let free = i64::try_from(self.worker().slots.available_permits()).unwrap_or(0);
         if free > 0 {
-            let retries = (free / 4).max(1);
             let batch = outbox
-                .claim_deliveries(
-                    &self.worker().id,
-                    Utc::now(),
-                    lease,
-                    free - retries,
-                    retries,
-                )
+                .claim_deliveries(&self.worker().id, Utc::now(), lease, free)
                 .await?;
             busy |= i64::try_from(batch.len()).unwrap_or(0) >= free;
+            let claimed_at = tokio::time::Instant::now();
             for delivery in batch {
                 let Ok(slot) = self.worker().slots.clone().acquire_owned().await else {
                     break;
                 };
                 let federation = self.clone();
                 tokio::spawn(async move {
-                    federation.send_one(delivery).await;
+                    federation.send_one(delivery, claimed_at).await;
                     drop(slot);
                     federation.wake();
                 });
@@ -199,12 +199,18 @@ impl Federation {
     }
 
     /// Sends one delivery and records what became of it.
-    async fn send_one(&self, delivery: Delivery) {
+    async fn send_one(&self, delivery: Delivery, claimed_at: tokio::time::Instant) {
         let settings = &self.settings().delivery;
         let host_slots = self.worker().host_slots(&delivery.host, settings.per_host);
         let Ok(_host_slot) = host_slots.acquire().await else {
             return;
         };
+        if claimed_at.elapsed() > settings.lease / 2 {
+            // Waited so long that the claim may run out while sending, and
+            // another process may send it too: leave it to the next claim.
+            tracing::info!(inbox = %delivery.inbox, "claim nearly expired before sending; left for the next round");
+            return;
+        }
         let outcome = self.attempt(&delivery).await;
         let outbox = self.store().outbox();
         let now = Utc::now();

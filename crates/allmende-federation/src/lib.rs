@@ -79,6 +79,7 @@ struct Inner {
     settings: FederationSettings,
     client: reqwest::Client,
     keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    key_loading: tokio::sync::Mutex<()>,
     worker: delivery::Worker,
 }
 
@@ -104,6 +105,7 @@ impl Federation {
                 settings,
                 client,
                 keys: Mutex::new(HashMap::new()),
+                key_loading: tokio::sync::Mutex::new(()),
                 worker,
             }),
         };
@@ -181,6 +183,12 @@ impl Federation {
     }
 
     pub(crate) async fn key_of(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
+        if let Some(key) = self.cached_key(owner) {
+            return Ok(key);
+        }
+        // One task loads (or makes) a key; the others wait and find it
+        // cached, instead of all asking the database and generating keys.
+        let _loading = self.inner.key_loading.lock().await;
         if let Some(key) = self.cached_key(owner) {
             return Ok(key);
         }

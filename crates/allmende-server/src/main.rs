@@ -15,9 +15,11 @@ async fn main() -> std::process::ExitCode {
             .json()
             .init();
     } else {
+        // Colours only on a terminal, not in log files and journals.
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let cli = allmende_server::cli::Cli::parse();

@@ -6,13 +6,16 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use allmende_store::testing::TestDatabase;
+use allmende_store::Engine;
+
 const BIN: &str = env!("CARGO_BIN_EXE_allmende");
 
-fn allmende(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+fn allmende(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
-        .env("ALLMENDE_DATABASE_URL", "sqlite://data/node.sqlite")
+        .env("ALLMENDE_DATABASE_URL", db)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -44,13 +47,33 @@ fn free_port() -> u16 {
 async fn operator_workflow_and_graceful_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // SQLite: a relative path, whose directory the node creates.
+    let test_db = TestDatabase::new().await;
+    let db = match test_db.engine() {
+        Engine::Sqlite => "sqlite://data/node.sqlite".to_owned(),
+        Engine::Postgres => test_db.url().to_owned(),
+    };
 
-    let migrate = allmende(d, &["migrate"], None);
+    let migrate = allmende(d, &db, &["migrate"], None);
     assert!(migrate.status.success(), "{migrate:?}");
-    assert!(d.join("data/node.sqlite").exists());
+    if test_db.engine() == Engine::Sqlite {
+        assert!(d.join("data/node.sqlite").exists());
+    }
+
+    // A new node's queue is empty.
+    let queue = allmende(d, &db, &["queue", "status"], None);
+    assert!(queue.status.success(), "{queue:?}");
+    let report = stdout(&queue);
+    assert!(report.contains("deliveries pending     0"), "{report}");
+    assert!(report.contains("failing peers          none"), "{report}");
+    let queue = allmende(d, &db, &["queue", "status", "--json"], None);
+    let json: serde_json::Value = serde_json::from_slice(&queue.stdout).unwrap();
+    assert_eq!(json["deliveries"], 0);
+    assert_eq!(json["events"], 0);
 
     let bad = allmende(
         d,
+        &db,
         &[
             "org",
             "create",
@@ -72,6 +95,7 @@ async fn operator_workflow_and_graceful_shutdown() {
 
     let org = allmende(
         d,
+        &db,
         &[
             "org",
             "create",
@@ -88,6 +112,7 @@ async fn operator_workflow_and_graceful_shutdown() {
     assert!(org.status.success(), "{org:?}");
     let dup = allmende(
         d,
+        &db,
         &[
             "org",
             "create",
@@ -103,6 +128,7 @@ async fn operator_workflow_and_graceful_shutdown() {
 
     let typed = allmende(
         d,
+        &db,
         &[
             "user",
             "create",
@@ -121,6 +147,7 @@ async fn operator_workflow_and_graceful_shutdown() {
     );
     let generated = allmende(
         d,
+        &db,
         &[
             "user",
             "create",
@@ -138,6 +165,7 @@ async fn operator_workflow_and_graceful_shutdown() {
     );
     let short = allmende(
         d,
+        &db,
         &[
             "user",
             "create",
@@ -151,7 +179,7 @@ async fn operator_workflow_and_graceful_shutdown() {
     );
     assert!(!short.status.success());
 
-    let token = allmende(d, &["token", "create", "digital@ulm.example"], None);
+    let token = allmende(d, &db, &["token", "create", "digital@ulm.example"], None);
     assert!(token.status.success(), "{token:?}");
     let token = stdout(&token).trim().to_owned();
     assert!(token.starts_with("alm_"));
@@ -160,7 +188,7 @@ async fn operator_workflow_and_graceful_shutdown() {
     let mut server = Command::new(BIN)
         .arg("serve")
         .current_dir(d)
-        .env("ALLMENDE_DATABASE_URL", "sqlite://data/node.sqlite")
+        .env("ALLMENDE_DATABASE_URL", &db)
         .env("ALLMENDE_LISTEN", format!("127.0.0.1:{port}"))
         .env("ALLMENDE_PUBLIC_URL", format!("http://localhost:{port}"))
         .stdout(Stdio::null())
@@ -202,7 +230,8 @@ async fn operator_workflow_and_graceful_shutdown() {
 #[test]
 fn config_file_errors_are_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = allmende(dir.path(), &["--config", "nope.toml", "migrate"], None);
+    let db = "sqlite://data/node.sqlite".to_owned();
+    let missing = allmende(dir.path(), &db, &["--config", "nope.toml", "migrate"], None);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
 
@@ -211,7 +240,7 @@ fn config_file_errors_are_reported() {
         "databse_url = \"sqlite://x.sqlite\"\n",
     )
     .unwrap();
-    let typo = allmende(dir.path(), &["migrate"], None);
+    let typo = allmende(dir.path(), &db, &["migrate"], None);
     assert!(!typo.status.success(), "unknown keys are errors");
     assert!(
         String::from_utf8_lossy(&typo.stderr).contains("databse_url"),
@@ -223,7 +252,7 @@ fn config_file_errors_are_reported() {
         "public_url = \"https://allmende.ulm.de/pfad\"\n",
     )
     .unwrap();
-    let bad_url = allmende(dir.path(), &["migrate"], None);
+    let bad_url = allmende(dir.path(), &db, &["migrate"], None);
     assert!(!bad_url.status.success());
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("public_url"));
 }

@@ -246,21 +246,28 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
-    /// Claims due deliveries for `worker` until `now + lease`: first up to
-    /// `retries` that failed before, then up to `fresh` new ones, so a
-    /// backlog of retries cannot starve new deliveries (nor the reverse).
-    /// Deliveries to unreachable peers are paused.
+    /// Claims up to `limit` due deliveries for `worker` until
+    /// `now + lease`: at most a quarter retries of earlier failures, then
+    /// new ones, then retries again if there is room — so a backlog of
+    /// retries cannot starve new deliveries, nor the reverse. Deliveries
+    /// to unreachable peers are paused.
     pub async fn claim_deliveries(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease: Duration,
-        fresh: i64,
-        retries: i64,
+        limit: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut claimed = Vec::new();
-        for (condition, limit) in [("d.attempts > 0", retries), ("d.attempts = 0", fresh)] {
-            if limit <= 0 {
+        let retry_share = limit / 4;
+        for (condition, share) in [
+            ("d.attempts > 0", Some(retry_share)),
+            ("d.attempts = 0", None),
+            ("d.attempts > 0", None),
+        ] {
+            let room = limit - i64::try_from(claimed.len()).unwrap_or(limit);
+            let wanted = share.map_or(room, |s| s.min(room));
+            if wanted <= 0 {
                 continue;
             }
             let rows = query(format!(
@@ -277,7 +284,7 @@ impl<'a> Outbox<'a> {
             .bind(now + lease)
             .bind(worker)
             .bind(now)
-            .bind(limit)
+            .bind(wanted)
             .fetch_all(self.pool)
             .await?;
             for row in &rows {

@@ -33,8 +33,16 @@ async fn following_imports_existing_public_items() {
     settle(&[&ulm, &mannheim]).await;
 
     assert_eq!(project_titles(&mannheim).await, expected);
-    assert_eq!(mannheim.count("questions").await, 0, "outboxes list public items only");
-    assert_eq!(mannheim.state.store.backfills().count().await.unwrap(), 0, "import finished");
+    assert_eq!(
+        mannheim.count("questions").await,
+        0,
+        "outboxes list public items only"
+    );
+    assert_eq!(
+        mannheim.state.store.backfills().count().await.unwrap(),
+        0,
+        "import finished"
+    );
 
     // Following again (after an unfollow) does not duplicate anything.
     let status = allmende_tests::client()

@@ -11,7 +11,8 @@ async fn operators_see_the_queue_and_others_do_not() {
         ..test_config()
     };
     let ulm = spawn_app_with(config).await;
-    ulm.org_with_user("ulm", "Stadt Ulm", "betrieb@ulm.example", "admin").await;
+    ulm.org_with_user("ulm", "Stadt Ulm", "betrieb@ulm.example", "admin")
+        .await;
     ulm.user("redaktion@ulm.example", "ulm", "admin").await;
 
     // Anonymous: to the login page.
@@ -23,13 +24,27 @@ async fn operators_see_the_queue_and_others_do_not() {
     login(&ulm, &editor, "redaktion@ulm.example").await;
     let refused = editor.get(ulm.at("/admin/queue")).send().await.unwrap();
     assert_eq!(refused.status(), 403);
-    let home = editor.get(ulm.at("/")).send().await.unwrap().text().await.unwrap();
+    let home = editor
+        .get(ulm.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!home.contains("/admin/queue"));
 
     // The operator sees the figures and a failing peer.
     let operator = browser();
     login(&ulm, &operator, "betrieb@ulm.example").await;
-    let home = operator.get(ulm.at("/")).send().await.unwrap().text().await.unwrap();
+    let home = operator
+        .get(ulm.at("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("href=\"/admin/queue\""));
     let page = operator.get(ulm.at("/admin/queue")).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -49,15 +64,32 @@ async fn operators_see_the_queue_and_others_do_not() {
         ulm.org_with_token("ulm2").await;
         // Publish as ulm through the store's owner: use a token of ulm.
         let email = allmende_domain::Email::parse("betrieb@ulm.example").unwrap();
-        let user = ulm.state.store.accounts().credentials(&email).await.unwrap().unwrap().0;
-        allmende_server::auth::token::create(&ulm.state.store, user.id, "t").await.unwrap().0
+        let user = ulm
+            .state
+            .store
+            .accounts()
+            .credentials(&email)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        allmende_server::auth::token::create(&ulm.state.store, user.id, "t")
+            .await
+            .unwrap()
+            .0
     };
     create_project(&ulm, &ulm_token, "Während der Störung", true).await;
     let store = ulm.state.store.clone();
     allmende_tests::wait_until(30, "the failing peer is listed", || {
         let store = store.clone();
         async move {
-            !store.outbox().status(chrono::Utc::now()).await.unwrap().failing_peers.is_empty()
+            !store
+                .outbox()
+                .status(chrono::Utc::now())
+                .await
+                .unwrap()
+                .failing_peers
+                .is_empty()
         }
     })
     .await;

@@ -19,7 +19,12 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     let mut verbund = spawn_app_with(test_config()).await;
     let mannheim_token = mannheim.org_with_token("mannheim").await;
     let verbund_token = verbund.org_with_token("verbund").await;
-    follow(&verbund, &verbund_token, &format!("mannheim@{}", mannheim.host())).await;
+    follow(
+        &verbund,
+        &verbund_token,
+        &format!("mannheim@{}", mannheim.host()),
+    )
+    .await;
     settle(&[&mannheim, &verbund]).await;
 
     // The association's node goes down for maintenance.
@@ -45,7 +50,12 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     })
     .await;
     assert_eq!(
-        mannheim.state.federation.pending_deliveries().await.unwrap(),
+        mannheim
+            .state
+            .federation
+            .pending_deliveries()
+            .await
+            .unwrap(),
         0,
         "paused deliveries do not count as pending work"
     );
@@ -73,6 +83,10 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
         .await
         .unwrap();
     assert_eq!(status.deliveries, 0);
-    assert!(status.failing_peers.is_empty(), "{:?}", status.failing_peers);
+    assert!(
+        status.failing_peers.is_empty(),
+        "{:?}",
+        status.failing_peers
+    );
     drop((mannheim_db, verbund_db));
 }

@@ -16,7 +16,14 @@ pub async fn follow(node: &TestNode, token: &str, target: &str) {
 }
 
 pub async fn create_project(node: &TestNode, token: &str, title: &str, public: bool) {
-    create(node, token, "projects", json!({ "title": title, "status": "idea" }), public).await
+    create(
+        node,
+        token,
+        "projects",
+        json!({ "title": title, "status": "idea" }),
+        public,
+    )
+    .await
 }
 
 pub async fn create(node: &TestNode, token: &str, collection: &str, mut body: Value, public: bool) {
