@@ -23,6 +23,9 @@ use crate::retry::{self, DeliverySettings, Outcome};
 use crate::signatures;
 use crate::Federation;
 
+/// Finished deliveries written to the database at once.
+const FLUSH_BATCH: usize = 32;
+
 /// Counters for operators, tests and benchmarks (this process only).
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
@@ -36,10 +39,16 @@ pub(crate) struct Worker {
     /// Identifies this process's claims.
     pub(crate) id: String,
     pub(crate) wake: Notify,
+    /// A send finished and its slot is free.
+    slot_freed: Notify,
     pub(crate) stats: DeliveryStats,
     stop: watch::Sender<bool>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     slots: Arc<Semaphore>,
+    /// Finished deliveries not yet deleted from the database; written in
+    /// batches (see [`Federation::flush_finished`]). Their claims keep
+    /// other workers off them meanwhile; a crash repeats them.
+    finished: Mutex<Vec<Delivery>>,
 }
 
 impl Worker {
@@ -47,10 +56,12 @@ impl Worker {
         Self {
             id: format!("worker-{}", uuid::Uuid::now_v7()),
             wake: Notify::new(),
+            slot_freed: Notify::new(),
             stats: DeliveryStats::default(),
             stop: watch::channel(false).0,
             hosts: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            finished: Mutex::new(Vec::new()),
         }
     }
 
@@ -77,8 +88,13 @@ impl Federation {
                 }
             }
             let mut last_probe = tokio::time::Instant::now();
+            // A full round looks at everything; after a send frees a slot,
+            // only more deliveries are claimed — and not even that when the
+            // last claim found the queue empty.
+            let mut full = true;
+            let mut drained = false;
             loop {
-                let busy = match federation.round(&mut last_probe).await {
+                let busy = match federation.round(full, &mut drained, &mut last_probe).await {
                     Ok(busy) => busy,
                     Err(e) => {
                         tracing::error!(error = %e, "delivery round failed");
@@ -89,12 +105,14 @@ impl Federation {
                     break;
                 }
                 if busy {
+                    full = true;
                     continue;
                 }
                 let poll = federation.settings().delivery.poll_interval;
                 tokio::select! {
-                    () = federation.worker().wake.notified() => {}
-                    () = tokio::time::sleep(poll) => {}
+                    () = federation.worker().wake.notified() => full = true,
+                    () = federation.worker().slot_freed.notified() => full = false,
+                    () = tokio::time::sleep(poll) => full = true,
                     _ = stop.changed() => break,
                 }
             }
@@ -117,6 +135,9 @@ impl Federation {
             worker.slots.acquire_many(all),
         )
         .await;
+        if let Err(e) = self.flush_finished().await {
+            tracing::warn!(error = %e, "could not record finished deliveries");
+        }
         if let Err(e) = self.store().outbox().release(&worker.id).await {
             tracing::warn!(error = %e, "could not release delivery claims");
         }
@@ -131,36 +152,43 @@ impl Federation {
     /// One round of work; `true` if there may be more right away.
     async fn round(
         &self,
+        full: bool,
+        drained: &mut bool,
         last_probe: &mut tokio::time::Instant,
     ) -> Result<bool, crate::FederationError> {
         let settings = &self.settings().delivery;
-        let lease =
-            chrono::Duration::from_std(settings.lease).unwrap_or(chrono::Duration::minutes(5));
+        let lease = self.lease();
         let outbox = self.store().outbox();
+        let mut busy = false;
 
-        let mut busy = self.process_stored().await?;
-        busy |= self.backfill_round().await?;
-        let events = outbox.claim_events(Utc::now(), lease, 32).await?;
-        busy |= !events.is_empty();
-        for event in events {
-            self.expand(&event).await;
-        }
-
-        if last_probe.elapsed()
-            >= settings
-                .probe_interval
-                .min(std::time::Duration::from_secs(60))
-        {
-            *last_probe = tokio::time::Instant::now();
-            self.probe_unreachable_peers().await?;
+        if full {
+            *drained = false;
+            self.flush_finished().await?;
+            busy |= self.process_stored().await?;
+            busy |= self.backfill_round().await?;
+            let events = outbox.claim_events(Utc::now(), lease, 32).await?;
+            busy |= !events.is_empty();
+            for event in events {
+                self.expand(&event).await;
+            }
+            if last_probe.elapsed()
+                >= settings
+                    .probe_interval
+                    .min(std::time::Duration::from_secs(60))
+            {
+                *last_probe = tokio::time::Instant::now();
+                self.probe_unreachable_peers().await?;
+            }
         }
 
         let free = i64::try_from(self.worker().slots.available_permits()).unwrap_or(0);
-        if free > 0 {
+        if free > 0 && !*drained {
             let batch = outbox
                 .claim_deliveries(&self.worker().id, Utc::now(), lease, free)
                 .await?;
-            busy |= i64::try_from(batch.len()).unwrap_or(0) >= free;
+            let claimed = i64::try_from(batch.len()).unwrap_or(0);
+            busy |= claimed >= free;
+            *drained = claimed < free;
             let claimed_at = tokio::time::Instant::now();
             for delivery in batch {
                 let Ok(slot) = self.worker().slots.clone().acquire_owned().await else {
@@ -170,7 +198,7 @@ impl Federation {
                 tokio::spawn(async move {
                     federation.send_one(delivery, claimed_at).await;
                     drop(slot);
-                    federation.wake();
+                    federation.worker().slot_freed.notify_one();
                 });
             }
         }
@@ -212,6 +240,7 @@ impl Federation {
             return;
         }
         let outcome = self.attempt(&delivery).await;
+        let inbox = delivery.inbox.clone();
         let outbox = self.store().outbox();
         let now = Utc::now();
         let recorded = match &outcome {
@@ -220,11 +249,12 @@ impl Federation {
                     .stats
                     .delivered
                     .fetch_add(1, Ordering::Relaxed);
-                outbox.delivered(&delivery).await
+                self.finished(delivery).await
             }
             Outcome::Refused(reason) => {
+                tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused by the peer, not retried");
                 self.worker().stats.refused.fetch_add(1, Ordering::Relaxed);
-                outbox.refused(&delivery, reason).await
+                self.finished(delivery).await
             }
             Outcome::Failed {
                 reason,
@@ -249,8 +279,50 @@ impl Federation {
         if let Err(e) = recorded {
             // The claim runs out and the delivery is sent again: at most a
             // duplicate, which the receiver ignores.
-            tracing::error!(error = %e, inbox = %delivery.inbox, "could not record delivery outcome");
+            tracing::error!(error = %e, %inbox, "could not record delivery outcome");
         }
+    }
+
+    /// Records a finished delivery; writes the batch when it is full or
+    /// when nothing else is in flight (so a quiet queue is empty at once).
+    async fn finished(&self, delivery: Delivery) -> Result<(), allmende_store::StoreError> {
+        let batch_full = {
+            let mut finished = self
+                .worker()
+                .finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            finished.push(delivery);
+            finished.len() >= FLUSH_BATCH
+        };
+        let in_flight =
+            self.settings().delivery.concurrency.max(1) - self.worker().slots.available_permits();
+        // This send still holds its slot: alone means in_flight == 1.
+        if batch_full || in_flight <= 1 {
+            self.flush_finished().await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the finished deliveries recorded so far.
+    pub(crate) async fn flush_finished(&self) -> Result<(), allmende_store::StoreError> {
+        let batch = std::mem::take(
+            &mut *self
+                .worker()
+                .finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        if let Err(e) = self.store().outbox().delivered_many(&batch).await {
+            // Put them back for the next flush; their claims still hold.
+            self.worker()
+                .finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(batch);
+            return Err(e);
+        }
+        Ok(())
     }
 
     async fn attempt(&self, delivery: &Delivery) -> Outcome {

@@ -54,6 +54,21 @@ pub(crate) enum Tx {
 }
 
 impl Tx {
+    /// On PostgreSQL, lets this transaction commit without waiting for its
+    /// WAL to reach the disk. Only for bookkeeping that a database crash
+    /// may roll back harmlessly (claims, finished deliveries, expanded
+    /// events: at worst a delivery is repeated, and receivers deduplicate);
+    /// never for users' changes. SQLite in WAL mode with `synchronous =
+    /// NORMAL` already commits this way.
+    pub(crate) async fn relax_durability(&mut self) -> Result<(), sqlx::Error> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(t) => t.commit().await,

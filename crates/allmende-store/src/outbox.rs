@@ -155,6 +155,14 @@ fn skip_locked(engine: Engine) -> &'static str {
     }
 }
 
+/// `$first, $first+1, …` for `count` arguments.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn uuid_of(row: &Row, column: &str) -> Result<Uuid, StoreError> {
     crate::uuid_column(row, column)
 }
@@ -208,6 +216,7 @@ impl<'a> Outbox<'a> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        tx.relax_durability().await?;
         let gone = query("DELETE FROM outbox_events WHERE id = $1")
             .bind(event.to_string())
             .execute(&mut tx)
@@ -228,18 +237,29 @@ impl<'a> Outbox<'a> {
             .bind(now)
             .execute(&mut tx)
             .await?;
-            for (inbox, host) in &activity.inboxes {
-                query(
+            // Many rows per statement: a fan-out to hundreds of inboxes is a
+            // handful of round trips, not hundreds.
+            for chunk in activity.inboxes.chunks(100) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let p = 3 + i * 3;
+                        format!("(${}, $1, ${}, ${}, $2, $2)", p, p + 1, p + 2)
+                    })
+                    .collect();
+                let mut statement = query(format!(
                     "INSERT INTO deliveries (id, activity_id, inbox, host, next_attempt_at, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (activity_id, inbox) DO NOTHING",
-                )
-                .bind(Uuid::now_v7().to_string())
+                     VALUES {} ON CONFLICT (activity_id, inbox) DO NOTHING",
+                    rows.join(", ")
+                ))
                 .bind(&activity.activity_id)
-                .bind(inbox)
-                .bind(host)
-                .bind(now)
-                .execute(&mut tx)
-                .await?;
+                .bind(now);
+                for (inbox, host) in chunk {
+                    statement = statement
+                        .bind(Uuid::now_v7().to_string())
+                        .bind(inbox)
+                        .bind(host);
+                }
+                statement.execute(&mut tx).await?;
             }
         }
         tx.commit().await?;
@@ -260,6 +280,8 @@ impl<'a> Outbox<'a> {
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut claimed = Vec::new();
         let retry_share = limit / 4;
+        let mut tx = self.pool.begin().await?;
+        tx.relax_durability().await?;
         for (condition, share) in [
             ("d.attempts > 0", Some(retry_share)),
             ("d.attempts = 0", None),
@@ -285,21 +307,21 @@ impl<'a> Outbox<'a> {
             .bind(worker)
             .bind(now)
             .bind(wanted)
-            .fetch_all(self.pool)
+            .fetch_all(&mut tx)
             .await?;
             for row in &rows {
                 claimed.push(uuid_of(row, "id")?);
             }
         }
+        tx.commit().await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
         let mut statement = query(format!(
             "SELECT d.id, d.activity_id, d.inbox, d.host, d.attempts, a.sender, a.key_id, a.body
              FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id
              WHERE d.id IN ({}) ORDER BY d.next_attempt_at, d.id",
-            placeholders.join(", ")
+            placeholders(1, claimed.len())
         ));
         for id in &claimed {
             statement = statement.bind(id.to_string());
@@ -325,30 +347,51 @@ impl<'a> Outbox<'a> {
 
     /// A delivery arrived: it is done, and its peer is reachable.
     pub async fn delivered(&self, delivery: &Delivery) -> Result<(), StoreError> {
-        self.finish(delivery).await?;
-        self.peer_answered(&delivery.host).await
+        self.delivered_many(std::slice::from_ref(delivery)).await
     }
 
-    /// A delivery the peer refused for good (a 4xx other than 408/429).
-    /// The peer did answer, so it is not failing.
-    pub async fn refused(&self, delivery: &Delivery, error: &str) -> Result<(), StoreError> {
-        tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %error, "delivery refused by the peer, not retried");
-        self.delivered(delivery).await
-    }
-
-    async fn finish(&self, delivery: &Delivery) -> Result<(), StoreError> {
+    /// Several deliveries arrived (or were refused for good): deletes them,
+    /// activities with no delivery left, and the failure records of their
+    /// peers, in one transaction — a worker reports its finished
+    /// deliveries in batches, so a busy fan-out does not commit once per
+    /// inbox.
+    pub async fn delivered_many(&self, done: &[Delivery]) -> Result<(), StoreError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let mut activities: Vec<&str> = done.iter().map(|d| d.activity_id.as_str()).collect();
+        activities.sort_unstable();
+        activities.dedup();
+        let mut hosts: Vec<&str> = done.iter().map(|d| d.host.as_str()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
         let mut tx = self.pool.begin().await?;
-        query("DELETE FROM deliveries WHERE id = $1")
-            .bind(delivery.id.to_string())
-            .execute(&mut tx)
-            .await?;
-        query(
-            "DELETE FROM outgoing_activities WHERE id = $1
-             AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = $1)",
-        )
-        .bind(&delivery.activity_id)
-        .execute(&mut tx)
-        .await?;
+        tx.relax_durability().await?;
+        let mut statement = query(format!(
+            "DELETE FROM deliveries WHERE id IN ({})",
+            placeholders(1, done.len())
+        ));
+        for d in done {
+            statement = statement.bind(d.id.to_string());
+        }
+        statement.execute(&mut tx).await?;
+        let mut statement = query(format!(
+            "DELETE FROM outgoing_activities WHERE id IN ({}) AND NOT EXISTS
+             (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id)",
+            placeholders(1, activities.len())
+        ));
+        for a in &activities {
+            statement = statement.bind(*a);
+        }
+        statement.execute(&mut tx).await?;
+        let mut statement = query(format!(
+            "DELETE FROM peers WHERE host IN ({})",
+            placeholders(1, hosts.len())
+        ));
+        for h in &hosts {
+            statement = statement.bind(*h);
+        }
+        statement.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -365,6 +408,7 @@ impl<'a> Outbox<'a> {
         unreachable_after: Duration,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        tx.relax_durability().await?;
         query(
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $1,
              claimed_until = NULL, claimed_by = NULL, last_error = $2 WHERE id = $3",

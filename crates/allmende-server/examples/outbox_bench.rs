@@ -1,0 +1,291 @@
+//! Benchmark: the durable outbox of a real `allmende serve` process.
+//!
+//! `cargo run --release -p allmende-server --example outbox_bench -- \
+//!     target/release/allmende sqlite|postgres [100 1000]`
+//!
+//! For each N: a fresh database with one organization followed by N
+//! actors, each with its own inbox on its own loopback port (served here,
+//! counting the activities they receive without verifying them); then the
+//! node binary is started on that database and
+//!
+//! - its resident memory is read once it is up and idle;
+//! - one project is published through the API and timed until every inbox
+//!   has it: deliveries per second from the durable outbox (the time
+//!   includes the API request); then until the outbox is empty again;
+//! - the peak resident memory of the process so far (`VmHWM`);
+//! - for the largest N, a second project is published, the process is
+//!   killed with SIGKILL when half the inboxes have it, started again, and
+//!   timed from the restart until every inbox has it and the queue is
+//!   drained: the recovery time (with the deliveries sent twice).
+//!
+//! PostgreSQL: a database is created per N at `ALLMENDE_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`) and dropped after.
+
+use std::collections::{HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use allmende_domain::{Handle, OrganizationDraft, OrganizationKind};
+use allmende_store::testing::TestDatabase;
+use allmende_store::{RemoteActor, Store};
+use chrono::Utc;
+
+type Seen = Arc<Mutex<HashMap<String, HashSet<u16>>>>;
+
+async fn inboxes(n: usize, seen: Seen, hits: Arc<AtomicU64>) -> Vec<u16> {
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        ports.push(port);
+        let (seen, hits) = (seen.clone(), hits.clone());
+        let app = axum::Router::new().route(
+            "/inbox",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let (seen, hits) = (seen.clone(), hits.clone());
+                async move {
+                    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let id = doc["object"]["id"].as_str().unwrap_or_default().to_owned();
+                    hits.fetch_add(1, Ordering::Relaxed);
+                    seen.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .entry(id)
+                        .or_default()
+                        .insert(port);
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    ports
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn serve(binary: &str, db: &str, port: u16) -> Child {
+    Command::new(binary)
+        .arg("serve")
+        .env("ALLMENDE_DATABASE_URL", db)
+        .env("ALLMENDE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ALLMENDE_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("ALLMENDE_FEDERATION_DEVELOPMENT", "true")
+        .env("ALLMENDE_DELIVERY_POLL_MS", "10")
+        .env("ALLMENDE_DELIVERY_LEASE_SECS", "2")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start allmende serve")
+}
+
+async fn wait_healthy(port: u16) {
+    for _ in 0..2000 {
+        if let Ok(r) = reqwest::get(format!("http://localhost:{port}/healthz")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("node did not start");
+}
+
+/// Publishes a project through the node's API, as a municipality's script
+/// would; returns the project's path.
+async fn publish(port: u16, token: &str, title: &str) -> String {
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://localhost:{port}/api/v1/projects"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "title": title, "status": "live", "body": "x".repeat(1500) }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    format!("/projects/{}", created["id"].as_str().expect("id"))
+}
+
+/// Waits until `n` inboxes saw the object whose id ends with `path`.
+async fn wait_seen(seen: &Seen, path: &str, n: usize) {
+    loop {
+        let count = seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(id, _)| id.ends_with(path))
+            .map(|(_, ports)| ports.len())
+            .sum::<usize>();
+        if count >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Waits until the node's outbox is empty (polling every 5 ms, not to
+/// compete with the node for the database).
+async fn wait_drained(store: &Store) {
+    while store.outbox().pending().await.expect("pending") > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn run(
+    binary: &str,
+    engine: &str,
+    n: usize,
+    recovery: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = match engine {
+        "postgres" => TestDatabase::postgres("outbox_bench")
+            .await
+            .ok_or("no PostgreSQL")?,
+        _ => TestDatabase::sqlite(),
+    };
+    let store = Store::open(db.url()).await?;
+    let now = Utc::now();
+    let org = store
+        .organizations()
+        .insert(
+            &Handle::parse("ulm").map_err(|p| p.message_en())?,
+            &OrganizationDraft::named("Stadt Ulm", OrganizationKind::Municipality),
+            now,
+        )
+        .await?;
+    // The organization's key exists, as on any node that has served its
+    // actor once; key generation is not part of a fan-out.
+    let key = allmende_federation::SigningKey::generate()?.to_stored()?;
+    store
+        .keys()
+        .insert_if_missing(&org.id.to_string(), &key, now)
+        .await?;
+    let user = allmende_server::usecases::accounts::create_user(
+        &store,
+        "bench@ulm.example",
+        "ulm",
+        "admin",
+        "ein-sicheres-passwort",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let (token, _) = allmende_server::auth::token::create(&store, user.id, "bench").await?;
+    let seen: Seen = Arc::default();
+    let hits = Arc::new(AtomicU64::new(0));
+    for (i, port) in inboxes(n, seen.clone(), hits.clone())
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let host = format!("localhost:{port}");
+        let actor = RemoteActor {
+            actor_id: format!("http://{host}/users/f{i}"),
+            actor_type: "Person".into(),
+            inbox: format!("http://{host}/inbox"),
+            shared_inbox: None,
+            public_key_id: format!("http://{host}/users/f{i}#main-key"),
+            public_key_pem: "unused".into(),
+            profile_url: None,
+        };
+        let follower = store
+            .remote_actors()
+            .upsert(
+                &Handle::remote(&format!("f{i}"), &host).map_err(|p| p.message_en())?,
+                &OrganizationDraft::named("F", OrganizationKind::Other),
+                &actor,
+                now,
+            )
+            .await?;
+        store
+            .follows()
+            .upsert(
+                follower.id,
+                org.id,
+                &format!("http://{host}/follows/{i}"),
+                true,
+                now,
+            )
+            .await?;
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = serve(binary, db.url(), port);
+    wait_healthy(port).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_kb = rss_kb(child.id(), "VmRSS:");
+
+    let start = Instant::now();
+    let path = publish(port, &token, "Hundesteuer digital").await;
+    let published = start.elapsed();
+    wait_seen(&seen, &path, n).await;
+    let all = start.elapsed();
+    wait_drained(&store).await;
+    let drained = start.elapsed();
+    eprintln!(
+        "{engine} {n}: API answered after {published:?}, every inbox had it after {all:?}, queue empty after {drained:?}"
+    );
+    let peak_kb = rss_kb(child.id(), "VmHWM:");
+    println!(
+        "{engine} fanout_{n}_deliveries_per_s {:.0}",
+        n as f64 / all.as_secs_f64()
+    );
+    println!("{engine} fanout_{n}_queue_empty_ms {}", drained.as_millis());
+    println!("{engine} fanout_{n}_idle_rss_kb {idle_kb}");
+    println!("{engine} fanout_{n}_peak_rss_kb {peak_kb}");
+
+    if recovery {
+        let before = hits.load(Ordering::Relaxed);
+        let path = publish(port, &token, "Nach dem Absturz").await;
+        wait_seen(&seen, &path, n / 2).await;
+        child.kill().expect("SIGKILL");
+        child.wait().expect("killed process ends");
+        let restart = Instant::now();
+        child = serve(binary, db.url(), port);
+        wait_seen(&seen, &path, n).await;
+        wait_drained(&store).await;
+        let recovery = restart.elapsed();
+        let repeated = hits.load(Ordering::Relaxed) - before - n as u64;
+        println!("{engine} recovery_{n}_ms {}", recovery.as_millis());
+        println!("{engine} recovery_{n}_repeated_deliveries {repeated}");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait()?;
+    store.close().await;
+    drop(db);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let binary = args
+        .next()
+        .ok_or("usage: outbox_bench BINARY sqlite|postgres [N…]")?;
+    let engine = args.next().unwrap_or_else(|| "sqlite".into());
+    let mut sizes: Vec<usize> = args.map(|a| a.parse()).collect::<Result<_, _>>()?;
+    if sizes.is_empty() {
+        sizes = vec![100, 1000];
+    }
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    for n in sizes {
+        run(&binary, &engine, n, n == largest).await?;
+    }
+    Ok(())
+}
