@@ -182,7 +182,11 @@ impl Federation {
         }
 
         let free = i64::try_from(self.worker().slots.available_permits()).unwrap_or(0);
-        if free > 0 && !*drained {
+        let all = i64::try_from(settings.concurrency.max(1)).unwrap_or(1);
+        // After a send, claim only once half the slots are free: one claim
+        // per few dozen deliveries, not one per delivery.
+        let worth_claiming = full || free * 2 >= all;
+        if free > 0 && !*drained && worth_claiming {
             let batch = outbox
                 .claim_deliveries(&self.worker().id, Utc::now(), lease, free)
                 .await?;
@@ -197,8 +201,15 @@ impl Federation {
                 let federation = self.clone();
                 tokio::spawn(async move {
                     federation.send_one(delivery, claimed_at).await;
+                    // Free the slot first: the next claim need not wait
+                    // for the bookkeeping below.
                     drop(slot);
                     federation.worker().slot_freed.notify_one();
+                    if federation.flush_due() {
+                        if let Err(e) = federation.flush_finished().await {
+                            tracing::error!(error = %e, "could not record finished deliveries");
+                        }
+                    }
                 });
             }
         }
@@ -249,12 +260,12 @@ impl Federation {
                     .stats
                     .delivered
                     .fetch_add(1, Ordering::Relaxed);
-                self.finished(delivery).await
+                self.finished(delivery)
             }
             Outcome::Refused(reason) => {
                 tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused by the peer, not retried");
                 self.worker().stats.refused.fetch_add(1, Ordering::Relaxed);
-                self.finished(delivery).await
+                self.finished(delivery)
             }
             Outcome::Failed {
                 reason,
@@ -283,25 +294,28 @@ impl Federation {
         }
     }
 
-    /// Records a finished delivery; writes the batch when it is full or
-    /// when nothing else is in flight (so a quiet queue is empty at once).
-    async fn finished(&self, delivery: Delivery) -> Result<(), allmende_store::StoreError> {
-        let batch_full = {
-            let mut finished = self
-                .worker()
-                .finished
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            finished.push(delivery);
-            finished.len() >= FLUSH_BATCH
-        };
-        let in_flight =
-            self.settings().delivery.concurrency.max(1) - self.worker().slots.available_permits();
-        // This send still holds its slot: alone means in_flight == 1.
-        if batch_full || in_flight <= 1 {
-            self.flush_finished().await?;
-        }
+    /// Records a finished delivery, to be deleted with the next batch.
+    fn finished(&self, delivery: Delivery) -> Result<(), allmende_store::StoreError> {
+        self.worker()
+            .finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(delivery);
         Ok(())
+    }
+
+    /// Whether to write the finished deliveries now: a full batch, or
+    /// nothing else in flight (so a quiet queue is empty at once).
+    fn flush_due(&self) -> bool {
+        let waiting = self
+            .worker()
+            .finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        let idle =
+            self.worker().slots.available_permits() == self.settings().delivery.concurrency.max(1);
+        waiting >= FLUSH_BATCH || (waiting > 0 && idle)
     }
 
     /// Deletes the finished deliveries recorded so far.

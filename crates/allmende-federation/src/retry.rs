@@ -43,7 +43,7 @@ impl Default for DeliverySettings {
             retry_after_max: Duration::from_secs(24 * 60 * 60),
             unreachable_after: Duration::from_secs(7 * 24 * 60 * 60),
             probe_interval: Duration::from_secs(60 * 60),
-            lease: Duration::from_secs(5 * 60),
+            lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
         }
     }

@@ -75,7 +75,7 @@ impl Default for Config {
             delivery_per_host: 8,
             peer_unreachable_hours: 7 * 24,
             peer_probe_secs: 60 * 60,
-            delivery_lease_secs: 5 * 60,
+            delivery_lease_secs: 60,
             delivery_poll_ms: 1_000,
             operators: Vec::new(),
         }
