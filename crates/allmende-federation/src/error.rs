@@ -29,6 +29,9 @@ pub enum FederationError {
     Key(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A bug: a handler panicked.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl FederationError {
@@ -49,7 +52,7 @@ impl FederationError {
             // A document we needed from elsewhere was unavailable: the
             // request cannot be checked, so it is not accepted.
             Self::Fetch { .. } => StatusCode::UNAUTHORIZED,
-            Self::Key(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Key(_) | Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -71,7 +74,7 @@ impl FederationError {
             Self::BadRequest(_) => "malformed activity",
             Self::TooLarge => "body too large",
             Self::NotFound | Self::Store(StoreError::NotFound) => "not found",
-            Self::Key(_) | Self::Store(_) => "internal error",
+            Self::Key(_) | Self::Store(_) | Self::Internal(_) => "internal error",
         }
     }
 }

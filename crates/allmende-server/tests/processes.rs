@@ -24,6 +24,11 @@ use allmende_store::{RemoteActor, Store};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_allmende");
+
+/// The tests here run one at a time: each picks free ports for its node
+/// processes before they bind them, and another test binding port 0 in
+/// between could take one (and they load two cores fully anyway).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const PASSWORD: &str = "ein-sicheres-passwort";
 
 fn free_port() -> u16 {
@@ -49,7 +54,7 @@ fn allmende(db: &str, port: u16, public_port: u16) -> Command {
         .env("ALLMENDE_FEDERATION_DEVELOPMENT", "true")
         .env("ALLMENDE_DELIVERY_RETRY_MS", "100")
         .env("ALLMENDE_DELIVERY_POLL_MS", "20")
-        .env("RUST_LOG", "warn,allmende_federation::delivery=info")
+        .env("RUST_LOG", "info,sqlx=warn,tower_http=warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -134,7 +139,12 @@ impl Serving {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("node on port {port} did not start");
+        let mut serving = serving;
+        let exited = serving.child.try_wait().ok().flatten();
+        panic!(
+            "node on port {port} did not start (exit: {exited:?}):\n{}",
+            serving.log()
+        );
     }
 
     /// SIGKILL: no shutdown, no cleanup.
@@ -290,6 +300,7 @@ const ITEMS: i64 = 30;
 const RECEIVERS: usize = 4;
 
 async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let port = free_port();
     let token = set_up_sender(db.url(), port);
     // One delivery at a time, so the fan-out takes long enough to be
@@ -378,7 +389,7 @@ async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
     );
 
     let sender = Serving::start(slow(), port).await;
-    wait_until(120, "every receiver has every item", || async {
+    let complete = eventually(120, || async {
         let mut done = true;
         for r in receivers {
             done &= r.projects().await >= ITEMS;
@@ -386,6 +397,23 @@ async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
         done
     })
     .await;
+    if !complete {
+        for r in receivers {
+            eprintln!(
+                "receiver {}: {} projects, queue {:?}, stored {:?}",
+                r.url(),
+                r.projects().await,
+                r.state.store.outbox().status(chrono::Utc::now()).await,
+                r.state.store.activities().stored_count().await
+            );
+        }
+        eprintln!("sender queue: {}", queue_status(db.url()));
+    }
+    assert!(
+        complete,
+        "every receiver has every item; sender log:\n{}",
+        sender.log()
+    );
     // Exactly once: every copy once, nothing more arriving.
     let db_url = db.url().to_owned();
     wait_until(60, "the sender's queue is empty", || {

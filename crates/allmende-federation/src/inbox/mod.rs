@@ -115,20 +115,38 @@ impl Federation {
             return Ok(StatusCode::ACCEPTED);
         };
         let sender = Sender { org, actor };
-        self.handle_stored(stored, &activity, &sender, 0, &mut budget)
-            .await?;
+        // Handled in a task of its own: if the sender hangs up (or times
+        // out) meanwhile, the work still finishes instead of waiting in
+        // the queue for its claim to run out.
+        let federation = self.clone();
+        let handled = tokio::spawn(async move {
+            federation
+                .handle_stored(stored, &activity, &sender, None, &mut budget)
+                .await
+        });
+        match handled.await {
+            Ok(outcome) => outcome?,
+            Err(e) => {
+                tracing::error!(error = %e, "handling an activity panicked");
+                return Err(FederationError::Internal(e.to_string()));
+            }
+        }
         Ok(StatusCode::ACCEPTED)
     }
 
     /// Processes a stored activity and settles its queue entry: dropped when
-    /// done, dropped and forgotten when refused (the error goes back to the
-    /// sender), kept for a retry when something was only unavailable.
+    /// done; dropped and forgotten when refused, so a corrected delivery
+    /// counts. Something only unavailable (a peer, the database): while the
+    /// sender waits for the answer (`attempts_before` is `None`), the error
+    /// goes back to it and its own retries bring the activity again; for
+    /// one the worker took over after a crash, it is retried here, with
+    /// backoff, up to [`MAX_INBOX_ATTEMPTS`].
     pub(crate) async fn handle_stored(
         &self,
         stored: uuid::Uuid,
         activity: &Incoming,
         sender: &Sender,
-        attempts_before: i64,
+        attempts_before: Option<i64>,
         budget: &mut FetchBudget,
     ) -> Result<(), FederationError> {
         let activities = self.store().activities();
@@ -144,11 +162,14 @@ impl Federation {
                 self.wake();
                 Ok(())
             }
-            Err(e) if e.is_transient() && attempts_before < MAX_INBOX_ATTEMPTS => {
+            Err(e)
+                if e.is_transient()
+                    && attempts_before.is_some_and(|a| a + 1 < MAX_INBOX_ATTEMPTS) =>
+            {
                 let settings = &self.settings().delivery;
                 let next = crate::retry::next_attempt(
                     settings,
-                    attempts_before,
+                    attempts_before.unwrap_or_default(),
                     None,
                     chrono::Utc::now(),
                     rand::random::<f64>(),
@@ -159,9 +180,11 @@ impl Federation {
                     .await?;
                 Ok(())
             }
-            Err(e) if e.is_transient() => {
+            Err(e) if e.is_transient() && attempts_before.is_some() => {
+                // Forget its id too: a retry of the sender's is then
+                // processed instead of ignored as a duplicate.
                 tracing::warn!(id = %activity.id, error = %e, "activity given up after repeated failures");
-                activities.processed(stored).await?;
+                activities.refused(stored, activity.id.as_str()).await?;
                 Ok(())
             }
             Err(e) => {
@@ -199,7 +222,7 @@ impl Federation {
                     stored.id,
                     &activity,
                     &sender,
-                    stored.attempts,
+                    Some(stored.attempts),
                     &mut FetchBudget::new(),
                 )
                 .await
@@ -211,9 +234,9 @@ impl Federation {
     }
 }
 
-/// Attempts to process an activity that fails for passing reasons before
-/// it is given up.
-const MAX_INBOX_ATTEMPTS: i64 = 5;
+/// Attempts to process an interrupted activity that fails for passing
+/// reasons before it is given up (with the default backoff, hours).
+const MAX_INBOX_ATTEMPTS: i64 = 10;
 
 impl Federation {
     /// Hands a checked activity to the handler of its type.
