@@ -293,9 +293,18 @@ async fn run(
     let node_cpu = (cpu_ms(&child.id().to_string()) - node_cpu) / ROUNDS as u64;
     let bench_cpu = (cpu_ms("self") - bench_cpu) / ROUNDS as u64;
     let peak_kb = rss_kb(child.id(), "VmHWM:");
-    println!("{engine} fanout_{n}_deliveries_per_s {:.0}", median(&mut from_outbox));
-    println!("{engine} fanout_{n}_with_api_request_per_s {:.0}", median(&mut with_api));
-    println!("{engine} fanout_{n}_queue_empty_ms {:.0}", median(&mut emptied));
+    println!(
+        "{engine} fanout_{n}_deliveries_per_s {:.0}",
+        median(&mut from_outbox)
+    );
+    println!(
+        "{engine} fanout_{n}_with_api_request_per_s {:.0}",
+        median(&mut with_api)
+    );
+    println!(
+        "{engine} fanout_{n}_queue_empty_ms {:.0}",
+        median(&mut emptied)
+    );
     println!("{engine} fanout_{n}_node_cpu_ms {node_cpu}");
     println!("{engine} fanout_{n}_inboxes_cpu_ms {bench_cpu}");
     println!("{engine} fanout_{n}_idle_rss_kb {idle_kb}");
