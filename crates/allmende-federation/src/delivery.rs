@@ -348,6 +348,15 @@ impl Federation {
             Ok(url) => url,
             Err(e) => return Outcome::Refused(format!("bad inbox URL: {e}")),
         };
+        // An inbox named by a remote actor must not make this node post to
+        // its own network (SSRF); checked when sending, as names can move.
+        match self.check_peer_url(&inbox).await {
+            Ok(()) => {}
+            Err(e @ crate::FederationError::Forbidden(_)) => {
+                return Outcome::Refused(e.to_string())
+            }
+            Err(e) => return failed(e.to_string()),
+        }
         let key = match self.key_of(&delivery.sender).await {
             Ok(key) => key,
             Err(e) => return failed(format!("signing key: {e}")),

@@ -99,15 +99,20 @@ pub(crate) async fn read_json(
 }
 
 impl Federation {
-    /// Refuses URLs this node must not contact: other schemes than https
-    /// (http too in development mode) and, outside development mode, hosts
-    /// that resolve to private or loopback addresses.
+    /// Refuses URLs this node must not contact (`Forbidden`): other schemes
+    /// than https (http too in development mode) and, outside development
+    /// mode, hosts that resolve to private or loopback addresses. A name
+    /// that does not resolve is a `Fetch` error (it may resolve later).
     pub(crate) async fn check_peer_url(&self, url: &Url) -> Result<(), FederationError> {
         let dev = self.settings().allow_private_peers;
         match url.scheme() {
             "https" => {}
             "http" if dev => {}
-            _ => return Err(FederationError::fetch(url, "scheme not allowed")),
+            _ => {
+                return Err(FederationError::Forbidden(format!(
+                    "{url}: scheme not allowed"
+                )))
+            }
         }
         if dev {
             return Ok(());
@@ -121,10 +126,9 @@ impl Federation {
             .map_err(|e| FederationError::fetch(url, e))?;
         for address in addresses {
             if !is_public(address.ip()) {
-                return Err(FederationError::fetch(
-                    url,
-                    "host is not on a public address",
-                ));
+                return Err(FederationError::Forbidden(format!(
+                    "{url}: host is not on a public address"
+                )));
             }
         }
         Ok(())

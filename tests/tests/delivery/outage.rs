@@ -90,3 +90,84 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     );
     drop((mannheim_db, verbund_db));
 }
+
+/// A follower whose inbox is on the node's own network (here: loopback,
+/// plain http) gets nothing: outside development mode the delivery is
+/// refused before any request is made, and not retried.
+#[tokio::test]
+async fn inboxes_on_private_addresses_are_refused() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let hits = Arc::new(AtomicU64::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let counted = hits.clone();
+    let app = axum::Router::new().route(
+        "/inbox",
+        axum::routing::post(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::Relaxed);
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let config = allmende_server::Config {
+        federation_development: false,
+        ..test_config()
+    };
+    let ulm = spawn_app_with(config).await;
+    let token = ulm.org_with_token("ulm").await;
+    let store = &ulm.state.store;
+    let org = store.organizations().by_handle("ulm").await.unwrap();
+    let host = format!("127.0.0.1:{port}");
+    let actor = allmende_store::RemoteActor {
+        actor_id: format!("http://{host}/users/x"),
+        actor_type: "Person".into(),
+        inbox: format!("http://{host}/inbox"),
+        shared_inbox: None,
+        public_key_id: format!("http://{host}/users/x#key"),
+        public_key_pem: "unused".into(),
+        profile_url: None,
+    };
+    let now = chrono::Utc::now();
+    let follower = store
+        .remote_actors()
+        .upsert(
+            &allmende_domain::Handle::remote("x", &host).unwrap(),
+            &allmende_domain::OrganizationDraft::named(
+                "X",
+                allmende_domain::OrganizationKind::Other,
+            ),
+            &actor,
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .follows()
+        .upsert(follower.id, org.id, "http://x/follow", true, now)
+        .await
+        .unwrap();
+
+    create_project(&ulm, &token, "Intern", true).await;
+    settle(&[&ulm]).await;
+    assert_eq!(
+        hits.load(Ordering::Relaxed),
+        0,
+        "nothing was posted to loopback"
+    );
+    let status = store.outbox().status(chrono::Utc::now()).await.unwrap();
+    assert_eq!(status.deliveries, 0, "refused, not retried");
+    assert_eq!(
+        ulm.state
+            .federation
+            .delivery_stats()
+            .refused
+            .load(Ordering::Relaxed),
+        1
+    );
+}
