@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use allmende_store::{Delivery, Engine, OutboxEvent};
+use allmende_store::{Delivery, OutboxEvent};
 use chrono::Utc;
 use tokio::sync::{watch, Notify, Semaphore};
 use url::Url;
@@ -80,13 +80,6 @@ impl Federation {
         let federation = self.clone();
         let mut stop = self.worker().stop.subscribe();
         tokio::spawn(async move {
-            if federation.store().engine() == Engine::Sqlite {
-                // One process owns a SQLite file: claims found now belong
-                // to a process that died.
-                if let Err(e) = federation.store().outbox().release_all().await {
-                    tracing::error!(error = %e, "could not release stale claims");
-                }
-            }
             let mut last_probe = tokio::time::Instant::now();
             // A full round looks at everything; after a send frees a slot,
             // only more deliveries are claimed — and not even that when the

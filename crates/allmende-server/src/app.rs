@@ -39,6 +39,12 @@ impl Application {
     pub async fn with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         config.check()?;
         let store = Store::open(&config.database_url).await?;
+        if store.engine() == allmende_store::Engine::Sqlite {
+            // One server process owns a SQLite file: claims found before it
+            // serves belong to a process that died, and are taken back now
+            // (on PostgreSQL other processes may be alive; leases run out).
+            store.outbox().release_all().await?;
+        }
         let federation = Federation::start(store.clone(), config.federation())?;
         Ok(Self {
             listener,

@@ -484,8 +484,10 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
-    /// Gives up every claim. Only for SQLite at start-up: one process owns
-    /// a SQLite file, so any claim found then belongs to a process that died.
+    /// Gives up every claim. Only for a SQLite server starting up, before
+    /// it serves: one process owns a SQLite file, so any claim found then
+    /// belongs to a process that died. (Not in `Store::open`: the CLI opens
+    /// the store while the server runs.)
     pub async fn release_all(&self) -> Result<(), StoreError> {
         query("UPDATE deliveries SET claimed_until = NULL, claimed_by = NULL WHERE claimed_until IS NOT NULL")
             .execute(self.pool)
