@@ -154,7 +154,12 @@ impl TestNode {
         self.org(handle, &format!("Stadt {handle}")).await;
         let email = format!("admin@{handle}.example");
         self.user(&email, handle, "admin").await;
-        let email = allmende_domain::Email::parse(&email).expect("valid e-mail");
+        self.token_for(&email).await
+    }
+
+    /// A new API token of the user with this e-mail address.
+    pub async fn token_for(&self, email: &str) -> String {
+        let email = allmende_domain::Email::parse(email).expect("valid e-mail");
         let user = self
             .state
             .store

@@ -61,15 +61,12 @@ impl Federation {
 
     async fn backfill_page(&self, job: &Backfill) -> Result<(), FederationError> {
         let store = self.store();
-        let Some(actor) = store.remote_actors().of_organization(job.target_id).await? else {
+        let Some((org, actor)) = store
+            .remote_actors()
+            .with_organization(job.target_id)
+            .await?
+        else {
             // Unfollowed or deleted meanwhile.
-            return store
-                .backfills()
-                .advance(job, None, job.imported)
-                .await
-                .map_err(Into::into);
-        };
-        let Some((org, actor)) = store.remote_actors().by_actor_id(&actor.actor_id).await? else {
             return store
                 .backfills()
                 .advance(job, None, job.imported)

@@ -253,12 +253,14 @@ impl Federation {
                     .stats
                     .delivered
                     .fetch_add(1, Ordering::Relaxed);
-                self.finished(delivery)
+                self.finished(delivery);
+                Ok(())
             }
             Outcome::Refused(reason) => {
                 tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused by the peer, not retried");
                 self.worker().stats.refused.fetch_add(1, Ordering::Relaxed);
-                self.finished(delivery)
+                self.finished(delivery);
+                Ok(())
             }
             Outcome::Failed {
                 reason,
@@ -288,13 +290,12 @@ impl Federation {
     }
 
     /// Records a finished delivery, to be deleted with the next batch.
-    fn finished(&self, delivery: Delivery) -> Result<(), allmende_store::StoreError> {
+    fn finished(&self, delivery: Delivery) {
         self.worker()
             .finished
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(delivery);
-        Ok(())
     }
 
     /// Whether to write the finished deliveries now: a full batch, or

@@ -164,86 +164,69 @@ impl Federation {
                 let inboxes = self.follower_inboxes(&org).await?;
                 Some(self.wrap(&org, "Update", object, inboxes))
             }
+            // The three activities about a follow with a remote
+            // organization all go to its inbox and name the Follow.
             Announcement::Follow {
                 target,
                 activity_id,
             } => {
-                let Some(actor) = self
-                    .store()
-                    .remote_actors()
-                    .of_organization(*target)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let follow = json!({
-                    "@context": crate::vocabulary::context(),
-                    "id": activity_id,
-                    "type": "Follow",
-                    "actor": self.urls().organization(org.handle.as_str()),
-                    "object": actor.actor_id,
-                });
-                Some((follow, vec![actor.inbox]))
+                self.about_follow(&org, *target, |me, them| {
+                    let mut follow = follow_json(activity_id, me, them);
+                    follow["@context"] = crate::vocabulary::context();
+                    follow
+                })
+                .await?
             }
             Announcement::Unfollow {
                 target,
                 follow_activity_id,
             } => {
-                let Some(actor) = self
-                    .store()
-                    .remote_actors()
-                    .of_organization(*target)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let me = self.urls().organization(org.handle.as_str());
-                let undo = json!({
-                    "@context": crate::vocabulary::context(),
-                    "id": self.urls().new_activity("undo"),
-                    "type": "Undo",
-                    "actor": me,
-                    "object": {
-                        "id": follow_activity_id,
-                        "type": "Follow",
-                        "actor": me,
-                        "object": actor.actor_id,
-                    },
-                });
-                Some((undo, vec![actor.inbox]))
+                self.about_follow(&org, *target, |me, them| {
+                    self.envelope("Undo", me, follow_json(follow_activity_id, me, them))
+                })
+                .await?
             }
             Announcement::AcceptFollow {
                 follower,
                 follow_activity_id,
             } => {
-                let Some(actor) = self
-                    .store()
-                    .remote_actors()
-                    .of_organization(*follower)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let me = self.urls().organization(org.handle.as_str());
-                let accept = json!({
-                    "@context": crate::vocabulary::context(),
-                    "id": self.urls().new_activity("accept"),
-                    "type": "Accept",
-                    "actor": me,
-                    "object": {
-                        "id": follow_activity_id,
-                        "type": "Follow",
-                        "actor": actor.actor_id,
-                        "object": me,
-                    },
-                });
-                Some((accept, vec![actor.inbox]))
+                self.about_follow(&org, *follower, |me, them| {
+                    self.envelope("Accept", me, follow_json(follow_activity_id, them, me))
+                })
+                .await?
             }
         };
         let Some((doc, inboxes)) = built else {
             return Ok(None);
         };
         self.addressed(&org, &doc, inboxes).map(Some)
+    }
+
+    /// An activity of `org` about a follow with the remote organization
+    /// `remote`, addressed to its inbox; `make` gets both actor ids (`org`'s
+    /// first). `None` if `remote` is no longer known.
+    async fn about_follow(
+        &self,
+        org: &Organization,
+        remote: allmende_domain::OrganizationId,
+        make: impl FnOnce(&str, &str) -> Value,
+    ) -> Result<Option<(Value, Vec<String>)>, FederationError> {
+        let Some(actor) = self.store().remote_actors().of_organization(remote).await? else {
+            return Ok(None);
+        };
+        let me = self.urls().organization(org.handle.as_str());
+        Ok(Some((make(&me, &actor.actor_id), vec![actor.inbox])))
+    }
+
+    /// `kind` (Undo, Accept) by `actor` of `object`, with a new id.
+    fn envelope(&self, kind: &str, actor: &str, object: Value) -> Value {
+        json!({
+            "@context": crate::vocabulary::context(),
+            "id": self.urls().new_activity(&kind.to_lowercase()),
+            "type": kind,
+            "actor": actor,
+            "object": object,
+        })
     }
 
     /// Create or Update of a local item, to the author's followers (and,
@@ -402,4 +385,9 @@ impl Federation {
                 .collect(),
         })
     }
+}
+
+/// The Follow with id `id` of `follower` for `followed`.
+fn follow_json(id: &str, follower: &str, followed: &str) -> Value {
+    json!({ "id": id, "type": "Follow", "actor": follower, "object": followed })
 }

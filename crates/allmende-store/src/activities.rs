@@ -28,24 +28,6 @@ impl<'a> Activities<'a> {
         Self { pool }
     }
 
-    /// Records that `activity_id` arrived. `false` means it had arrived
-    /// before and must not take effect again.
-    pub async fn record_received(
-        &self,
-        activity_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = query(
-            "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2)
-             ON CONFLICT (activity_id) DO NOTHING",
-        )
-        .bind(activity_id)
-        .bind(now)
-        .execute(self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Stores a checked activity before the inbox answers: records its id
     /// (deduplication) and queues it, claimed by the caller until
     /// `now + lease`, in one transaction. `None` if it arrived before.
@@ -175,16 +157,6 @@ impl<'a> Activities<'a> {
         query("SELECT COUNT(*) FROM inbox_queue")
             .scalar(self.pool)
             .await
-    }
-
-    /// Forgets a received activity whose processing failed, so that the
-    /// sender's retry is processed.
-    pub async fn forget_received(&self, activity_id: &str) -> Result<(), StoreError> {
-        query("DELETE FROM received_activities WHERE activity_id = $1")
-            .bind(activity_id)
-            .execute(self.pool)
-            .await?;
-        Ok(())
     }
 
     pub async fn add_tombstone(

@@ -181,10 +181,15 @@ impl<'a> RemoteActors<'a> {
         &self,
         id: OrganizationId,
     ) -> Result<Option<RemoteActor>, StoreError> {
-        Ok(self
-            .find("organization_id", &id.to_string())
-            .await?
-            .map(|(_, actor)| actor))
+        Ok(self.with_organization(id).await?.map(|(_, actor)| actor))
+    }
+
+    /// A remote organization with its actor, by the organization's id.
+    pub async fn with_organization(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
+        self.find("organization_id", &id.to_string()).await
     }
 
     async fn find(

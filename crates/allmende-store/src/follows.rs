@@ -37,15 +37,12 @@ impl<'a> Follows<'a> {
         activity_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        upsert(&mut tx, follower, target, activity_id, false, now).await?;
         let follow = Announcement::Follow {
             target,
             activity_id: activity_id.to_owned(),
         };
-        outbox::record(&mut tx, follower, &follow, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.upsert_announced(follower, target, activity_id, false, &follow, now)
+            .await
     }
 
     /// A remote actor follows a local organization, which accepts at once:
@@ -57,13 +54,30 @@ impl<'a> Follows<'a> {
         activity_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        upsert(&mut tx, follower, target, activity_id, true, now).await?;
         let accept = Announcement::AcceptFollow {
             follower,
             follow_activity_id: activity_id.to_owned(),
         };
-        outbox::record(&mut tx, target, &accept, now).await?;
+        self.upsert_announced(follower, target, activity_id, true, &accept, now)
+            .await
+    }
+
+    /// Records a follow and, in the same transaction, what is to be sent
+    /// about it: by the follower while it is pending (its request), by the
+    /// target once accepted (its Accept).
+    async fn upsert_announced(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        activity_id: &str,
+        accepted: bool,
+        announcement: &Announcement,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let announcer = if accepted { target } else { follower };
+        let mut tx = self.pool.begin().await?;
+        upsert(&mut tx, follower, target, activity_id, accepted, now).await?;
+        outbox::record(&mut tx, announcer, announcement, now).await?;
         tx.commit().await?;
         Ok(())
     }

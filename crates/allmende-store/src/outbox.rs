@@ -345,11 +345,6 @@ impl<'a> Outbox<'a> {
             .collect()
     }
 
-    /// A delivery arrived: it is done, and its peer is reachable.
-    pub async fn delivered(&self, delivery: &Delivery) -> Result<(), StoreError> {
-        self.delivered_many(std::slice::from_ref(delivery)).await
-    }
-
     /// Several deliveries arrived (or were refused for good): deletes them,
     /// activities with no delivery left, and the failure records of their
     /// peers, in one transaction — a worker reports its finished
@@ -442,11 +437,19 @@ impl<'a> Outbox<'a> {
 
     /// The peer answered (a delivery, a probe, or an activity of its own):
     /// it is no longer failing, and paused deliveries to it resume.
+    /// Called for every activity received, so it only reads unless the
+    /// peer was failing (a DELETE would take SQLite's write lock each time).
     pub async fn peer_answered(&self, host: &str) -> Result<(), StoreError> {
-        query("DELETE FROM peers WHERE host = $1")
+        let failing: bool = query("SELECT EXISTS (SELECT 1 FROM peers WHERE host = $1)")
             .bind(host)
-            .execute(self.pool)
+            .scalar(self.pool)
             .await?;
+        if failing {
+            query("DELETE FROM peers WHERE host = $1")
+                .bind(host)
+                .execute(self.pool)
+                .await?;
+        }
         Ok(())
     }
 
@@ -518,14 +521,6 @@ impl<'a> Outbox<'a> {
         )
         .scalar(self.pool)
         .await
-    }
-
-    /// The earliest time a delivery becomes due, if any is waiting.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        query("SELECT MIN(next_attempt_at) AS next FROM deliveries")
-            .fetch_one(self.pool)
-            .await?
-            .col("next")
     }
 
     pub async fn status(&self, now: DateTime<Utc>) -> Result<QueueStatus, StoreError> {

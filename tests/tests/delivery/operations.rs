@@ -60,24 +60,7 @@ async fn operators_see_the_queue_and_others_do_not() {
     settle(&[&ulm, &mannheim]).await;
     let gone = mannheim.host();
     mannheim.stop().await;
-    let ulm_token = {
-        ulm.org_with_token("ulm2").await;
-        // Publish as ulm through the store's owner: use a token of ulm.
-        let email = allmende_domain::Email::parse("betrieb@ulm.example").unwrap();
-        let user = ulm
-            .state
-            .store
-            .accounts()
-            .credentials(&email)
-            .await
-            .unwrap()
-            .unwrap()
-            .0;
-        allmende_server::auth::token::create(&ulm.state.store, user.id, "t")
-            .await
-            .unwrap()
-            .0
-    };
+    let ulm_token = ulm.token_for("betrieb@ulm.example").await;
     create_project(&ulm, &ulm_token, "Während der Störung", true).await;
     let store = ulm.state.store.clone();
     allmende_tests::wait_until(30, "the failing peer is listed", || {
