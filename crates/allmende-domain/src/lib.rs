@@ -10,6 +10,7 @@ pub mod account;
 pub mod contact;
 pub mod error;
 pub mod ids;
+pub mod item;
 pub mod organization;
 pub mod project;
 pub mod question;
@@ -23,14 +24,14 @@ pub use account::{Email, Role};
 pub use contact::{Contact, ContactInput};
 pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{Ags, Ars, LeikaKey, OzgId};
+pub use item::{Audience, Item, ItemKind, Viewer};
 pub use organization::{
     Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput, OrganizationKind,
     Origin,
 };
 pub use project::{Project, ProjectDraft, ProjectId, ProjectInput, ProjectStatus};
 pub use question::{
-    Answer, AnswerDraft, AnswerId, AnswerInput, Audience, Question, QuestionDraft, QuestionId,
-    QuestionInput,
+    Answer, AnswerDraft, AnswerId, AnswerInput, Question, QuestionDraft, QuestionId, QuestionInput,
 };
 pub use region::Bundesland;
 pub use solution::{

@@ -6,21 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_all, ValidationErrors};
 use crate::ids::LeikaKey;
+use crate::item::{item_fields, join_text, Audience, Item, ItemKind};
 use crate::organization::OrganizationId;
 use crate::text::{self, optional_parsed, required, BODY_MAX, LIST_MAX, TITLE_MAX};
 use crate::themenfeld::Themenfeld;
 
 crate::uuid_id!(QuestionId);
 crate::uuid_id!(AnswerId);
-
-crate::text::labelled_enum! {
-    /// Who a question is addressed to. Addressing a single association
-    /// arrives with federation.
-    Audience {
-        Public = "public", "Öffentlich", "Public";
-        Followers = "followers", "Folgende Organisationen", "Followers";
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionDraft {
@@ -85,6 +77,62 @@ impl From<&QuestionDraft> for QuestionInput {
             themenfeld: d.themenfeld.map(|t| t.slug().into()),
             leika_keys: d.leika_keys.iter().map(ToString::to_string).collect(),
         }
+    }
+}
+
+impl Item for Question {
+    const KIND: ItemKind = ItemKind::Question;
+    type Draft = QuestionDraft;
+    type Input = QuestionInput;
+
+    fn validate(input: &QuestionInput) -> Result<QuestionDraft, ValidationErrors> {
+        input.validate()
+    }
+    fn to_input(draft: &QuestionDraft) -> QuestionInput {
+        QuestionInput::from(draft)
+    }
+    fn from_record(r: crate::item::ItemRecord, content: QuestionDraft) -> Self {
+        Question {
+            id: QuestionId(r.id),
+            organization_id: r.organization_id,
+            content,
+            accepted_answer_id: r.accepted_answer,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+    item_fields!();
+
+    fn title(d: &QuestionDraft) -> &str {
+        &d.title
+    }
+    fn summary(_: &QuestionDraft) -> Option<&str> {
+        None
+    }
+    fn body(d: &QuestionDraft) -> Option<&str> {
+        Some(&d.body)
+    }
+    fn themenfeld(d: &QuestionDraft) -> Option<Themenfeld> {
+        d.themenfeld
+    }
+    fn audience(d: &QuestionDraft) -> Audience {
+        d.audience
+    }
+    fn search_text(d: &QuestionDraft) -> String {
+        let keys = d
+            .leika_keys
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        join_text([
+            Some(d.body.as_str()),
+            Some(&keys),
+            d.themenfeld.map(|t| t.label_de()),
+        ])
+    }
+    fn accepted_answer(&self) -> Option<AnswerId> {
+        self.accepted_answer_id
     }
 }
 

@@ -27,11 +27,24 @@ pub enum FederationError {
     /// The node's own key material is broken.
     #[error("key: {0}")]
     Key(String),
+    /// The database failed. (A row not found is [`FederationError::NotFound`].)
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// A bug: a handler panicked.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// One "not found": a store lookup that finds nothing is the same outcome
+/// as a missing remote document, so callers (the job runner deciding that
+/// an announcement's item is gone) test one variant.
+impl From<StoreError> for FederationError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => FederationError::NotFound,
+            other => FederationError::Store(other),
+        }
+    }
 }
 
 impl FederationError {
@@ -48,7 +61,7 @@ impl FederationError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound | Self::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            Self::NotFound => StatusCode::NOT_FOUND,
             // A document we needed from elsewhere was unavailable: the
             // request cannot be checked, so it is not accepted.
             Self::Fetch { .. } => StatusCode::UNAUTHORIZED,
@@ -61,7 +74,7 @@ impl FederationError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Fetch { .. } | Self::Key(_) => true,
-            Self::Store(e) => !matches!(e, StoreError::NotFound | StoreError::Conflict(_)),
+            Self::Store(e) => !matches!(e, StoreError::Conflict(_)),
             _ => false,
         }
     }
@@ -73,7 +86,7 @@ impl FederationError {
             Self::Forbidden(_) => "not allowed for this actor",
             Self::BadRequest(_) => "malformed activity",
             Self::TooLarge => "body too large",
-            Self::NotFound | Self::Store(StoreError::NotFound) => "not found",
+            Self::NotFound => "not found",
             Self::Key(_) | Self::Store(_) | Self::Internal(_) => "internal error",
         }
     }

@@ -95,6 +95,64 @@ pub fn verify(public_key_pem: &str, message: &[u8], signature_b64: &str) -> bool
         .is_ok()
 }
 
+/// The signing keys of this node's actors (its organizations and the
+/// instance actor), loaded from the store on first use — or made, for an
+/// actor that has none yet — and kept in memory.
+pub(crate) struct KeyRing {
+    cache: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<SigningKey>>>,
+    /// One task loads (or makes) a key at a time; the others then find it
+    /// cached, instead of all asking the database and generating keys.
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl KeyRing {
+    pub(crate) fn new() -> Self {
+        Self {
+            cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The key of `owner` (an organization id, or `instance`).
+    pub(crate) async fn get(
+        &self,
+        store: &allmende_store::Store,
+        owner: &str,
+    ) -> Result<std::sync::Arc<SigningKey>, FederationError> {
+        if let Some(key) = self.cached(owner) {
+            return Ok(key);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(key) = self.cached(owner) {
+            return Ok(key);
+        }
+        let stored = match store.keys().get(owner).await? {
+            Some(stored) => stored,
+            None => {
+                let fresh = SigningKey::generate()?.to_stored()?;
+                store
+                    .keys()
+                    .insert_if_missing(owner, &fresh, chrono::Utc::now())
+                    .await?
+            }
+        };
+        let key = std::sync::Arc::new(SigningKey::from_stored(&stored)?);
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(owner.to_owned(), key.clone());
+        Ok(key)
+    }
+
+    fn cached(&self, owner: &str) -> Option<std::sync::Arc<SigningKey>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(owner)
+            .cloned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

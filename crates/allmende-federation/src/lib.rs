@@ -1,31 +1,36 @@
-//! Allmende's ActivityPub layer.
+//! Allmende's ActivityPub layer, split by job:
 //!
-//! - what is sent: [`publish`] builds the activities (Create/Update/Delete
-//!   of items, answers, accepting an answer, Follow/Undo/Accept) from the
-//!   announcements the store records with each local change; [`delivery`]
-//!   sends them from the database, with the [`retry`] policy;
-//! - what is received: [`inbox`] checks signatures, digest, date, actor and
-//!   id domains, deduplicates by activity id, then hands each activity type
-//!   to its handler (`inbox/follow.rs`, `inbox/items.rs`, …);
-//! - what is served: actor and object documents ([`objects`]), WebFinger,
-//!   NodeInfo, host-meta, outbox and collections ([`routes`]).
+//! - [`outbound`]: what this node says — its actor and object documents,
+//!   WebFinger and NodeInfo, and the activities (with their addressing)
+//!   that the store's announcements of local changes become;
+//! - [`inbound`]: what it hears — every POST to an inbox is checked
+//!   (signature, digest, date, actor, id domains), stored, deduplicated,
+//!   then handed to the handler of its type (`inbound/follow.rs`,
+//!   `inbound/items.rs`);
+//! - [`resolver`]: what it looks up — signed, size-limited fetches of
+//!   remote documents, remote actors (fetched, checked, cached in the
+//!   store) and WebFinger lookups;
+//! - [`jobs`]: the background work of every server process — deliveries,
+//!   building activities, inbox retries, backfills of followed
+//!   organizations, probes of unreachable peers — each with an attempt
+//!   cap and a dead state operators can see, retry and drop.
+//!
+//! All outgoing HTTP goes through one client ([`http`]) that refuses
+//! private addresses at connect time.
 //!
 //! It is built on `http-signature-normalization` (signing strings) and
 //! aws-lc-rs (RSA) rather than on `activitypub_federation`, because that
-//! crate signs deliveries and fetches with the `rsa` crate (not constant
-//! time, RUSTSEC-2023-0071) and queues in memory only (this node's outbox is in the database); see
-//! `docs/architecture.md`.
+//! crate signs with the `rsa` crate (not constant time, RUSTSEC-2023-0071)
+//! and queues in memory only; see `docs/architecture.md`.
 
-pub mod actors;
-pub mod backfill;
-pub mod delivery;
 pub mod error;
-pub mod fetch;
-pub mod inbox;
+pub mod http;
+pub mod inbound;
+pub mod jobs;
 pub mod keys;
-pub mod nodeinfo;
 pub mod objects;
-pub mod publish;
+pub mod outbound;
+pub mod resolver;
 pub mod retry;
 pub mod routes;
 pub mod sanitize;
@@ -34,18 +39,19 @@ pub mod urls;
 pub mod vocabulary;
 pub mod webfinger;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use allmende_domain::OrganizationId;
 use allmende_store::Store;
-use chrono::Utc;
 use url::Url;
 
-pub use delivery::DeliveryStats;
 pub use error::FederationError;
+pub use inbound::Inbound;
+pub use jobs::{DeliveryStats, Jobs};
 pub use keys::SigningKey;
+pub use outbound::Outbound;
+pub use resolver::Resolver;
 pub use retry::DeliverySettings;
 pub use urls::Urls;
 
@@ -67,88 +73,145 @@ pub struct FederationSettings {
     pub version: String,
 }
 
-/// The federation layer of one node; cheap to clone.
-#[derive(Clone)]
-pub struct Federation {
-    inner: Arc<Inner>,
+/// What every part shares: the store, the node's URLs and settings, the
+/// HTTP client, the signing keys, and the bell that wakes the jobs.
+pub(crate) struct Core {
+    pub(crate) store: Store,
+    pub(crate) urls: Urls,
+    pub(crate) settings: FederationSettings,
+    pub(crate) http: http::PeerClient,
+    pub(crate) keys: keys::KeyRing,
+    pub(crate) wake: tokio::sync::Notify,
 }
 
-struct Inner {
-    store: Store,
-    urls: Urls,
-    settings: FederationSettings,
-    client: reqwest::Client,
-    keys: Mutex<HashMap<String, Arc<SigningKey>>>,
-    key_loading: tokio::sync::Mutex<()>,
-    worker: delivery::Worker,
-}
-
-impl Federation {
-    /// Sets up federation and starts the delivery workers; call inside a
-    /// tokio runtime.
-    pub fn start(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
-        let client = reqwest::Client::builder()
-            .user_agent(format!(
-                "Allmende/{} (+{})",
-                settings.version, settings.public_url
-            ))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| FederationError::Key(format!("HTTP client (TLS set-up): {e}")))?;
-        let worker = delivery::Worker::new(&settings.delivery);
-        let federation = Self {
-            inner: Arc::new(Inner {
-                store,
-                urls: Urls::new(&settings.public_url),
-                settings,
-                client,
-                keys: Mutex::new(HashMap::new()),
-                key_loading: tokio::sync::Mutex::new(()),
-                worker,
-            }),
-        };
-        federation.spawn_worker();
-        Ok(federation)
-    }
-
-    pub fn urls(&self) -> &Urls {
-        &self.inner.urls
-    }
-
-    pub fn settings(&self) -> &FederationSettings {
-        &self.inner.settings
-    }
-
-    pub(crate) fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
-    pub(crate) fn client(&self) -> &reqwest::Client {
-        &self.inner.client
-    }
-
+impl Core {
     /// How long a worker (or an inbox request) owns what it claimed.
     pub(crate) fn lease(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.settings().delivery.lease)
+        chrono::Duration::from_std(self.settings.delivery.lease)
             .unwrap_or(chrono::Duration::minutes(5))
     }
 
-    pub(crate) fn worker(&self) -> &delivery::Worker {
-        &self.inner.worker
+    /// The key of a local organization (`id`) or of the instance actor
+    /// (`instance`).
+    pub(crate) async fn key(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
+        self.keys.get(&self.store, owner).await
     }
 
-    /// Announcements and deliveries still to be sent (by any process on
-    /// this database), not counting those paused for unreachable peers.
-    pub async fn pending_deliveries(&self) -> Result<i64, FederationError> {
-        Ok(self.store().outbox().pending().await?)
+    /// Tells the jobs of this process there is new work.
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The federation layer of one node: a handle on its four parts; cheap to
+/// clone.
+#[derive(Clone)]
+pub struct Federation {
+    core: Arc<Core>,
+    outbound: Outbound,
+    inbound: Inbound,
+    resolver: Resolver,
+    jobs: Arc<Jobs>,
+}
+
+impl Federation {
+    /// Sets up federation without starting the background jobs (tools and
+    /// tests run them with [`Jobs::run_once`]).
+    pub fn new(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
+        let http = http::PeerClient::new(
+            &format!("Allmende/{} (+{})", settings.version, settings.public_url),
+            settings.allow_private_peers,
+        )?;
+        let core = Arc::new(Core {
+            store,
+            urls: Urls::new(&settings.public_url),
+            settings,
+            http,
+            keys: keys::KeyRing::new(),
+            wake: tokio::sync::Notify::new(),
+        });
+        let outbound = Outbound::new(core.clone());
+        let resolver = Resolver::new(core.clone());
+        let inbound = Inbound::new(core.clone(), resolver.clone());
+        let jobs = Arc::new(Jobs::new(
+            core.clone(),
+            outbound.clone(),
+            inbound.clone(),
+            resolver.clone(),
+        ));
+        Ok(Self {
+            core,
+            outbound,
+            inbound,
+            resolver,
+            jobs,
+        })
+    }
+
+    /// Sets up federation and starts the background jobs; call inside a
+    /// tokio runtime.
+    pub fn start(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
+        let federation = Self::new(store, settings)?;
+        federation.jobs.clone().spawn();
+        Ok(federation)
+    }
+
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
+    pub fn inbound(&self) -> &Inbound {
+        &self.inbound
+    }
+
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    pub fn urls(&self) -> &Urls {
+        &self.core.urls
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.core.store
+    }
+
+    pub fn settings(&self) -> &FederationSettings {
+        &self.core.settings
+    }
+
+    /// Tells the jobs a change was recorded that has something to send.
+    pub fn wake(&self) {
+        self.core.wake();
+    }
+
+    /// Stops the jobs after the sends in flight (see [`Jobs::shutdown`]).
+    pub async fn shutdown(&self) {
+        self.jobs.shutdown().await;
+    }
+
+    /// The key of a local organization, made on first use.
+    pub async fn organization_key(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Arc<SigningKey>, FederationError> {
+        self.core.key(&id.to_string()).await
+    }
+
+    /// Work still to be done (by any process on this database), not
+    /// counting deliveries paused for unreachable peers nor dead work.
+    pub async fn pending_work(&self) -> Result<i64, FederationError> {
+        Ok(self.core.store.outbox().pending().await?)
     }
 
     /// Waits until none of `nodes` has anything pending. A delivery is
     /// done only once its receiver has answered, and a receiver records
     /// what it will send in reply (an Accept) before it answers, so when
-    /// every outbox is empty twice in a row the nodes have settled. Polls
+    /// every queue is empty twice in a row the nodes have settled. Polls
     /// the databases; for the demo and tests, where all nodes share a
     /// process.
     pub async fn settle(nodes: &[&Federation]) {
@@ -157,66 +220,12 @@ impl Federation {
             let mut quiet = true;
             for node in nodes {
                 node.wake();
-                if node.pending_deliveries().await.map_or(true, |n| n > 0) {
+                if node.pending_work().await.map_or(true, |n| n > 0) {
                     quiet = false;
                 }
             }
             quiet_rounds = if quiet { quiet_rounds + 1 } else { 0 };
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-    }
-
-    pub fn delivery_stats(&self) -> &DeliveryStats {
-        &self.inner.worker.stats
-    }
-
-    /// The key of a local organization, made on first use.
-    pub async fn organization_key(
-        &self,
-        id: OrganizationId,
-    ) -> Result<Arc<SigningKey>, FederationError> {
-        self.key_of(&id.to_string()).await
-    }
-
-    pub async fn instance_key(&self) -> Result<Arc<SigningKey>, FederationError> {
-        self.key_of("instance").await
-    }
-
-    pub(crate) async fn key_of(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
-        if let Some(key) = self.cached_key(owner) {
-            return Ok(key);
-        }
-        // One task loads (or makes) a key; the others wait and find it
-        // cached, instead of all asking the database and generating keys.
-        let _loading = self.inner.key_loading.lock().await;
-        if let Some(key) = self.cached_key(owner) {
-            return Ok(key);
-        }
-        let stored = match self.store().keys().get(owner).await? {
-            Some(stored) => stored,
-            None => {
-                let fresh = SigningKey::generate()?.to_stored()?;
-                self.store()
-                    .keys()
-                    .insert_if_missing(owner, &fresh, Utc::now())
-                    .await?
-            }
-        };
-        let key = Arc::new(SigningKey::from_stored(&stored)?);
-        self.inner
-            .keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(owner.to_owned(), key.clone());
-        Ok(key)
-    }
-
-    fn cached_key(&self, owner: &str) -> Option<Arc<SigningKey>> {
-        self.inner
-            .keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(owner)
-            .cloned()
     }
 }

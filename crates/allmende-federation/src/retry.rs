@@ -20,9 +20,16 @@ pub struct DeliverySettings {
     pub retry_max: Duration,
     /// Longest wait a peer's `Retry-After` may ask for.
     pub retry_after_max: Duration,
+    /// Attempts of one delivery before it is dead (kept for operators).
+    pub max_attempts: i64,
     /// A peer failing this long without a break is unreachable: its
     /// deliveries pause until it answers again.
     pub unreachable_after: Duration,
+    /// Deliveries paused this long (their peer unreachable all along) are
+    /// given up: dead.
+    pub paused_expiry: Duration,
+    /// Dead work is deleted after this.
+    pub dead_retention: Duration,
     /// How often an unreachable peer is asked whether it is back.
     pub probe_interval: Duration,
     /// How long a worker owns a claimed delivery; a process that dies
@@ -41,7 +48,12 @@ impl Default for DeliverySettings {
             retry_base: Duration::from_secs(10),
             retry_max: Duration::from_secs(60 * 60),
             retry_after_max: Duration::from_secs(24 * 60 * 60),
-            unreachable_after: Duration::from_secs(7 * 24 * 60 * 60),
+            // 10 s doubling to the hourly maximum: about 41 hours of tries,
+            // longer than a peer may fail before it counts as unreachable.
+            max_attempts: 50,
+            unreachable_after: Duration::from_secs(24 * 60 * 60),
+            paused_expiry: Duration::from_secs(30 * 24 * 60 * 60),
+            dead_retention: Duration::from_secs(30 * 24 * 60 * 60),
             probe_interval: Duration::from_secs(60 * 60),
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),

@@ -3,7 +3,7 @@
 //! collections. Actor and object documents are served by the server's page
 //! routes through content negotiation (one URL for people and machines).
 
-use allmende_domain::{Organization, Project, Question, Solution};
+use allmende_domain::{Item, Organization, Project, Question, Solution, Viewer};
 use allmende_store::ListFilter;
 use axum::body::Bytes;
 use axum::extract::{FromRef, OriginalUri, Path, Query, State};
@@ -15,9 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::FederationError;
-use crate::inbox::InboxRequest;
+use crate::inbound::InboxRequest;
 use crate::objects::activity::activity;
-use crate::objects::item::Federated;
 use crate::vocabulary::{context, ACTIVITY_JSON, PUBLIC};
 use crate::Federation;
 
@@ -88,7 +87,7 @@ async fn webfinger(
     let resource = query
         .resource
         .ok_or_else(|| FederationError::BadRequest("resource missing".into()))?;
-    let jrd = federation.webfinger(&resource).await?;
+    let jrd = federation.outbound().webfinger(&resource).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/jrd+json"),
@@ -100,7 +99,7 @@ async fn webfinger(
 }
 
 async fn nodeinfo_links(State(federation): State<Federation>) -> Response {
-    let doc = federation.nodeinfo_links();
+    let doc = federation.outbound().nodeinfo_links();
     (
         [(header::CONTENT_TYPE, "application/json")],
         doc.to_string(),
@@ -109,7 +108,7 @@ async fn nodeinfo_links(State(federation): State<Federation>) -> Response {
 }
 
 async fn nodeinfo(State(federation): State<Federation>) -> Result<Response, FederationError> {
-    let doc = federation.nodeinfo().await?;
+    let doc = federation.outbound().nodeinfo().await?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -123,7 +122,7 @@ async fn nodeinfo(State(federation): State<Federation>) -> Result<Response, Fede
 async fn host_meta(State(federation): State<Federation>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/xrd+xml")],
-        federation.host_meta(),
+        federation.outbound().host_meta(),
     )
         .into_response()
 }
@@ -131,7 +130,7 @@ async fn host_meta(State(federation): State<Federation>) -> Response {
 async fn instance_actor(State(federation): State<Federation>) -> Result<Response, FederationError> {
     Ok(activity_json(
         StatusCode::OK,
-        federation.instance_document().await?,
+        federation.outbound().instance_document().await?,
     ))
 }
 
@@ -151,6 +150,7 @@ async fn inbox(
 ) -> Result<Response, FederationError> {
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let status = federation
+        .inbound()
         .receive(InboxRequest {
             path_and_query,
             headers: &headers,
@@ -202,11 +202,12 @@ async fn outbox(
     };
     let page = page.clamp(1, OUTBOX_MAX_PAGES);
     let wanted = page * OUTBOX_PAGE;
+    // Other servers read as the public: followers-only items are never
+    // listed here.
     let filter = ListFilter {
         organization_id: Some(org.id),
-        public_only: true,
         limit: wanted + 1,
-        ..ListFilter::default()
+        ..ListFilter::for_viewer(Viewer::Public)
     };
     // Newest first over all three item types.
     let mut entries: Vec<(chrono::DateTime<chrono::Utc>, Value)> = Vec::new();
@@ -234,19 +235,16 @@ async fn outbox(
     Ok(activity_json(StatusCode::OK, doc))
 }
 
-async fn collect<T: Federated>(
+async fn collect<T: Item>(
     federation: &Federation,
     org: &Organization,
     filter: &ListFilter,
     into: &mut Vec<(chrono::DateTime<chrono::Utc>, Value)>,
 ) -> Result<(), FederationError> {
     let actor = federation.urls().organization(org.handle.as_str());
-    for item in T::items(federation.store()).list(filter).await? {
-        let object = federation.item_document(org, &item).await?;
-        let create_id = format!(
-            "{}#create",
-            federation.urls().item(T::COLLECTION, item.id())
-        );
+    for item in federation.store().items::<T>().list(filter).await? {
+        let object = federation.outbound().item_document(org, &item).await?;
+        let create_id = format!("{}#create", federation.urls().item(T::KIND, item.id()));
         let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
         let mut create = activity(&create_id, "Create", &actor, object, json!([PUBLIC]), cc);
         if let Some(map) = create.as_object_mut() {

@@ -2,6 +2,7 @@
 //! the URL of the human page (content negotiation on one URL), so these
 //! paths are the same as the web routes.
 
+use allmende_domain::ItemKind;
 use url::Url;
 use uuid::Uuid;
 
@@ -57,10 +58,9 @@ impl Urls {
     pub fn instance_key_id(&self) -> String {
         format!("{}#main-key", self.instance_actor())
     }
-    /// A published item: `collection` is `projects`, `questions`,
-    /// `solutions` or `answers`.
-    pub fn item(&self, collection: &str, id: Uuid) -> String {
-        format!("{}/{collection}/{id}", self.base)
+    /// A published item, answer or post of this node.
+    pub fn item(&self, kind: ItemKind, id: Uuid) -> String {
+        format!("{}/{}/{id}", self.base, kind.collection())
     }
     /// A new activity id. Activities are not stored, so they are not
     /// fetchable; their ids only need to be unique.
@@ -93,14 +93,16 @@ impl Urls {
         }
     }
 
-    /// The collection and id of a local item URL.
-    pub fn local_item<'u>(&self, url: &'u Url) -> Option<(&'u str, Uuid)> {
+    /// The kind and id of a local item URL.
+    pub fn local_item(&self, url: &Url) -> Option<(ItemKind, Uuid)> {
         if !self.is_local(url) {
             return None;
         }
         let mut segments = url.path_segments()?;
         match (segments.next(), segments.next(), segments.next()) {
-            (Some(collection), Some(id), None) => Some((collection, id.parse().ok()?)),
+            (Some(collection), Some(id), None) => {
+                Some((ItemKind::from_collection(collection)?, id.parse().ok()?))
+            }
             _ => None,
         }
     }

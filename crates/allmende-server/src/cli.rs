@@ -99,6 +99,65 @@ pub enum QueueCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Work that does not finish by itself: dead jobs (out of attempts or
+    /// refused, with their last error) and deliveries paused for
+    /// unreachable peers, per peer.
+    Stuck {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start dead work over and try paused peers again at once.
+    Retry(QueueScope),
+    /// Delete dead work and paused deliveries.
+    Drop(QueueScope),
+}
+
+/// Which stuck work a queue command acts on.
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct QueueScope {
+    /// The work of one peer (host or host:port, as `queue stuck` lists it).
+    #[arg(long)]
+    peer: Option<String>,
+    /// This node's dead announcements (changes no activity could be built for).
+    #[arg(long)]
+    local: bool,
+    /// All stuck work.
+    #[arg(long)]
+    all: bool,
+}
+
+impl QueueScope {
+    fn scope(&self) -> allmende_store::Scope {
+        match (&self.peer, self.local) {
+            (Some(peer), _) => allmende_store::Scope::Peer(peer.trim().to_ascii_lowercase()),
+            (None, true) => allmende_store::Scope::Local,
+            (None, false) => allmende_store::Scope::All,
+        }
+    }
+}
+
+/// Stuck work as text for a terminal.
+fn stuck_report(stuck: &[allmende_store::StuckWork]) -> String {
+    use std::fmt::Write;
+    if stuck.is_empty() {
+        return "nothing stuck\n".into();
+    }
+    let mut out = String::new();
+    for work in stuck {
+        let _ = writeln!(
+            out,
+            "{}  {} {:?} x{}  since {}  last error: {}",
+            work.peer.as_deref().unwrap_or("(this node)"),
+            if work.paused { "paused" } else { "dead" },
+            work.kind,
+            work.count,
+            work.since.to_rfc3339(),
+            work.last_error.as_deref().unwrap_or("-"),
+        );
+    }
+    out
 }
 
 /// The queue status as text for a terminal.
@@ -110,6 +169,11 @@ fn queue_report(status: &allmende_store::QueueStatus) -> String {
         out,
         "deliveries pending     {} (due {}, in flight {}, retrying {}, paused {})",
         status.deliveries, status.due, status.in_flight, status.retrying, status.paused
+    );
+    let _ = writeln!(
+        out,
+        "dead work              {} (see `allmende queue stuck`)",
+        status.dead
     );
     match status.oldest_pending {
         Some(t) => {
@@ -233,12 +297,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Queue(QueueCommand::Status { json }) => {
             let store = Store::open(&config.database_url).await?;
-            let status = store.outbox().status(chrono::Utc::now()).await?;
+            let status = store.queue().status(chrono::Utc::now()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 print!("{}", queue_report(&status));
             }
+            store.close().await;
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Stuck { json }) => {
+            let store = Store::open(&config.database_url).await?;
+            let stuck = store.queue().stuck().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stuck)?);
+            } else {
+                print!("{}", stuck_report(&stuck));
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Retry(scope)) => {
+            let store = Store::open(&config.database_url).await?;
+            let touched = store
+                .queue()
+                .retry(&scope.scope(), chrono::Utc::now())
+                .await?;
+            println!(
+                "retrying {} dead jobs ({} announcements, {} deliveries, {} received activities, {} imports); {} paused peers tried again",
+                touched.total(), touched.announcements, touched.deliveries, touched.activities, touched.backfills, touched.peers
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Drop(scope)) => {
+            let store = Store::open(&config.database_url).await?;
+            let touched = store.queue().drop_stuck(&scope.scope()).await?;
+            println!(
+                "dropped {} jobs ({} announcements, {} deliveries, {} received activities, {} imports)",
+                touched.total(), touched.announcements, touched.deliveries, touched.activities, touched.backfills
+            );
             store.close().await;
             Ok(())
         }

@@ -15,7 +15,7 @@ use crate::app::{shutdown_signal, Application};
 use crate::auth::password;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::usecases::{accounts, items, organizations, questions, UseCaseError};
+use crate::usecases::{accounts, follows, items, organizations, questions, UseCaseError};
 
 /// The demo's nodes: database file name and what runs there.
 const NODES: [(&str, &str); 3] = [
@@ -205,11 +205,13 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
             continue;
         }
         let org = org_on(follower_node, follower).await?;
-        follower_node
-            .federation
-            .follow(&org, &format!("{target}@{}", host(target_node)))
-            .await
-            .map_err(|e| UseCaseError::Internal(format!("{follower} follows {target}: {e}")))?;
+        follows::follow_as(
+            follower_node,
+            org.id,
+            &format!("{target}@{}", host(target_node)),
+        )
+        .await
+        .map_err(|e| UseCaseError::Internal(format!("{follower} follows {target}: {e}")))?;
     }
     settle(&nodes).await;
 
@@ -290,7 +292,10 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     }).await?;
     // Mannheim answers its own node's copy of the question.
     settle(&nodes).await;
-    let question_url = ulm_node.federation.urls().item("questions", question.id.0);
+    let question_url = ulm_node
+        .federation
+        .urls()
+        .item(ItemKind::Question, question.id.0);
     let copy = match mannheim_node
         .store
         .questions()

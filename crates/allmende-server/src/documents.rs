@@ -4,8 +4,7 @@
 //! gets the JSON document; everyone else gets the page. Deleted local
 //! objects answer 410 Gone with a Tombstone.
 
-use allmende_domain::{AnswerId, Project, Question, Solution};
-use allmende_federation::objects::item::Federated;
+use allmende_domain::{for_item_kind, AnswerId, Item, ItemKind, Viewer};
 use allmende_federation::routes::activity_json;
 use allmende_federation::vocabulary::wants_activity_json;
 use allmende_federation::FederationError;
@@ -48,19 +47,22 @@ pub async fn negotiate(State(state): State<AppState>, request: Request, next: Ne
 #[derive(Clone, Copy)]
 enum Target<'p> {
     Organization(&'p str),
-    Item(&'p str, &'p str),
+    Item(ItemKind, &'p str),
 }
 
+/// The organizations, items and answers of this node have documents;
+/// posts (from other servers) do not.
 fn negotiable(path: &str) -> Option<Target<'_>> {
     let mut parts = path.trim_start_matches('/').split('/');
     match (parts.next(), parts.next(), parts.next()) {
         (Some("orgs"), Some(handle), None) if !handle.is_empty() => {
             Some(Target::Organization(handle))
         }
-        (Some(c @ ("projects" | "questions" | "solutions" | "answers")), Some(id), None)
-            if !id.is_empty() =>
-        {
-            Some(Target::Item(c, id))
+        (Some(collection), Some(id), None) if !id.is_empty() => {
+            match ItemKind::from_collection(collection)? {
+                ItemKind::Post => None,
+                kind => Some(Target::Item(kind, id)),
+            }
         }
         _ => None,
     }
@@ -79,21 +81,20 @@ async fn document(
             if !org.is_local() {
                 return Err(FederationError::NotFound);
             }
-            federation.organization_document(&org).await?
+            federation.outbound().organization_document(&org).await?
         }
-        Target::Item(collection, id) => {
+        Target::Item(kind, id) => {
             let id: Uuid = id.parse().map_err(|_| FederationError::NotFound)?;
-            let found = match collection {
-                "projects" => item::<Project>(state, id).await,
-                "questions" => item::<Question>(state, id).await,
-                "solutions" => item::<Solution>(state, id).await,
-                _ => answer(state, id).await,
-            };
+            let found = for_item_kind!(kind,
+            T => item::<T>(state, id).await,
+            other => match other {
+                ItemKind::Answer => answer(state, id).await,
+                _ => Err(FederationError::NotFound),
+            });
             match found {
-                Err(FederationError::NotFound)
-                | Err(FederationError::Store(allmende_store::StoreError::NotFound)) => {
+                Err(FederationError::NotFound) => {
                     let ap_id = state.config.url(path);
-                    return match federation.tombstone_document(&ap_id).await? {
+                    return match federation.outbound().tombstone_document(&ap_id).await? {
                         Some(tombstone) => Ok(activity_json(StatusCode::GONE, tombstone)),
                         None => Err(FederationError::NotFound),
                     };
@@ -105,15 +106,13 @@ async fn document(
     Ok(activity_json(StatusCode::OK, doc))
 }
 
-/// A local, public item's document. Restricted items and remote copies
-/// are not served: the former need the follower relation, the latter are
-/// served by their home node.
-async fn item<T: Federated>(
-    state: &AppState,
-    id: Uuid,
-) -> Result<serde_json::Value, FederationError> {
-    let item: T = T::items(&state.store).get(id).await?;
-    if !T::public(item.draft()) || T::items(&state.store).ap_id(id).await?.is_some() {
+/// A local item's document, for other servers — which read as the public,
+/// so restricted items are not served. Remote copies are served by their
+/// home node.
+async fn item<T: Item>(state: &AppState, id: Uuid) -> Result<serde_json::Value, FederationError> {
+    let items = state.store.items::<T>();
+    let item: T = items.read(Viewer::Public, id).await?;
+    if items.ap_id(id).await?.is_some() {
         return Err(FederationError::NotFound);
     }
     let org = state
@@ -121,16 +120,14 @@ async fn item<T: Federated>(
         .organizations()
         .get(item.organization_id())
         .await?;
-    state.federation.item_document(&org, &item).await
+    state.federation.outbound().item_document(&org, &item).await
 }
 
+/// A local answer's document, if its question is public.
 async fn answer(state: &AppState, id: Uuid) -> Result<serde_json::Value, FederationError> {
-    let answer = state.store.answers().get(AnswerId(id)).await?;
-    if state.store.answers().ap_id(answer.id).await?.is_some() {
-        return Err(FederationError::NotFound);
-    }
-    let question: Question = state.store.questions().get(answer.question_id).await?;
-    if !Question::public(&question.content) {
+    let answers = state.store.answers();
+    let answer = answers.read(Viewer::Public, AnswerId(id)).await?;
+    if answers.ap_id(answer.id).await?.is_some() {
         return Err(FederationError::NotFound);
     }
     let org = state
@@ -138,5 +135,9 @@ async fn answer(state: &AppState, id: Uuid) -> Result<serde_json::Value, Federat
         .organizations()
         .get(answer.organization_id)
         .await?;
-    state.federation.answer_document(&org, &answer).await
+    state
+        .federation
+        .outbound()
+        .answer_document(&org, &answer)
+        .await
 }

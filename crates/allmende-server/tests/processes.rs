@@ -349,7 +349,7 @@ async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
             eprintln!(
                 "receiver {} queue: {:?}",
                 r.url(),
-                r.state.store.outbox().status(chrono::Utc::now()).await
+                r.state.store.queue().status(chrono::Utc::now()).await
             );
         }
         eprintln!("sender queue: {}", queue_status(db.url()));
@@ -403,7 +403,7 @@ async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
                 "receiver {}: {} projects, queue {:?}, stored {:?}",
                 r.url(),
                 r.projects().await,
-                r.state.store.outbox().status(chrono::Utc::now()).await,
+                r.state.store.queue().status(chrono::Utc::now()).await,
                 r.state.store.activities().stored_count().await
             );
         }
@@ -574,7 +574,7 @@ async fn two_processes_share_the_outbox_on_postgres() {
     // Both processes did part of the work.
     let delivered = |log: &str| -> u64 {
         log.lines()
-            .filter(|l| l.contains("delivery worker stopped"))
+            .filter(|l| l.contains("background jobs stopped"))
             .filter_map(|l| l.split("delivered=").nth(1))
             .filter_map(|rest| rest.split_whitespace().next())
             .filter_map(|n| n.parse::<u64>().ok())

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::db::{query, Engine, Pool};
+use crate::db::{query, Pool};
 use crate::StoreError;
 
 /// An accepted activity waiting to take effect.
@@ -30,7 +30,9 @@ impl<'a> Activities<'a> {
 
     /// Stores a checked activity before the inbox answers: records its id
     /// (deduplication) and queues it, claimed by the caller until
-    /// `now + lease`, in one transaction. `None` if it arrived before.
+    /// `now + lease`, in one transaction. `None` if it arrived before (or
+    /// is queued already). A dead entry of an earlier delivery under the
+    /// same id gives way to the new one.
     pub async fn accept(
         &self,
         activity_id: &str,
@@ -39,6 +41,12 @@ impl<'a> Activities<'a> {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<Uuid>, StoreError> {
+        let peer = url::Url::parse(actor_id).ok().and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(port) => format!("{h}:{port}"),
+                None => h.to_owned(),
+            })
+        });
         let mut tx = self.pool.begin().await?;
         let fresh = query(
             "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2)
@@ -51,10 +59,14 @@ impl<'a> Activities<'a> {
         if fresh.rows_affected() == 0 {
             return Ok(None);
         }
+        query("DELETE FROM inbox_queue WHERE activity_id = $1 AND dead_at IS NOT NULL")
+            .bind(activity_id)
+            .execute(&mut tx)
+            .await?;
         let id = Uuid::now_v7();
-        query(
-            "INSERT INTO inbox_queue (id, activity_id, actor_id, body, next_attempt_at, claimed_until, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $5)",
+        let queued = query(
+            "INSERT INTO inbox_queue (id, activity_id, actor_id, body, next_attempt_at, claimed_until, received_at, peer)
+             VALUES ($1, $2, $3, $4, $5, $6, $5, $7) ON CONFLICT (activity_id) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(activity_id)
@@ -62,8 +74,13 @@ impl<'a> Activities<'a> {
         .bind(body)
         .bind(now)
         .bind(now + lease)
+        .bind(peer)
         .execute(&mut tx)
         .await?;
+        if queued.rows_affected() == 0 {
+            // Queued by an operator's retry meanwhile: the same activity.
+            return Ok(None);
+        }
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -85,6 +102,34 @@ impl<'a> Activities<'a> {
             .bind(id.to_string())
             .execute(&mut tx)
             .await?;
+        query("DELETE FROM received_activities WHERE activity_id = $1")
+            .bind(activity_id)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Processing is given up (out of attempts, or refused for good): the
+    /// entry is dead, kept with `error` for operators, and its id is
+    /// forgotten, so a later delivery of it by the sender is processed.
+    pub async fn dead(
+        &self,
+        id: Uuid,
+        activity_id: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        query(
+            "UPDATE inbox_queue SET attempts = attempts + 1, dead_at = $1, last_error = $2,
+             claimed_until = NULL WHERE id = $3",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(id.to_string())
+        .execute(&mut tx)
+        .await?;
         query("DELETE FROM received_activities WHERE activity_id = $1")
             .bind(activity_id)
             .execute(&mut tx)
@@ -120,13 +165,10 @@ impl<'a> Activities<'a> {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<StoredActivity>, StoreError> {
-        let skip_locked = match self.pool.engine() {
-            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
-            Engine::Sqlite => "",
-        };
+        let skip_locked = crate::outbox::skip_locked(self.pool.engine());
         let rows = query(format!(
             "UPDATE inbox_queue SET claimed_until = $1 WHERE id IN (
-                 SELECT id FROM inbox_queue WHERE next_attempt_at <= $2
+                 SELECT id FROM inbox_queue WHERE dead_at IS NULL AND next_attempt_at <= $2
                    AND (claimed_until IS NULL OR claimed_until <= $2)
                  ORDER BY id LIMIT $3 {skip_locked})
              RETURNING id, activity_id, actor_id, body, attempts"
@@ -152,9 +194,9 @@ impl<'a> Activities<'a> {
         Ok(claimed)
     }
 
-    /// Activities accepted but not yet processed.
+    /// Activities accepted but not yet processed (dead ones not counted).
     pub async fn stored_count(&self) -> Result<i64, StoreError> {
-        query("SELECT COUNT(*) FROM inbox_queue")
+        query("SELECT COUNT(*) FROM inbox_queue WHERE dead_at IS NULL")
             .scalar(self.pool)
             .await
     }

@@ -6,7 +6,7 @@
 use allmende_domain::OrganizationId;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::db::{query, Engine, Pool, Tx};
+use crate::db::{query, Pool, Tx};
 use crate::StoreError;
 
 /// One import in progress.
@@ -22,19 +22,31 @@ pub struct Backfill {
     pub attempts: i64,
 }
 
+/// Queues the import of `target`'s items for `follower`; a dead import of
+/// an earlier follow starts again from the beginning.
 pub(crate) async fn start(
     tx: &mut Tx,
     follower: OrganizationId,
     target: OrganizationId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let handle: Option<String> = query("SELECT handle FROM organizations WHERE id = $1")
+        .bind(target.to_string())
+        .optional_scalar(&mut *tx)
+        .await?;
+    // A remote organization's handle is `name@host`: its peer is the host.
+    let peer = handle.and_then(|h| h.split_once('@').map(|(_, host)| host.to_owned()));
     query(
-        "INSERT INTO backfills (follower_id, target_id, not_before, created_at) VALUES ($1, $2, $3, $3)
-         ON CONFLICT (follower_id, target_id) DO NOTHING",
+        "INSERT INTO backfills (follower_id, target_id, not_before, created_at, peer) VALUES ($1, $2, $3, $3, $4)
+         ON CONFLICT (follower_id, target_id) DO UPDATE SET dead_at = NULL, last_error = NULL,
+           attempts = 0, next_page = NULL, imported = 0, pages = 0, not_before = excluded.not_before,
+           peer = excluded.peer
+         WHERE backfills.dead_at IS NOT NULL",
     )
     .bind(follower.to_string())
     .bind(target.to_string())
     .bind(now)
+    .bind(peer)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -55,13 +67,10 @@ impl<'a> Backfills<'a> {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<Backfill>, StoreError> {
-        let skip_locked = match self.pool.engine() {
-            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
-            Engine::Sqlite => "",
-        };
+        let skip_locked = crate::outbox::skip_locked(self.pool.engine());
         let row = query(format!(
             "UPDATE backfills SET claimed_until = $1 WHERE (follower_id, target_id) IN (
-                 SELECT follower_id, target_id FROM backfills WHERE not_before <= $2
+                 SELECT follower_id, target_id FROM backfills WHERE dead_at IS NULL AND not_before <= $2
                    AND (claimed_until IS NULL OR claimed_until <= $2)
                  ORDER BY created_at LIMIT 1 {skip_locked})
              RETURNING follower_id, target_id, next_page, imported, pages, attempts"
@@ -107,32 +116,33 @@ impl<'a> Backfills<'a> {
         Ok(())
     }
 
-    /// A page could not be read: try again at `not_before`, or give up.
-    pub async fn retry(
+    /// A page could not be read: try again at `retry_at`, or, with `None`,
+    /// give up — the import is dead, kept with `error`.
+    pub async fn failed(
         &self,
         job: &Backfill,
-        not_before: Option<DateTime<Utc>>,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        match not_before {
-            Some(at) => query(
-                "UPDATE backfills SET attempts = attempts + 1, not_before = $3, claimed_until = NULL
-                 WHERE follower_id = $1 AND target_id = $2",
-            )
-            .bind(job.follower_id.to_string())
-            .bind(job.target_id.to_string())
-            .bind(at),
-            None => query("DELETE FROM backfills WHERE follower_id = $1 AND target_id = $2")
-                .bind(job.follower_id.to_string())
-                .bind(job.target_id.to_string()),
-        }
+        query(
+            "UPDATE backfills SET attempts = attempts + 1, last_error = $3, claimed_until = NULL,
+             not_before = COALESCE($4, not_before), dead_at = CASE WHEN $4 IS NULL THEN $5 ELSE NULL END
+             WHERE follower_id = $1 AND target_id = $2",
+        )
+        .bind(job.follower_id.to_string())
+        .bind(job.target_id.to_string())
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
         .execute(self.pool)
         .await?;
         Ok(())
     }
 
-    /// Imports not yet finished.
+    /// Imports not yet finished (dead ones not counted).
     pub async fn count(&self) -> Result<i64, StoreError> {
-        query("SELECT COUNT(*) FROM backfills")
+        query("SELECT COUNT(*) FROM backfills WHERE dead_at IS NULL")
             .scalar(self.pool)
             .await
     }

@@ -178,27 +178,6 @@ impl<'a> Follows<'a> {
         .await
     }
 
-    /// Whether users of `reader` may read the restricted (followers-only)
-    /// items of `author`: their own, those of organizations on this node,
-    /// and those of remote organizations `reader` follows.
-    pub async fn may_read_restricted(
-        &self,
-        reader: OrganizationId,
-        author: OrganizationId,
-    ) -> Result<bool, StoreError> {
-        if reader == author {
-            return Ok(true);
-        }
-        query(
-            "SELECT NOT EXISTS (SELECT 1 FROM remote_actors WHERE organization_id = $2)
-             OR EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND target_id = $2 AND accepted = TRUE)",
-        )
-        .bind(reader.to_string())
-        .bind(author.to_string())
-        .scalar(self.pool)
-        .await
-    }
-
     /// Marks a pending follow as accepted and, in the same transaction,
     /// queues the import of the target's existing public items (backfill).
     /// `false` if there was no such follow.

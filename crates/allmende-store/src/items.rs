@@ -1,73 +1,55 @@
-//! The storage shared by every published item type (projects, questions,
-//! solutions): insert, read, update, delete and list, each write together
-//! with its full-text index entry in one transaction.
+//! Where projects, questions and solutions are stored: one generic store
+//! for every [`Item`] type, each in the table its [`ItemKind`] names. Each
+//! write goes together with its full-text index entry and, for this
+//! node's own items, the announcement to followers, in one transaction.
 //!
-//! The item-specific parts (table, how to index, how to read a row) are in
-//! `projects.rs`, `questions.rs` and `solutions.rs`.
+//! Reads for people and other servers go through [`ItemStore::read`] and
+//! [`ItemStore::list`], which apply the visibility rule
+//! (`visibility.rs`); [`ItemStore::get`] does not and is for the item's
+//! own organization and for federation internals.
 
 use std::marker::PhantomData;
 
-use crate::db::{query, Pool, Row};
-use allmende_domain::{
-    OrganizationId, Project, ProjectInput, Question, QuestionInput, Solution, SolutionInput,
-    Themenfeld, ValidationErrors,
-};
+use allmende_domain::item::ItemRecord;
+use allmende_domain::{AnswerId, Item, ItemKind, OrganizationId, Themenfeld, Viewer};
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use uuid::Uuid;
 
+use crate::db::{query, Pool, Row};
 use crate::outbox::{self, Announcement};
-use crate::search::{self, SearchKind};
-use crate::{to_json, StoreError};
-
-/// What the generic item store needs to know about one item type.
-pub trait StoredItem: Sized + Send + Unpin {
-    /// Table name; a constant, never user input.
-    const TABLE: &'static str;
-    const KIND: SearchKind;
-    type Draft: Serialize + DeserializeOwned + Send + Sync;
-
-    fn title(draft: &Self::Draft) -> &str;
-    fn themenfeld(draft: &Self::Draft) -> Option<Themenfeld>;
-    /// Whether anyone may read the item; restricted items are shown only
-    /// to signed-in users.
-    fn is_public(_draft: &Self::Draft) -> bool {
-        true
-    }
-    /// The text the full-text index should find the item by, besides its title.
-    fn search_text(draft: &Self::Draft) -> String;
-    fn from_row(row: &Row) -> Result<Self, StoreError>;
-}
+use crate::visibility::{readable, viewer_arg};
+use crate::{json_column, search, to_json, uuid_column, StoreError};
 
 /// Which items to list, newest first.
 #[derive(Clone, Debug)]
 pub struct ListFilter {
+    /// Who reads: decides whether followers-only items are listed.
+    pub viewer: Viewer,
     pub organization_id: Option<OrganizationId>,
     pub themenfeld: Option<Themenfeld>,
-    /// Leave out restricted items (for anonymous readers).
-    pub public_only: bool,
-    /// The organization of a signed-in reader: restricted (followers-only)
-    /// items of other nodes' organizations are listed only if it follows
-    /// them. `None` with `public_only` false lists every item.
-    pub viewer: Option<OrganizationId>,
     /// Only items of organizations this one follows (its home feed).
     pub followed_by: Option<OrganizationId>,
     pub limit: u32,
     pub offset: u32,
 }
 
-impl Default for ListFilter {
-    fn default() -> Self {
+impl ListFilter {
+    /// The newest items `viewer` may read, 50 at a time.
+    pub fn for_viewer(viewer: Viewer) -> Self {
         Self {
+            viewer,
             organization_id: None,
             themenfeld: None,
-            public_only: true,
-            viewer: None,
             followed_by: None,
             limit: 50,
             offset: 0,
         }
+    }
+}
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        Self::for_viewer(Viewer::Public)
     }
 }
 
@@ -76,12 +58,39 @@ pub struct ItemStore<'a, T> {
     item: PhantomData<T>,
 }
 
-impl<'a, T: StoredItem> ItemStore<'a, T> {
+/// Reads one row of an item table.
+fn from_row<T: Item>(row: &Row) -> Result<T, StoreError> {
+    let accepted_answer = if T::KIND == ItemKind::Question {
+        let raw: Option<String> = row.col("accepted_answer_id")?;
+        raw.map(|a| {
+            a.parse()
+                .map(AnswerId)
+                .map_err(|_| StoreError::Corrupt(format!("accepted_answer_id {a:?}")))
+        })
+        .transpose()?
+    } else {
+        None
+    };
+    let record = ItemRecord {
+        id: uuid_column(row, "id")?,
+        organization_id: OrganizationId(uuid_column(row, "organization_id")?),
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+        accepted_answer,
+    };
+    Ok(T::from_record(record, json_column(row, "content")?))
+}
+
+impl<'a, T: Item> ItemStore<'a, T> {
     pub(crate) fn new(pool: &'a Pool) -> Self {
         Self {
             pool,
             item: PhantomData,
         }
+    }
+
+    fn table() -> &'static str {
+        T::KIND.table()
     }
 
     /// Publishes a new item of one of this node's organizations.
@@ -122,7 +131,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         query(format!(
             "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at, ap_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            T::TABLE
+            Self::table()
         ))
         .bind(id.to_string())
         .bind(organization_id.to_string())
@@ -145,38 +154,53 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         )
         .await?;
         if ap_id.is_none() {
-            let created = Announcement::ItemCreated {
-                collection: T::TABLE.into(),
-                id,
-            };
+            let created = Announcement::ItemCreated { item: T::KIND, id };
             outbox::record(&mut tx, organization_id, &created, updated).await?;
         }
         tx.commit().await?;
         self.get(id).await
     }
 
+    /// The item, whoever asks: for its own organization (editing) and for
+    /// federation. Pages, API and documents use [`ItemStore::read`].
     pub async fn get(&self, id: impl Into<Uuid>) -> Result<T, StoreError> {
-        query(format!("SELECT * FROM {} WHERE id = $1", T::TABLE))
+        query(format!("SELECT * FROM {} WHERE id = $1", Self::table()))
             .bind(id.into().to_string())
             .fetch_optional(self.pool)
             .await?
             .ok_or(StoreError::NotFound)
-            .and_then(|row| T::from_row(&row))
+            .and_then(|row| from_row(&row))
+    }
+
+    /// The item if `viewer` may read it; `NotFound` otherwise, so that a
+    /// restricted item's existence is not given away.
+    pub async fn read(&self, viewer: Viewer, id: impl Into<Uuid>) -> Result<T, StoreError> {
+        query(format!(
+            "SELECT * FROM {table} t WHERE t.id = $1 AND {rule}",
+            table = Self::table(),
+            rule = readable("t", "$2"),
+        ))
+        .bind(id.into().to_string())
+        .bind(viewer_arg(viewer))
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .and_then(|row| from_row(&row))
     }
 
     /// The local copy of a remote item, by its id on its home node.
     pub async fn find_by_ap_id(&self, ap_id: &str) -> Result<Option<T>, StoreError> {
-        query(format!("SELECT * FROM {} WHERE ap_id = $1", T::TABLE))
+        query(format!("SELECT * FROM {} WHERE ap_id = $1", Self::table()))
             .bind(ap_id)
             .fetch_optional(self.pool)
             .await?
-            .map(|row| T::from_row(&row))
+            .map(|row| from_row(&row))
             .transpose()
     }
 
     /// The ActivityPub id of a remote copy; `None` for local items.
     pub async fn ap_id(&self, id: impl Into<Uuid>) -> Result<Option<String>, StoreError> {
-        query(format!("SELECT ap_id FROM {} WHERE id = $1", T::TABLE))
+        query(format!("SELECT ap_id FROM {} WHERE id = $1", Self::table()))
             .bind(id.into().to_string())
             .optional_scalar(self.pool)
             .await?
@@ -214,7 +238,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         let done = query(format!(
             "UPDATE {} SET title = $1, themenfeld = $2, public = $3, content = $4, updated_at = $5 WHERE id = $6
              RETURNING organization_id",
-            T::TABLE
+            Self::table()
         ))
         .bind(T::title(draft))
         .bind(T::themenfeld(draft).map(|t| t.slug()))
@@ -234,11 +258,8 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         )
         .await?;
         if announce {
-            let organization = OrganizationId(crate::uuid_column(&done, "organization_id")?);
-            let updated = Announcement::ItemUpdated {
-                collection: T::TABLE.into(),
-                id,
-            };
+            let organization = OrganizationId(uuid_column(&done, "organization_id")?);
+            let updated = Announcement::ItemUpdated { item: T::KIND, id };
             outbox::record(&mut tx, organization, &updated, now).await?;
         }
         tx.commit().await?;
@@ -259,7 +280,7 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         let mut tx = self.pool.begin().await?;
         let done = query(format!(
             "DELETE FROM {} WHERE id = $1 RETURNING organization_id",
-            T::TABLE
+            Self::table()
         ))
         .bind(id.to_string())
         .fetch_optional(&mut tx)
@@ -267,52 +288,52 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
         .ok_or(StoreError::NotFound)?;
         search::remove(&mut tx, T::KIND, id).await?;
         if announce {
-            let organization = OrganizationId(crate::uuid_column(&done, "organization_id")?);
-            let deleted = Announcement::ItemDeleted {
-                collection: T::TABLE.into(),
-                id,
-            };
+            let organization = OrganizationId(uuid_column(&done, "organization_id")?);
+            let deleted = Announcement::ItemDeleted { item: T::KIND, id };
             outbox::record(&mut tx, organization, &deleted, Utc::now()).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
+    /// The items `filter.viewer` may read, newest first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<T>, StoreError> {
         query(format!(
-            "SELECT * FROM {} WHERE ($1 IS NULL OR organization_id = $1) AND ($2 IS NULL OR themenfeld = $2)
-             AND (public = TRUE OR ($3 = FALSE AND ($7 IS NULL OR organization_id = $7
-                  OR organization_id NOT IN (SELECT organization_id FROM remote_actors)
-                  OR organization_id IN (SELECT target_id FROM follows WHERE follower_id = $7 AND accepted = TRUE))))
-             AND ($6 IS NULL OR organization_id IN
-                  (SELECT target_id FROM follows WHERE follower_id = $6 AND accepted = TRUE))
-             ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5",
-            T::TABLE
+            "SELECT * FROM {table} t WHERE ($1 IS NULL OR t.organization_id = $1)
+             AND ($2 IS NULL OR t.themenfeld = $2)
+             AND ($3 IS NULL OR t.organization_id IN
+                  (SELECT target_id FROM follows WHERE follower_id = $3 AND accepted = TRUE))
+             AND {rule}
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $5 OFFSET $6",
+            table = Self::table(),
+            rule = readable("t", "$4"),
         ))
         .bind(filter.organization_id.map(|o| o.to_string()))
         .bind(filter.themenfeld.map(|t| t.slug()))
-        .bind(filter.public_only)
+        .bind(filter.followed_by.map(|o| o.to_string()))
+        .bind(viewer_arg(filter.viewer))
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
-        .bind(filter.followed_by.map(|o| o.to_string()))
-        .bind(filter.viewer.map(|o| o.to_string()))
         .fetch_all(self.pool)
         .await?
         .iter()
-        .map(T::from_row)
+        .map(from_row)
         .collect()
     }
 
-    /// How many public items `organization_id` has (an outbox's size).
+    /// How many items of `organization_id` anyone may read (an outbox's
+    /// size).
     pub async fn count_public_of(
         &self,
         organization_id: OrganizationId,
     ) -> Result<i64, StoreError> {
         query(format!(
-            "SELECT COUNT(*) FROM {} WHERE organization_id = $1 AND public = TRUE",
-            T::TABLE
+            "SELECT COUNT(*) FROM {table} t WHERE t.organization_id = $1 AND {rule}",
+            table = Self::table(),
+            rule = readable("t", "$2"),
         ))
         .bind(organization_id.to_string())
+        .bind(viewer_arg(Viewer::Public))
         .scalar(self.pool)
         .await
     }
@@ -321,75 +342,15 @@ impl<'a, T: StoredItem> ItemStore<'a, T> {
     pub async fn count_local(&self) -> Result<i64, StoreError> {
         query(format!(
             "SELECT COUNT(*) FROM {} WHERE ap_id IS NULL",
-            T::TABLE
+            Self::table()
         ))
         .scalar(self.pool)
         .await
     }
 
     pub async fn count(&self) -> Result<i64, StoreError> {
-        query(format!("SELECT COUNT(*) FROM {}", T::TABLE))
+        query(format!("SELECT COUNT(*) FROM {}", Self::table()))
             .scalar(self.pool)
             .await
     }
 }
-
-/// Joins the optional texts of an item for the search index.
-pub(crate) fn join_text<'s>(parts: impl IntoIterator<Item = Option<&'s str>>) -> String {
-    parts.into_iter().flatten().collect::<Vec<_>>().join("\n")
-}
-
-/// An item type organizations publish: how its raw input is validated and
-/// how the item is addressed. Shared by the use cases and federation.
-pub trait Publishable: StoredItem + Serialize + Clone + Sync {
-    /// Raw input as it arrives from the API or a form.
-    type Input: DeserializeOwned + Serialize + Default + Clone + Send + Sync;
-    /// URL segment and API collection name.
-    const COLLECTION: &'static str;
-
-    fn validate(input: &Self::Input) -> std::result::Result<Self::Draft, ValidationErrors>;
-    fn to_input(draft: &Self::Draft) -> Self::Input;
-    fn id(&self) -> Uuid;
-    fn organization_id(&self) -> OrganizationId;
-    fn draft(&self) -> &Self::Draft;
-    fn created_at(&self) -> chrono::DateTime<Utc>;
-    fn updated_at(&self) -> chrono::DateTime<Utc>;
-    fn items(store: &crate::Store) -> ItemStore<'_, Self>;
-}
-
-macro_rules! publishable {
-    ($item:ty, $input:ty, $collection:literal, $items:ident) => {
-        impl Publishable for $item {
-            type Input = $input;
-            const COLLECTION: &'static str = $collection;
-
-            fn validate(input: &$input) -> std::result::Result<Self::Draft, ValidationErrors> {
-                input.validate()
-            }
-            fn to_input(draft: &Self::Draft) -> $input {
-                <$input>::from(draft)
-            }
-            fn id(&self) -> Uuid {
-                self.id.0
-            }
-            fn organization_id(&self) -> OrganizationId {
-                self.organization_id
-            }
-            fn draft(&self) -> &Self::Draft {
-                &self.content
-            }
-            fn created_at(&self) -> chrono::DateTime<Utc> {
-                self.created_at
-            }
-            fn updated_at(&self) -> chrono::DateTime<Utc> {
-                self.updated_at
-            }
-            fn items(store: &crate::Store) -> ItemStore<'_, Self> {
-                store.$items()
-            }
-        }
-    };
-}
-publishable!(Project, ProjectInput, "projects", projects);
-publishable!(Question, QuestionInput, "questions", questions);
-publishable!(Solution, SolutionInput, "solutions", solutions);

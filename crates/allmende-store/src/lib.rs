@@ -1,7 +1,8 @@
 //! Allmende's persistence. One [`Store`] wraps the database pool and hands out
 //! one small API per domain area: [`Store::organizations`],
-//! [`Store::accounts`], [`Store::projects`], [`Store::questions`],
-//! [`Store::solutions`] and [`Store::search`].
+//! [`Store::accounts`], [`Store::items`] (projects, questions, solutions),
+//! [`Store::answers`], [`Store::search`], the federation tables and the
+//! queues. Who may read an item is decided in `visibility.rs`.
 //!
 //! All SQL lives in this crate. The same statements run on SQLite and on
 //! PostgreSQL (see [`db`]); each engine has its own migrations, embedded in
@@ -10,6 +11,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod actors;
+pub mod answers;
 pub mod backfills;
 mod db;
 mod error;
@@ -19,12 +21,11 @@ pub mod keys;
 pub mod organizations;
 pub mod outbox;
 pub mod posts;
-pub mod projects;
-pub mod questions;
+pub mod queue;
 pub mod search;
-pub mod solutions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod visibility;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -38,18 +39,17 @@ pub use db::Engine;
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
 pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
+pub use answers::{Answers, RemoteAnswer};
 pub use backfills::{Backfill, Backfills};
 pub use error::StoreError;
 pub use follows::{Follow, Follows};
 pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};
 pub use organizations::Organizations;
-pub use outbox::{
-    Announcement, Delivery, NewActivity, Outbox, OutboxEvent, PeerStatus, QueueStatus,
-};
+pub use outbox::{Announcement, Delivery, NewActivity, Outbox, OutboxEvent};
 pub use posts::{Post, Posts};
-pub use questions::{Answers, RemoteAnswer};
-pub use search::{Search, SearchHit, SearchKind};
+pub use queue::{JobKind, PeerStatus, Queue, QueueStatus, Scope, StuckWork, Touched};
+pub use search::{Search, SearchHit};
 
 /// Embedded migrations, one set per engine.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -155,12 +155,17 @@ impl Store {
         Accounts::new(&self.pool)
     }
 
-    pub fn projects(&self) -> ItemStore<'_, allmende_domain::Project> {
+    /// The store of one item type.
+    pub fn items<T: allmende_domain::Item>(&self) -> ItemStore<'_, T> {
         ItemStore::new(&self.pool)
     }
 
+    pub fn projects(&self) -> ItemStore<'_, allmende_domain::Project> {
+        self.items()
+    }
+
     pub fn questions(&self) -> ItemStore<'_, allmende_domain::Question> {
-        ItemStore::new(&self.pool)
+        self.items()
     }
 
     pub fn answers(&self) -> Answers<'_> {
@@ -168,7 +173,7 @@ impl Store {
     }
 
     pub fn solutions(&self) -> ItemStore<'_, allmende_domain::Solution> {
-        ItemStore::new(&self.pool)
+        self.items()
     }
 
     pub fn keys(&self) -> Keys<'_> {
@@ -197,6 +202,11 @@ impl Store {
 
     pub fn outbox(&self) -> Outbox<'_> {
         Outbox::new(&self.pool)
+    }
+
+    /// The background work as operators see it.
+    pub fn queue(&self) -> Queue<'_> {
+        Queue::new(&self.pool)
     }
 
     pub fn search(&self) -> Search<'_> {

@@ -11,7 +11,7 @@
 //! PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so no two workers send
 //! the same delivery.
 
-use allmende_domain::OrganizationId;
+use allmende_domain::{ItemKind, OrganizationId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,18 +23,22 @@ use crate::{to_json, StoreError};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Announcement {
-    /// A new item (`collection`: projects, questions, solutions).
+    /// A new item. (Earlier versions named the field `collection` and
+    /// wrote `projects`; both are read.)
     ItemCreated {
-        collection: String,
+        #[serde(alias = "collection")]
+        item: ItemKind,
         id: Uuid,
     },
     /// A changed item, or a question whose accepted answer changed.
     ItemUpdated {
-        collection: String,
+        #[serde(alias = "collection")]
+        item: ItemKind,
         id: Uuid,
     },
     ItemDeleted {
-        collection: String,
+        #[serde(alias = "collection")]
+        item: ItemKind,
         id: Uuid,
     },
     AnswerCreated {
@@ -86,6 +90,8 @@ pub struct OutboxEvent {
     pub id: Uuid,
     pub organization_id: OrganizationId,
     pub announcement: Announcement,
+    /// Failed attempts to build it so far.
+    pub attempts: i64,
 }
 
 /// A signed activity to deliver, made from an event.
@@ -114,41 +120,13 @@ pub struct Delivery {
     pub attempts: i64,
 }
 
-/// What operators see of the queue.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct QueueStatus {
-    /// Announcements not yet turned into activities.
-    pub events: i64,
-    /// Deliveries not yet done (including paused ones).
-    pub deliveries: i64,
-    /// Deliveries due now and not claimed.
-    pub due: i64,
-    /// Deliveries claimed by a worker right now.
-    pub in_flight: i64,
-    /// Deliveries that failed at least once and wait for a retry.
-    pub retrying: i64,
-    /// Deliveries paused because their peer is unreachable.
-    pub paused: i64,
-    pub oldest_pending: Option<DateTime<Utc>>,
-    pub failing_peers: Vec<PeerStatus>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct PeerStatus {
-    pub host: String,
-    pub failing_since: DateTime<Utc>,
-    pub unreachable_since: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    pub pending: i64,
-}
-
 pub struct Outbox<'a> {
     pool: &'a Pool,
 }
 
 /// `FOR UPDATE SKIP LOCKED` where the engine has it. SQLite has one writer
 /// at a time, so its claims cannot overlap anyway.
-fn skip_locked(engine: Engine) -> &'static str {
+pub(crate) fn skip_locked(engine: Engine) -> &'static str {
     match engine {
         Engine::Postgres => "FOR UPDATE SKIP LOCKED",
         Engine::Sqlite => "",
@@ -156,7 +134,7 @@ fn skip_locked(engine: Engine) -> &'static str {
 }
 
 /// `$first, $first+1, …` for `count` arguments.
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -181,9 +159,11 @@ impl<'a> Outbox<'a> {
     ) -> Result<Vec<OutboxEvent>, StoreError> {
         let rows = query(format!(
             "UPDATE outbox_events SET claimed_until = $1 WHERE id IN (
-                 SELECT id FROM outbox_events WHERE claimed_until IS NULL OR claimed_until <= $2
+                 SELECT id FROM outbox_events WHERE dead_at IS NULL
+                   AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+                   AND (claimed_until IS NULL OR claimed_until <= $2)
                  ORDER BY id LIMIT $3 {})
-             RETURNING id, organization_id, announcement",
+             RETURNING id, organization_id, announcement, attempts",
             skip_locked(self.pool.engine())
         ))
         .bind(now + lease)
@@ -198,6 +178,7 @@ impl<'a> Outbox<'a> {
                     id: uuid_of(r, "id")?,
                     organization_id: OrganizationId(uuid_of(r, "organization_id")?),
                     announcement: crate::json_column(r, "announcement")?,
+                    attempts: r.col("attempts")?,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -266,6 +247,29 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
+    /// Building the event's activity failed: try again at `retry_at`, or,
+    /// with `None`, give up — the event is dead, kept with `error`.
+    pub async fn event_failed(
+        &self,
+        event: Uuid,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        query(
+            "UPDATE outbox_events SET attempts = attempts + 1, last_error = $2, claimed_until = NULL,
+             next_attempt_at = $3, dead_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END
+             WHERE id = $1",
+        )
+        .bind(event.to_string())
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` due deliveries for `worker` until
     /// `now + lease`: at most a quarter retries of earlier failures, then
     /// new ones, then retries again if there is room — so a backlog of
@@ -295,7 +299,7 @@ impl<'a> Outbox<'a> {
             let rows = query(format!(
                 "UPDATE deliveries SET claimed_until = $1, claimed_by = $2 WHERE id IN (
                      SELECT d.id FROM deliveries d
-                     WHERE {condition} AND d.next_attempt_at <= $3
+                     WHERE {condition} AND d.dead_at IS NULL AND d.next_attempt_at <= $3
                        AND (d.claimed_until IS NULL OR d.claimed_until <= $3)
                        AND NOT EXISTS (SELECT 1 FROM peers p
                                        WHERE p.host = d.host AND p.unreachable_since IS NOT NULL)
@@ -435,6 +439,27 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
+    /// A delivery is given up — refused by the peer, or out of attempts:
+    /// it is dead, kept with `error` until an operator retries or drops
+    /// it, or it is purged.
+    pub async fn delivery_dead(
+        &self,
+        delivery: &Delivery,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        query(
+            "UPDATE deliveries SET attempts = attempts + 1, dead_at = $1, last_error = $2,
+             claimed_until = NULL, claimed_by = NULL WHERE id = $3",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(delivery.id.to_string())
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The peer answered (a delivery, a probe, or an activity of its own):
     /// it is no longer failing, and paused deliveries to it resume.
     /// Called for every activity received, so it only reads unless the
@@ -464,7 +489,8 @@ impl<'a> Outbox<'a> {
         let rows = query(
             "UPDATE peers SET probed_at = $1 WHERE unreachable_since IS NOT NULL
              AND (probed_at IS NULL OR probed_at <= $2)
-             RETURNING host, (SELECT d.inbox FROM deliveries d WHERE d.host = peers.host LIMIT 1) AS inbox",
+             RETURNING host, (SELECT d.inbox FROM deliveries d WHERE d.host = peers.host
+                              AND d.dead_at IS NULL LIMIT 1) AS inbox",
         )
         .bind(now)
         .bind(before)
@@ -508,69 +534,19 @@ impl<'a> Outbox<'a> {
     }
 
     /// Events, received activities not yet processed, imports of followed
-    /// organizations' items, and deliveries: all
-    /// that will still happen without anyone doing anything (deliveries to
-    /// unreachable peers do not count).
+    /// organizations' items, and deliveries: all that will still happen
+    /// without anyone doing anything (deliveries to unreachable peers and
+    /// dead work do not count).
     pub async fn pending(&self) -> Result<i64, StoreError> {
         query(
-            "SELECT (SELECT COUNT(*) FROM outbox_events) + (SELECT COUNT(*) FROM inbox_queue)
-               + (SELECT COUNT(*) FROM backfills)
-               + (SELECT COUNT(*) FROM deliveries d
-               WHERE NOT EXISTS (SELECT 1 FROM peers p
-                                 WHERE p.host = d.host AND p.unreachable_since IS NOT NULL))",
+            "SELECT (SELECT COUNT(*) FROM outbox_events WHERE dead_at IS NULL)
+               + (SELECT COUNT(*) FROM inbox_queue WHERE dead_at IS NULL)
+               + (SELECT COUNT(*) FROM backfills WHERE dead_at IS NULL)
+               + (SELECT COUNT(*) FROM deliveries d WHERE d.dead_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM peers p
+                                  WHERE p.host = d.host AND p.unreachable_since IS NOT NULL))",
         )
         .scalar(self.pool)
         .await
-    }
-
-    pub async fn status(&self, now: DateTime<Utc>) -> Result<QueueStatus, StoreError> {
-        let paused = "EXISTS (SELECT 1 FROM peers p WHERE p.host = d.host AND p.unreachable_since IS NOT NULL)";
-        let row = query(format!(
-            "SELECT (SELECT COUNT(*) FROM outbox_events) AS events,
-                    (SELECT COUNT(*) FROM deliveries) AS deliveries,
-                    (SELECT COUNT(*) FROM deliveries d WHERE d.next_attempt_at <= $1
-                       AND (d.claimed_until IS NULL OR d.claimed_until <= $1) AND NOT {paused}) AS due,
-                    (SELECT COUNT(*) FROM deliveries WHERE claimed_until > $1) AS in_flight,
-                    (SELECT COUNT(*) FROM deliveries WHERE attempts > 0) AS retrying,
-                    (SELECT COUNT(*) FROM deliveries d WHERE {paused}) AS paused,
-                    (SELECT MIN(created_at) FROM deliveries) AS oldest_delivery,
-                    (SELECT MIN(created_at) FROM outbox_events) AS oldest_event"
-        ))
-        .bind(now)
-        .fetch_one(self.pool)
-        .await?;
-        let oldest: Option<DateTime<Utc>> = row.col("oldest_delivery")?;
-        let oldest_event: Option<DateTime<Utc>> = row.col("oldest_event")?;
-        let peers = query(
-            "SELECT p.host, p.failing_since, p.unreachable_since, p.last_error,
-                    (SELECT COUNT(*) FROM deliveries d WHERE d.host = p.host) AS pending
-             FROM peers p ORDER BY p.failing_since, p.host",
-        )
-        .fetch_all(self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(PeerStatus {
-                host: r.col("host")?,
-                failing_since: r.col("failing_since")?,
-                unreachable_since: r.col("unreachable_since")?,
-                last_error: r.col("last_error")?,
-                pending: r.col("pending")?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-        Ok(QueueStatus {
-            events: row.col("events")?,
-            deliveries: row.col("deliveries")?,
-            due: row.col("due")?,
-            in_flight: row.col("in_flight")?,
-            retrying: row.col("retrying")?,
-            paused: row.col("paused")?,
-            oldest_pending: match (oldest, oldest_event) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
-            failing_peers: peers,
-        })
     }
 }

@@ -1,42 +1,20 @@
 //! Full-text search over every item on the node: FTS5 on SQLite, a
-//! weighted `tsvector` with a GIN index on PostgreSQL.
+//! weighted `tsvector` with a GIN index on PostgreSQL. Hits are only items
+//! the viewer may read (the rule of `visibility.rs`, in the same query).
 
-use crate::db::{query, Engine, Pool, Tx};
+use allmende_domain::{ItemKind, Viewer};
 use uuid::Uuid;
 
+use crate::db::{query, Engine, Pool, Tx};
+use crate::visibility::{readable, viewer_arg};
 use crate::StoreError;
 
-/// Which item type a search hit is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SearchKind {
-    Project,
-    Question,
-    Solution,
-}
-
-impl SearchKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SearchKind::Project => "project",
-            SearchKind::Question => "question",
-            SearchKind::Solution => "solution",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        [
-            SearchKind::Project,
-            SearchKind::Question,
-            SearchKind::Solution,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
+/// The item kinds the index holds.
+const INDEXED: [ItemKind; 3] = [ItemKind::Project, ItemKind::Question, ItemKind::Solution];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchHit {
-    pub kind: SearchKind,
+    pub kind: ItemKind,
     pub id: Uuid,
 }
 
@@ -90,14 +68,14 @@ pub fn tsquery(input: &str) -> Option<String> {
 /// from title and content.
 pub(crate) async fn index(
     tx: &mut Tx,
-    kind: SearchKind,
+    kind: ItemKind,
     id: Uuid,
     title: &str,
     text: &str,
 ) -> Result<(), StoreError> {
     remove(tx, kind, id).await?;
     query("INSERT INTO search_index (kind, item_id, title, content) VALUES ($1, $2, $3, $4)")
-        .bind(kind.as_str())
+        .bind(kind.slug())
         .bind(id.to_string())
         .bind(normalise(title))
         .bind(normalise(text))
@@ -106,9 +84,9 @@ pub(crate) async fn index(
     Ok(())
 }
 
-pub(crate) async fn remove(tx: &mut Tx, kind: SearchKind, id: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn remove(tx: &mut Tx, kind: ItemKind, id: Uuid) -> Result<(), StoreError> {
     query("DELETE FROM search_index WHERE kind = $1 AND item_id = $2")
-        .bind(kind.as_str())
+        .bind(kind.slug())
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -124,23 +102,47 @@ impl<'a> Search<'a> {
         Self { pool }
     }
 
-    /// Best matches first; title matches weigh more than body matches.
-    /// SQLite ranks with FTS5's bm25, PostgreSQL with `ts_rank` over the
-    /// weighted `tsvector` (GIN index).
-    pub async fn query(&self, input: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
+    /// The items `viewer` may read that match `input`, best first; title
+    /// matches weigh more than body matches. SQLite ranks with FTS5's
+    /// bm25, PostgreSQL with `ts_rank` over the weighted `tsvector` (GIN
+    /// index).
+    pub async fn query(
+        &self,
+        viewer: Viewer,
+        input: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        // One readable-item test per indexed kind, on the row the hit names.
+        let readable_hit = |kind_col: &str, id_col: &str| {
+            INDEXED
+                .iter()
+                .map(|kind| {
+                    format!(
+                        "({kind_col} = '{slug}' AND EXISTS (SELECT 1 FROM {table} t WHERE t.id = {id_col} AND {rule}))",
+                        slug = kind.slug(),
+                        table = kind.table(),
+                        rule = readable("t", "$3"),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
         let statement = match self.pool.engine() {
             Engine::Sqlite => fts_query(input).map(|q| {
-                query(
-                    "SELECT kind, item_id FROM search_index WHERE search_index MATCH $1
+                query(format!(
+                    "SELECT kind, item_id FROM search_index WHERE search_index MATCH $1 AND ({})
                      ORDER BY bm25(search_index, 0.0, 0.0, 5.0, 1.0) LIMIT $2",
-                )
+                    readable_hit("search_index.kind", "search_index.item_id")
+                ))
                 .bind(q)
             }),
             Engine::Postgres => tsquery(input).map(|q| {
-                query(
-                    "SELECT kind, item_id FROM search_index, to_tsquery('simple', $1) q
-                     WHERE document @@ q ORDER BY ts_rank(document, q) DESC, item_id LIMIT $2",
-                )
+                query(format!(
+                    "SELECT s.kind, s.item_id FROM search_index s, to_tsquery('simple', $1) q
+                     WHERE s.document @@ q AND ({})
+                     ORDER BY ts_rank(s.document, q) DESC, s.item_id LIMIT $2",
+                    readable_hit("s.kind", "s.item_id")
+                ))
                 .bind(q)
             }),
         };
@@ -149,6 +151,7 @@ impl<'a> Search<'a> {
         };
         let rows = statement
             .bind(i64::from(limit))
+            .bind(viewer_arg(viewer))
             .fetch_all(self.pool)
             .await?;
         rows.iter()
@@ -156,7 +159,7 @@ impl<'a> Search<'a> {
                 let kind: String = row.col("kind")?;
                 let id: String = row.col("item_id")?;
                 Ok(SearchHit {
-                    kind: SearchKind::parse(&kind)
+                    kind: ItemKind::parse(&kind)
                         .ok_or_else(|| StoreError::Corrupt(format!("search kind {kind:?}")))?,
                     id: Uuid::parse_str(&id)
                         .map_err(|_| StoreError::Corrupt(format!("search id {id:?}")))?,

@@ -88,7 +88,7 @@ async fn a_change_and_its_announcement_are_one_write() {
             .map(|e| e.announcement.clone())
             .collect::<Vec<_>>(),
         [Announcement::ItemCreated {
-            collection: "projects".into(),
+            item: allmende_domain::ItemKind::Project,
             id: project.id.0
         }]
     );
@@ -169,7 +169,7 @@ async fn claims_are_disjoint_and_leased() {
     // Delivered ones are gone, with their activity once none is left.
     store.outbox().delivered_many(&a).await.unwrap();
     store.outbox().delivered_many(&c).await.unwrap();
-    let status = store.outbox().status(Utc::now()).await.unwrap();
+    let status = store.queue().status(Utc::now()).await.unwrap();
     assert_eq!(status.deliveries, 0);
     assert_eq!(store.outbox().pending().await.unwrap(), 0);
 }
@@ -227,7 +227,7 @@ async fn retries_cannot_starve_new_deliveries_and_unreachable_peers_pause() {
         )
         .await
         .unwrap();
-    let status = store.outbox().status(later).await.unwrap();
+    let status = store.queue().status(later).await.unwrap();
     let peer = status
         .failing_peers
         .iter()

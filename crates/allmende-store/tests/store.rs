@@ -67,12 +67,16 @@ async fn projects_round_trip_and_are_searchable() {
         .unwrap();
     assert_eq!(store.projects().get(p.id).await.unwrap().content, draft);
 
-    let hits = store.search().query("hunde strasse", 10).await.unwrap();
+    let hits = store
+        .search()
+        .query(Viewer::Public, "hunde strasse", 10)
+        .await
+        .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, p.id.0);
     assert!(store
         .search()
-        .query("katzensteuer", 10)
+        .query(Viewer::Public, "katzensteuer", 10)
         .await
         .unwrap()
         .is_empty());
@@ -84,10 +88,18 @@ async fn projects_round_trip_and_are_searchable() {
         .update(p.id, &changed, Utc::now())
         .await
         .unwrap();
-    assert_eq!(store.search().query("katzen", 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .search()
+            .query(Viewer::Public, "katzen", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(store
         .search()
-        .query("hundesteuer", 10)
+        .query(Viewer::Public, "hundesteuer", 10)
         .await
         .unwrap()
         .is_empty());
@@ -107,7 +119,12 @@ async fn projects_round_trip_and_are_searchable() {
         store.projects().get(p.id).await,
         Err(StoreError::NotFound)
     ));
-    assert!(store.search().query("katzen", 10).await.unwrap().is_empty());
+    assert!(store
+        .search()
+        .query(Viewer::Public, "katzen", 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         store.projects().delete(p.id).await,
         Err(StoreError::NotFound)

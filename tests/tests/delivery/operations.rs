@@ -67,7 +67,7 @@ async fn operators_see_the_queue_and_others_do_not() {
         let store = store.clone();
         async move {
             !store
-                .outbox()
+                .queue()
                 .status(chrono::Utc::now())
                 .await
                 .unwrap()

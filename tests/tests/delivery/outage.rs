@@ -40,7 +40,7 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     wait_until(30, "the three deliveries are paused", || {
         let store = store.clone();
         async move {
-            let status = store.outbox().status(chrono::Utc::now()).await.unwrap();
+            let status = store.queue().status(chrono::Utc::now()).await.unwrap();
             status.paused == 3
                 && status
                     .failing_peers
@@ -50,12 +50,7 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     })
     .await;
     assert_eq!(
-        mannheim
-            .state
-            .federation
-            .pending_deliveries()
-            .await
-            .unwrap(),
+        mannheim.state.federation.pending_work().await.unwrap(),
         0,
         "paused deliveries do not count as pending work"
     );
@@ -78,7 +73,7 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     let status = mannheim
         .state
         .store
-        .outbox()
+        .queue()
         .status(chrono::Utc::now())
         .await
         .unwrap();
@@ -160,12 +155,13 @@ async fn inboxes_on_private_addresses_are_refused() {
         0,
         "nothing was posted to loopback"
     );
-    let status = store.outbox().status(chrono::Utc::now()).await.unwrap();
+    let status = store.queue().status(chrono::Utc::now()).await.unwrap();
     assert_eq!(status.deliveries, 0, "refused, not retried");
     assert_eq!(
         ulm.state
             .federation
-            .delivery_stats()
+            .jobs()
+            .stats()
             .refused
             .load(Ordering::Relaxed),
         1

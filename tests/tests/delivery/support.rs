@@ -42,8 +42,8 @@ pub async fn create(node: &TestNode, token: &str, collection: &str, mut body: Va
 
 /// Titles of the projects a node holds (its own and copies), sorted.
 pub async fn project_titles(node: &TestNode) -> Vec<String> {
+    // Projects are always public.
     let filter = allmende_store::ListFilter {
-        public_only: false,
         limit: 1000,
         ..Default::default()
     };

@@ -305,13 +305,7 @@ async fn a_node_that_was_down_gets_everything_when_it_returns() {
     .await
     .expect("the reachable follower gets the item");
     assert!(
-        mannheim
-            .state
-            .federation
-            .pending_deliveries()
-            .await
-            .unwrap()
-            > 0,
+        mannheim.state.federation.pending_work().await.unwrap() > 0,
         "a retry is pending"
     );
 
@@ -343,7 +337,7 @@ async fn two_followers_on_one_node_get_one_delivery_through_the_shared_inbox() {
     assert_eq!(follow(&ulm_node, &blaustein_token, &target).await, 202);
     settle(&[&mannheim, &ulm_node]).await;
 
-    let stats = mannheim.state.federation.delivery_stats();
+    let stats = mannheim.state.federation.jobs().stats();
     let before = stats.delivered.load(std::sync::atomic::Ordering::SeqCst);
     create(
         &mannheim,

@@ -6,72 +6,12 @@
 //! `item` carries the full typed item in the same shape as the JSON API's
 //! input, which the receiving node validates with the same rules as a form.
 
-use allmende_domain::{
-    Answer, Audience, Project, ProjectDraft, Question, QuestionDraft, Solution, SolutionDraft,
-};
-use allmende_store::items::Publishable;
+use allmende_domain::{Answer, Item, ItemKind};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::text_to_html;
 use crate::vocabulary::{context, PUBLIC};
-
-/// What federation needs to know about an item type beyond [`Publishable`].
-pub trait Federated: Publishable {
-    /// The value of `itemType`.
-    const ITEM_TYPE: &'static str;
-    /// The ActivityStreams type plain fediverse software sees.
-    const AS_TYPE: &'static str;
-    fn summary(draft: &Self::Draft) -> Option<&str>;
-    fn body(draft: &Self::Draft) -> Option<&str>;
-    /// The accepted answer, for questions.
-    fn accepted_answer(&self) -> Option<allmende_domain::AnswerId> {
-        None
-    }
-    /// Public items go to `as:Public`; restricted ones to followers only.
-    fn public(draft: &Self::Draft) -> bool {
-        Self::is_public(draft)
-    }
-}
-
-impl Federated for Project {
-    const ITEM_TYPE: &'static str = "project";
-    const AS_TYPE: &'static str = "Article";
-    fn summary(d: &ProjectDraft) -> Option<&str> {
-        d.summary.as_deref()
-    }
-    fn body(d: &ProjectDraft) -> Option<&str> {
-        d.body.as_deref()
-    }
-}
-
-impl Federated for Question {
-    const ITEM_TYPE: &'static str = "question";
-    const AS_TYPE: &'static str = "Note";
-    fn summary(_: &QuestionDraft) -> Option<&str> {
-        None
-    }
-    fn body(d: &QuestionDraft) -> Option<&str> {
-        Some(&d.body)
-    }
-    fn public(d: &QuestionDraft) -> bool {
-        d.audience == Audience::Public
-    }
-    fn accepted_answer(&self) -> Option<allmende_domain::AnswerId> {
-        self.accepted_answer_id
-    }
-}
-
-impl Federated for Solution {
-    const ITEM_TYPE: &'static str = "solution";
-    const AS_TYPE: &'static str = "Article";
-    fn summary(d: &SolutionDraft) -> Option<&str> {
-        d.summary.as_deref()
-    }
-    fn body(d: &SolutionDraft) -> Option<&str> {
-        d.body.as_deref()
-    }
-}
 
 /// Addressing: public items to everyone with followers in copy; restricted
 /// ones to followers only.
@@ -85,7 +25,7 @@ fn audience(public: bool, followers: &str) -> (Value, Value) {
 
 /// The object of one of this node's items. `extra` adds properties (the
 /// accepted answer of a question).
-pub fn item_json<T: Federated>(
+pub fn item_json<T: Item>(
     id: &str,
     actor: &str,
     followers: &str,
@@ -95,7 +35,7 @@ pub fn item_json<T: Federated>(
     let draft = item.draft();
     let title = T::title(draft);
     let mut content = String::new();
-    if T::AS_TYPE == "Note" {
+    if T::KIND.as_type() == "Note" {
         // Notes have no visible title in most software: lead with it.
         content.push_str(&format!(
             "<p><strong>{}</strong></p>",
@@ -109,11 +49,11 @@ pub fn item_json<T: Federated>(
         "<p><a href=\"{0}\">{0}</a></p>",
         ammonia::clean_text(id)
     ));
-    let (to, cc) = audience(T::public(draft), followers);
+    let (to, cc) = audience(T::is_public(draft), followers);
     let mut doc = json!({
         "@context": context(),
         "id": id,
-        "type": T::AS_TYPE,
+        "type": T::KIND.as_type(),
         "attributedTo": actor,
         "name": title,
         "content": content,
@@ -123,7 +63,7 @@ pub fn item_json<T: Federated>(
         "updated": item.updated_at().to_rfc3339(),
         "to": to,
         "cc": cc,
-        "itemType": T::ITEM_TYPE,
+        "itemType": T::KIND.slug(),
         "item": T::to_input(draft),
     });
     if let Some(summary) = T::summary(draft) {
@@ -147,7 +87,7 @@ pub fn answer_json(
     json!({
         "@context": context(),
         "id": id,
-        "type": "Note",
+        "type": ItemKind::Answer.as_type(),
         "attributedTo": actor,
         "inReplyTo": question_id,
         "content": text_to_html(&answer.body),
@@ -157,7 +97,7 @@ pub fn answer_json(
         "updated": answer.updated_at.to_rfc3339(),
         "to": [PUBLIC],
         "cc": [followers, question_actor],
-        "itemType": "answer",
+        "itemType": ItemKind::Answer.slug(),
         "item": { "body": answer.body },
     })
 }

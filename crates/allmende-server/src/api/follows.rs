@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::Organization;
+use allmende_domain::{ItemKind, Organization};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -95,11 +95,11 @@ pub async fn feed(
         .map(|e| {
             let org = orgs.get(&e.organization_id());
             let (kind, mut v) = match e {
-                FeedEntry::Project(i) => ("project", item_json(&state, i, org)),
-                FeedEntry::Question(i) => ("question", item_json(&state, i, org)),
-                FeedEntry::Solution(i) => ("solution", item_json(&state, i, org)),
+                FeedEntry::Project(i) => (ItemKind::Project, item_json(&state, i, org)),
+                FeedEntry::Question(i) => (ItemKind::Question, item_json(&state, i, org)),
+                FeedEntry::Solution(i) => (ItemKind::Solution, item_json(&state, i, org)),
                 FeedEntry::Post(p) => (
-                    "post",
+                    ItemKind::Post,
                     json!({
                         "id": p.id,
                         "ap_id": p.ap_id,
@@ -111,7 +111,7 @@ pub async fn feed(
                     }),
                 ),
             };
-            v["type"] = kind.into();
+            v["type"] = kind.slug().into();
             v
         })
         .collect();

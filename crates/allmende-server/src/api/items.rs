@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::{Organization, OrganizationId, Themenfeld};
-use allmende_store::{ListFilter, SearchHit};
+use allmende_domain::{Item, Organization, OrganizationId, Themenfeld};
+use allmende_store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiUser, OptionalApiUser};
 use crate::state::AppState;
-use crate::usecases::items::{self, Publishable};
 use crate::usecases::UseCaseError;
+use crate::usecases::{items, search};
 
 pub const MAX_LIMIT: u32 = 200;
 
@@ -38,14 +38,14 @@ pub fn org_ref(state: &AppState, org: &Organization) -> Value {
 
 /// The JSON representation of an item: its stored fields plus its public
 /// URL and its organization.
-pub fn item_json<T: Publishable>(state: &AppState, item: &T, org: Option<&Organization>) -> Value {
+pub fn item_json<T: Item>(state: &AppState, item: &T, org: Option<&Organization>) -> Value {
     let mut v = serde_json::to_value(item).unwrap_or(Value::Null);
     if let Some(obj) = v.as_object_mut() {
         obj.insert(
             "url".into(),
             state
                 .config
-                .url(&format!("/{}/{}", T::COLLECTION, item.id()))
+                .url(&format!("/{}/{}", T::KIND.collection(), item.id()))
                 .into(),
         );
         if let Some(org) = org {
@@ -56,7 +56,7 @@ pub fn item_json<T: Publishable>(state: &AppState, item: &T, org: Option<&Organi
 }
 
 /// The item's representation with its organization loaded.
-async fn with_organization<T: Publishable>(state: &AppState, item: &T) -> Result<Value, ApiError> {
+async fn with_organization<T: Item>(state: &AppState, item: &T) -> Result<Value, ApiError> {
     let org = state
         .store
         .organizations()
@@ -101,7 +101,7 @@ fn number(
 }
 
 /// `GET /api/v1/{items}?organization=&themenfeld=&q=&limit=&offset=`
-pub async fn list<T: Publishable>(
+pub async fn list<T: Item>(
     State(state): State<AppState>,
     OptionalApiUser(viewer): OptionalApiUser,
     params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
@@ -137,7 +137,7 @@ pub async fn list<T: Publishable>(
         })?),
     };
     let found: Vec<T> = match params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
-        Some(q) => search_items::<T>(&state, viewer.as_ref(), q, limit)
+        Some(q) => search::of_type::<T>(&state.store, items::viewer(viewer.as_ref()), q, limit)
             .await?
             .into_iter()
             .filter(|i| organization_id.is_none_or(|o| i.organization_id() == o))
@@ -147,13 +147,13 @@ pub async fn list<T: Publishable>(
             let filter = ListFilter {
                 organization_id,
                 themenfeld,
-                public_only: viewer.is_none(),
-                viewer: viewer.as_ref().map(|u| u.organization_id),
                 limit,
                 offset,
-                ..ListFilter::default()
+                ..ListFilter::for_viewer(items::viewer(viewer.as_ref()))
             };
-            T::items(&state.store)
+            state
+                .store
+                .items::<T>()
                 .list(&filter)
                 .await
                 .map_err(UseCaseError::from)?
@@ -168,42 +168,15 @@ pub async fn list<T: Publishable>(
     ))
 }
 
-/// Full-text search restricted to one item type, best first.
-pub async fn search_items<T: Publishable>(
-    state: &AppState,
-    viewer: Option<&allmende_store::User>,
-    q: &str,
-    limit: u32,
-) -> Result<Vec<T>, ApiError> {
-    let hits: Vec<SearchHit> = state
-        .store
-        .search()
-        .query(q, 500)
-        .await
-        .map_err(UseCaseError::from)?;
-    let mut out = Vec::new();
-    for hit in hits.into_iter().filter(|h| h.kind == T::KIND) {
-        match items::get::<T>(&state.store, viewer, hit.id).await {
-            Ok(item) => out.push(item),
-            Err(UseCaseError::NotFound) => continue,
-            Err(e) => return Err(e.into()),
-        }
-        if out.len() >= limit as usize {
-            break;
-        }
-    }
-    Ok(out)
-}
-
 /// `POST /api/v1/{items}` → 201 with `Location`.
-pub async fn create<T: Publishable>(
+pub async fn create<T: Item>(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(input): ApiJson<T::Input>,
 ) -> Result<Response, ApiError> {
     let item: T = items::create(&state, &user, &input).await?;
     let body = with_organization(&state, &item).await?;
-    let location = format!("/api/v1/{}/{}", T::COLLECTION, item.id());
+    let location = format!("/api/v1/{}/{}", T::KIND.collection(), item.id());
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -213,17 +186,17 @@ pub async fn create<T: Publishable>(
 }
 
 /// `GET /api/v1/{items}/{id}`
-pub async fn get<T: Publishable>(
+pub async fn get<T: Item>(
     State(state): State<AppState>,
     OptionalApiUser(viewer): OptionalApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let item: T = items::get(&state.store, viewer.as_ref(), parse_id(&id)?).await?;
+    let item: T = items::get(&state.store, items::viewer(viewer.as_ref()), parse_id(&id)?).await?;
     Ok(Json(with_organization(&state, &item).await?))
 }
 
 /// `PATCH /api/v1/{items}/{id}`: a JSON object with the fields to change.
-pub async fn patch<T: Publishable>(
+pub async fn patch<T: Item>(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,
@@ -234,7 +207,7 @@ pub async fn patch<T: Publishable>(
 }
 
 /// `DELETE /api/v1/{items}/{id}` → 204.
-pub async fn delete<T: Publishable>(
+pub async fn delete<T: Item>(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<String>,

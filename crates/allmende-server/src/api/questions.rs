@@ -75,7 +75,8 @@ pub async fn get(
     OptionalApiUser(viewer): OptionalApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let q: Question = items::get(&state.store, viewer.as_ref(), parse_id(&id)?).await?;
+    let q: Question =
+        items::get(&state.store, items::viewer(viewer.as_ref()), parse_id(&id)?).await?;
     Ok(Json(question_json(&state, &q).await?))
 }
 

@@ -1,13 +1,15 @@
 //! Following organizations on other nodes, and the home feed of what they
 //! publish.
 
-use allmende_domain::{Organization, Problem, Project, Question, Solution};
+use allmende_domain::{
+    Item, Organization, OrganizationId, Problem, Project, Question, Solution, Viewer,
+};
+use allmende_federation::resolver::FetchBudget;
 use allmende_federation::webfinger::Target;
 use allmende_federation::FederationError;
 use allmende_store::{ListFilter, Post, User};
 use chrono::{DateTime, Utc};
 
-use super::items::Publishable;
 use super::{Result, UseCaseError};
 use crate::state::AppState;
 
@@ -15,44 +17,66 @@ use crate::state::AppState;
 /// the user's organization follow it. The follow is pending until the
 /// other node accepts, usually within a second.
 pub async fn follow(state: &AppState, user: &User, target: &str) -> Result<Organization> {
-    Target::parse(target).map_err(|_| Problem::FediverseAddress.at("target"))?;
-    let org = state
-        .store
-        .organizations()
-        .get(user.organization_id)
-        .await?;
-    state
-        .federation
-        .follow(&org, target)
-        .await
-        .map_err(|e| match e {
-            FederationError::BadRequest(_) => Problem::LocalAddress.at("target").into(),
-            FederationError::Key(_) | FederationError::Store(_) => {
+    follow_as(state, user.organization_id, target).await
+}
+
+/// [`follow`] for an organization of this node (the demo's set-up).
+pub async fn follow_as(
+    state: &AppState,
+    follower: OrganizationId,
+    target: &str,
+) -> Result<Organization> {
+    let target = Target::parse(target).map_err(|_| Problem::FediverseAddress.at("target"))?;
+    let federation = &state.federation;
+    let unavailable = |e: FederationError| -> UseCaseError {
+        match e {
+            FederationError::Key(_) | FederationError::Store(_) | FederationError::Internal(_) => {
                 UseCaseError::Internal(e.to_string())
             }
             other => {
                 tracing::info!(error = %other, "follow target unavailable");
                 Problem::RemoteUnavailable.at("target").into()
             }
-        })
+        }
+    };
+    let actor_url = federation
+        .resolver()
+        .resolve_target(&target)
+        .await
+        .map_err(unavailable)?;
+    if federation.urls().is_local(&actor_url) {
+        // Organizations on this node see each other's items already.
+        return Err(Problem::LocalAddress.at("target").into());
+    }
+    let (remote, _actor) = federation
+        .resolver()
+        .actor_by_id(&actor_url, &mut FetchBudget::new())
+        .await
+        .map_err(unavailable)?;
+    let activity_id = federation.urls().new_activity("Follow");
+    state
+        .store
+        .follows()
+        .request(follower, remote.id, &activity_id, Utc::now())
+        .await?;
+    federation.wake();
+    Ok(remote)
 }
 
-/// Stops following the remote organization with `handle` (`name@host`).
+/// Stops following the remote organization with `handle` (`name@host`):
+/// forgets the follow and sends Undo(Follow).
 pub async fn unfollow(state: &AppState, user: &User, handle: &str) -> Result<()> {
     let target = state.store.organizations().by_handle(handle).await?;
-    let org = state
+    if !state
         .store
-        .organizations()
-        .get(user.organization_id)
-        .await?;
-    state
-        .federation
-        .unfollow(&org, &target)
-        .await
-        .map_err(|e| match e {
-            FederationError::NotFound => UseCaseError::NotFound,
-            other => UseCaseError::Internal(other.to_string()),
-        })
+        .follows()
+        .unfollow(user.organization_id, target.id, Utc::now())
+        .await?
+    {
+        return Err(UseCaseError::NotFound);
+    }
+    state.federation.wake();
+    Ok(())
 }
 
 /// Whom the user's organization follows, and who follows it; each with
@@ -103,9 +127,8 @@ impl FeedEntry {
 pub async fn feed(state: &AppState, user: &User, limit: u32) -> Result<Vec<FeedEntry>> {
     let filter = ListFilter {
         followed_by: Some(user.organization_id),
-        public_only: false,
         limit,
-        ..ListFilter::default()
+        ..ListFilter::for_viewer(Viewer::Member(user.organization_id))
     };
     let mut entries: Vec<FeedEntry> = Vec::new();
     entries.extend(
@@ -140,6 +163,6 @@ pub async fn feed(state: &AppState, user: &User, limit: u32) -> Result<Vec<FeedE
     Ok(entries)
 }
 
-async fn list<T: Publishable>(state: &AppState, filter: &ListFilter) -> Result<Vec<T>> {
-    Ok(T::items(&state.store).list(filter).await?)
+async fn list<T: Item>(state: &AppState, filter: &ListFilter) -> Result<Vec<T>> {
+    Ok(state.store.items::<T>().list(filter).await?)
 }

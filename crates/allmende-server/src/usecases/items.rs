@@ -1,10 +1,8 @@
-//! Publishing, editing and deleting projects, questions and solutions. The
-//! three share one flow; [`Publishable`] says how each validates its input.
+//! Publishing, reading, editing and deleting projects, questions and
+//! solutions. The three share one flow; [`Item`] says how each validates
+//! its input.
 
-use allmende_domain::Problem;
-/// Item types that are published and federated (`Publishable` in the store
-/// plus how each looks in ActivityPub).
-pub use allmende_federation::objects::item::Federated as Publishable;
+use allmende_domain::{Item, Problem, Viewer};
 use allmende_store::{Store, User};
 
 use crate::state::AppState;
@@ -15,9 +13,11 @@ use super::{Result, UseCaseError};
 
 /// Publishes a new item for the user's organization and sends it to the
 /// organization's followers.
-pub async fn create<T: Publishable>(state: &AppState, user: &User, input: &T::Input) -> Result<T> {
+pub async fn create<T: Item>(state: &AppState, user: &User, input: &T::Input) -> Result<T> {
     let draft = T::validate(input)?;
-    let item = T::items(&state.store)
+    let item = state
+        .store
+        .items::<T>()
         .insert(user.organization_id, &draft, Utc::now())
         .await?;
     // The store recorded the announcement with the item; send it now.
@@ -25,29 +25,20 @@ pub async fn create<T: Publishable>(state: &AppState, user: &User, input: &T::In
     Ok(item)
 }
 
-/// Reads an item. Restricted (followers-only) ones only for signed-in
-/// users: of this node's organizations' items, any; of another node's,
-/// only users whose organization follows the author.
-pub async fn get<T: Publishable>(store: &Store, viewer: Option<&User>, id: Uuid) -> Result<T> {
-    let item = T::items(store).get(id).await?;
-    if !T::is_public(item.draft()) {
-        let Some(viewer) = viewer else {
-            return Err(UseCaseError::NotFound);
-        };
-        if !store
-            .follows()
-            .may_read_restricted(viewer.organization_id, item.organization_id())
-            .await?
-        {
-            return Err(UseCaseError::NotFound);
-        }
-    }
-    Ok(item)
+/// Reads an item if `viewer` may (the store's visibility rule); one they
+/// may not read is `NotFound`, like one that does not exist.
+pub async fn get<T: Item>(store: &Store, viewer: Viewer, id: Uuid) -> Result<T> {
+    Ok(store.items::<T>().read(viewer, id).await?)
+}
+
+/// Who a signed-in user (or nobody) reads as.
+pub fn viewer(user: Option<&User>) -> Viewer {
+    user.map_or(Viewer::Public, |u| Viewer::Member(u.organization_id))
 }
 
 /// Loads an item the user may change: one of their own organization's.
-pub async fn editable<T: Publishable>(store: &Store, user: &User, id: Uuid) -> Result<T> {
-    let item = T::items(store).get(id).await?;
+pub async fn editable<T: Item>(store: &Store, user: &User, id: Uuid) -> Result<T> {
+    let item = store.items::<T>().get(id).await?;
     if item.organization_id() != user.organization_id {
         return Err(UseCaseError::Forbidden);
     }
@@ -55,7 +46,7 @@ pub async fn editable<T: Publishable>(store: &Store, user: &User, id: Uuid) -> R
 }
 
 /// Replaces an item's content with `input`.
-pub async fn update<T: Publishable>(
+pub async fn update<T: Item>(
     state: &AppState,
     user: &User,
     id: Uuid,
@@ -63,7 +54,9 @@ pub async fn update<T: Publishable>(
 ) -> Result<T> {
     editable::<T>(&state.store, user, id).await?;
     let draft = T::validate(input)?;
-    let item = T::items(&state.store)
+    let item = state
+        .store
+        .items::<T>()
         .update(id, &draft, Utc::now())
         .await?;
     state.federation.wake();
@@ -72,7 +65,7 @@ pub async fn update<T: Publishable>(
 
 /// Changes only the fields present in `changes` (JSON merge): a field set to
 /// `null` is cleared, absent fields keep their value.
-pub async fn patch<T: Publishable>(
+pub async fn patch<T: Item>(
     state: &AppState,
     user: &User,
     id: Uuid,
@@ -102,9 +95,9 @@ pub async fn patch<T: Publishable>(
     update::<T>(state, user, id, &input).await
 }
 
-pub async fn delete<T: Publishable>(state: &AppState, user: &User, id: Uuid) -> Result<()> {
+pub async fn delete<T: Item>(state: &AppState, user: &User, id: Uuid) -> Result<()> {
     editable::<T>(&state.store, user, id).await?;
-    T::items(&state.store).delete(id).await?;
+    state.store.items::<T>().delete(id).await?;
     state.federation.wake();
     Ok(())
 }

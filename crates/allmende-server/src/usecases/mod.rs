@@ -7,6 +7,7 @@ pub mod follows;
 pub mod items;
 pub mod organizations;
 pub mod questions;
+pub mod search;
 
 use allmende_domain::{ValidationError, ValidationErrors};
 use allmende_store::StoreError;

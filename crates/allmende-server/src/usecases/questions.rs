@@ -7,7 +7,7 @@ use crate::state::AppState;
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::items::get;
+use super::items::{get, viewer};
 use super::{Result, UseCaseError};
 
 /// Any signed-in user may answer a question they can read, for their own
@@ -21,7 +21,7 @@ pub async fn answer(
     input: &AnswerInput,
 ) -> Result<Answer> {
     let store = &state.store;
-    let question: Question = get(store, Some(user), question_id).await?;
+    let question: Question = get(store, viewer(Some(user)), question_id).await?;
     let draft = input.validate()?;
     let answer = store
         .answers()

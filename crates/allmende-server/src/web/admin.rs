@@ -1,14 +1,20 @@
-//! The operations page for the node's operators: the delivery queue and
-//! the peers that fail. The same figures as `allmende queue status`.
+//! The operations page for the node's operators: the background queue, the
+//! peers that fail, and the work that does not finish by itself (dead jobs
+//! and deliveries paused for unreachable peers), which operators retry or
+//! drop per peer. The same as `allmende queue status|stuck|retry|drop`.
 
-use axum::extract::State;
-use axum::response::Html;
+use allmende_store::{JobKind, Scope, StuckWork};
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use maud::html;
+use maud::{html, Markup};
+use serde::Deserialize;
 
 use super::context::Ctx;
 use super::error::PageError;
+use super::forms::{csrf_field, value};
 use super::layout::page;
+use super::posted::SignedForm;
 use crate::state::AppState;
 
 /// Date and time to the minute, in UTC (operators compare it with logs).
@@ -16,12 +22,43 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The value the forms carry for "this node's own announcements".
+const LOCAL: &str = "local";
+
+fn scope_of(peer: &str) -> Scope {
+    if peer == LOCAL {
+        Scope::Local
+    } else {
+        Scope::Peer(peer.to_owned())
+    }
+}
+
+fn kind_label(ctx: &Ctx, work: &StuckWork) -> &'static str {
+    match (work.kind, work.paused) {
+        (JobKind::Delivery, true) => ctx.t("Zustellungen, pausiert", "Deliveries, paused"),
+        (JobKind::Delivery, false) => ctx.t("Zustellungen, aufgegeben", "Deliveries, given up"),
+        (JobKind::Announcement, _) => ctx.t("Ankündigungen, aufgegeben", "Announcements, given up"),
+        (JobKind::Activity, _) => ctx.t(
+            "Empfangene Aktivitäten, aufgegeben",
+            "Received activities, given up",
+        ),
+        (JobKind::Backfill, _) => ctx.t("Importe, aufgegeben", "Imports, given up"),
+    }
+}
+
+/// `GET /admin/queue`
 pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<String>, PageError> {
     ctx.require_operator()?;
     let status = state
         .store
-        .outbox()
+        .queue()
         .status(Utc::now())
+        .await
+        .map_err(PageError::internal)?;
+    let stuck = state
+        .store
+        .queue()
+        .stuck()
         .await
         .map_err(PageError::internal)?;
     let rows = [
@@ -52,7 +89,17 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
             ),
             status.paused,
         ),
+        (ctx.t("Aufgegebene Arbeit", "Work given up"), status.dead),
     ];
+    // One block of rows per peer, in the order the store lists them.
+    let mut peers: Vec<(String, Vec<&StuckWork>)> = Vec::new();
+    for work in &stuck {
+        let peer = work.peer.clone().unwrap_or_else(|| LOCAL.into());
+        match peers.last_mut() {
+            Some((p, list)) if *p == peer => list.push(work),
+            _ => peers.push((peer, vec![work])),
+        }
+    }
     Ok(Html(
         page(
             &ctx,
@@ -103,8 +150,124 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                         }
                     }
                 }
+                section aria-labelledby="stuck-heading" {
+                    h2 #stuck-heading { (ctx.t("Hängende Arbeit", "Stuck work")) }
+                    p { (ctx.t(
+                        "Aufgegebene Arbeit hat alle Versuche verbraucht oder wurde abgelehnt; pausierte Zustellungen warten auf eine unerreichbare Gegenstelle. Nichts davon erledigt sich von selbst: Versuchen Sie es erneut, wenn die Ursache behoben ist, oder verwerfen Sie es.",
+                        "Work given up has used all its attempts or was refused; paused deliveries wait for an unreachable peer. None of it finishes by itself: retry once the cause is fixed, or drop it."
+                    )) }
+                    @if peers.is_empty() {
+                        p { (ctx.t("Nichts hängt.", "Nothing is stuck.")) }
+                    }
+                    @for (peer, works) in &peers {
+                        @let name = if peer == LOCAL { ctx.t("Dieser Knoten", "This node").to_owned() } else { peer.clone() };
+                        table {
+                            caption { (name) }
+                            thead {
+                                tr {
+                                    th scope="col" { (ctx.t("Art", "Kind")) }
+                                    th scope="col" { (ctx.t("Anzahl", "Count")) }
+                                    th scope="col" { (ctx.t("Seit", "Since")) }
+                                    th scope="col" { (ctx.t("Letzter Fehler", "Last error")) }
+                                }
+                            }
+                            tbody {
+                                @for work in works {
+                                    tr {
+                                        td { (kind_label(&ctx, work)) }
+                                        td { (work.count) }
+                                        td { (when(work.since)) }
+                                        td { (work.last_error.as_deref().unwrap_or("–")) }
+                                    }
+                                }
+                            }
+                        }
+                        div.actions {
+                            form.inline method="post" action="/admin/queue/retry" {
+                                (csrf_field(&ctx))
+                                input type="hidden" name="peer" value=(peer);
+                                button.secondary type="submit" aria-label={ (ctx.t("Erneut versuchen: ", "Retry: ")) (name) } { (ctx.t("Erneut versuchen", "Retry")) }
+                            }
+                            a href={ "/admin/queue/drop?peer=" (url::form_urlencoded::byte_serialize(peer.as_bytes()).collect::<String>()) } aria-label={ (ctx.t("Verwerfen: ", "Drop: ")) (name) } { (ctx.t("Verwerfen …", "Drop …")) }
+                        }
+                    }
+                }
             },
         )
         .into_string(),
     ))
+}
+
+/// `POST /admin/queue/retry`: dead work of the peer starts over, a paused
+/// peer is tried again at once.
+pub async fn retry(
+    State(state): State<AppState>,
+    SignedForm { ctx, values, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    ctx.require_operator()?;
+    let peer = value(&values, "peer").ok_or(PageError::BadRequest("peer missing".into()))?;
+    let touched = state
+        .store
+        .queue()
+        .retry(&scope_of(&peer), Utc::now())
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), peers = touched.peers, "operator retried stuck work");
+    state.federation.wake();
+    Ok(Redirect::to("/admin/queue").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DropQuery {
+    peer: Option<String>,
+}
+
+/// `GET /admin/queue/drop?peer=`: asks before dropping.
+pub async fn drop_confirm(ctx: Ctx, Query(query): Query<DropQuery>) -> Result<Markup, PageError> {
+    ctx.require_operator()?;
+    let peer = query
+        .peer
+        .filter(|p| !p.is_empty())
+        .ok_or(PageError::BadRequest("peer missing".into()))?;
+    let name = if peer == LOCAL {
+        ctx.t("Dieser Knoten", "This node").to_owned()
+    } else {
+        peer.clone()
+    };
+    Ok(page(
+        &ctx,
+        ctx.t("Hängende Arbeit verwerfen?", "Drop stuck work?"),
+        html! {
+            p { strong { (name) } }
+            p { (ctx.t(
+                "Aufgegebene Arbeit und pausierte Zustellungen dieser Gegenstelle werden endgültig gelöscht. Was dort noch nicht angekommen ist, kommt nie an.",
+                "Work given up and paused deliveries of this peer are deleted for good. What has not arrived there will never arrive."
+            )) }
+            form method="post" action="/admin/queue/drop" {
+                (csrf_field(&ctx))
+                input type="hidden" name="peer" value=(peer);
+                div.actions {
+                    button.danger type="submit" { (ctx.t("Endgültig verwerfen", "Drop for good")) }
+                    a href="/admin/queue" { (ctx.t("Abbrechen", "Cancel")) }
+                }
+            }
+        },
+    ))
+}
+
+/// `POST /admin/queue/drop`
+pub async fn drop(
+    State(state): State<AppState>,
+    SignedForm { ctx, values, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    ctx.require_operator()?;
+    let peer = value(&values, "peer").ok_or(PageError::BadRequest("peer missing".into()))?;
+    let touched = state
+        .store
+        .queue()
+        .drop_stuck(&scope_of(&peer))
+        .await
+        .map_err(PageError::internal)?;
+    tracing::warn!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), "operator dropped stuck work");
+    Ok(Redirect::to("/admin/queue").into_response())
 }

@@ -107,6 +107,11 @@ impl Ctx {
         self.signed_in.as_ref().map(|s| &s.user)
     }
 
+    /// Who reads this page, for the visibility rule.
+    pub fn viewer(&self) -> allmende_domain::Viewer {
+        crate::usecases::items::viewer(self.user())
+    }
+
     /// The signed-in user, or a redirect to the login page.
     pub fn require_user(&self) -> Result<&SignedIn, PageError> {
         self.signed_in

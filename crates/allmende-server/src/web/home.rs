@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use allmende_domain::{Project, Question, Solution};
-use allmende_store::{ListFilter, SearchKind};
+use allmende_store::ListFilter;
 use axum::extract::{Query, State};
 use maud::{html, Markup};
 
@@ -13,7 +13,7 @@ use super::forms::{Field, FormErrors, FormValues};
 use super::items::{item_list, org_map, ItemPages};
 use super::layout::page;
 use crate::state::AppState;
-use crate::usecases::{items, UseCaseError};
+use crate::usecases::search;
 
 fn search_form(ctx: &Ctx, q: &str) -> Markup {
     let mut values = FormValues::new();
@@ -30,9 +30,7 @@ fn search_form(ctx: &Ctx, q: &str) -> Markup {
 pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
     let filter = ListFilter {
         limit: 5,
-        public_only: ctx.signed_in.is_none(),
-        viewer: ctx.user().map(|u| u.organization_id),
-        ..Default::default()
+        ..ListFilter::for_viewer(ctx.viewer())
     };
     let store = &state.store;
     let projects = store
@@ -89,37 +87,14 @@ pub async fn search(
 ) -> Result<Markup, PageError> {
     let q = params.get("q").map(|q| q.trim()).unwrap_or("");
     let q: String = q.chars().take(200).collect();
-    let hits = if q.is_empty() {
-        Vec::new()
+    let found = if q.is_empty() {
+        search::Found::default()
     } else {
-        state
-            .store
-            .search()
-            .query(&q, 100)
-            .await
-            .map_err(PageError::internal)?
+        search::everything(&state.store, ctx.viewer(), &q, 100).await?
     };
-    let (mut projects, mut questions, mut solutions) = (Vec::new(), Vec::new(), Vec::new());
-    for hit in hits {
-        let viewer = ctx.user();
-        let found = match hit.kind {
-            SearchKind::Project => items::get::<Project>(&state.store, viewer, hit.id)
-                .await
-                .map(|i| projects.push(i)),
-            SearchKind::Question => items::get::<Question>(&state.store, viewer, hit.id)
-                .await
-                .map(|i| questions.push(i)),
-            SearchKind::Solution => items::get::<Solution>(&state.store, viewer, hit.id)
-                .await
-                .map(|i| solutions.push(i)),
-        };
-        match found {
-            Ok(()) | Err(UseCaseError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
     let orgs = org_map(&state).await?;
-    let total = projects.len() + questions.len() + solutions.len();
+    let total = found.total();
+    let (projects, questions, solutions) = (&found.projects, &found.questions, &found.solutions);
     Ok(page(
         &ctx,
         ctx.t("Suche", "Search"),
@@ -127,9 +102,9 @@ pub async fn search(
             (search_form(&ctx, &q))
             @if !q.is_empty() {
                 p role="status" { (total) " " (ctx.t("Treffer für", "results for")) " „" (q) "“" }
-                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs, true)) }
-                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs, true)) }
-                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs, true)) }
+                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, projects, &orgs, true)) }
+                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, questions, &orgs, true)) }
+                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, solutions, &orgs, true)) }
             }
         },
     ))

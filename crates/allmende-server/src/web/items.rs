@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use allmende_domain::{
-    Organization, OrganizationId, Themenfeld, ValidationError, ValidationErrors,
+    Item, Organization, OrganizationId, Themenfeld, ValidationError, ValidationErrors,
 };
 use allmende_store::ListFilter;
 use axum::extract::{Path, Query, State};
@@ -19,12 +19,12 @@ use super::forms::{csrf_field, error_summary, FormErrors, FormValues};
 use super::layout::{page, timestamp};
 use super::posted::SignedForm;
 use crate::state::AppState;
-use crate::usecases::items::{self, Publishable};
+use crate::usecases::items;
 use crate::usecases::UseCaseError;
 
 pub const PAGE_SIZE: u32 = 30;
 
-pub trait ItemPages: Publishable {
+pub trait ItemPages: Item {
     /// Plural noun for headings and navigation.
     fn plural(ctx: &Ctx) -> &'static str;
     fn new_title(ctx: &Ctx) -> &'static str;
@@ -43,12 +43,12 @@ pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
 }
 
 /// An item's title, as stored.
-pub fn heading<T: Publishable>(item: &T) -> &str {
-    <T as allmende_store::items::StoredItem>::title(item.draft())
+pub fn heading<T: Item>(item: &T) -> &str {
+    T::title(item.draft())
 }
 
-pub fn href<T: Publishable>(item: &T) -> String {
-    format!("/{}/{}", T::COLLECTION, item.id())
+pub fn href<T: Item>(item: &T) -> String {
+    format!("/{}/{}", T::KIND.collection(), item.id())
 }
 
 /// A list of items with their organization and facts.
@@ -111,15 +111,14 @@ pub async fn list<T: ItemPages>(
         .filter(|p| *p >= 1 && *p <= 10_000)
         .unwrap_or(1);
     let filter = ListFilter {
-        organization_id: None,
         themenfeld,
-        public_only: ctx.signed_in.is_none(),
-        viewer: ctx.user().map(|u| u.organization_id),
         limit: PAGE_SIZE + 1,
         offset: (page_no - 1) * PAGE_SIZE,
-        followed_by: None,
+        ..ListFilter::for_viewer(ctx.viewer())
     };
-    let mut found = T::items(&state.store)
+    let mut found = state
+        .store
+        .items::<T>()
         .list(&filter)
         .await
         .map_err(PageError::internal)?;
@@ -131,8 +130,8 @@ pub async fn list<T: ItemPages>(
         values.insert("themenfeld".into(), t.slug().into());
     }
     let page_link = |n: u32| match themenfeld {
-        Some(t) => format!("/{}?themenfeld={}&page={n}", T::COLLECTION, t.slug()),
-        None => format!("/{}?page={n}", T::COLLECTION),
+        Some(t) => format!("/{}?themenfeld={}&page={n}", T::KIND.collection(), t.slug()),
+        None => format!("/{}?page={n}", T::KIND.collection()),
     };
     Ok(page(
         &ctx,
@@ -140,10 +139,10 @@ pub async fn list<T: ItemPages>(
         html! {
             div.actions {
                 @if ctx.signed_in.is_some() {
-                    a.button href={ "/" (T::COLLECTION) "/new" } { (T::new_title(&ctx)) }
+                    a.button href={ "/" (T::KIND.collection()) "/new" } { (T::new_title(&ctx)) }
                 }
             }
-            form.search-form method="get" action={ "/" (T::COLLECTION) } {
+            form.search-form method="get" action={ "/" (T::KIND.collection()) } {
                 (super::fields::themenfeld_field(&ctx, &values, &FormErrors::default()))
                 button.secondary type="submit" { (ctx.t("Filtern", "Filter")) }
             }
@@ -174,7 +173,7 @@ fn form_page<T: ItemPages>(
                 (T::form_fields(ctx, values, errors))
                 div.actions {
                     button type="submit" { (ctx.t("Speichern", "Save")) }
-                    a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::COLLECTION) }) { (ctx.t("Abbrechen", "Cancel")) }
+                    a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::KIND.collection()) }) { (ctx.t("Abbrechen", "Cancel")) }
                 }
             }
         },
@@ -203,7 +202,7 @@ pub async fn new_form<T: ItemPages>(ctx: Ctx) -> Result<Markup, PageError> {
     Ok(form_page::<T>(
         &ctx,
         T::new_title(&ctx),
-        &format!("/{}", T::COLLECTION),
+        &format!("/{}", T::KIND.collection()),
         &values,
         &FormErrors::default(),
     ))
@@ -220,7 +219,7 @@ pub async fn create<T: ItemPages>(
     }: SignedForm,
 ) -> Result<Response, PageError> {
     let user = &signed_in.user;
-    let action = format!("/{}", T::COLLECTION);
+    let action = format!("/{}", T::KIND.collection());
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
         Err(e) => {
@@ -263,14 +262,16 @@ pub async fn show<T: ItemPages>(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let item: T = items::get(&state.store, ctx.user(), parse_id(&id)?).await?;
+    let item: T = items::get(&state.store, ctx.viewer(), parse_id(&id)?).await?;
     let org = state
         .store
         .organizations()
         .get(item.organization_id())
         .await
         .map_err(PageError::internal)?;
-    let original = T::items(&state.store)
+    let original = state
+        .store
+        .items::<T>()
         .ap_id(item.id())
         .await
         .map_err(PageError::internal)?;

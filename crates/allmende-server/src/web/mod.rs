@@ -32,7 +32,7 @@ fn item_routes<T: items::ItemPages + 'static>(
     router: Router<AppState>,
     show: axum::routing::MethodRouter<AppState>,
 ) -> Router<AppState> {
-    let base = format!("/{}", T::COLLECTION);
+    let base = format!("/{}", T::KIND.collection());
     router
         .route(&base, get(items::list::<T>).post(items::create::<T>))
         .route(&format!("{base}/new"), get(items::new_form::<T>))
@@ -58,6 +58,11 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin/queue", get(admin::queue))
+        .route("/admin/queue/retry", post(admin::retry))
+        .route(
+            "/admin/queue/drop",
+            get(admin::drop_confirm).post(admin::drop),
+        )
         .route("/network", get(network::show))
         .route("/network/follow", post(network::follow))
         .route("/network/unfollow", post(network::unfollow))

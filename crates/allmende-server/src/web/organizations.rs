@@ -64,10 +64,8 @@ pub async fn show(
         .map_err(UseCaseError::from)?;
     let filter = ListFilter {
         organization_id: Some(org.id),
-        public_only: ctx.signed_in.is_none(),
-        viewer: ctx.user().map(|u| u.organization_id),
         limit: 100,
-        ..Default::default()
+        ..ListFilter::for_viewer(ctx.viewer())
     };
     let projects = state
         .store

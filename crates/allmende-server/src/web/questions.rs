@@ -177,15 +177,18 @@ pub async fn show_answer(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    // Only readers of the question may learn where the answer is.
     let answer = state
         .store
         .answers()
-        .get(allmende_domain::AnswerId(parse_id(&id)?))
+        .read(ctx.viewer(), allmende_domain::AnswerId(parse_id(&id)?))
         .await
         .map_err(UseCaseError::from)?;
-    // Only readers of the question may learn where the answer is.
-    let q: Question = items::get(&state.store, ctx.user(), answer.question_id.0).await?;
-    Ok(Redirect::to(&format!("/questions/{}#answer-{}", q.id, answer.id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/questions/{}#answer-{}",
+        answer.question_id, answer.id
+    ))
+    .into_response())
 }
 
 /// `GET /questions/{id}`
@@ -194,7 +197,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let q: Question = items::get(&state.store, ctx.user(), parse_id(&id)?).await?;
+    let q: Question = items::get(&state.store, ctx.viewer(), parse_id(&id)?).await?;
     question_page(&ctx, &state, &q, &FormValues::new(), &FormErrors::default()).await
 }
 
@@ -218,7 +221,7 @@ pub async fn answer(
             Redirect::to(&format!("/questions/{}#answer-{}", a.question_id, a.id)).into_response(),
         ),
         Err(UseCaseError::Invalid(e)) => {
-            let q: Question = items::get(&state.store, Some(user), question_id).await?;
+            let q: Question = items::get(&state.store, ctx.viewer(), question_id).await?;
             let errors = FormErrors::from_validation(&ctx, &e, |_| {
                 ctx.t("Ihre Antwort", "Your answer").to_owned()
             });

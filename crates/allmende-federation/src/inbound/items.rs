@@ -9,27 +9,28 @@
 //! reply to or address something local, so strangers cannot fill the
 //! store.
 
-use allmende_domain::{AnswerId, AnswerInput, Project, Question, Solution};
+use allmende_domain::{
+    for_item_kind, AnswerId, AnswerInput, Item, ItemKind, OrganizationId, Question,
+};
 use allmende_store::{Post, RemoteAnswer};
 use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 use uuid::Uuid;
 
+use super::Inbound;
 use super::Sender;
 use crate::error::FederationError;
-use crate::fetch::FetchBudget;
 use crate::objects::activity::Incoming;
-use crate::objects::item::Federated;
 use crate::objects::{date_field, id_of, ids_of, str_field, type_of};
+use crate::resolver::FetchBudget;
 use crate::sanitize::{clean_html, html_to_text};
 use crate::urls::same_origin;
-use crate::Federation;
 
 const ACTOR_TYPES: &[&str] = &["Organization", "Person", "Group", "Service", "Application"];
 const POST_TYPES: &[&str] = &["Note", "Article", "Page"];
 
-impl Federation {
+impl Inbound {
     pub(crate) async fn on_create_or_update(
         &self,
         activity: &Incoming,
@@ -40,7 +41,7 @@ impl Federation {
             Value::Object(_) => activity.object.clone(),
             other => {
                 let id = id_of(other).ok_or_else(|| bad("no object"))?;
-                self.fetch_object(&id, budget).await?
+                self.resolver.fetch_object(&id, budget).await?
             }
         };
         let id = id_of(&object).ok_or_else(|| bad("object without id"))?;
@@ -54,7 +55,7 @@ impl Federation {
             if id != activity.actor {
                 return Err(FederationError::Forbidden("updating another actor".into()));
             }
-            self.store_actor(&object, &activity.actor).await?;
+            self.resolver.store_actor(&object, &activity.actor).await?;
             return Ok(());
         }
         let authors = ids_of(object.get("attributedTo"));
@@ -63,34 +64,42 @@ impl Federation {
                 "object attributed to someone else".into(),
             ));
         }
-        match str_field(&object, "itemType") {
-            Some("project") => {
-                self.store_item::<Project>(&id, &object, activity, sender)
-                    .await
-            }
-            Some("question") => {
-                self.store_item::<Question>(&id, &object, activity, sender)
-                    .await
-            }
-            Some("solution") => {
-                self.store_item::<Solution>(&id, &object, activity, sender)
-                    .await
-            }
-            _ if POST_TYPES.contains(&kind) => {
-                if let Some(question) = self.replied_question(&object).await? {
-                    self.store_answer(&id, &object, question, sender).await
-                } else {
-                    self.store_post(&id, &object, activity, sender).await
-                }
-            }
-            _ => Ok(()), // Image, Event, Question polls, …: not kept.
+        // Allmende items by their `itemType`; answers (`itemType` answer)
+        // and notes of other software by what they reply to.
+        match str_field(&object, "itemType").and_then(ItemKind::parse) {
+            Some(item_kind) => for_item_kind!(item_kind,
+                T => self.store_item::<T>(&id, &object, activity, sender).await,
+                _not_an_item => self.store_note(&id, &object, kind, activity, sender).await),
+            None => self.store_note(&id, &object, kind, activity, sender).await,
+        }
+    }
+
+    /// A note, article or page that is not an Allmende item: an answer when
+    /// it replies to a question known here, a post otherwise. Other types
+    /// (Image, Event, Question polls, …) are not kept.
+    async fn store_note(
+        &self,
+        id: &Url,
+        object: &Value,
+        as_type: &str,
+        activity: &Incoming,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        if !POST_TYPES.contains(&as_type) {
+            tracing::debug!(%id, as_type, "object type not kept");
+            return Ok(());
+        }
+        match self.replied_question(object).await? {
+            Some(question) => self.store_answer(id, object, question, sender).await,
+            None => self.store_post(id, object, activity, sender).await,
         }
     }
 
     /// Whether a new object of `sender` is wanted here.
     async fn wanted(&self, activity: &Incoming, sender: &Sender) -> Result<bool, FederationError> {
         if self
-            .store()
+            .core
+            .store
             .follows()
             .has_local_follower(sender.org.id)
             .await?
@@ -100,10 +109,10 @@ impl Federation {
         Ok(activity
             .recipients
             .iter()
-            .any(|r| self.urls().local_handle(r).is_some()))
+            .any(|r| self.core.urls.local_handle(r).is_some()))
     }
 
-    async fn store_item<T: Federated>(
+    async fn store_item<T: Item>(
         &self,
         id: &Url,
         object: &Value,
@@ -125,7 +134,7 @@ impl Federation {
                 first.problem.message_en()
             ))
         })?;
-        let items = T::items(self.store());
+        let items = self.core.store.items::<T>();
         let now = Utc::now();
         let published = date_field(object, "published")
             .filter(|d| *d <= now)
@@ -151,7 +160,7 @@ impl Federation {
                     .await?
             }
         };
-        if T::COLLECTION == "questions" {
+        if T::KIND == ItemKind::Question {
             self.apply_accepted_answer(stored.id(), object).await?;
         }
         Ok(())
@@ -170,14 +179,16 @@ impl Federation {
         let question = allmende_domain::QuestionId(question);
         match answer {
             Some(answer) if answer.question_id == question => {
-                self.store()
+                self.core
+                    .store
                     .answers()
                     .set_accepted_remote(question, Some(answer.id), Utc::now())
                     .await?
             }
             Some(_) => return Err(bad("accepted answer belongs to another question")),
             None if object.get("acceptedAnswer").is_none() => {
-                self.store()
+                self.core
+                    .store
                     .answers()
                     .set_accepted_remote(question, None, Utc::now())
                     .await?
@@ -191,14 +202,19 @@ impl Federation {
         &self,
         url: &Url,
     ) -> Result<Option<allmende_domain::Answer>, FederationError> {
-        if let Some(("answers", id)) = self.urls().local_item(url) {
-            return match self.store().answers().get(AnswerId(id)).await {
+        if let Some((ItemKind::Answer, id)) = self.core.urls.local_item(url) {
+            return match self.core.store.answers().get(AnswerId(id)).await {
                 Ok(a) => Ok(Some(a)),
                 Err(allmende_store::StoreError::NotFound) => Ok(None),
                 Err(e) => Err(e.into()),
             };
         }
-        Ok(self.store().answers().find_by_ap_id(url.as_str()).await?)
+        Ok(self
+            .core
+            .store
+            .answers()
+            .find_by_ap_id(url.as_str())
+            .await?)
     }
 
     /// The question (local, or a remote copy) an object replies to.
@@ -206,15 +222,16 @@ impl Federation {
         let Some(parent) = object.get("inReplyTo").and_then(id_of) else {
             return Ok(None);
         };
-        if let Some(("questions", id)) = self.urls().local_item(&parent) {
-            return match self.store().questions().get(id).await {
+        if let Some((ItemKind::Question, id)) = self.core.urls.local_item(&parent) {
+            return match self.core.store.questions().get(id).await {
                 Ok(q) => Ok(Some(q)),
                 Err(allmende_store::StoreError::NotFound) => Ok(None),
                 Err(e) => Err(e.into()),
             };
         }
         Ok(self
-            .store()
+            .core
+            .store
             .questions()
             .find_by_ap_id(parent.as_str())
             .await?)
@@ -233,7 +250,7 @@ impl Federation {
             .and_then(|i| i.get("body"))
             .and_then(Value::as_str)
         {
-            Some(text) if str_field(object, "itemType") == Some("answer") => {
+            Some(text) if str_field(object, "itemType") == Some(ItemKind::Answer.slug()) => {
                 (text.to_owned(), None)
             }
             _ => {
@@ -256,7 +273,7 @@ impl Federation {
                 .filter(|d| *d <= now)
                 .unwrap_or(now),
         };
-        let answers = self.store().answers();
+        let answers = self.core.store.answers();
         match answers.find_by_ap_id(id.as_str()).await? {
             Some(existing) if existing.organization_id != sender.org.id => {
                 return Err(FederationError::Forbidden(
@@ -282,7 +299,7 @@ impl Federation {
         activity: &Incoming,
         sender: &Sender,
     ) -> Result<(), FederationError> {
-        let existing = self.store().posts().find_by_ap_id(id.as_str()).await?;
+        let existing = self.core.store.posts().find_by_ap_id(id.as_str()).await?;
         if let Some(post) = &existing {
             if post.organization_id != sender.org.id {
                 return Err(FederationError::Forbidden(
@@ -308,7 +325,7 @@ impl Federation {
                 .filter(|d| *d <= now)
                 .unwrap_or(now),
         };
-        self.store().posts().upsert(&post, now).await?;
+        self.core.store.posts().upsert(&post, now).await?;
         Ok(())
     }
 
@@ -323,28 +340,20 @@ impl Federation {
                 "object {id} not on the actor's domain"
             )));
         }
-        let store = self.store();
+        let store = &self.core.store;
         if id == activity.actor {
             store.remote_actors().delete(id.as_str()).await?;
             return Ok(());
         }
         let owner = sender.org.id;
-        macro_rules! delete_item {
-            ($items:expr) => {
-                if let Some(item) = $items.find_by_ap_id(id.as_str()).await? {
-                    if item.organization_id != owner {
-                        return Err(FederationError::Forbidden(
-                            "object owned by another actor".into(),
-                        ));
-                    }
-                    $items.delete_remote(item.id).await?;
-                    return Ok(());
-                }
-            };
+        for kind in ItemKind::ALL.into_iter().filter(|k| k.is_item()) {
+            let deleted = for_item_kind!(kind,
+                T => self.delete_copy::<T>(&id, owner).await?,
+                _not_an_item => false);
+            if deleted {
+                return Ok(());
+            }
         }
-        delete_item!(store.projects());
-        delete_item!(store.questions());
-        delete_item!(store.solutions());
         if let Some(answer) = store.answers().find_by_ap_id(id.as_str()).await? {
             if answer.organization_id != owner {
                 return Err(FederationError::Forbidden(
@@ -356,6 +365,28 @@ impl Federation {
         }
         store.posts().delete(id.as_str(), owner).await?;
         Ok(())
+    }
+}
+
+impl Inbound {
+    /// Deletes the local copy of the item `id` if there is one and `owner`
+    /// wrote it; `false` if there is none.
+    async fn delete_copy<T: Item>(
+        &self,
+        id: &Url,
+        owner: OrganizationId,
+    ) -> Result<bool, FederationError> {
+        let items = self.core.store.items::<T>();
+        let Some(item) = items.find_by_ap_id(id.as_str()).await? else {
+            return Ok(false);
+        };
+        if item.organization_id() != owner {
+            return Err(FederationError::Forbidden(
+                "object owned by another actor".into(),
+            ));
+        }
+        items.delete_remote(item.id()).await?;
+        Ok(true)
     }
 }
 

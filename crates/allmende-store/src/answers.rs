@@ -1,64 +1,15 @@
-//! Where questions and their answers are stored.
+//! Where answers to questions are stored (the questions themselves are
+//! items, see `items.rs`), and which answer the asker accepted.
 
 use crate::db::{query, Pool, Row};
 use crate::outbox::{self, Announcement};
+use crate::visibility::{readable, viewer_arg};
 use allmende_domain::{
-    Answer, AnswerDraft, AnswerId, OrganizationId, Question, QuestionDraft, QuestionId, Themenfeld,
+    Answer, AnswerDraft, AnswerId, ItemKind, OrganizationId, QuestionId, Viewer,
 };
 use chrono::{DateTime, Utc};
 
-use crate::items::{join_text, StoredItem};
-use crate::search::SearchKind;
-use crate::{json_column, uuid_column, StoreError};
-
-impl StoredItem for Question {
-    const TABLE: &'static str = "questions";
-    const KIND: SearchKind = SearchKind::Question;
-    type Draft = QuestionDraft;
-
-    fn title(draft: &QuestionDraft) -> &str {
-        &draft.title
-    }
-
-    fn themenfeld(draft: &QuestionDraft) -> Option<Themenfeld> {
-        draft.themenfeld
-    }
-
-    fn is_public(draft: &QuestionDraft) -> bool {
-        draft.audience == allmende_domain::Audience::Public
-    }
-
-    fn search_text(d: &QuestionDraft) -> String {
-        let keys = d
-            .leika_keys
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        join_text([
-            Some(d.body.as_str()),
-            Some(&keys),
-            d.themenfeld.map(|t| t.label_de()),
-        ])
-    }
-
-    fn from_row(row: &Row) -> Result<Self, StoreError> {
-        let accepted: Option<String> = row.col("accepted_answer_id")?;
-        Ok(Question {
-            id: QuestionId(uuid_column(row, "id")?),
-            organization_id: OrganizationId(uuid_column(row, "organization_id")?),
-            content: json_column(row, "content")?,
-            accepted_answer_id: accepted
-                .map(|a| {
-                    a.parse()
-                        .map_err(|_| StoreError::Corrupt(format!("accepted_answer_id {a:?}")))
-                })
-                .transpose()?,
-            created_at: row.col("created_at")?,
-            updated_at: row.col("updated_at")?,
-        })
-    }
-}
+use crate::{uuid_column, StoreError};
 
 /// An answer as it arrives from another node.
 pub struct RemoteAnswer<'s> {
@@ -184,6 +135,23 @@ impl<'a> Answers<'a> {
         Ok(())
     }
 
+    /// The answer if `viewer` may read its question; `NotFound` otherwise.
+    pub async fn read(&self, viewer: Viewer, id: AnswerId) -> Result<Answer, StoreError> {
+        query(format!(
+            "SELECT a.* FROM answers a JOIN questions q ON q.id = a.question_id
+             WHERE a.id = $1 AND {}",
+            readable("q", "$2")
+        ))
+        .bind(id.to_string())
+        .bind(viewer_arg(viewer))
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .and_then(|r| answer_from_row(&r))
+    }
+
+    /// The answer, whoever asks (federation internals); read paths use
+    /// [`Answers::read`].
     pub async fn get(&self, id: AnswerId) -> Result<Answer, StoreError> {
         query("SELECT * FROM answers WHERE id = $1")
             .bind(id.to_string())
@@ -244,7 +212,7 @@ impl<'a> Answers<'a> {
         if announce {
             let asker = OrganizationId(uuid_column(&done, "organization_id")?);
             let updated = Announcement::ItemUpdated {
-                collection: "questions".into(),
+                item: ItemKind::Question,
                 id: question_id.0,
             };
             outbox::record(&mut tx, asker, &updated, now).await?;

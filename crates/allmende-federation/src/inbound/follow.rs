@@ -6,21 +6,22 @@
 use allmende_domain::Organization;
 use serde_json::Value;
 
+use super::Inbound;
 use super::Sender;
 use crate::error::FederationError;
 use crate::objects::activity::Incoming;
 use crate::objects::{id_of, type_of};
-use crate::Federation;
 
-impl Federation {
+impl Inbound {
     /// The local organization an actor URL names.
     async fn local_organization(&self, value: &Value) -> Result<Organization, FederationError> {
         let url = id_of(value).ok_or_else(|| FederationError::BadRequest("no object".into()))?;
         let handle = self
-            .urls()
+            .core
+            .urls
             .local_handle(&url)
             .ok_or(FederationError::NotFound)?;
-        Ok(self.store().organizations().by_handle(handle).await?)
+        Ok(self.core.store.organizations().by_handle(handle).await?)
     }
 
     pub(super) async fn on_follow(
@@ -30,7 +31,8 @@ impl Federation {
     ) -> Result<(), FederationError> {
         let target = self.local_organization(&activity.object).await?;
         // The follow and the Accept to send are one write.
-        self.store()
+        self.core
+            .store
             .follows()
             .accept_follower(
                 sender.org.id,
@@ -39,7 +41,7 @@ impl Federation {
                 chrono::Utc::now(),
             )
             .await?;
-        self.wake();
+        self.core.wake();
         Ok(())
     }
 
@@ -49,7 +51,7 @@ impl Federation {
         activity: &Incoming,
         sender: &Sender,
     ) -> Result<Option<allmende_store::Follow>, FederationError> {
-        let follows = self.store().follows();
+        let follows = self.core.store.follows();
         // By the Follow's id when we know it…
         if let Some(follow_id) = id_of(&activity.object) {
             if let Some(follow) = follows.by_activity_id(follow_id.as_str()).await? {
@@ -76,12 +78,12 @@ impl Federation {
         let Some(follow) = self.answered_follow(activity, sender).await? else {
             return Ok(());
         };
-        let follows = self.store().follows();
+        let follows = self.core.store.follows();
         if accepted {
             follows
                 .accept(follow.follower_id, follow.target_id, chrono::Utc::now())
                 .await?;
-            self.wake();
+            self.core.wake();
         } else {
             follows.remove(follow.follower_id, follow.target_id).await?;
         }
@@ -93,7 +95,7 @@ impl Federation {
         activity: &Incoming,
         sender: &Sender,
     ) -> Result<(), FederationError> {
-        let follows = self.store().follows();
+        let follows = self.core.store.follows();
         match type_of(&activity.object) {
             Some("Follow") => {
                 let actor = activity.object.get("actor").and_then(id_of);

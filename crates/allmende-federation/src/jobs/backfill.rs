@@ -8,59 +8,66 @@
 //! object on its domain, item valid), then the same handler stores it, so
 //! an item already known is updated, never duplicated.
 
+use std::sync::Arc;
+
 use allmende_store::Backfill;
 use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 
+use super::Jobs;
 use crate::error::FederationError;
-use crate::fetch::FetchBudget;
-use crate::inbox::Sender;
+use crate::inbound::Sender;
 use crate::objects::activity::Incoming;
 use crate::objects::{id_of, type_of};
+use crate::resolver::FetchBudget;
 use crate::urls::same_origin;
-use crate::Federation;
 
 /// Items imported per followed organization at most.
 pub const MAX_ITEMS: i64 = 200;
 /// Outbox pages read per followed organization at most.
 pub const MAX_PAGES: i64 = 20;
-/// Failed page reads before an import is given up.
-const MAX_ATTEMPTS: i64 = 5;
+/// Failed page reads before an import is dead.
+pub const MAX_BACKFILL_ATTEMPTS: i64 = 5;
 
-impl Federation {
+impl Jobs {
     /// Works on one claimed import, one page; `true` if one was claimed.
-    pub(crate) async fn backfill_round(&self) -> Result<bool, FederationError> {
+    pub(super) async fn backfill_round(self: &Arc<Self>) -> Result<bool, FederationError> {
         let Some(job) = self
-            .store()
+            .core
+            .store
             .backfills()
-            .claim(Utc::now(), self.lease())
+            .claim(Utc::now(), self.core.lease())
             .await?
         else {
             return Ok(false);
         };
-        match self.backfill_page(&job).await {
-            Ok(()) => {}
-            Err(e) if e.is_transient() && job.attempts + 1 < MAX_ATTEMPTS => {
-                let wait = crate::retry::backoff(
-                    &self.settings().delivery,
-                    job.attempts,
-                    rand::random::<f64>(),
-                );
-                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                tracing::info!(error = %e, "backfill page failed, will retry");
-                self.store().backfills().retry(&job, Some(at)).await?;
+        if let Err(e) = self.backfill_page(&job).await {
+            let now = Utc::now();
+            let retry_at =
+                (e.is_transient() && job.attempts + 1 < MAX_BACKFILL_ATTEMPTS).then(|| {
+                    let wait = crate::retry::backoff(
+                        &self.core.settings.delivery,
+                        job.attempts,
+                        rand::random::<f64>(),
+                    );
+                    now + chrono::Duration::from_std(wait).unwrap_or_default()
+                });
+            match retry_at {
+                Some(_) => tracing::info!(error = %e, "backfill page failed, will retry"),
+                None => tracing::warn!(error = %e, "backfill given up"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "backfill given up");
-                self.store().backfills().retry(&job, None).await?;
-            }
+            self.core
+                .store
+                .backfills()
+                .failed(&job, &e.to_string(), retry_at, now)
+                .await?;
         }
         Ok(true)
     }
 
     async fn backfill_page(&self, job: &Backfill) -> Result<(), FederationError> {
-        let store = self.store();
+        let store = &self.core.store;
         let Some((org, actor)) = store
             .remote_actors()
             .with_organization(job.target_id)
@@ -79,7 +86,7 @@ impl Federation {
         let page = match &job.next_page {
             Some(url) => self.fetch_page(url, &actor_url, &mut budget).await?,
             None => {
-                let doc = self.fetch_object(&actor_url, &mut budget).await?;
+                let doc = self.resolver.fetch_object(&actor_url, &mut budget).await?;
                 let Some(outbox) = doc.get("outbox").and_then(id_of) else {
                     return store
                         .backfills()
@@ -140,7 +147,7 @@ impl Federation {
                 "outbox page {url} not on the actor's domain"
             )));
         }
-        self.fetch_object(&url, budget).await
+        self.resolver.fetch_object(&url, budget).await
     }
 
     /// Imports one outbox entry (a Create); `false` if it is not one.
@@ -159,7 +166,8 @@ impl Federation {
                 "outbox entry by another actor".into(),
             ));
         }
-        self.on_create_or_update(&activity, sender, &mut FetchBudget::new())
+        self.inbound
+            .on_create_or_update(&activity, sender, &mut FetchBudget::new())
             .await?;
         Ok(true)
     }

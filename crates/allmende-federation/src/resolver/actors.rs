@@ -6,13 +6,12 @@ use chrono::Utc;
 use serde_json::Value;
 use url::Url;
 
+use super::{FetchBudget, Resolver};
 use crate::error::FederationError;
-use crate::fetch::FetchBudget;
 use crate::objects::actor::parse_remote;
 use crate::objects::{id_of, str_field};
-use crate::Federation;
 
-impl Federation {
+impl Resolver {
     /// The actor with id `url`, from the store or fetched.
     pub async fn actor_by_id(
         &self,
@@ -20,7 +19,8 @@ impl Federation {
         budget: &mut FetchBudget,
     ) -> Result<(Organization, RemoteActor), FederationError> {
         if let Some(found) = self
-            .store()
+            .core
+            .store
             .remote_actors()
             .by_actor_id(url.as_str())
             .await?
@@ -48,7 +48,7 @@ impl Federation {
         source: &Url,
     ) -> Result<(Organization, RemoteActor), FederationError> {
         let parsed = parse_remote(doc, source)?;
-        if self.urls().is_local(
+        if self.core.urls.is_local(
             &parsed
                 .actor
                 .actor_id
@@ -59,7 +59,7 @@ impl Federation {
                 "a remote document claims a local actor".into(),
             ));
         }
-        let actors = self.store().remote_actors();
+        let actors = self.core.store.remote_actors();
         let stored = actors
             .upsert(&parsed.handle, &parsed.profile, &parsed.actor, Utc::now())
             .await;
@@ -96,7 +96,7 @@ impl Federation {
         let unknown = || FederationError::Unauthorized(format!("key {key_id} unknown"));
         let mut url = Url::parse(key_id).map_err(|_| unknown())?;
         url.set_fragment(None);
-        if self.urls().is_local(&url) {
+        if self.core.urls.is_local(&url) {
             return Err(FederationError::Unauthorized(
                 "a local key id from outside".into(),
             ));

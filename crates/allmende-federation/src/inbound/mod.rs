@@ -11,18 +11,24 @@
 //! node does not handle are accepted (202) and ignored.
 
 mod follow;
-pub(crate) mod items;
+mod items;
+
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::error::FederationError;
-use crate::fetch::FetchBudget;
 use crate::objects::activity::Incoming;
 use crate::objects::id_of;
+use crate::resolver::{FetchBudget, Resolver};
 use crate::signatures;
 use crate::urls::same_origin;
-use crate::Federation;
+use crate::Core;
+
+/// Attempts to process a stored activity that fails for passing reasons
+/// before it is given up (with the default backoff, hours).
+pub const MAX_INBOX_ATTEMPTS: i64 = 10;
 
 /// One POST to an inbox.
 pub struct InboxRequest<'a> {
@@ -31,11 +37,28 @@ pub struct InboxRequest<'a> {
     pub body: &'a [u8],
 }
 
-impl Federation {
+/// Checks and handles what other servers send.
+#[derive(Clone)]
+pub struct Inbound {
+    core: Arc<Core>,
+    resolver: Resolver,
+}
+
+/// The checked sender of an activity.
+pub(crate) struct Sender {
+    pub org: allmende_domain::Organization,
+    pub actor: allmende_store::RemoteActor,
+}
+
+impl Inbound {
+    pub(crate) fn new(core: Arc<Core>, resolver: Resolver) -> Self {
+        Self { core, resolver }
+    }
+
     /// Checks and processes one incoming activity. `Ok` carries the status
     /// to answer: 202 for processed, duplicate and ignored activities.
     pub async fn receive(&self, request: InboxRequest<'_>) -> Result<StatusCode, FederationError> {
-        if request.body.len() > self.settings().max_inbox_bytes {
+        if request.body.len() > self.core.settings.max_inbox_bytes {
             return Err(FederationError::TooLarge);
         }
         let pending = signatures::check_request(
@@ -43,14 +66,15 @@ impl Federation {
             request.path_and_query,
             request.headers,
             Some(request.body),
-            &self.urls().host(),
+            &self.core.urls.host(),
         )?;
         let doc: Value = serde_json::from_slice(request.body)
             .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
         let mut budget = FetchBudget::new();
 
         let known = self
-            .store()
+            .core
+            .store
             .remote_actors()
             .by_key_id(pending.key_id())
             .await?;
@@ -59,6 +83,7 @@ impl Federation {
             Some(_) => {
                 // The actor may have a new key.
                 let (org, actor) = self
+                    .resolver
                     .fetch_actor_for_key(pending.key_id(), &mut budget)
                     .await?;
                 pending.verify(&actor.public_key_pem)?;
@@ -71,6 +96,7 @@ impl Federation {
             }
             None => {
                 let (org, actor) = self
+                    .resolver
                     .fetch_actor_for_key(pending.key_id(), &mut budget)
                     .await?;
                 pending.verify(&actor.public_key_pem)?;
@@ -93,21 +119,21 @@ impl Federation {
         }
         // It answered: if deliveries to it were failing, they resume.
         let host = crate::urls::authority(&activity.actor);
-        self.store().outbox().peer_answered(&host).await?;
+        self.core.store.outbox().peer_answered(&host).await?;
 
         // Stored before anything else happens, so an activity we answer
         // 2xx is never lost, even if the process dies while handling it.
-        let lease = self.lease();
         let body = String::from_utf8_lossy(request.body);
         let Some(stored) = self
-            .store()
+            .core
+            .store
             .activities()
             .accept(
                 activity.id.as_str(),
                 &actor.actor_id,
                 &body,
                 chrono::Utc::now(),
-                lease,
+                self.core.lease(),
             )
             .await?
         else {
@@ -118,9 +144,9 @@ impl Federation {
         // Handled in a task of its own: if the sender hangs up (or times
         // out) meanwhile, the work still finishes instead of waiting in
         // the queue for its claim to run out.
-        let federation = self.clone();
+        let inbound = self.clone();
         let handled = tokio::spawn(async move {
-            federation
+            inbound
                 .handle_stored(stored, &activity, &sender, None, &mut budget)
                 .await
         });
@@ -135,12 +161,13 @@ impl Federation {
     }
 
     /// Processes a stored activity and settles its queue entry: dropped when
-    /// done; dropped and forgotten when refused, so a corrected delivery
-    /// counts. Something only unavailable (a peer, the database): while the
-    /// sender waits for the answer (`attempts_before` is `None`), the error
-    /// goes back to it and its own retries bring the activity again; for
-    /// one the worker took over after a crash, it is retried here, with
-    /// backoff, up to [`MAX_INBOX_ATTEMPTS`].
+    /// done. When it fails while the sender waits for the answer
+    /// (`attempts_before` is `None`), the entry is dropped and its id
+    /// forgotten, and the error goes back to the sender (whose retry then
+    /// counts). One the jobs took over (after a crash, or for a retry) is
+    /// retried with backoff while the failure is passing, up to
+    /// [`MAX_INBOX_ATTEMPTS`]; then, or at once for a refusal, it is dead:
+    /// kept with its error for operators.
     pub(crate) async fn handle_stored(
         &self,
         stored: uuid::Uuid,
@@ -149,96 +176,51 @@ impl Federation {
         attempts_before: Option<i64>,
         budget: &mut FetchBudget,
     ) -> Result<(), FederationError> {
-        let activities = self.store().activities();
+        let activities = self.core.store.activities();
         let mut outcome = self.dispatch(activity, sender, budget).await;
         if let Err(FederationError::Store(allmende_store::StoreError::Conflict(_))) = outcome {
             // Two deliveries about one object raced (a Create and an Update
             // arriving together); the second sees the first's row now.
             outcome = self.dispatch(activity, sender, budget).await;
         }
-        match outcome {
+        let error = match outcome {
             Ok(()) => {
                 activities.processed(stored).await?;
-                self.wake();
-                Ok(())
+                self.core.wake();
+                return Ok(());
             }
-            Err(e)
-                if e.is_transient()
-                    && attempts_before.is_some_and(|a| a + 1 < MAX_INBOX_ATTEMPTS) =>
-            {
-                let settings = &self.settings().delivery;
-                let next = crate::retry::next_attempt(
-                    settings,
-                    attempts_before.unwrap_or_default(),
-                    None,
-                    chrono::Utc::now(),
-                    rand::random::<f64>(),
-                );
-                tracing::info!(id = %activity.id, error = %e, %next, "activity stored, processing will be retried");
-                activities
-                    .retry_stored(stored, next, &e.to_string())
-                    .await?;
-                Ok(())
-            }
-            Err(e) if e.is_transient() && attempts_before.is_some() => {
-                // Forget its id too: a retry of the sender's is then
-                // processed instead of ignored as a duplicate.
-                tracing::warn!(id = %activity.id, error = %e, "activity given up after repeated failures");
-                activities.refused(stored, activity.id.as_str()).await?;
-                Ok(())
-            }
-            Err(e) => {
-                activities.refused(stored, activity.id.as_str()).await?;
-                Err(e)
-            }
-        }
-    }
-
-    /// Processes activities whose handling a crash interrupted, or that
-    /// wait for a retry. `true` if there may be more.
-    pub(crate) async fn process_stored(&self) -> Result<bool, FederationError> {
-        let claimed = self
-            .store()
-            .activities()
-            .claim_stored(chrono::Utc::now(), self.lease(), 16)
-            .await?;
-        let more = claimed.len() == 16;
-        for stored in claimed {
-            let parsed = serde_json::from_str::<Value>(&stored.body)
-                .map_err(|e| FederationError::BadRequest(e.to_string()))
-                .and_then(Incoming::parse);
-            let sender = self
-                .store()
-                .remote_actors()
-                .by_actor_id(&stored.actor_id)
+            Err(e) => e,
+        };
+        let Some(attempts_before) = attempts_before else {
+            activities.refused(stored, activity.id.as_str()).await?;
+            return Err(error);
+        };
+        if error.is_transient() && attempts_before + 1 < MAX_INBOX_ATTEMPTS {
+            let next = crate::retry::next_attempt(
+                &self.core.settings.delivery,
+                attempts_before,
+                None,
+                chrono::Utc::now(),
+                rand::random::<f64>(),
+            );
+            tracing::info!(id = %activity.id, error = %error, %next, "activity stored, processing will be retried");
+            activities
+                .retry_stored(stored, next, &error.to_string())
                 .await?;
-            let (Ok(activity), Some((org, actor))) = (parsed, sender) else {
-                self.store().activities().processed(stored.id).await?;
-                continue;
-            };
-            let sender = Sender { org, actor };
-            if let Err(e) = self
-                .handle_stored(
-                    stored.id,
-                    &activity,
-                    &sender,
-                    Some(stored.attempts),
-                    &mut FetchBudget::new(),
+        } else {
+            tracing::warn!(id = %activity.id, error = %error, "stored activity given up");
+            activities
+                .dead(
+                    stored,
+                    activity.id.as_str(),
+                    &error.to_string(),
+                    chrono::Utc::now(),
                 )
-                .await
-            {
-                tracing::warn!(id = %activity.id, error = %e, "stored activity refused");
-            }
+                .await?;
         }
-        Ok(more)
+        Ok(())
     }
-}
 
-/// Attempts to process an interrupted activity that fails for passing
-/// reasons before it is given up (with the default backoff, hours).
-const MAX_INBOX_ATTEMPTS: i64 = 10;
-
-impl Federation {
     /// Hands a checked activity to the handler of its type.
     async fn dispatch(
         &self,
@@ -259,12 +241,6 @@ impl Federation {
             }
         }
     }
-}
-
-/// The checked sender of an activity.
-pub(crate) struct Sender {
-    pub org: allmende_domain::Organization,
-    pub actor: allmende_store::RemoteActor,
 }
 
 fn is_self_delete(doc: &Value) -> bool {

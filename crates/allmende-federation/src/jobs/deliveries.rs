@@ -1,0 +1,230 @@
+//! Sending deliveries: claim as many due ones as there are free slots —
+//! some retries, mostly new ones — and send them, at most `per_host` at a
+//! time to one host. A delivery is deleted only after the peer answered
+//! 2xx, so a crash repeats at most the deliveries in flight (receivers
+//! deduplicate by activity id). One the peer refuses for good, or that
+//! fails `max_attempts` times, is dead.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use allmende_store::Delivery;
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::Jobs;
+use crate::error::FederationError;
+use crate::http::PeerClient;
+use crate::retry::{self, Outcome};
+use crate::signatures;
+
+/// Finished deliveries written to the database at once.
+const FLUSH_BATCH: usize = 32;
+
+impl Jobs {
+    /// Claims and starts sends for the free slots; `true` if the claim
+    /// filled them (there may be more).
+    pub(super) async fn deliveries_round(
+        self: &Arc<Self>,
+        full: bool,
+        drained: &mut bool,
+    ) -> Result<bool, FederationError> {
+        let settings = &self.core.settings.delivery;
+        let free = i64::try_from(self.slots.available_permits()).unwrap_or(0);
+        let all = i64::try_from(settings.concurrency.max(1)).unwrap_or(1);
+        // After a send, claim only once half the slots are free: one claim
+        // per few dozen deliveries, not one per delivery.
+        let worth_claiming = full || free * 2 >= all;
+        if free == 0 || *drained || !worth_claiming {
+            return Ok(false);
+        }
+        let batch = self
+            .core
+            .store
+            .outbox()
+            .claim_deliveries(&self.worker_id, Utc::now(), self.core.lease(), free)
+            .await?;
+        let claimed = i64::try_from(batch.len()).unwrap_or(0);
+        *drained = claimed < free;
+        let claimed_at = tokio::time::Instant::now();
+        for delivery in batch {
+            let Ok(slot) = self.slots.clone().acquire_owned().await else {
+                break;
+            };
+            let jobs = self.clone();
+            tokio::spawn(async move {
+                jobs.send_one(delivery, claimed_at).await;
+                // Free the slot first: the next claim need not wait for
+                // the bookkeeping below.
+                drop(slot);
+                jobs.slot_freed.notify_one();
+                if jobs.flush_due() {
+                    if let Err(e) = jobs.flush_finished().await {
+                        tracing::error!(error = %e, "could not record finished deliveries");
+                    }
+                }
+            });
+        }
+        Ok(claimed >= free)
+    }
+
+    fn host_slots(&self, host: &str) -> Arc<Semaphore> {
+        let per_host = self.core.settings.delivery.per_host.max(1);
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(per_host)))
+            .clone()
+    }
+
+    /// Sends one delivery and records what became of it.
+    async fn send_one(&self, delivery: Delivery, claimed_at: tokio::time::Instant) {
+        let settings = &self.core.settings.delivery;
+        let host_slots = self.host_slots(&delivery.host);
+        let Ok(_host_slot) = host_slots.acquire().await else {
+            return;
+        };
+        if claimed_at.elapsed() > settings.lease / 2 {
+            // Waited so long that the claim may run out while sending, and
+            // another process may send it too: leave it to the next claim.
+            tracing::info!(inbox = %delivery.inbox, "claim nearly expired before sending; left for the next round");
+            return;
+        }
+        let outcome = self.attempt(&delivery).await;
+        let outbox = self.core.store.outbox();
+        let now = Utc::now();
+        let recorded = match outcome {
+            Outcome::Delivered => {
+                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                self.finished(delivery);
+                return;
+            }
+            Outcome::Refused(reason) => {
+                tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused, not retried");
+                self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                outbox
+                    .delivery_dead(&delivery, &format!("refused: {reason}"), now)
+                    .await
+            }
+            Outcome::Failed { reason, .. } if delivery.attempts + 1 >= settings.max_attempts => {
+                tracing::warn!(inbox = %delivery.inbox, attempts = delivery.attempts + 1, %reason, "delivery given up");
+                self.stats.dead.fetch_add(1, Ordering::Relaxed);
+                outbox
+                    .delivery_dead(
+                        &delivery,
+                        &format!("gave up after {} attempts: {reason}", delivery.attempts + 1),
+                        now,
+                    )
+                    .await
+            }
+            Outcome::Failed {
+                reason,
+                retry_after,
+            } => {
+                self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                let next = retry::next_attempt(
+                    settings,
+                    delivery.attempts,
+                    retry_after,
+                    now,
+                    rand::random::<f64>(),
+                );
+                tracing::info!(inbox = %delivery.inbox, attempt = delivery.attempts + 1, %reason, %next, "delivery failed, will retry");
+                let unreachable_after = chrono::Duration::from_std(settings.unreachable_after)
+                    .unwrap_or(chrono::Duration::days(1));
+                outbox
+                    .retry_later(&delivery, next, &reason, now, unreachable_after)
+                    .await
+            }
+        };
+        if let Err(e) = recorded {
+            // The claim runs out and the delivery is sent again: at most a
+            // duplicate, which the receiver ignores.
+            tracing::error!(error = %e, "could not record delivery outcome");
+        }
+    }
+
+    /// Records a delivered delivery, to be deleted with the next batch.
+    fn finished(&self, delivery: Delivery) {
+        self.finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(delivery);
+    }
+
+    /// Whether to write the finished deliveries now: a full batch, or
+    /// nothing else in flight (so a quiet queue is empty at once).
+    fn flush_due(&self) -> bool {
+        let waiting = self
+            .finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        let idle = self.slots.available_permits() == self.core.settings.delivery.concurrency.max(1);
+        waiting >= FLUSH_BATCH || (waiting > 0 && idle)
+    }
+
+    /// Deletes the finished deliveries recorded so far.
+    pub(super) async fn flush_finished(&self) -> Result<(), allmende_store::StoreError> {
+        let batch = std::mem::take(&mut *self.finished.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Err(e) = self.core.store.outbox().delivered_many(&batch).await {
+            // Put them back for the next flush; their claims still hold.
+            self.finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(batch);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn attempt(&self, delivery: &Delivery) -> Outcome {
+        let failed = |reason: String| Outcome::Failed {
+            reason,
+            retry_after: None,
+        };
+        let inbox = match Url::parse(&delivery.inbox) {
+            Ok(url) => url,
+            Err(e) => return Outcome::Refused(format!("bad inbox URL: {e}")),
+        };
+        // An inbox named by a remote actor must not make this node post to
+        // its own network (SSRF): the client refuses such addresses, also
+        // when the name resolves to one only now.
+        let request = match self.core.http.post(&inbox) {
+            Ok(request) => request,
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
+        let key = match self.core.key(&delivery.sender).await {
+            Ok(key) => key,
+            Err(e) => return failed(format!("signing key: {e}")),
+        };
+        let body = delivery.body.as_bytes();
+        let headers = match signatures::sign_post(&key, &delivery.key_id, &inbox, body) {
+            Ok(headers) => headers,
+            Err(e) => return Outcome::Refused(format!("cannot sign: {e}")),
+        };
+        let response = match request
+            .headers(headers)
+            .body(delivery.body.clone())
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(e) => {
+                return match PeerClient::failure(&inbox, e) {
+                    refused @ FederationError::Forbidden(_) => {
+                        Outcome::Refused(refused.to_string())
+                    }
+                    other => failed(other.to_string()),
+                }
+            }
+        };
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+        retry::outcome(response.status(), retry_after)
+    }
+}

@@ -1,0 +1,263 @@
+//! The activities this node sends, and to whom. The store records an
+//! announcement with each local change; [`Outbound::build`] turns it into
+//! the signed activity's body and its inboxes, which the jobs deliver.
+
+use allmende_domain::{AnswerId, Item, ItemKind, Organization, OrganizationId, Question};
+use allmende_store::{Announcement, NewActivity, OutboxEvent};
+use serde_json::{json, Value};
+use url::Url;
+use uuid::Uuid;
+
+use super::Outbound;
+use crate::error::FederationError;
+use crate::objects::activity::activity;
+use crate::objects::item::tombstone_json;
+use crate::urls::authority;
+use crate::vocabulary::PUBLIC;
+
+/// An activity document and the inboxes it goes to.
+type Addressed = (Value, Vec<String>);
+
+impl Outbound {
+    /// Builds the activity an announcement stands for, with the inboxes it
+    /// goes to. `Ok(None)` if nobody is to hear of it (the remote party is
+    /// no longer known); `Err(NotFound)` if what it announces is gone (an
+    /// item deleted before its Create was built).
+    pub async fn build(&self, event: &OutboxEvent) -> Result<Option<NewActivity>, FederationError> {
+        let store = &self.core.store;
+        let org = store.organizations().get(event.organization_id).await?;
+        let built = match &event.announcement {
+            Announcement::ItemCreated { item, id } => {
+                Some(self.item_activity(&org, *item, *id, "Create").await?)
+            }
+            Announcement::ItemUpdated { item, id } => {
+                Some(self.item_activity(&org, *item, *id, "Update").await?)
+            }
+            Announcement::ItemDeleted { item, id } => Some(self.deletion(&org, *item, *id).await?),
+            Announcement::AnswerCreated { id } => {
+                let answer = store.answers().get(AnswerId(*id)).await?;
+                let object = self.answer_document(&org, &answer).await?;
+                let question: Question = store.questions().get(answer.question_id).await?;
+                let mut inboxes = self.follower_inboxes(&org).await?;
+                inboxes.extend(self.inbox_of(question.organization_id).await?);
+                Some(self.wrap(&org, "Create", object, inboxes))
+            }
+            Announcement::ProfileUpdated => {
+                let object = self.organization_document(&org).await?;
+                let inboxes = self.follower_inboxes(&org).await?;
+                Some(self.wrap(&org, "Update", object, inboxes))
+            }
+            // The three activities about a follow with a remote
+            // organization all go to its inbox and name the Follow.
+            Announcement::Follow {
+                target,
+                activity_id,
+            } => {
+                self.about_follow(&org, *target, |me, them| {
+                    let mut follow = follow_json(activity_id, me, them);
+                    follow["@context"] = crate::vocabulary::context();
+                    follow
+                })
+                .await?
+            }
+            Announcement::Unfollow {
+                target,
+                follow_activity_id,
+            } => {
+                self.about_follow(&org, *target, |me, them| {
+                    self.envelope("Undo", me, follow_json(follow_activity_id, me, them))
+                })
+                .await?
+            }
+            Announcement::AcceptFollow {
+                follower,
+                follow_activity_id,
+            } => {
+                self.about_follow(&org, *follower, |me, them| {
+                    self.envelope("Accept", me, follow_json(follow_activity_id, them, me))
+                })
+                .await?
+            }
+        };
+        let Some((doc, inboxes)) = built else {
+            return Ok(None);
+        };
+        self.addressed(&org, &doc, inboxes).map(Some)
+    }
+
+    /// Create or Update of a local item, to the author's followers (and,
+    /// for a question with an accepted answer, to the answer's author).
+    async fn item_activity(
+        &self,
+        org: &Organization,
+        kind: ItemKind,
+        id: Uuid,
+        verb: &str,
+    ) -> Result<Addressed, FederationError> {
+        allmende_domain::for_item_kind!(kind,
+            T => self.item_activity_of::<T>(org, id, verb).await,
+            other => Err(not_an_item(other)))
+    }
+
+    async fn item_activity_of<T: Item>(
+        &self,
+        org: &Organization,
+        id: Uuid,
+        verb: &str,
+    ) -> Result<Addressed, FederationError> {
+        let item: T = self.core.store.items::<T>().get(id).await?;
+        let object = self.item_document(org, &item).await?;
+        let mut inboxes = self.follower_inboxes(org).await?;
+        // The author of an accepted answer hears of it even if they do not
+        // follow the asker.
+        if let Some(accepted) = item.accepted_answer() {
+            match self.core.store.answers().get(accepted).await {
+                Ok(answer) => inboxes.extend(self.inbox_of(answer.organization_id).await?),
+                Err(allmende_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.wrap(org, verb, object, inboxes))
+    }
+
+    /// Delete of a local item, with the Tombstone it leaves, to the
+    /// author's followers.
+    async fn deletion(
+        &self,
+        org: &Organization,
+        kind: ItemKind,
+        id: Uuid,
+    ) -> Result<Addressed, FederationError> {
+        if !kind.is_item() {
+            return Err(not_an_item(kind));
+        }
+        let ap_id = self.core.urls.item(kind, id);
+        let now = chrono::Utc::now();
+        self.core
+            .store
+            .activities()
+            .add_tombstone(&ap_id, kind.as_type(), now)
+            .await?;
+        let object = tombstone_json(&ap_id, kind.as_type(), now);
+        let inboxes = self.follower_inboxes(org).await?;
+        Ok(self.wrap(org, "Delete", object, inboxes))
+    }
+
+    /// An activity of `org` about a follow with the remote organization
+    /// `remote`, addressed to its inbox; `make` gets both actor ids (`org`'s
+    /// first). `None` if `remote` is no longer known.
+    async fn about_follow(
+        &self,
+        org: &Organization,
+        remote: OrganizationId,
+        make: impl FnOnce(&str, &str) -> Value,
+    ) -> Result<Option<Addressed>, FederationError> {
+        let Some(actor) = self
+            .core
+            .store
+            .remote_actors()
+            .of_organization(remote)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let me = self.core.urls.organization(org.handle.as_str());
+        Ok(Some((make(&me, &actor.actor_id), vec![actor.inbox])))
+    }
+
+    /// `kind` (Undo, Accept) by `actor` of `object`, with a new id.
+    fn envelope(&self, kind: &str, actor: &str, object: Value) -> Value {
+        json!({
+            "@context": crate::vocabulary::context(),
+            "id": self.core.urls.new_activity(kind),
+            "type": kind,
+            "actor": actor,
+            "object": object,
+        })
+    }
+
+    /// Inboxes of the remote followers of `org`, one per shared inbox.
+    async fn follower_inboxes(&self, org: &Organization) -> Result<Vec<String>, FederationError> {
+        Ok(self.core.store.follows().follower_inboxes(org.id).await?)
+    }
+
+    /// The inbox of an organization if it is a remote one.
+    async fn inbox_of(&self, id: OrganizationId) -> Result<Option<String>, FederationError> {
+        Ok(self
+            .core
+            .store
+            .remote_actors()
+            .of_organization(id)
+            .await?
+            .map(|a| a.delivery_inbox().to_owned()))
+    }
+
+    /// Wraps `object` in an activity of `verb` by `org`, addressed like the
+    /// object.
+    fn wrap(
+        &self,
+        org: &Organization,
+        verb: &str,
+        object: Value,
+        inboxes: Vec<String>,
+    ) -> Addressed {
+        let to = object.get("to").cloned().unwrap_or_else(|| json!([PUBLIC]));
+        let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
+        let doc = activity(
+            &self.core.urls.new_activity(verb),
+            verb,
+            &self.core.urls.organization(org.handle.as_str()),
+            object,
+            to,
+            cc,
+        );
+        (doc, inboxes)
+    }
+
+    /// The activity as the outbox stores it: signed as `org`, for each
+    /// distinct remote inbox.
+    fn addressed(
+        &self,
+        org: &Organization,
+        doc: &Value,
+        inboxes: Vec<String>,
+    ) -> Result<NewActivity, FederationError> {
+        let mut targets: Vec<Url> = inboxes
+            .iter()
+            .filter_map(|i| Url::parse(i).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| !self.core.urls.is_local(u))
+            .collect();
+        targets.sort();
+        targets.dedup();
+        let activity_id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FederationError::Internal("activity without id".into()))?
+            .to_owned();
+        Ok(NewActivity {
+            activity_id,
+            sender: org.id.to_string(),
+            key_id: self.core.urls.key_id(org.handle.as_str()),
+            body: doc.to_string(),
+            inboxes: targets
+                .into_iter()
+                .map(|u| {
+                    let host = authority(&u);
+                    (u.to_string(), host)
+                })
+                .collect(),
+        })
+    }
+}
+
+/// An announcement about an item names a kind that is not one: a bug, kept
+/// as the job's last error rather than dropped.
+fn not_an_item(kind: ItemKind) -> FederationError {
+    FederationError::Internal(format!("announcement of a {kind}, which is not an item"))
+}
+
+/// The Follow with id `id` of `follower` for `followed`.
+fn follow_json(id: &str, follower: &str, followed: &str) -> Value {
+    json!({ "id": id, "type": "Follow", "actor": follower, "object": followed })
+}

@@ -1,0 +1,24 @@
+-- Nothing stuck: every background job (announcement, delivery, received
+-- activity, backfill) has an attempt cap and a dead state that keeps its
+-- last error. Dead work is skipped by the workers; operators list, retry
+-- and drop it per peer (`allmende queue …`, /admin/queue).
+
+ALTER TABLE outbox_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_events ADD COLUMN next_attempt_at TEXT;   -- NULL: due now
+ALTER TABLE outbox_events ADD COLUMN last_error TEXT;
+ALTER TABLE outbox_events ADD COLUMN dead_at TEXT;
+
+ALTER TABLE deliveries ADD COLUMN dead_at TEXT;
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE dead_at IS NULL;
+
+-- The peer (host[:port]) of the sending actor, for per-peer operations.
+ALTER TABLE inbox_queue ADD COLUMN peer TEXT;
+ALTER TABLE inbox_queue ADD COLUMN dead_at TEXT;
+DROP INDEX inbox_queue_due;
+CREATE INDEX inbox_queue_due ON inbox_queue(next_attempt_at) WHERE dead_at IS NULL;
+
+-- The peer of the followed organization.
+ALTER TABLE backfills ADD COLUMN peer TEXT;
+ALTER TABLE backfills ADD COLUMN last_error TEXT;
+ALTER TABLE backfills ADD COLUMN dead_at TEXT;
