@@ -1,12 +1,18 @@
 // A loopback ActivityPub peer built on Fedify (software nobody on the
 // Allmende team wrote), for the interop test in tests/tests/interop.rs.
 //
-// It serves WebFinger and one actor, `alice`, verifies the HTTP signatures
-// of everything that reaches its inbox (Fedify's default; unverified
-// activities are never handed to the listeners below), accepts follows,
-// and on request looks up, follows and writes to an Allmende actor.
-// Control endpoints under /_test/ report what it saw. It prints
-// `READY <base URL>` once it listens.
+// It serves WebFinger and one actor, `alice`, accepts follows, and on
+// request looks up, follows and writes to an Allmende actor. Control
+// endpoints under /_test/ report what it saw. It prints `READY <base URL>`
+// once it listens.
+//
+// Every POST to an inbox is checked twice: by the harness itself with
+// Fedify's `verifyRequestDetailed` (draft-cavage, fetching the signer's
+// key), whose result it records per request (`/_test/inbox`: key id,
+// verified or why not, and the status Fedify answered), and then by
+// Fedify's own inbox, which refuses what does not verify. So the test sees
+// which check was made and what it found, including for the tampered
+// requests it sends as a negative control.
 
 import http from "node:http";
 import { Temporal } from "@js-temporal/polyfill";
@@ -15,6 +21,7 @@ import {
   createFederation,
   generateCryptoKeyPair,
   MemoryKvStore,
+  verifyRequestDetailed,
 } from "@fedify/fedify";
 import { lookupWebFinger } from "@fedify/webfinger";
 import {
@@ -40,7 +47,10 @@ const federation = createFederation({
 });
 
 const keyPair = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+// Activities handed to the listeners (only verified ones reach them).
 const received = [];
+// One entry per POST to an inbox: the harness's own signature check.
+const inboxChecks = [];
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
@@ -72,8 +82,6 @@ async function record(ctx, activity) {
     objectType: objectJson?.type ?? null,
     objectId: object?.id?.href ?? null,
     objectName: objectJson?.name ?? null,
-    // Fedify calls listeners only for activities whose signature verified.
-    verified: true,
   });
 }
 
@@ -101,6 +109,30 @@ federation
 
 let origin;
 
+// Verifies a request's HTTP signature (and digest) as Fedify does, and
+// describes the result.
+async function checkSignature(request, body) {
+  const ctx = federation.createContext(new URL(origin), undefined);
+  let activityId = null;
+  try {
+    activityId = JSON.parse(body.toString("utf8"))?.id ?? null;
+  } catch {
+    // not JSON: the check still runs
+  }
+  const result = await verifyRequestDetailed(request, {
+    documentLoader: ctx.documentLoader,
+    contextLoader: ctx.contextLoader,
+  });
+  return result.verified
+    ? { activityId, verified: true, keyId: result.key.id?.href ?? null, reason: null }
+    : {
+      activityId,
+      verified: false,
+      keyId: result.reason.keyId?.href ?? null,
+      reason: result.reason.type,
+    };
+}
+
 async function controlRequest(path, body) {
   const ctx = federation.createContext(new URL(origin), undefined);
   const alice = ctx.getActorUri("alice");
@@ -114,6 +146,8 @@ async function controlRequest(path, body) {
   switch (path) {
     case "/_test/received":
       return received;
+    case "/_test/inbox":
+      return inboxChecks;
     case "/_test/webfinger": {
       // acct: lookups go to https; the loopback peer is http, so the
       // resource is the actor URL (answered by the same endpoint).
@@ -198,7 +232,13 @@ const server = http.createServer(async (req, res) => {
       ),
       body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
     });
+    const isInbox = req.method === "POST" && /\/inbox$/.test(url.pathname);
+    const check = isInbox ? await checkSignature(request.clone(), body) : null;
     const response = await federation.fetch(request, { contextData: undefined });
+    if (check) {
+      check.status = response.status;
+      inboxChecks.push(check);
+    }
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   } catch (error) {

@@ -2,6 +2,10 @@
 //! database each: SQLite, or PostgreSQL with `ALLMENDE_TEST_DATABASE=postgres`)
 //! and talks to them over HTTP, as a browser or script would.
 
+pub mod api;
+pub mod harness;
+pub mod peers;
+
 use allmende_domain::OrganizationInput;
 use allmende_server::auth::token;
 use allmende_server::usecases::{accounts, organizations};
@@ -272,21 +276,42 @@ pub async fn settle(nodes: &[&TestNode]) {
     .expect("deliveries finish within a minute");
 }
 
-/// Polls `condition` until it holds; panics with `what` after `secs`
-/// seconds. For states that other tasks or processes bring about.
-pub async fn wait_until<F, Fut>(secs: u64, what: &str, mut condition: F)
+/// Polls `condition` for at most `secs` seconds; `false` if it never held.
+/// For states that other tasks or processes bring about.
+pub async fn eventually<F, Fut>(secs: u64, mut condition: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !condition().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {secs} s waiting until {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    true
+}
+
+/// Like [`eventually`], but panics with `what` when `condition` never held.
+pub async fn wait_until<F, Fut>(secs: u64, what: &str, condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(
+        eventually(secs, condition).await,
+        "timed out after {secs} s waiting until {what}"
+    );
+}
+
+/// A port that was free a moment ago (for processes that bind it
+/// themselves).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// GETs `url` and returns the body as text.

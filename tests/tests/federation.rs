@@ -7,5 +7,4 @@ mod federation {
     pub mod exchange;
     pub mod inbox;
     pub mod pages;
-    pub mod support;
 }

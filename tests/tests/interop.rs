@@ -2,13 +2,30 @@
 //! loopback: a Fedify peer (npm `@fedify/fedify`, which verifies HTTP
 //! signatures strictly) and fediverse-pasture's `verify_actor` (PyPI).
 //!
-//! Both need their packages installed (`.ci/run` does it). Without them the
-//! tests say so loudly and pass; with `ALLMENDE_REQUIRE_INTEROP=1` (set by
-//! `.ci/run`) a missing peer fails the test instead.
+//! Both need their packages installed (`.ci/run` does it). Without them
+//! the tests are reported *ignored*, with the reason, in the summary line
+//! (this binary runs on `allmende_tests::harness`); with
+//! `ALLMENDE_REQUIRE_INTEROP=1` (set by `.ci/run`) a missing peer fails the
+//! test instead.
 #![allow(clippy::unwrap_used)]
 
 mod interop {
     pub mod fedify;
     pub mod pasture;
     pub mod peer;
+}
+
+use allmende_tests::harness::{run, trial};
+
+fn main() {
+    run(vec![
+        trial(
+            "interop::fedify::allmende_and_fedify_federate_both_ways",
+            interop::fedify::allmende_and_fedify_federate_both_ways,
+        ),
+        trial(
+            "interop::pasture::verify_actor_accepts_signed_and_refuses_unsigned_posts",
+            interop::pasture::verify_actor_accepts_signed_and_refuses_unsigned_posts,
+        ),
+    ])
 }

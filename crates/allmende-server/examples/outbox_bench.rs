@@ -181,9 +181,7 @@ async fn run(
     recovery: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let db = match engine {
-        "postgres" => TestDatabase::postgres("outbox_bench")
-            .await
-            .ok_or("no PostgreSQL")?,
+        "postgres" => TestDatabase::postgres("outbox_bench").await?,
         _ => TestDatabase::sqlite(),
     };
     let store = Store::open(db.url()).await?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use allmende_store::testing::TestDatabase;
 use allmende_store::Engine;
+use allmende_tests::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_allmende");
 
@@ -33,14 +34,6 @@ fn allmende(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>)
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

@@ -5,9 +5,9 @@
 //! PostgreSQL for every test (`.ci/run` runs the whole suite once per
 //! engine); the server is `ALLMENDE_TEST_POSTGRES_URL`, by default
 //! `postgres://postgres@127.0.0.1:5432/test`. Tests written for PostgreSQL
-//! alone use [`TestDatabase::postgres`], which reports itself skipped,
-//! loudly, when no server answers, unless `ALLMENDE_REQUIRE_POSTGRES=1`
-//! (set by `.ci/run`) makes that a failure.
+//! alone use [`TestDatabase::postgres`], which gives the reason when no
+//! server answers (their harness reports them ignored with it), unless
+//! `ALLMENDE_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
 
 use std::str::FromStr;
 
@@ -54,22 +54,20 @@ impl TestDatabase {
         }
     }
 
-    /// A fresh PostgreSQL database, or `None` (after saying so on stderr)
-    /// when no server answers and PostgreSQL is not required.
-    pub async fn postgres(test: &str) -> Option<Self> {
+    /// A fresh PostgreSQL database, or the reason there is none (no
+    /// server answers, and PostgreSQL is not required: with
+    /// `ALLMENDE_REQUIRE_POSTGRES=1` that panics). `test` names the caller
+    /// in the message.
+    pub async fn postgres(test: &str) -> Result<Self, String> {
         match Self::create_postgres().await {
-            Ok(db) => Some(db),
+            Ok(db) => Ok(db),
             Err(e) if std::env::var("ALLMENDE_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-                panic!("PostgreSQL is required (ALLMENDE_REQUIRE_POSTGRES=1) but {} is not usable: {e}", admin_url())
+                panic!("{test}: PostgreSQL is required (ALLMENDE_REQUIRE_POSTGRES=1) but {} is not usable: {e}", admin_url())
             }
-            Err(e) => {
-                eprintln!(
-                    "\n*** SKIPPED {test}: no PostgreSQL at {} ({e}). \
-                     Set ALLMENDE_TEST_POSTGRES_URL or start PostgreSQL; CI never skips this.\n",
-                    admin_url()
-                );
-                None
-            }
+            Err(e) => Err(format!(
+                "no PostgreSQL at {} ({e}); set ALLMENDE_TEST_POSTGRES_URL or start PostgreSQL (CI never skips this)",
+                admin_url()
+            )),
         }
     }
 

@@ -3,7 +3,9 @@
 
 use allmende_tests::{settle, spawn_app};
 
-use super::support::{create_project, follow, project_titles};
+use allmende_tests::api::{create, create_project, follow};
+
+use super::support::project_titles;
 
 #[tokio::test]
 async fn following_imports_existing_public_items() {
@@ -15,21 +17,23 @@ async fn following_imports_existing_public_items() {
     let mut expected = Vec::new();
     for i in 0..23 {
         let title = format!("Vorhaben {i:02}");
-        create_project(&ulm, &ulm_token, &title, true).await;
+        create_project(&ulm, &ulm_token, &title).await;
         expected.push(title);
     }
-    super::support::create(
+    create(
         &ulm,
         &ulm_token,
         "questions",
-        serde_json::json!({ "title": "Nur für Folgende", "body": "Intern" }),
-        false,
+        serde_json::json!({ "title": "Nur für Folgende", "body": "Intern", "audience": "followers" }),
     )
     .await;
     settle(&[&ulm]).await;
     assert!(project_titles(&mannheim).await.is_empty());
 
-    follow(&mannheim, &mannheim_token, &format!("ulm@{}", ulm.host())).await;
+    assert_eq!(
+        follow(&mannheim, &mannheim_token, &format!("ulm@{}", ulm.host())).await,
+        202
+    );
     settle(&[&ulm, &mannheim]).await;
 
     assert_eq!(project_titles(&mannheim).await, expected);
@@ -54,7 +58,10 @@ async fn following_imports_existing_public_items() {
         .status();
     assert!(status.is_success(), "{status}");
     settle(&[&ulm, &mannheim]).await;
-    follow(&mannheim, &mannheim_token, &format!("ulm@{}", ulm.host())).await;
+    assert_eq!(
+        follow(&mannheim, &mannheim_token, &format!("ulm@{}", ulm.host())).await,
+        202
+    );
     settle(&[&ulm, &mannheim]).await;
     assert_eq!(project_titles(&mannheim).await.len(), 23);
 }

@@ -2,7 +2,7 @@
 
 use allmende_tests::{browser, login, settle, spawn_app_with, test_config};
 
-use super::support::{create_project, follow};
+use allmende_tests::api::{create_project, follow};
 
 #[tokio::test]
 async fn operators_see_the_queue_and_others_do_not() {
@@ -56,12 +56,15 @@ async fn operators_see_the_queue_and_others_do_not() {
     // A follower whose node then disappears: its delivery fails and shows.
     let mannheim = allmende_tests::spawn_app().await;
     let token = mannheim.org_with_token("mannheim").await;
-    follow(&mannheim, &token, &format!("ulm@{}", ulm.host())).await;
+    assert_eq!(
+        follow(&mannheim, &token, &format!("ulm@{}", ulm.host())).await,
+        202
+    );
     settle(&[&ulm, &mannheim]).await;
     let gone = mannheim.host();
     mannheim.stop().await;
     let ulm_token = ulm.token_for("betrieb@ulm.example").await;
-    create_project(&ulm, &ulm_token, "Während der Störung", true).await;
+    create_project(&ulm, &ulm_token, "Während der Störung").await;
     let store = ulm.state.store.clone();
     allmende_tests::wait_until(30, "the failing peer is listed", || {
         let store = store.clone();

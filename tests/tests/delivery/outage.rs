@@ -4,7 +4,9 @@
 
 use allmende_tests::{settle, spawn_app_on, spawn_app_with, test_config, wait_until, TestDatabase};
 
-use super::support::{create_project, follow, project_titles};
+use allmende_tests::api::{create_project, follow};
+
+use super::support::project_titles;
 
 #[tokio::test]
 async fn everything_arrives_after_an_outage_and_a_sender_restart() {
@@ -19,12 +21,15 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     let mut verbund = spawn_app_with(test_config()).await;
     let mannheim_token = mannheim.org_with_token("mannheim").await;
     let verbund_token = verbund.org_with_token("verbund").await;
-    follow(
-        &verbund,
-        &verbund_token,
-        &format!("mannheim@{}", mannheim.host()),
-    )
-    .await;
+    assert_eq!(
+        follow(
+            &verbund,
+            &verbund_token,
+            &format!("mannheim@{}", mannheim.host())
+        )
+        .await,
+        202
+    );
     settle(&[&mannheim, &verbund]).await;
 
     // The association's node goes down for maintenance.
@@ -33,7 +38,7 @@ async fn everything_arrives_after_an_outage_and_a_sender_restart() {
     verbund.stop().await;
 
     for title in ["Eins", "Zwei", "Drei"] {
-        create_project(&mannheim, &mannheim_token, title, true).await;
+        create_project(&mannheim, &mannheim_token, title).await;
     }
     // The failures make the peer unreachable; its deliveries pause.
     let store = mannheim.state.store.clone();
@@ -148,7 +153,7 @@ async fn inboxes_on_private_addresses_are_refused() {
         .await
         .unwrap();
 
-    create_project(&ulm, &token, "Intern", true).await;
+    create_project(&ulm, &token, "Intern").await;
     settle(&[&ulm]).await;
     assert_eq!(
         hits.load(Ordering::Relaxed),

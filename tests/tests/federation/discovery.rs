@@ -3,7 +3,7 @@
 use allmende_tests::{client, spawn_app};
 use serde_json::Value;
 
-use super::support::{fetch_ap, AP};
+use allmende_tests::api::{fetch_ap, ACTIVITY_JSON as AP};
 
 #[tokio::test]
 async fn webfinger_finds_organizations_and_nothing_else() {
@@ -139,7 +139,7 @@ async fn outbox_pages_public_items_and_collections_count() {
     let node = spawn_app().await;
     let token = node.org_with_token("ulm").await;
     for i in 0..23 {
-        let (status, _) = super::support::api_send(
+        let (status, _) = allmende_tests::api::api(
             &node,
             &token,
             reqwest::Method::POST,

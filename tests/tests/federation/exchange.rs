@@ -1,23 +1,10 @@
 //! Nodes follow each other and exchange every item type.
 
-use allmende_tests::{settle, spawn_app, spawn_app_on, test_config, TestNode};
+use allmende_tests::{settle, spawn_app, spawn_app_on, test_config};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::support::{api_get, api_send, fetch_ap, follow, local_id, titles};
-
-async fn create(node: &TestNode, token: &str, collection: &str, body: Value) -> Value {
-    let (status, item) = api_send(
-        node,
-        token,
-        Method::POST,
-        &format!("/api/v1/{collection}"),
-        body,
-    )
-    .await;
-    assert_eq!(status, 201, "{item}");
-    item
-}
+use allmende_tests::api::{api, api_get, create, fetch_ap, follow, local_id, titles};
 
 #[tokio::test]
 async fn follow_accept_and_every_item_type_travels() {
@@ -114,7 +101,7 @@ async fn follow_accept_and_every_item_type_travels() {
     let feed = api_get(&ulm, &ulm_token, "/api/v1/feed").await;
     assert_eq!(feed["items"].as_array().unwrap().len(), 3, "{feed}");
     // Editing a remote copy is not allowed.
-    let (status, _) = api_send(
+    let (status, _) = api(
         &ulm,
         &ulm_token,
         Method::PATCH,
@@ -126,7 +113,7 @@ async fn follow_accept_and_every_item_type_travels() {
 
     // Update.
     let project_id = project["id"].as_str().unwrap();
-    let (status, _) = api_send(
+    let (status, _) = api(
         &mannheim,
         &mannheim_token,
         Method::PATCH,
@@ -142,7 +129,7 @@ async fn follow_accept_and_every_item_type_travels() {
     // An answer from Ulm's node reaches Mannheim; Mannheim accepts it and
     // Ulm's copy of the question shows it accepted.
     let question_copy = local_id(&ulm, "questions", "Wer nutzt schon die E-Rechnung?").await;
-    let (status, answer) = api_send(
+    let (status, answer) = api(
         &ulm,
         &ulm_token,
         Method::POST,
@@ -167,7 +154,7 @@ async fn follow_accept_and_every_item_type_travels() {
         format!("ulm@{}", ulm.host())
     );
     let remote_answer = answers[0]["id"].as_str().unwrap();
-    let (status, _) = api_send(
+    let (status, _) = api(
         &mannheim,
         &mannheim_token,
         Method::POST,
@@ -186,7 +173,7 @@ async fn follow_accept_and_every_item_type_travels() {
     assert_eq!(copy["accepted_answer_id"], answer["id"], "{copy}");
 
     // Delete: gone on the follower, 410 with a Tombstone at home.
-    let (status, _) = api_send(
+    let (status, _) = api(
         &mannheim,
         &mannheim_token,
         Method::DELETE,
@@ -209,7 +196,7 @@ async fn follow_accept_and_every_item_type_travels() {
     ] {
         let home_id = local_id(&mannheim, collection, title).await;
         let changed = format!("{title} (geändert)");
-        let (status, _) = api_send(
+        let (status, _) = api(
             &mannheim,
             &mannheim_token,
             Method::PATCH,
@@ -224,7 +211,7 @@ async fn follow_accept_and_every_item_type_travels() {
             std::slice::from_ref(&changed),
             "{collection} updated"
         );
-        let (status, _) = api_send(
+        let (status, _) = api(
             &mannheim,
             &mannheim_token,
             Method::DELETE,
@@ -243,7 +230,7 @@ async fn follow_accept_and_every_item_type_travels() {
     }
 
     // Unfollow stops delivery.
-    let (status, _) = api_send(
+    let (status, _) = api(
         &ulm,
         &ulm_token,
         Method::DELETE,
@@ -396,7 +383,7 @@ async fn followers_only_questions_reach_only_the_followers_users() {
     let list = api_get(&ulm_node, &ulm_token, "/api/v1/questions").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
-    let (status, _) = api_send(
+    let (status, _) = api(
         &ulm_node,
         &ulm_token,
         Method::GET,
@@ -408,7 +395,7 @@ async fn followers_only_questions_reach_only_the_followers_users() {
     // Blaustein, on the same node, does not follow Mannheim: it sees nothing.
     let list = api_get(&ulm_node, &blaustein_token, "/api/v1/questions").await;
     assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
-    let (status, _) = api_send(
+    let (status, _) = api(
         &ulm_node,
         &blaustein_token,
         Method::GET,
@@ -417,7 +404,7 @@ async fn followers_only_questions_reach_only_the_followers_users() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = api_send(
+    let (status, _) = api(
         &ulm_node,
         &blaustein_token,
         Method::POST,

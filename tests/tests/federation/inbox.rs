@@ -206,7 +206,7 @@ async fn forged_requests_are_refused_and_change_nothing() {
 async fn html_from_other_software_is_sanitised_before_it_is_stored() {
     let (ulm, mallory) = pair().await;
     let token = ulm.org_with_token("ulm-fragen").await;
-    let (status, question) = super::support::api_send(
+    let (status, question) = allmende_tests::api::api(
         &ulm,
         &token,
         reqwest::Method::POST,

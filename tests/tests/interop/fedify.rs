@@ -1,8 +1,15 @@
 //! Allmende against a Fedify peer: WebFinger, signed fetch of our actor,
 //! Follow both ways with Accept, our Create verified by Fedify, and Fedify's
 //! Create(Note) and Create(Article) stored by us.
+//!
+//! The peer reports the signature check it made of every request to its
+//! inbox (`/_test/inbox`); a negative control — requests signed with our
+//! key and then tampered with — shows that the check can fail, and that
+//! Fedify then refuses.
 
-use allmende_tests::{client, settle, spawn_app};
+use allmende_tests::api::api;
+use allmende_tests::harness::Ran;
+use allmende_tests::{client, settle, spawn_app, TestNode};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -30,15 +37,37 @@ async fn received(base: &str) -> Vec<Value> {
         .clone()
 }
 
-#[tokio::test]
-async fn allmende_and_fedify_federate_both_ways() {
+/// The peer's own signature check of the inbox request that carried
+/// `activity_id`.
+async fn inbox_check(base: &str, activity_id: &str) -> Value {
+    let checks = control(base, "/_test/inbox", json!({})).await;
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["activityId"] == activity_id)
+        .unwrap_or_else(|| panic!("no inbox request with {activity_id}: {checks}"))
+        .clone()
+}
+
+/// Asserts that Fedify checked the request carrying `activity` (as it
+/// listed it among the activities it received), found it signed with our
+/// key, and accepted it.
+async fn assert_verified(base: &str, activity: &Value, key_id: &str) {
+    let id = activity["id"].as_str().unwrap();
+    let check = inbox_check(base, id).await;
+    assert_eq!(check["verified"], true, "{check}");
+    assert_eq!(check["keyId"], key_id, "{check}");
+    assert_eq!(check["status"], 202, "{check}");
+}
+
+pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
     let harness = peer::root().join("interop/fedify/harness.mjs");
     if !peer::root()
         .join("interop/fedify/node_modules/@fedify/fedify")
         .exists()
-        && peer::skip("interop/fedify/node_modules missing (npm ci in interop/fedify)")
     {
-        return;
+        return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
     }
     let node = spawn_app().await;
     let token = node.org_with_token("ulm").await;
@@ -65,12 +94,13 @@ async fn allmende_and_fedify_federate_both_ways() {
     // Fedify follows us; our Accept reaches it with a signature it verifies.
     control(&fedify, "/_test/follow", json!({ "actor": actor })).await;
     settle(&[&node]).await;
+    let key_id = node.at("/orgs/ulm#main-key");
     let got = received(&fedify).await;
-    assert!(
-        got.iter()
-            .any(|a| a["type"] == "Accept" && a["actor"] == actor && a["verified"] == true),
-        "Fedify got our Accept: {got:?}"
-    );
+    let accept = got
+        .iter()
+        .find(|a| a["type"] == "Accept" && a["actor"] == actor)
+        .unwrap_or_else(|| panic!("Fedify got our Accept: {got:?}"));
+    assert_verified(&fedify, accept, &key_id).await;
 
     // We follow Fedify's alice by handle; her Accept reaches us verified.
     let alice = format!("alice@{}", fedify.trim_start_matches("http://"));
@@ -112,7 +142,7 @@ async fn allmende_and_fedify_federate_both_ways() {
         .iter()
         .find(|a| a["type"] == "Create")
         .unwrap_or_else(|| panic!("Fedify got our Create: {got:?}"));
-    assert_eq!(create["verified"], true);
+    assert_verified(&fedify, create, &key_id).await;
     assert_eq!(create["actor"], actor);
     assert_eq!(create["objectType"], "Article");
     assert_eq!(create["objectName"], "Hundesteuer digital");
@@ -133,20 +163,105 @@ async fn allmende_and_fedify_federate_both_ways() {
     assert!(posts.iter().any(|p| p["name"] == "Ein Artikel"));
     let note = posts.iter().find(|p| p["name"].is_null()).unwrap();
     assert_eq!(note["content_html"], "<p>Hallo aus <em>Fedify</em></p>");
+
+    tampered_requests_are_refused(&node, &fedify, &key_id).await;
+    Ran::Yes
 }
 
-pub async fn api(
-    node: &allmende_tests::TestNode,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let mut request = client().request(method, node.at(path)).bearer_auth(token);
-    if !body.is_null() {
-        request = request.json(&body);
+/// The negative control: activities signed with our key, then changed, are
+/// refused by Fedify, and its check says why; the same activity untouched
+/// is accepted.
+async fn tampered_requests_are_refused(node: &TestNode, fedify: &str, key_id: &str) {
+    let org = node
+        .state
+        .store
+        .organizations()
+        .by_handle("ulm")
+        .await
+        .unwrap();
+    let key = node
+        .state
+        .federation
+        .organization_key(org.id)
+        .await
+        .unwrap();
+    let inbox: url::Url = format!("{fedify}/users/alice/inbox").parse().unwrap();
+    let actor = node.at("/orgs/ulm");
+    let note = |n: u32, text: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": node.at(&format!("/activities/control-{n}")),
+            "type": "Create",
+            "actor": actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": node.at(&format!("/notes/control-{n}")),
+                "type": "Note",
+                "attributedTo": actor,
+                "content": text,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            },
+        })
+        .to_string()
+    };
+    let post = |headers: reqwest::header::HeaderMap, body: String| {
+        let inbox = inbox.clone();
+        async move {
+            client()
+                .post(inbox)
+                .headers(headers)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let sign = |body: &str| {
+        allmende_federation::signatures::sign_post(&key, key_id, &inbox, body.as_bytes()).unwrap()
+    };
+
+    // Untouched: accepted, and the check found our key.
+    let body = note(1, "echt");
+    assert_eq!(post(sign(&body), body.clone()).await, 202);
+    let check = inbox_check(fedify, &node.at("/activities/control-1")).await;
+    assert_eq!(check["verified"], true, "{check}");
+    assert_eq!(check["keyId"], key_id, "{check}");
+
+    // The body changed after signing, the Digest header left as signed.
+    let signed = note(2, "echt");
+    let headers = sign(&signed);
+    let status = post(headers, note(2, "gefälscht")).await;
+    assert!((400..500).contains(&status), "tampered body: {status}");
+    let check = inbox_check(fedify, &node.at("/activities/control-2")).await;
+    assert_eq!(check["verified"], false, "{check}");
+    assert_eq!(check["status"], status, "{check}");
+
+    // The body changed and its Digest recomputed: the signature no longer
+    // covers the headers it claims to.
+    let signed = note(3, "echt");
+    let mut headers = sign(&signed);
+    let forged = note(3, "gefälscht");
+    headers.insert(
+        "digest",
+        allmende_federation::signatures::digest_header(forged.as_bytes())
+            .parse()
+            .unwrap(),
+    );
+    let status = post(headers, forged).await;
+    assert!((400..500).contains(&status), "forged digest: {status}");
+    let check = inbox_check(fedify, &node.at("/activities/control-3")).await;
+    assert_eq!(check["verified"], false, "{check}");
+    assert_eq!(check["reason"], "invalidSignature", "{check}");
+
+    // Neither reached Fedify's listeners.
+    let got = received(fedify).await;
+    for n in [2, 3] {
+        let id = node.at(&format!("/activities/control-{n}"));
+        assert!(
+            !got.iter().any(|a| a["id"] == id),
+            "{id} was handled: {got:?}"
+        );
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }

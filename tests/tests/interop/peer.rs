@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 
+use allmende_tests::harness::Ran;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -16,25 +18,44 @@ pub fn required() -> bool {
     std::env::var("ALLMENDE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
 }
 
-/// Reports a missing peer: a failure in CI, a loud skip elsewhere.
-/// Returns `true` if the caller should skip.
-pub fn skip(reason: &str) -> bool {
+/// Reports a missing peer: a failure in CI, an ignored test (with the
+/// reason in the summary) elsewhere.
+pub fn missing(reason: &str) -> Ran {
     if required() {
         panic!("interop peer missing: {reason}");
     }
-    eprintln!("\n*** SKIPPED interop test: {reason}\n*** run .ci/run (or see README) to install the peers\n");
-    true
+    Ran::Skipped(format!(
+        "interop peer missing: {reason}; .ci/run installs the peers"
+    ))
 }
 
-/// A running peer, killed when dropped.
+/// A running peer, killed when dropped. What it logs is kept and shown
+/// only if the test fails (this harness does not capture output).
 pub struct Peer {
     pub child: Child,
+    log: Arc<Mutex<String>>,
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+        if std::thread::panicking() {
+            let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            eprintln!("--- the peer's log ---\n{log}--- end of the peer's log ---");
+        }
     }
+}
+
+/// Collects the lines of `reader` into `log`.
+fn keep_lines(reader: impl tokio::io::AsyncRead + Unpin + Send + 'static, log: Arc<Mutex<String>>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(reader).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
 }
 
 /// Starts `command` and waits for a stdout line starting with `ready`;
@@ -42,22 +63,32 @@ impl Drop for Peer {
 pub async fn start(mut command: Command, ready: &str) -> (Peer, String) {
     command
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn().expect("peer starts");
+    let log = Arc::new(Mutex::new(String::new()));
+    keep_lines(child.stderr.take().unwrap(), log.clone());
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(std::time::Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(rest) = line.strip_prefix(ready) {
-                return rest.trim().to_owned();
+                return Some(rest.trim().to_owned());
             }
         }
-        panic!("peer exited before it was ready");
+        None
     })
     .await
     .expect("peer ready within a minute");
-    // Keep draining stdout so the peer never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (Peer { child }, line)
+    let Some(line) = line else {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        panic!(
+            "peer exited before it was ready:\n{}",
+            log.lock().unwrap_or_else(|p| p.into_inner())
+        );
+    };
+    // Keep reading stdout so the peer never blocks on a full pipe.
+    let reader = lines.into_inner();
+    keep_lines(reader, log.clone());
+    (Peer { child, log }, line)
 }

@@ -1,0 +1,187 @@
+//! Stand-ins for other servers, for tests and benchmarks: followers that
+//! exist only as rows in a node's store, inboxes on loopback that count
+//! what they receive, and a listener that only counts connections.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId, OrganizationKind};
+use allmende_store::{RemoteActor, Store};
+use url::Url;
+
+/// Records a remote actor `name` with the given inbox as an accepted
+/// follower of `followed`, as if it had followed over ActivityPub. Its
+/// actor id is on the inbox's origin; it has no usable key (nothing it
+/// "sends" is checked).
+pub async fn fake_follower(
+    store: &Store,
+    followed: OrganizationId,
+    name: &str,
+    inbox: &str,
+) -> Organization {
+    let url = Url::parse(inbox).expect("inbox URL");
+    let origin = url.origin().ascii_serialization();
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => panic!("inbox without host: {inbox}"),
+    };
+    let actor = RemoteActor {
+        actor_id: format!("{origin}/users/{name}"),
+        actor_type: "Person".into(),
+        inbox: inbox.to_owned(),
+        shared_inbox: None,
+        public_key_id: format!("{origin}/users/{name}#main-key"),
+        public_key_pem: "unused".into(),
+        profile_url: None,
+    };
+    let now = chrono::Utc::now();
+    let follower = store
+        .remote_actors()
+        .upsert(
+            &Handle::remote(name, &host).expect("handle"),
+            &OrganizationDraft::named(name, OrganizationKind::Other),
+            &actor,
+            now,
+        )
+        .await
+        .expect("remote actor stored");
+    store
+        .follows()
+        .upsert(
+            follower.id,
+            followed,
+            &format!("{origin}/follows/{name}"),
+            true,
+            now,
+        )
+        .await
+        .expect("follow stored");
+    follower
+}
+
+/// One activity one counting inbox received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The port of the inbox (each inbox is its own host).
+    pub port: u16,
+    pub activity_id: String,
+    /// The id of the activity's object, if it has one.
+    pub object_id: Option<String>,
+}
+
+/// Inboxes on loopback, each on its own port (its own host for the
+/// per-host limits), that answer 202 and record what they get.
+#[derive(Clone)]
+pub struct CountingInboxes {
+    pub ports: Vec<u16>,
+    received: Arc<Mutex<Vec<Received>>>,
+    total: Arc<AtomicU64>,
+}
+
+impl CountingInboxes {
+    /// Starts `n` inboxes at `http://127.0.0.1:PORT/inbox`.
+    pub async fn start(n: usize) -> Self {
+        let inboxes = Self {
+            ports: Vec::with_capacity(n),
+            received: Arc::default(),
+            total: Arc::default(),
+        };
+        let mut ports = Vec::with_capacity(n);
+        for _ in 0..n {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            ports.push(port);
+            let (received, total) = (inboxes.received.clone(), inboxes.total.clone());
+            let app = axum::Router::new().route(
+                "/inbox",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    let (received, total) = (received.clone(), total.clone());
+                    async move {
+                        let doc: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        let object_id = match &doc["object"] {
+                            serde_json::Value::String(id) => Some(id.clone()),
+                            other => other["id"].as_str().map(str::to_owned),
+                        };
+                        received
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(Received {
+                                port,
+                                activity_id: doc["id"].as_str().unwrap_or_default().to_owned(),
+                                object_id,
+                            });
+                        total.fetch_add(1, Ordering::Relaxed);
+                        axum::http::StatusCode::ACCEPTED
+                    }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        }
+        Self { ports, ..inboxes }
+    }
+
+    /// The inbox URL of the `i`th inbox.
+    pub fn url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}/inbox", self.ports[i])
+    }
+
+    /// Activities received, over all inboxes.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// How often each inbox received each activity.
+    pub fn counts(&self) -> HashMap<(u16, String), u32> {
+        let mut counts = HashMap::new();
+        for r in self.received() {
+            *counts.entry((r.port, r.activity_id)).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// How many inboxes received an activity about `object_id`.
+    pub fn inboxes_with(&self, object_id: &str) -> usize {
+        let mut ports: Vec<u16> = self
+            .received()
+            .into_iter()
+            .filter(|r| r.object_id.as_deref() == Some(object_id))
+            .map(|r| r.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports.len()
+    }
+}
+
+/// A TCP listener on `ip` that accepts connections, counts and closes
+/// them: whatever tries to talk to it, the count shows that it connected.
+pub async fn connection_counter(ip: IpAddr) -> (SocketAddr, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let address = listener.local_addr().expect("addr");
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::Relaxed);
+            drop(socket);
+        }
+    });
+    (address, count)
+}
+
+/// `127.0.0.1`.
+pub const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
