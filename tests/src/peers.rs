@@ -2,7 +2,7 @@
 //! exist only as rows in a node's store, inboxes on loopback that count
 //! what they receive, and a listener that only counts connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,14 +62,13 @@ pub async fn fake_follower(
     follower
 }
 
-/// One activity one counting inbox received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
-    /// The port of the inbox (each inbox is its own host).
-    pub port: u16,
-    pub activity_id: String,
-    /// The id of the activity's object, if it has one.
-    pub object_id: Option<String>,
+/// What counting inboxes received, indexed the two ways tests ask.
+#[derive(Default)]
+struct Log {
+    /// How often each inbox (by port) received each activity (by id).
+    by_activity: HashMap<(u16, String), u32>,
+    /// Which inboxes received an activity about each object (by id).
+    by_object: HashMap<String, HashSet<u16>>,
 }
 
 /// Inboxes on loopback, each on its own port (its own host for the
@@ -77,18 +76,15 @@ pub struct Received {
 #[derive(Clone)]
 pub struct CountingInboxes {
     pub ports: Vec<u16>,
-    received: Arc<Mutex<Vec<Received>>>,
+    log: Arc<Mutex<Log>>,
     total: Arc<AtomicU64>,
 }
 
 impl CountingInboxes {
     /// Starts `n` inboxes at `http://127.0.0.1:PORT/inbox`.
     pub async fn start(n: usize) -> Self {
-        let inboxes = Self {
-            ports: Vec::with_capacity(n),
-            received: Arc::default(),
-            total: Arc::default(),
-        };
+        let log: Arc<Mutex<Log>> = Arc::default();
+        let total: Arc<AtomicU64> = Arc::default();
         let mut ports = Vec::with_capacity(n);
         for _ in 0..n {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -96,26 +92,24 @@ impl CountingInboxes {
                 .expect("bind");
             let port = listener.local_addr().expect("addr").port();
             ports.push(port);
-            let (received, total) = (inboxes.received.clone(), inboxes.total.clone());
+            let (log, total) = (log.clone(), total.clone());
             let app = axum::Router::new().route(
                 "/inbox",
                 axum::routing::post(move |body: axum::body::Bytes| {
-                    let (received, total) = (received.clone(), total.clone());
+                    let (log, total) = (log.clone(), total.clone());
                     async move {
                         let doc: serde_json::Value =
                             serde_json::from_slice(&body).unwrap_or_default();
-                        let object_id = match &doc["object"] {
+                        let activity = doc["id"].as_str().unwrap_or_default().to_owned();
+                        let object = match &doc["object"] {
                             serde_json::Value::String(id) => Some(id.clone()),
                             other => other["id"].as_str().map(str::to_owned),
                         };
-                        received
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(Received {
-                                port,
-                                activity_id: doc["id"].as_str().unwrap_or_default().to_owned(),
-                                object_id,
-                            });
+                        let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                        *log.by_activity.entry((port, activity)).or_insert(0) += 1;
+                        if let Some(object) = object {
+                            log.by_object.entry(object).or_default().insert(port);
+                        }
                         total.fetch_add(1, Ordering::Relaxed);
                         axum::http::StatusCode::ACCEPTED
                     }
@@ -123,7 +117,7 @@ impl CountingInboxes {
             );
             tokio::spawn(async move { axum::serve(listener, app).await });
         }
-        Self { ports, ..inboxes }
+        Self { ports, log, total }
     }
 
     /// The inbox URL of the `i`th inbox.
@@ -136,34 +130,23 @@ impl CountingInboxes {
         self.total.load(Ordering::Relaxed)
     }
 
-    /// Everything received so far.
-    pub fn received(&self) -> Vec<Received> {
-        self.received
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// How often each inbox received each activity.
     pub fn counts(&self) -> HashMap<(u16, String), u32> {
-        let mut counts = HashMap::new();
-        for r in self.received() {
-            *counts.entry((r.port, r.activity_id)).or_insert(0) += 1;
-        }
-        counts
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_activity
+            .clone()
     }
 
     /// How many inboxes received an activity about `object_id`.
     pub fn inboxes_with(&self, object_id: &str) -> usize {
-        let mut ports: Vec<u16> = self
-            .received()
-            .into_iter()
-            .filter(|r| r.object_id.as_deref() == Some(object_id))
-            .map(|r| r.port)
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
-        ports.len()
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_object
+            .get(object_id)
+            .map_or(0, HashSet::len)
     }
 }
 

@@ -9,39 +9,13 @@
 //! answered gives deliveries per second. Receivers only count; they do not
 //! verify signatures, so the figure is the sender's.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use allmende_domain::{Handle, OrganizationDraft, OrganizationKind, ProjectInput};
 use allmende_federation::{DeliverySettings, Federation, FederationSettings};
-use allmende_store::{RemoteActor, Store};
-use axum::routing::post;
-use axum::Router;
+use allmende_store::Store;
+use allmende_tests::peers::{fake_follower, CountingInboxes};
 use chrono::Utc;
-
-async fn receivers(n: usize, hits: Arc<AtomicU64>) -> Vec<u16> {
-    let mut ports = Vec::with_capacity(n);
-    for _ in 0..n {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        ports.push(listener.local_addr().expect("addr").port());
-        let hits = hits.clone();
-        let app = Router::new().route(
-            "/inbox",
-            post(move || {
-                let hits = hits.clone();
-                async move {
-                    hits.fetch_add(1, Ordering::Relaxed);
-                    axum::http::StatusCode::ACCEPTED
-                }
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-    }
-    ports
-}
 
 fn profile(name: &str) -> OrganizationDraft {
     OrganizationDraft::named(name, OrganizationKind::Municipality)
@@ -73,36 +47,9 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
             now,
         )
         .await?;
-    let hits = Arc::new(AtomicU64::new(0));
-    let key_pem = federation
-        .organization_key(org.id)
-        .await?
-        .public_key_pem()
-        .to_owned();
-    for (i, port) in receivers(n, hits.clone()).await.into_iter().enumerate() {
-        let host = format!("localhost:{port}");
-        let actor = RemoteActor {
-            actor_id: format!("http://{host}/users/f{i}"),
-            actor_type: "Person".into(),
-            inbox: format!("http://{host}/inbox"),
-            shared_inbox: None,
-            public_key_id: format!("http://{host}/users/f{i}#main-key"),
-            public_key_pem: key_pem.clone(),
-            profile_url: None,
-        };
-        let follower = store
-            .remote_actors()
-            .upsert(
-                &Handle::remote(&format!("f{i}"), &host).map_err(|p| p.message_en())?,
-                &profile("F"),
-                &actor,
-                now,
-            )
-            .await?;
-        store
-            .follows()
-            .upsert(follower.id, org.id, &format!("f{i}"), true, now)
-            .await?;
+    let inboxes = CountingInboxes::start(n).await;
+    for i in 0..n {
+        fake_follower(&store, org.id, &format!("f{i}"), &inboxes.url(i)).await;
     }
     let draft = ProjectInput {
         title: Some("Hundesteuer digital".into()),
@@ -117,7 +64,7 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
     federation.wake();
     Federation::settle(&[&federation]).await;
     let elapsed = start.elapsed().as_secs_f64();
-    let delivered = hits.load(Ordering::Relaxed);
+    let delivered = inboxes.total();
     assert_eq!(delivered, n as u64, "every inbox received the item");
     Ok(n as f64 / elapsed)
 }

@@ -116,7 +116,7 @@ pub struct Federation {
 
 impl Federation {
     /// Sets up federation without starting the background jobs (tools and
-    /// tests run them with [`Jobs::run_once`]).
+    /// tests run them with [`Federation::run_jobs_once`]).
     pub fn new(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
         let http = http::PeerClient::new(
             &format!("Allmende/{} (+{})", settings.version, settings.public_url),
@@ -187,6 +187,14 @@ impl Federation {
     /// Tells the jobs a change was recorded that has something to send.
     pub fn wake(&self) {
         self.core.wake();
+    }
+
+    /// One full round of the background jobs, waiting for the sends it
+    /// starts; `true` if there may be more work right away. For tools and
+    /// tests that run federation without the background loop
+    /// ([`Federation::new`]).
+    pub async fn run_jobs_once(&self) -> Result<bool, FederationError> {
+        self.jobs.run_once().await
     }
 
     /// Stops the jobs after the sends in flight (see [`Jobs::shutdown`]).

@@ -25,18 +25,14 @@
 //! PostgreSQL: a database is created per N at `ALLMENDE_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`) and dropped after.
 
-use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use allmende_domain::{Handle, OrganizationDraft, OrganizationKind};
 use allmende_store::testing::TestDatabase;
-use allmende_store::{RemoteActor, Store};
+use allmende_store::Store;
+use allmende_tests::peers::{fake_follower, CountingInboxes};
 use chrono::Utc;
-
-type Seen = Arc<Mutex<HashMap<String, HashSet<u16>>>>;
 
 /// Measured fan-outs per size.
 const ROUNDS: usize = 5;
@@ -44,37 +40,6 @@ const ROUNDS: usize = 5;
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-async fn inboxes(n: usize, seen: Seen, hits: Arc<AtomicU64>) -> Vec<u16> {
-    let mut ports = Vec::with_capacity(n);
-    for _ in 0..n {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        ports.push(port);
-        let (seen, hits) = (seen.clone(), hits.clone());
-        let app = axum::Router::new().route(
-            "/inbox",
-            axum::routing::post(move |body: axum::body::Bytes| {
-                let (seen, hits) = (seen.clone(), hits.clone());
-                async move {
-                    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    let id = doc["object"]["id"].as_str().unwrap_or_default().to_owned();
-                    hits.fetch_add(1, Ordering::Relaxed);
-                    seen.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .entry(id)
-                        .or_default()
-                        .insert(port);
-                    axum::http::StatusCode::ACCEPTED
-                }
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-    }
-    ports
 }
 
 fn rss_kb(pid: u32, field: &str) -> u64 {
@@ -146,22 +111,15 @@ async fn publish(port: u16, token: &str, title: &str) -> String {
         .json()
         .await
         .expect("JSON");
-    format!("/projects/{}", created["id"].as_str().expect("id"))
+    format!(
+        "http://localhost:{port}/projects/{}",
+        created["id"].as_str().expect("id")
+    )
 }
 
-/// Waits until `n` inboxes saw the object whose id ends with `path`.
-async fn wait_seen(seen: &Seen, path: &str, n: usize) {
-    loop {
-        let count = seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|(id, _)| id.ends_with(path))
-            .map(|(_, ports)| ports.len())
-            .sum::<usize>();
-        if count >= n {
-            return;
-        }
+/// Waits until `n` inboxes saw the object `id`.
+async fn wait_seen(inboxes: &CountingInboxes, id: &str, n: usize) {
+    while inboxes.inboxes_with(id) < n {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
@@ -211,44 +169,11 @@ async fn run(
     .await
     .map_err(|e| e.to_string())?;
     let (token, _) = allmende_server::auth::token::create(&store, user.id, "bench").await?;
-    let seen: Seen = Arc::default();
-    let hits = Arc::new(AtomicU64::new(0));
-    for (i, port) in inboxes(n, seen.clone(), hits.clone())
-        .await
-        .into_iter()
-        .enumerate()
-    {
+    let inboxes = CountingInboxes::start(n).await;
+    for i in 0..n {
         // An address, not a name: the figure is the node's, not the
         // resolver's (a `localhost` inbox is resolved for every connection).
-        let host = format!("127.0.0.1:{port}");
-        let actor = RemoteActor {
-            actor_id: format!("http://{host}/users/f{i}"),
-            actor_type: "Person".into(),
-            inbox: format!("http://{host}/inbox"),
-            shared_inbox: None,
-            public_key_id: format!("http://{host}/users/f{i}#main-key"),
-            public_key_pem: "unused".into(),
-            profile_url: None,
-        };
-        let follower = store
-            .remote_actors()
-            .upsert(
-                &Handle::remote(&format!("f{i}"), &host).map_err(|p| p.message_en())?,
-                &OrganizationDraft::named("F", OrganizationKind::Other),
-                &actor,
-                now,
-            )
-            .await?;
-        store
-            .follows()
-            .upsert(
-                follower.id,
-                org.id,
-                &format!("http://{host}/follows/{i}"),
-                true,
-                now,
-            )
-            .await?;
+        fake_follower(&store, org.id, &format!("f{i}"), &inboxes.url(i)).await;
     }
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -262,7 +187,7 @@ async fn run(
     // Warm-up: a node that has just started prepares its statements and
     // opens its pool's connections on first use; measure a running one.
     let warm_up = publish(port, &token, "Zum Aufwärmen").await;
-    wait_seen(&seen, &warm_up, n).await;
+    wait_seen(&inboxes, &warm_up, n).await;
     wait_drained(&store).await;
 
     // Several measured fan-outs; the median is printed (one fan-out to
@@ -275,7 +200,7 @@ async fn run(
         let start = Instant::now();
         let path = publish(port, &token, &format!("Hundesteuer digital {round}")).await;
         let published = start.elapsed();
-        wait_seen(&seen, &path, n).await;
+        wait_seen(&inboxes, &path, n).await;
         let all = start.elapsed();
         wait_drained(&store).await;
         let drained = start.elapsed();
@@ -309,17 +234,17 @@ async fn run(
     println!("{engine} fanout_{n}_peak_rss_kb {peak_kb}");
 
     if recovery {
-        let before = hits.load(Ordering::Relaxed);
+        let before = inboxes.total();
         let path = publish(port, &token, "Nach dem Absturz").await;
-        wait_seen(&seen, &path, n / 2).await;
+        wait_seen(&inboxes, &path, n / 2).await;
         child.kill().expect("SIGKILL");
         child.wait().expect("killed process ends");
         let restart = Instant::now();
         child = serve(binary, db.url(), port);
-        wait_seen(&seen, &path, n).await;
+        wait_seen(&inboxes, &path, n).await;
         wait_drained(&store).await;
         let recovery = restart.elapsed();
-        let repeated = hits.load(Ordering::Relaxed) - before - n as u64;
+        let repeated = inboxes.total() - before - n as u64;
         println!("{engine} recovery_{n}_ms {}", recovery.as_millis());
         println!("{engine} recovery_{n}_repeated_deliveries {repeated}");
     }

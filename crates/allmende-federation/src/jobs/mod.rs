@@ -143,9 +143,8 @@ impl Jobs {
     }
 
     /// One full round of every job, waiting for the sends it starts; `true`
-    /// if there may be more work right away. For tools and tests that run
-    /// federation without the background loop.
-    pub async fn run_once(self: &Arc<Self>) -> Result<bool, FederationError> {
+    /// if there may be more work right away.
+    pub(crate) async fn run_once(self: &Arc<Self>) -> Result<bool, FederationError> {
         let mut drained = false;
         let busy = self.round(true, &mut drained).await?;
         let all = u32::try_from(self.core.settings.delivery.concurrency.max(1)).unwrap_or(1);
