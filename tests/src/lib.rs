@@ -64,7 +64,7 @@ pub async fn spawn_app_on(database_url: &str, base: Config, port: u16) -> TestNo
     let port = listener.local_addr().expect("addr").port();
     let url = format!("http://localhost:{port}");
     let config = Config {
-        database_url: database_url.to_owned(),
+        database_url: database_url.into(),
         listen: listener.local_addr().expect("addr"),
         public_url: url.parse().expect("url"),
         ..base

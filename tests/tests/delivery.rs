@@ -9,5 +9,6 @@ mod delivery {
     pub mod backfill;
     pub mod operations;
     pub mod outage;
+    pub mod ssrf;
     pub mod support;
 }

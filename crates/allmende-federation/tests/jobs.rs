@@ -38,7 +38,14 @@ fn quick() -> DeliverySettings {
 }
 
 /// A node with the organization `ulm` whose jobs only run when told to.
-async fn node(delivery: DeliverySettings) -> (Federation, Store, TestDatabase, allmende_domain::OrganizationId) {
+async fn node(
+    delivery: DeliverySettings,
+) -> (
+    Federation,
+    Store,
+    TestDatabase,
+    allmende_domain::OrganizationId,
+) {
     let db = TestDatabase::new().await;
     let store = Store::open(db.url()).await.unwrap();
     let org = store
@@ -96,7 +103,9 @@ async fn an_item_deleted_before_its_create_was_built_ends_its_announcement() {
     assert_eq!(status.dead, 0, "and none dead: {status:?}");
     assert_eq!(federation.pending_work().await.unwrap(), 0);
     // The Delete (with its Tombstone) went out; no Create did.
-    let url = federation.urls().item(allmende_domain::ItemKind::Project, item.id.0);
+    let url = federation
+        .urls()
+        .item(allmende_domain::ItemKind::Project, item.id.0);
     assert_eq!(inboxes.inboxes_with(&url), 1, "the Delete arrived");
     assert_eq!(inboxes.total(), 1, "and nothing else");
 }
@@ -109,9 +118,7 @@ async fn inbox_answering(status: Arc<AtomicU16>) -> String {
         "/inbox",
         axum::routing::post(move || {
             let status = status.clone();
-            async move {
-                axum::http::StatusCode::from_u16(status.load(Ordering::Relaxed)).unwrap()
-            }
+            async move { axum::http::StatusCode::from_u16(status.load(Ordering::Relaxed)).unwrap() }
         }),
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -149,8 +156,15 @@ async fn a_delivery_out_of_attempts_is_dead_until_an_operator_retries_or_drops_i
     assert!(!dead.paused);
     assert_eq!(dead.count, 1);
     let error = dead.last_error.as_deref().unwrap();
-    assert!(error.contains("gave up after 3 attempts") && error.contains("500"), "{error}");
-    assert_eq!(federation.pending_work().await.unwrap(), 0, "dead is not pending");
+    assert!(
+        error.contains("gave up after 3 attempts") && error.contains("500"),
+        "{error}"
+    );
+    assert_eq!(
+        federation.pending_work().await.unwrap(),
+        0,
+        "dead is not pending"
+    );
     let status = store.queue().status(chrono::Utc::now()).await.unwrap();
     assert_eq!((status.deliveries, status.dead), (0, 1), "{status:?}");
     run_jobs(&federation).await;
@@ -169,7 +183,10 @@ async fn a_delivery_out_of_attempts_is_dead_until_an_operator_retries_or_drops_i
         .unwrap();
     assert_eq!(touched.deliveries, 1);
     run_jobs(&federation).await;
-    assert_eq!(federation.jobs().stats().delivered.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        federation.jobs().stats().delivered.load(Ordering::Relaxed),
+        1
+    );
     assert!(store.queue().stuck().await.unwrap().is_empty());
 
     // Another one dies; the operator drops it instead.

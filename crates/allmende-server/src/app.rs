@@ -38,7 +38,7 @@ impl Application {
     /// bind port 0 first, so the public URL can name the real port).
     pub async fn with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         config.check()?;
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open(config.database_url()).await?;
         if store.engine() == allmende_store::Engine::Sqlite {
             // One server process owns a SQLite file: claims found before it
             // serves belong to a process that died, and are taken back now

@@ -227,9 +227,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             store.close().await;
-            println!("database is up to date: {}", config.database_url);
+            println!("database is up to date: {}", config.database_for_display());
             Ok(())
         }
         Command::Org(OrgCommand::Create {
@@ -238,7 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             kind,
             ags,
         }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let input = OrganizationInput {
                 name: Some(name),
                 kind: Some(kind),
@@ -253,7 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::Create { email, org, role }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let stdin = std::io::stdin();
             let mut typed = String::new();
             if !stdin.is_terminal() {
@@ -284,7 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Create { email, label }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let email =
                 Email::parse(&email).map_err(|p| anyhow::anyhow!("email {}", p.message_en()))?;
             let Some((user, _)) = store.accounts().credentials(&email).await? else {
@@ -296,7 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Queue(QueueCommand::Status { json }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let status = store.queue().status(chrono::Utc::now()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
@@ -307,7 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Queue(QueueCommand::Stuck { json }) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let stuck = store.queue().stuck().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stuck)?);
@@ -318,7 +318,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Queue(QueueCommand::Retry(scope)) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let touched = store
                 .queue()
                 .retry(&scope.scope(), chrono::Utc::now())
@@ -331,7 +331,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Queue(QueueCommand::Drop(scope)) => {
-            let store = Store::open(&config.database_url).await?;
+            let store = Store::open(config.database_url()).await?;
             let touched = store.queue().drop_stuck(&scope.scope()).await?;
             println!(
                 "dropped {} jobs ({} announcements, {} deliveries, {} received activities, {} imports)",

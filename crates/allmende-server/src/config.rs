@@ -1,23 +1,34 @@
-//! Node configuration: an optional TOML file, then `ALLMENDE_*` environment
-//! variables on top. See docs/configuration.md.
+//! Node configuration: one typed struct, read by figment from an optional
+//! TOML file and then from `ALLMENDE_<KEY>` environment variables (the
+//! environment wins). Every key of [`Config`] can be set either way; the
+//! set of keys the environment is read for is the struct's own field list,
+//! so a new setting needs no extra code. See docs/configuration.md.
+//!
+//! Secrets (the database URL, which may carry a password) are
+//! [`SecretString`]s: their `Debug` output is redacted, so they never reach
+//! a log; code that needs one calls `expose_secret`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
 use url::Url;
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `sqlite://PATH` (created if missing) or
-    /// `postgres://USER@HOST:PORT/DATABASE` (the database must exist).
-    pub database_url: String,
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE` (the database must
+    /// exist). Secret: it may carry a password.
+    pub database_url: SecretString,
     /// Address and port the HTTP server binds to.
     pub listen: SocketAddr,
-    /// The base of every public URL the node writes (links, later
-    /// ActivityPub ids). Scheme and host only.
+    /// The base of every public URL the node writes (links, ActivityPub
+    /// ids). Scheme and host only.
     pub public_url: Url,
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
@@ -38,6 +49,9 @@ pub struct Config {
     pub delivery_retry_ms: u64,
     /// Longest wait between retries (seconds).
     pub delivery_retry_max_secs: u64,
+    /// Attempts of one delivery before it is given up (dead, kept for
+    /// operators).
+    pub delivery_max_attempts: u32,
     /// Deliveries in flight at once, in all and per receiving host (per
     /// server process).
     pub delivery_concurrency: usize,
@@ -47,6 +61,11 @@ pub struct Config {
     pub peer_unreachable_hours: u64,
     /// How often an unreachable peer is asked whether it is back (seconds).
     pub peer_probe_secs: u64,
+    /// Deliveries paused this many days (their peer unreachable all along)
+    /// are given up.
+    pub paused_expiry_days: u64,
+    /// Work given up (dead) is deleted after this many days.
+    pub dead_retention_days: u64,
     /// How long a process owns the deliveries it claimed (seconds); after a
     /// crash, other processes take them over when this runs out.
     pub delivery_lease_secs: u64,
@@ -54,7 +73,9 @@ pub struct Config {
     /// for retries that became due (milliseconds).
     pub delivery_poll_ms: u64,
     /// E-mail addresses of the node's operators: they see the operations
-    /// page (`/admin/queue`). Organization admins are not operators.
+    /// page (`/admin/queue`). Organization admins are not operators. In
+    /// the environment: comma-separated.
+    #[serde(deserialize_with = "list_or_commas")]
     pub operators: Vec<String>,
 }
 
@@ -71,10 +92,13 @@ impl Default for Config {
             max_inbox_bytes: 256 * 1024,
             delivery_retry_ms: 10_000,
             delivery_retry_max_secs: 60 * 60,
+            delivery_max_attempts: 50,
             delivery_concurrency: 64,
             delivery_per_host: 8,
-            peer_unreachable_hours: 7 * 24,
+            peer_unreachable_hours: 24,
             peer_probe_secs: 60 * 60,
+            paused_expiry_days: 30,
+            dead_retention_days: 30,
             delivery_lease_secs: 60,
             delivery_poll_ms: 1_000,
             operators: Vec::new(),
@@ -82,24 +106,62 @@ impl Default for Config {
     }
 }
 
+/// A list from a TOML array, or from a comma-separated string (as an
+/// environment variable carries it).
+fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        Items(Vec<String>),
+        Commas(String),
+    }
+    Ok(match List::deserialize(deserializer)? {
+        List::Items(items) => items,
+        List::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
-    #[error("environment variable {name}: {message}")]
-    Env { name: &'static str, message: String },
+    #[error("config file {path} not found")]
+    Missing { path: PathBuf },
+    /// A file that is not TOML, an unknown key, a value of the wrong type:
+    /// each problem names the key as it was set — `listen` in a file, or
+    /// `ALLMENDE_LISTEN` — and where.
+    #[error("configuration: {}", describe(.0))]
+    Invalid(Box<figment::Error>),
     #[error("public_url must be an http(s) URL without path, query or fragment, e.g. https://allmende.example.de")]
     PublicUrl,
     #[error("max_body_bytes must be at least 1024")]
     BodyLimit,
+}
+
+/// Every problem figment found, each with the key as the operator set it.
+fn describe(errors: &figment::Error) -> String {
+    errors
+        .clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let key = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                _ if key.is_empty() => key,
+                Some(figment::Source::File(path)) => format!("{key} in {}", path.display()),
+                // Not from a file: from the environment.
+                _ => format!("{ENV_PREFIX}{}", key.to_ascii_uppercase()),
+            };
+            if key.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!("{key}: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The upstream repository (the workspace's `repository`), linked from every
@@ -109,100 +171,37 @@ pub const DEFAULT_SOURCE_URL: &str = env!("CARGO_PKG_REPOSITORY");
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "allmende.toml";
 
+/// The prefix of the environment variables that set configuration keys.
+pub const ENV_PREFIX: &str = "ALLMENDE_";
+
 impl Config {
     /// Reads `path` (or `./allmende.toml` when present), then applies the
     /// environment. A missing explicit file is an error; a missing default
     /// file is not.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut config = match path {
-            Some(p) => Self::from_file(p)?,
-            None if Path::new(DEFAULT_FILE).exists() => Self::from_file(Path::new(DEFAULT_FILE))?,
-            None => Self::default(),
+        let file = match path {
+            Some(p) if !p.exists() => return Err(ConfigError::Missing { path: p.into() }),
+            Some(p) => Some(p),
+            None => Some(Path::new(DEFAULT_FILE)).filter(|p| p.exists()),
         };
-        config.apply_env(|name| std::env::var(name).ok())?;
+        let config: Config = Self::figment(file)
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
         config.check()?;
         Ok(config)
     }
 
-    fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.into(),
-            source,
-        })
-    }
-
-    /// Applies `ALLMENDE_*` overrides read through `var` (injectable for tests).
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            raw.parse().map_err(|e: T::Err| ConfigError::Env {
-                name,
-                message: e.to_string(),
-            })
+    /// The sources, in order: the file (if any), then every
+    /// `ALLMENDE_<KEY>` variable whose key is a field of [`Config`] (other
+    /// `ALLMENDE_*` variables, such as `ALLMENDE_LOG_FORMAT`, belong to
+    /// other parts).
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let keys = serde_aux::serde_introspection::serde_introspect::<Config>();
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
         }
-        if let Some(v) = var("ALLMENDE_DATABASE_URL") {
-            self.database_url = v;
-        }
-        if let Some(v) = var("ALLMENDE_LISTEN") {
-            self.listen = parse("ALLMENDE_LISTEN", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_PUBLIC_URL") {
-            self.public_url = parse("ALLMENDE_PUBLIC_URL", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_MAX_BODY_BYTES") {
-            self.max_body_bytes = parse("ALLMENDE_MAX_BODY_BYTES", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_SOURCE_URL") {
-            self.source_url = parse("ALLMENDE_SOURCE_URL", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_SESSION_DAYS") {
-            self.session_days = parse("ALLMENDE_SESSION_DAYS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_FEDERATION_DEVELOPMENT") {
-            self.federation_development = parse("ALLMENDE_FEDERATION_DEVELOPMENT", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_MAX_INBOX_BYTES") {
-            self.max_inbox_bytes = parse("ALLMENDE_MAX_INBOX_BYTES", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_RETRY_MS") {
-            self.delivery_retry_ms = parse("ALLMENDE_DELIVERY_RETRY_MS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_CONCURRENCY") {
-            self.delivery_concurrency = parse("ALLMENDE_DELIVERY_CONCURRENCY", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_PER_HOST") {
-            self.delivery_per_host = parse("ALLMENDE_DELIVERY_PER_HOST", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_RETRY_MAX_SECS") {
-            self.delivery_retry_max_secs = parse("ALLMENDE_DELIVERY_RETRY_MAX_SECS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_PEER_UNREACHABLE_HOURS") {
-            self.peer_unreachable_hours = parse("ALLMENDE_PEER_UNREACHABLE_HOURS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_PEER_PROBE_SECS") {
-            self.peer_probe_secs = parse("ALLMENDE_PEER_PROBE_SECS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_LEASE_SECS") {
-            self.delivery_lease_secs = parse("ALLMENDE_DELIVERY_LEASE_SECS", &v)?;
-        }
-        if let Some(v) = var("ALLMENDE_OPERATORS") {
-            self.operators = v
-                .split(',')
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned)
-                .collect();
-        }
-        if let Some(v) = var("ALLMENDE_DELIVERY_POLL_MS") {
-            self.delivery_poll_ms = parse("ALLMENDE_DELIVERY_POLL_MS", &v)?;
-        }
-        Ok(())
+        figment.merge(Env::prefixed(ENV_PREFIX).only(keys))
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -221,6 +220,17 @@ impl Config {
         Ok(())
     }
 
+    /// The database URL, to connect with. Never log or print it; see
+    /// [`Config::database_for_display`].
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    /// The database URL without its password, for messages.
+    pub fn database_for_display(&self) -> String {
+        allmende_store::redacted_url(self.database_url())
+    }
+
     /// An absolute public URL for `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
@@ -228,6 +238,7 @@ impl Config {
 
     /// How this node federates.
     pub fn federation(&self) -> allmende_federation::FederationSettings {
+        let hours = |h: u64| Duration::from_secs(h.saturating_mul(60 * 60));
         allmende_federation::FederationSettings {
             public_url: self.public_url.clone(),
             allow_private_peers: self.federation_development,
@@ -237,8 +248,11 @@ impl Config {
                 per_host: self.delivery_per_host.max(1),
                 retry_base: Duration::from_millis(self.delivery_retry_ms),
                 retry_max: Duration::from_secs(self.delivery_retry_max_secs.max(1)),
-                unreachable_after: Duration::from_secs(self.peer_unreachable_hours * 60 * 60),
+                max_attempts: i64::from(self.delivery_max_attempts.max(1)),
+                unreachable_after: hours(self.peer_unreachable_hours),
                 probe_interval: Duration::from_secs(self.peer_probe_secs.max(1)),
+                paused_expiry: hours(self.paused_expiry_days.saturating_mul(24)),
+                dead_retention: hours(self.dead_retention_days.saturating_mul(24)),
                 lease: Duration::from_secs(self.delivery_lease_secs.max(1)),
                 poll_interval: Duration::from_millis(self.delivery_poll_ms.max(10)),
                 ..Default::default()
@@ -259,32 +273,97 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures return its (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
+    use figment::Jail;
 
-    #[test]
-    fn env_overrides_file_values() {
-        let mut c: Config =
-            toml::from_str("listen = \"0.0.0.0:9000\"\npublic_url = \"https://allmende.ulm.de\"")
-                .unwrap();
-        assert_eq!(c.listen.port(), 9000);
-        c.apply_env(|n| (n == "ALLMENDE_LISTEN").then(|| "127.0.0.1:7000".into()))
-            .unwrap();
-        assert_eq!(c.listen.port(), 7000);
-        assert!(c.check().is_ok());
-        assert!(c.secure_cookies());
-        assert_eq!(c.url("/projects/1"), "https://allmende.ulm.de/projects/1");
+    fn load(jail: &Jail) -> Result<Config, ConfigError> {
+        Config::load(Some(&jail.directory().join("allmende.toml")))
     }
 
     #[test]
-    fn bad_values_are_reported() {
-        let mut c = Config::default();
-        let err = c
-            .apply_env(|n| (n == "ALLMENDE_LISTEN").then(|| "nope".into()))
-            .unwrap_err();
-        assert!(err.to_string().contains("ALLMENDE_LISTEN"));
-        c.public_url = Url::parse("https://x.de/sub/path").unwrap();
-        assert!(c.check().is_err());
-        assert!(toml::from_str::<Config>("unknown = 1").is_err());
+    fn the_environment_overrides_the_file_for_every_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "allmende.toml",
+                "listen = \"0.0.0.0:9000\"\npublic_url = \"https://allmende.ulm.de\"\noperators = [\"a@ulm.de\"]\ndelivery_max_attempts = 7",
+            )?;
+            let c = load(jail).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.operators, ["a@ulm.de"]);
+            assert_eq!(c.delivery_max_attempts, 7);
+            assert!(c.secure_cookies());
+            assert_eq!(c.url("/projects/1"), "https://allmende.ulm.de/projects/1");
+
+            jail.set_env("ALLMENDE_LISTEN", "127.0.0.1:7000");
+            jail.set_env("ALLMENDE_OPERATORS", "b@ulm.de, c@ulm.de");
+            jail.set_env("ALLMENDE_DEAD_RETENTION_DAYS", "3");
+            jail.set_env("ALLMENDE_FEDERATION_DEVELOPMENT", "true");
+            // Variables of other parts are not configuration keys.
+            jail.set_env("ALLMENDE_LOG_FORMAT", "json");
+            jail.set_env("ALLMENDE_REQUIRE_INTEROP", "1");
+            let c = load(jail).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 7000);
+            assert_eq!(c.operators, ["b@ulm.de", "c@ulm.de"]);
+            assert_eq!(c.dead_retention_days, 3);
+            assert!(c.federation_development);
+            assert_eq!(c.public_url.as_str(), "https://allmende.ulm.de/");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_reported_with_their_source() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ALLMENDE_LISTEN", "nope");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(
+                err.contains("ALLMENDE_LISTEN: invalid socket address"),
+                "{err}"
+            );
+
+            jail.clear_env();
+            jail.create_file("allmende.toml", "listen = 8080\ndatabse_url = \"x\"")?;
+            let err = load(jail).unwrap_err().to_string();
+            assert!(
+                err.contains("databse_url") && err.contains("allmende.toml"),
+                "{err}"
+            );
+            jail.create_file("allmende.toml", "listen = 8080")?;
+            let err = load(jail).unwrap_err().to_string();
+            assert!(
+                err.contains("listen in ") && err.contains("allmende.toml"),
+                "{err}"
+            );
+
+            jail.create_file("allmende.toml", "public_url = \"https://x.de/sub/path\"")?;
+            assert!(matches!(load(jail), Err(ConfigError::PublicUrl)));
+
+            let missing = Config::load(Some(Path::new("nope.toml"))).unwrap_err();
+            assert!(missing.to_string().contains("nope.toml"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_database_password_is_never_shown() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "ALLMENDE_DATABASE_URL",
+                "postgres://allmende:geheim@db.example:5432/allmende",
+            );
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                c.database_url(),
+                "postgres://allmende:geheim@db.example:5432/allmende"
+            );
+            assert!(!format!("{c:?}").contains("geheim"), "Debug redacts it");
+            let shown = c.database_for_display();
+            assert!(!shown.contains("geheim"), "{shown}");
+            assert!(shown.contains("db.example"), "{shown}");
+            Ok(())
+        });
     }
 }

@@ -380,7 +380,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let mut listen = config.listen;
         listen.set_port(port);
         let node_config = Config {
-            database_url: format!("sqlite://{database}"),
+            database_url: format!("sqlite://{database}").into(),
             listen,
             public_url: format!("http://localhost:{port}").parse()?,
             // The three nodes talk to each other over loopback.

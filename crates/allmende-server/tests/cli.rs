@@ -249,3 +249,109 @@ fn config_file_errors_are_reported() {
     assert!(!bad_url.status.success());
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("public_url"));
 }
+
+/// `allmende queue stuck|retry|drop`: an operator lists dead work per peer,
+/// starts it over, and drops it.
+#[tokio::test]
+async fn stuck_work_is_listed_retried_and_dropped_from_the_command_line() {
+    let db = TestDatabase::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let url = db.url().to_owned();
+    let store = allmende_store::Store::open(&url).await.unwrap();
+    let org = store
+        .organizations()
+        .insert(
+            &allmende_domain::Handle::parse("ulm").unwrap(),
+            &allmende_domain::OrganizationDraft::named(
+                "Stadt Ulm",
+                allmende_domain::OrganizationKind::Municipality,
+            ),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    // Two announcements: one dies before its activity is built, the other
+    // becomes a delivery to h.example that dies.
+    let profile = allmende_domain::OrganizationDraft::named(
+        "Stadt Ulm",
+        allmende_domain::OrganizationKind::Municipality,
+    );
+    for _ in 0..2 {
+        store
+            .organizations()
+            .update(org.id, &profile, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    let outbox = store.outbox();
+    let now = chrono::Utc::now();
+    let events = outbox
+        .claim_events(now, chrono::Duration::seconds(60), 10)
+        .await
+        .unwrap();
+    outbox
+        .event_failed(events[0].id, "key unreadable", None, now)
+        .await
+        .unwrap();
+    let activity = allmende_store::NewActivity {
+        activity_id: "https://ulm.example/activities/1".into(),
+        sender: org.id.to_string(),
+        key_id: "https://ulm.example/orgs/ulm#main-key".into(),
+        body: "{}".into(),
+        inboxes: vec![("https://h.example/inbox".into(), "h.example".into())],
+    };
+    outbox
+        .expand(events[1].id, Some(&activity), now)
+        .await
+        .unwrap();
+    let delivery = outbox
+        .claim_deliveries("w", now, chrono::Duration::seconds(60), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    outbox
+        .delivery_dead(&delivery, "refused: status 401 Unauthorized", now)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let listed = stdout(&allmende(d, &url, &["queue", "stuck"], None));
+    assert!(
+        listed.contains("(this node)  dead Announcement x1")
+            && listed.contains("last error: key unreadable"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("h.example  dead Delivery x1") && listed.contains("status 401"),
+        "{listed}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&allmende(d, &url, &["queue", "stuck", "--json"], None).stdout)
+            .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
+    let status = stdout(&allmende(d, &url, &["queue", "status"], None));
+    assert!(status.contains("dead work              2"), "{status}");
+
+    // A scope is required: nothing is retried or dropped by accident.
+    let bare = allmende(d, &url, &["queue", "drop"], None);
+    assert!(!bare.status.success());
+
+    let retried = allmende(d, &url, &["queue", "retry", "--peer", "h.example"], None);
+    assert!(retried.status.success(), "{retried:?}");
+    assert!(
+        stdout(&retried).contains("retrying 1 dead jobs"),
+        "{retried:?}"
+    );
+    let listed = stdout(&allmende(d, &url, &["queue", "stuck"], None));
+    assert!(!listed.contains("h.example"), "{listed}");
+    assert!(
+        listed.contains("(this node)"),
+        "the other peer's work stays: {listed}"
+    );
+
+    let dropped = allmende(d, &url, &["queue", "drop", "--local"], None);
+    assert!(stdout(&dropped).contains("dropped 1 jobs"), "{dropped:?}");
+    let listed = stdout(&allmende(d, &url, &["queue", "stuck"], None));
+    assert_eq!(listed, "nothing stuck\n");
+}

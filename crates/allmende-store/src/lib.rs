@@ -70,7 +70,7 @@ impl Store {
             return Self::connect_postgres(url).await;
         }
         if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(redacted_url(url)));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(StoreError::Database)?
@@ -211,6 +211,22 @@ impl Store {
 
     pub fn search(&self) -> Search<'_> {
         Search::new(&self.pool)
+    }
+}
+
+/// `url` with its password (if any) replaced by `***`, for messages and
+/// logs. Not a URL (so nothing to find a password in): shown as
+/// `(unparsable database URL)`.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) if url.starts_with("sqlite:") => url.to_owned(),
+        Err(_) => "(unparsable database URL)".to_owned(),
     }
 }
 
