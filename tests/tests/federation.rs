@@ -7,4 +7,5 @@ mod federation {
     pub mod exchange;
     pub mod inbox;
     pub mod pages;
+    pub mod visibility;
 }

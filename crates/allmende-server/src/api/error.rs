@@ -56,6 +56,12 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not found")
     }
 
+    /// A path the API does not have (as opposed to an item it does not
+    /// have): told apart so clients and tests can see a wrong URL.
+    pub fn no_such_endpoint() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "no such endpoint")
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

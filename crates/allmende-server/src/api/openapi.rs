@@ -1,9 +1,15 @@
 //! The OpenAPI 3.1 description of `/api/v1`, served at
-//! `/api/v1/openapi.json`. Written out here rather than derived, so it reads
-//! as documentation; a test checks it against `api::ROUTES`, the list kept
-//! beside the router.
+//! `/api/v1/openapi.json`. Written out here, so it reads as documentation,
+//! but it cannot drift: its operations are checked against those the
+//! router registers (`api::routes`), every enumeration is generated from
+//! the domain's own list of values, the properties of every input schema
+//! are checked against the fields of the Rust type the API reads (tests
+//! below), and an end-to-end test sends every documented operation to a
+//! running node and expects one of the documented answers.
 
-use allmende_domain::{Audience, Maturity, ProjectStatus, SolutionKind, Themenfeld};
+use allmende_domain::{
+    Audience, Bundesland, Maturity, OrganizationKind, ProjectStatus, SolutionKind, Themenfeld,
+};
 use serde_json::{json, Value};
 
 fn slugs<T: Copy>(all: &[T], slug: impl Fn(T) -> &'static str) -> Value {
@@ -123,9 +129,9 @@ pub fn document() -> Value {
                     "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika, "ozg_ids": ozg,
                     "contact": contact, "links": links}},
                 "OrganizationInput": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
-                    "name": string, "kind": {"type": "string", "enum": ["municipality", "district", "association", "network", "it-provider"]},
+                    "name": string, "kind": {"type": "string", "enum": slugs(OrganizationKind::ALL, OrganizationKind::slug)},
                     "ags": {"type": "string", "pattern": "^[0-9]{8}$"}, "ars": {"type": "string", "pattern": "^[0-9]{12}$"},
-                    "bundesland": string, "population": {"type": "integer", "minimum": 0}, "website": {"type": "string", "format": "uri"},
+                    "bundesland": {"type": "string", "enum": slugs(Bundesland::ALL, Bundesland::slug)}, "population": {"type": "integer", "minimum": 0}, "website": {"type": "string", "format": "uri"},
                     "description": string, "contact": contact}}
             }
         },
@@ -160,4 +166,79 @@ pub fn document() -> Value {
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use allmende_domain::solution::LocalParameterInput;
+    use allmende_domain::text::LinkInput;
+    use allmende_domain::{
+        AnswerInput, ContactInput, OrganizationInput, ProjectInput, QuestionInput, SolutionInput,
+    };
+    use serde::Serialize;
+    use serde_json::Value;
+
+    /// The JSON keys of a type the API reads (every field serialises, also
+    /// when empty).
+    fn fields<T: Serialize + Default>() -> Vec<String> {
+        let mut keys: Vec<String> = serde_json::to_value(T::default())
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn properties(schema: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn every_input_schema_has_exactly_the_fields_of_its_type() {
+        let doc = super::document();
+        let schemas = &doc["components"]["schemas"];
+        let cases = [
+            ("ProjectInput", fields::<ProjectInput>()),
+            ("QuestionInput", fields::<QuestionInput>()),
+            ("AnswerInput", fields::<AnswerInput>()),
+            ("SolutionInput", fields::<SolutionInput>()),
+            ("OrganizationInput", fields::<OrganizationInput>()),
+        ];
+        for (name, expected) in cases {
+            let schema = &schemas[name];
+            assert_eq!(properties(schema), expected, "{name}");
+            assert_eq!(schema["additionalProperties"], false, "{name} refuses unknown fields");
+        }
+        let project = &schemas["ProjectInput"]["properties"];
+        assert_eq!(properties(&project["contact"]), fields::<ContactInput>());
+        assert_eq!(properties(&project["links"]["items"]), fields::<LinkInput>());
+        let solution = &schemas["SolutionInput"]["properties"];
+        assert_eq!(
+            properties(&solution["local_parameters"]["items"]),
+            fields::<LocalParameterInput>()
+        );
+    }
+
+    #[test]
+    fn enumerations_list_every_value_the_domain_accepts() {
+        let doc = super::document();
+        let kinds = &doc["components"]["schemas"]["OrganizationInput"]["properties"]["kind"]["enum"];
+        for kind in allmende_domain::OrganizationKind::ALL {
+            assert!(
+                kinds.as_array().unwrap().iter().any(|k| k == kind.slug()),
+                "organization kind {} documented",
+                kind.slug()
+            );
+        }
+    }
 }
