@@ -266,6 +266,19 @@ impl Config {
         self.operators.iter().any(|o| o.eq_ignore_ascii_case(email))
     }
 
+    /// The name this node gives the cookie `base`. Browsers keep cookies
+    /// per host, not per port: nodes on one host with different ports (the
+    /// demo's three) would share — and overwrite — each other's session and
+    /// CSRF cookies. So a node whose public URL names a port adds it to the
+    /// name (`allmende_session_8081`); on the default port the name is
+    /// `base` itself.
+    pub fn cookie_name(&self, base: &str) -> String {
+        match self.public_url.port() {
+            Some(port) => format!("{base}_{port}"),
+            None => base.to_owned(),
+        }
+    }
+
     /// Cookies get `Secure` when the node is served over HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
@@ -345,6 +358,17 @@ mod tests {
             assert!(missing.to_string().contains("nope.toml"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn cookies_are_named_per_node_when_nodes_share_a_host() {
+        let mut c = Config {
+            public_url: Url::parse("https://allmende.ulm.de").unwrap(),
+            ..Config::default()
+        };
+        assert_eq!(c.cookie_name("allmende_session"), "allmende_session");
+        c.public_url = Url::parse("http://localhost:8081").unwrap();
+        assert_eq!(c.cookie_name("allmende_session"), "allmende_session_8081");
     }
 
     #[test]

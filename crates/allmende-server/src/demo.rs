@@ -365,6 +365,58 @@ async fn settle(nodes: &[&AppState; 3]) {
     allmende_federation::Federation::settle(&federations).await;
 }
 
+/// What the demo prints once its nodes run: where they are, the logins,
+/// who operates Ulm's node, and three things to try.
+fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
+    use std::fmt::Write;
+    let url = |i: usize, path: &str| {
+        format!(
+            "{}{path}",
+            states[i].config.public_url.as_str().trim_end_matches('/')
+        )
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "\nAllmende demo: three federating nodes are running.");
+    for (state, (_, name)) in states.iter().zip(NODES) {
+        let _ = writeln!(out, "  {:<22} {}", name, state.config.public_url);
+    }
+    let _ = writeln!(out, "Log in as (passwords are new on every start):");
+    for l in logins {
+        let _ = writeln!(
+            out,
+            "  {:<42} {}   ({} on {})",
+            l.email, l.password, l.organization, l.node
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Operator: digital@ulm.example also runs Ulm's node; its page \"Betrieb\" shows the\n  delivery queue and stuck work: {}",
+        url(0, "/admin/queue")
+    );
+    let _ = writeln!(
+        out,
+        "Three things to try (each node keeps its own login, so one browser serves all three):"
+    );
+    let _ = writeln!(
+        out,
+        "  1. On Ulm's node as digital@ulm.example, publish a project ({}); a moment\n     later it is on Mannheim's node too: {}",
+        url(0, "/projects/new"),
+        url(1, "/projects")
+    );
+    let _ = writeln!(
+        out,
+        "  2. On Ulm's node as rathaus@blaustein.example, ask a question ({}); answer it\n     on Mannheim's node as it@mannheim.example; the answer appears under the\n     question on Ulm's node.",
+        url(0, "/questions/new")
+    );
+    let _ = writeln!(
+        out,
+        "  3. On Mannheim's node, open \"Netzwerk\" ({}): whom Mannheim follows and the\n     feed of what they publish, each item linked to its home node.",
+        url(1, "/network")
+    );
+    let _ = writeln!(out, "Stop with Ctrl-C.\n");
+    out
+}
+
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let first_port = config.listen.port();
     let mut apps = Vec::new();
@@ -404,20 +456,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let logins = seed_network([&states[0], &states[1], &states[2]])
         .await
         .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
-    println!();
-    println!("Allmende demo: three federating nodes are running.");
-    for (state, (_, name)) in states.iter().zip(NODES) {
-        println!("  {:<22} {}", name, state.config.public_url);
-    }
-    println!("Log in as (passwords are new on every start):");
-    for l in &logins {
-        println!(
-            "  {:<42} {}   ({} on {})",
-            l.email, l.password, l.organization, l.node
-        );
-    }
-    println!("Stop with Ctrl-C.");
-    println!();
+    print!("{}", instructions(&states, &logins));
     shutdown_signal().await;
     let _ = stop.send(());
     for server in servers {

@@ -120,3 +120,47 @@ async fn the_network_page_needs_a_login() {
     let response = browser().get(node.at("/network")).send().await.unwrap();
     assert_eq!(response.status(), 303);
 }
+
+/// The demo's nodes share a host (localhost) and differ in their ports;
+/// browsers keep cookies per host. One browser stays logged in on both,
+/// as two different people, and the forms of each keep working.
+#[tokio::test]
+async fn one_browser_is_logged_in_on_two_nodes_of_one_host() {
+    let ulm = spawn_app().await;
+    let mannheim = spawn_app().await;
+    ulm.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "admin")
+        .await;
+    mannheim
+        .org_with_user("mannheim", "Stadt Mannheim", "it@mannheim.example", "admin")
+        .await;
+    let b = browser();
+    let ulm_csrf = login(&ulm, &b, "digital@ulm.example").await;
+    login(&mannheim, &b, "it@mannheim.example").await;
+
+    let account = |node: &allmende_tests::TestNode| {
+        let b = b.clone();
+        let url = node.at("/account");
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let on_ulm = account(&ulm).await;
+    assert!(
+        on_ulm.contains("digital@ulm.example"),
+        "still Ulm on Ulm's node"
+    );
+    let on_mannheim = account(&mannheim).await;
+    assert!(on_mannheim.contains("it@mannheim.example"));
+    assert!(!on_mannheim.contains("digital@ulm.example"));
+
+    // Ulm's form token is still Ulm's: a post with it works.
+    let created = b
+        .post(ulm.at("/account/tokens"))
+        .form(&[("csrf", ulm_csrf.as_str()), ("label", "Zweiter Tab")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status(),
+        200,
+        "a form of the first node after using the second"
+    );
+}

@@ -217,11 +217,17 @@ mod tests {
         for (name, expected) in cases {
             let schema = &schemas[name];
             assert_eq!(properties(schema), expected, "{name}");
-            assert_eq!(schema["additionalProperties"], false, "{name} refuses unknown fields");
+            assert_eq!(
+                schema["additionalProperties"], false,
+                "{name} refuses unknown fields"
+            );
         }
         let project = &schemas["ProjectInput"]["properties"];
         assert_eq!(properties(&project["contact"]), fields::<ContactInput>());
-        assert_eq!(properties(&project["links"]["items"]), fields::<LinkInput>());
+        assert_eq!(
+            properties(&project["links"]["items"]),
+            fields::<LinkInput>()
+        );
         let solution = &schemas["SolutionInput"]["properties"];
         assert_eq!(
             properties(&solution["local_parameters"]["items"]),
@@ -232,7 +238,8 @@ mod tests {
     #[test]
     fn enumerations_list_every_value_the_domain_accepts() {
         let doc = super::document();
-        let kinds = &doc["components"]["schemas"]["OrganizationInput"]["properties"]["kind"]["enum"];
+        let kinds =
+            &doc["components"]["schemas"]["OrganizationInput"]["properties"]["kind"]["enum"];
         for kind in allmende_domain::OrganizationKind::ALL {
             assert!(
                 kinds.as_array().unwrap().iter().any(|k| k == kind.slug()),

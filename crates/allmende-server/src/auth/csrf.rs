@@ -1,5 +1,6 @@
 //! CSRF protection for forms with the double-submit pattern: every visitor
-//! gets a random `allmende_csrf` cookie, every form carries the same value in
+//! gets a random `allmende_csrf` cookie (named per node, see
+//! `Config::cookie_name`), every form carries the same value in
 //! a hidden field, and a post is accepted only when both match. Another site
 //! can make a browser post, but cannot read the cookie to fill in the field;
 //! SameSite=Lax keeps the cookie off cross-site posts besides.
@@ -36,7 +37,8 @@ pub async fn ensure_token(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let existing = cookie(request.headers(), COOKIE).filter(|v| v.len() >= 32 && v.len() <= 64);
+    let name = state.config.cookie_name(COOKIE);
+    let existing = cookie(request.headers(), &name).filter(|v| v.len() >= 32 && v.len() <= 64);
     let (token, is_new) = match existing {
         Some(t) => (t, false),
         None => (super::random_secret(32), true),
@@ -44,7 +46,7 @@ pub async fn ensure_token(
     request.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(request).await;
     if is_new {
-        let value = set_cookie(&state.config, COOKIE, &token, None);
+        let value = set_cookie(&state.config, &name, &token, None);
         if let Ok(v) = HeaderValue::from_str(&value) {
             response.headers_mut().append(SET_COOKIE, v);
         }

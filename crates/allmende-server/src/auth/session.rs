@@ -6,6 +6,8 @@ use chrono::Utc;
 
 use crate::config::Config;
 
+/// The session cookie's name, before [`Config::cookie_name`] makes it this
+/// node's own.
 pub const COOKIE: &str = "allmende_session";
 
 /// Starts a session and returns the `Set-Cookie` value.
@@ -22,15 +24,19 @@ pub async fn start(store: &Store, config: &Config, user: UserId) -> Result<Strin
     store.accounts().purge_sessions(now).await?;
     Ok(set_cookie(
         config,
-        COOKIE,
+        &config.cookie_name(COOKIE),
         &secret,
         Some(lifetime.num_seconds()),
     ))
 }
 
 /// The logged-in user, if the request carries a valid session cookie.
-pub async fn user(store: &Store, headers: &HeaderMap) -> Result<Option<User>, StoreError> {
-    match cookie(headers, COOKIE) {
+pub async fn user(
+    store: &Store,
+    config: &Config,
+    headers: &HeaderMap,
+) -> Result<Option<User>, StoreError> {
+    match cookie(headers, &config.cookie_name(COOKIE)) {
         Some(secret) => {
             store
                 .accounts()
@@ -47,13 +53,14 @@ pub async fn end(
     config: &Config,
     headers: &HeaderMap,
 ) -> Result<String, StoreError> {
-    if let Some(secret) = cookie(headers, COOKIE) {
+    let name = config.cookie_name(COOKIE);
+    if let Some(secret) = cookie(headers, &name) {
         store
             .accounts()
             .delete_session(&super::digest(&secret))
             .await?;
     }
-    Ok(set_cookie(config, COOKIE, "", Some(0)))
+    Ok(set_cookie(config, &name, "", Some(0)))
 }
 
 /// Reads one cookie from the request headers.

@@ -151,7 +151,7 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".into());
-        let signed_in = match session::user(&state.store, &parts.headers).await {
+        let signed_in = match session::user(&state.store, &state.config, &parts.headers).await {
             Ok(Some(user)) => {
                 let organization = state
                     .store
