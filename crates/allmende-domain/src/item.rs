@@ -250,6 +250,48 @@ pub fn join_text<'s>(parts: impl IntoIterator<Item = Option<&'s str>>) -> String
     parts.into_iter().flatten().collect::<Vec<_>>().join("\n")
 }
 
+/// The LeiKa keys of an item as one line of the search index.
+pub fn keys_text(keys: &[crate::LeikaKey]) -> String {
+    keys.iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Implements [`Item::validate`] and [`Item::to_input`] with the input
+/// type's own `validate` and `From<&Draft>`.
+macro_rules! input_rules {
+    () => {
+        fn validate(input: &Self::Input) -> Result<Self::Draft, $crate::ValidationErrors> {
+            input.validate()
+        }
+        fn to_input(draft: &Self::Draft) -> Self::Input {
+            Self::Input::from(draft)
+        }
+    };
+}
+pub(crate) use input_rules;
+
+/// Implements the text parts of [`Item`] for drafts with `title`, optional
+/// `summary` and `body`, and `themenfeld` fields.
+macro_rules! text_parts {
+    () => {
+        fn title(d: &Self::Draft) -> &str {
+            &d.title
+        }
+        fn summary(d: &Self::Draft) -> Option<&str> {
+            d.summary.as_deref()
+        }
+        fn body(d: &Self::Draft) -> Option<&str> {
+            d.body.as_deref()
+        }
+        fn themenfeld(d: &Self::Draft) -> Option<$crate::Themenfeld> {
+            d.themenfeld
+        }
+    };
+}
+pub(crate) use text_parts;
+
 /// Implements the parts of [`Item`] that read the fields every item struct
 /// has (`id`, `organization_id`, `content`, `created_at`, `updated_at`).
 macro_rules! item_fields {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::contact::{Contact, ContactInput};
 use crate::error::{check_all, Problem, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
-use crate::item::{item_fields, join_text, Item, ItemKind};
+use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemKind};
 use crate::organization::OrganizationId;
 use crate::text::{
     self, optional, optional_date, optional_parsed, required, Link, LinkInput, BODY_MAX, LIST_MAX,
@@ -166,33 +166,12 @@ impl Item for Project {
     type Draft = ProjectDraft;
     type Input = ProjectInput;
 
-    fn validate(input: &ProjectInput) -> Result<ProjectDraft, ValidationErrors> {
-        input.validate()
-    }
-    fn to_input(draft: &ProjectDraft) -> ProjectInput {
-        ProjectInput::from(draft)
-    }
+    input_rules!();
     item_fields!(ProjectId);
+    text_parts!();
 
-    fn title(d: &ProjectDraft) -> &str {
-        &d.title
-    }
-    fn summary(d: &ProjectDraft) -> Option<&str> {
-        d.summary.as_deref()
-    }
-    fn body(d: &ProjectDraft) -> Option<&str> {
-        d.body.as_deref()
-    }
-    fn themenfeld(d: &ProjectDraft) -> Option<Themenfeld> {
-        d.themenfeld
-    }
     fn search_text(d: &ProjectDraft) -> String {
-        let keys = d
-            .leika_keys
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let keys = keys_text(&d.leika_keys);
         let partners = d.partners.join(" ");
         join_text([
             d.summary.as_deref(),

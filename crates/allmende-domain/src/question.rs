@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_all, ValidationErrors};
 use crate::ids::LeikaKey;
-use crate::item::{item_fields, join_text, Audience, Item, ItemKind};
+use crate::item::{input_rules, item_fields, join_text, keys_text, Audience, Item, ItemKind};
 use crate::organization::OrganizationId;
 use crate::text::{self, optional_parsed, required, BODY_MAX, LIST_MAX, TITLE_MAX};
 use crate::themenfeld::Themenfeld;
@@ -85,12 +85,7 @@ impl Item for Question {
     type Draft = QuestionDraft;
     type Input = QuestionInput;
 
-    fn validate(input: &QuestionInput) -> Result<QuestionDraft, ValidationErrors> {
-        input.validate()
-    }
-    fn to_input(draft: &QuestionDraft) -> QuestionInput {
-        QuestionInput::from(draft)
-    }
+    input_rules!();
     fn from_record(r: crate::item::ItemRecord, content: QuestionDraft) -> Self {
         Question {
             id: QuestionId(r.id),
@@ -119,12 +114,7 @@ impl Item for Question {
         d.audience
     }
     fn search_text(d: &QuestionDraft) -> String {
-        let keys = d
-            .leika_keys
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let keys = keys_text(&d.leika_keys);
         join_text([
             Some(d.body.as_str()),
             Some(&keys),

@@ -8,7 +8,7 @@ use url::Url;
 use crate::contact::{Contact, ContactInput};
 use crate::error::{check_all, Problem, ValidationError, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
-use crate::item::{item_fields, join_text, Item, ItemKind};
+use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemKind};
 use crate::organization::OrganizationId;
 use crate::spdx_licence::SpdxExpression;
 use crate::text::{
@@ -240,33 +240,12 @@ impl Item for Solution {
     type Draft = SolutionDraft;
     type Input = SolutionInput;
 
-    fn validate(input: &SolutionInput) -> Result<SolutionDraft, ValidationErrors> {
-        input.validate()
-    }
-    fn to_input(draft: &SolutionDraft) -> SolutionInput {
-        SolutionInput::from(draft)
-    }
+    input_rules!();
     item_fields!(SolutionId);
+    text_parts!();
 
-    fn title(d: &SolutionDraft) -> &str {
-        &d.title
-    }
-    fn summary(d: &SolutionDraft) -> Option<&str> {
-        d.summary.as_deref()
-    }
-    fn body(d: &SolutionDraft) -> Option<&str> {
-        d.body.as_deref()
-    }
-    fn themenfeld(d: &SolutionDraft) -> Option<Themenfeld> {
-        d.themenfeld
-    }
     fn search_text(d: &SolutionDraft) -> String {
-        let keys = d
-            .leika_keys
-            .iter()
-            .map(|k| k.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let keys = keys_text(&d.leika_keys);
         let used_by = d.used_by.join(" ");
         join_text([
             d.summary.as_deref(),

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use allmende_domain::{Handle, OrganizationDraft, OrganizationKind, ProjectInput};
+use allmende_domain::ProjectInput;
 use allmende_federation::{DeliverySettings, Federation, FederationSettings};
 use allmende_store::testing::TestDatabase;
 use allmende_store::{JobKind, Scope, Store};
@@ -46,19 +46,9 @@ async fn node(
     TestDatabase,
     allmende_domain::OrganizationId,
 ) {
-    let db = TestDatabase::new().await;
-    let store = Store::open(db.url()).await.unwrap();
-    let org = store
-        .organizations()
-        .insert(
-            &Handle::parse("ulm").unwrap(),
-            &OrganizationDraft::named("Stadt Ulm", OrganizationKind::Municipality),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+    let (store, db, org) = allmende_store::testing::store_with_organization("ulm").await;
     let federation = Federation::new(store.clone(), settings(delivery)).unwrap();
-    (federation, store, db, org.id)
+    (federation, store, db, org)
 }
 
 /// Runs rounds until nothing is pending (dead and paused work does not

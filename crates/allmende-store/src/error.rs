@@ -29,3 +29,19 @@ impl StoreError {
         }
     }
 }
+
+/// `NotFound` as `None`: for lookups where a missing row is an answer, not
+/// an error (`store.answers().get(id).await.found()?`).
+pub trait Found<T> {
+    fn found(self) -> Result<Option<T>, StoreError>;
+}
+
+impl<T> Found<T> for Result<T, StoreError> {
+    fn found(self) -> Result<Option<T>, StoreError> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -41,7 +41,7 @@ pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
 pub use answers::{Answers, RemoteAnswer};
 pub use backfills::{Backfill, Backfills};
-pub use error::StoreError;
+pub use error::{Found, StoreError};
 pub use follows::{Follow, Follows};
 pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};

@@ -104,6 +104,26 @@ impl TestDatabase {
     }
 }
 
+/// A fresh database (on the engine the run asks for) with one
+/// organization, a municipality with `handle`.
+pub async fn store_with_organization(
+    handle: &str,
+) -> (crate::Store, TestDatabase, allmende_domain::OrganizationId) {
+    use allmende_domain::{Handle, OrganizationDraft, OrganizationKind};
+    let db = TestDatabase::new().await;
+    let store = crate::Store::open(db.url()).await.expect("store opens");
+    let org = store
+        .organizations()
+        .insert(
+            &Handle::parse(handle).expect("valid handle"),
+            &OrganizationDraft::named(format!("Stadt {handle}"), OrganizationKind::Municipality),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("organization stored");
+    (store, db, org.id)
+}
+
 fn admin_url() -> String {
     std::env::var("ALLMENDE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
 }

@@ -9,18 +9,7 @@ use allmende_store::{Announcement, NewActivity, Store};
 use chrono::{Duration, Utc};
 
 async fn store() -> (Store, TestDatabase, OrganizationId) {
-    let db = TestDatabase::new().await;
-    let store = Store::open(db.url()).await.unwrap();
-    let org = store
-        .organizations()
-        .insert(
-            &Handle::parse("ulm").unwrap(),
-            &OrganizationDraft::named("Stadt Ulm", OrganizationKind::Municipality),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    (store, db, org.id)
+    allmende_store::testing::store_with_organization("ulm").await
 }
 
 /// One activity to `n` inboxes on hosts `h0`…, through an event.

@@ -10,18 +10,7 @@ use allmende_store::{JobKind, RemoteActor, Scope, Store};
 use chrono::{Duration, Utc};
 
 async fn store() -> (Store, TestDatabase, OrganizationId) {
-    let db = TestDatabase::new().await;
-    let store = Store::open(db.url()).await.unwrap();
-    let org = store
-        .organizations()
-        .insert(
-            &Handle::parse("ulm").unwrap(),
-            &OrganizationDraft::named("Stadt Ulm", OrganizationKind::Municipality),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    (store, db, org.id)
+    allmende_store::testing::store_with_organization("ulm").await
 }
 
 fn lease() -> Duration {

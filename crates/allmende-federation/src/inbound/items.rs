@@ -12,7 +12,7 @@
 use allmende_domain::{
     for_item_kind, AnswerId, AnswerInput, Item, ItemKind, OrganizationId, Question,
 };
-use allmende_store::{Post, RemoteAnswer};
+use allmende_store::{Found, Post, RemoteAnswer};
 use chrono::Utc;
 use serde_json::Value;
 use url::Url;
@@ -203,11 +203,7 @@ impl Inbound {
         url: &Url,
     ) -> Result<Option<allmende_domain::Answer>, FederationError> {
         if let Some((ItemKind::Answer, id)) = self.core.urls.local_item(url) {
-            return match self.core.store.answers().get(AnswerId(id)).await {
-                Ok(a) => Ok(Some(a)),
-                Err(allmende_store::StoreError::NotFound) => Ok(None),
-                Err(e) => Err(e.into()),
-            };
+            return Ok(self.core.store.answers().get(AnswerId(id)).await.found()?);
         }
         Ok(self
             .core
@@ -223,11 +219,7 @@ impl Inbound {
             return Ok(None);
         };
         if let Some((ItemKind::Question, id)) = self.core.urls.local_item(&parent) {
-            return match self.core.store.questions().get(id).await {
-                Ok(q) => Ok(Some(q)),
-                Err(allmende_store::StoreError::NotFound) => Ok(None),
-                Err(e) => Err(e.into()),
-            };
+            return Ok(self.core.store.questions().get(id).await.found()?);
         }
         Ok(self
             .core

@@ -3,7 +3,7 @@
 //! the signed activity's body and its inboxes, which the jobs deliver.
 
 use allmende_domain::{AnswerId, Item, ItemKind, Organization, OrganizationId, Question};
-use allmende_store::{Announcement, NewActivity, OutboxEvent};
+use allmende_store::{Announcement, Found, NewActivity, OutboxEvent};
 use serde_json::{json, Value};
 use url::Url;
 use uuid::Uuid;
@@ -111,10 +111,8 @@ impl Outbound {
         // The author of an accepted answer hears of it even if they do not
         // follow the asker.
         if let Some(accepted) = item.accepted_answer() {
-            match self.core.store.answers().get(accepted).await {
-                Ok(answer) => inboxes.extend(self.inbox_of(answer.organization_id).await?),
-                Err(allmende_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+            if let Some(answer) = self.core.store.answers().get(accepted).await.found()? {
+                inboxes.extend(self.inbox_of(answer.organization_id).await?);
             }
         }
         Ok(self.wrap(org, verb, object, inboxes))

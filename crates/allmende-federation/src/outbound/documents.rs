@@ -2,6 +2,7 @@
 //! their page URLs and embedded in activities.
 
 use allmende_domain::{Answer, Item, ItemKind, Organization, Question};
+use allmende_store::Found;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -63,15 +64,11 @@ impl Outbound {
         let handle = org.handle.as_str();
         let mut extra = Map::new();
         if let Some(accepted) = item.accepted_answer() {
-            match self.core.store.answers().get(accepted).await {
-                Ok(answer) => {
-                    extra.insert(
-                        "acceptedAnswer".into(),
-                        json!(self.answer_ap_id(&answer).await?),
-                    );
-                }
-                Err(allmende_store::StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+            if let Some(answer) = self.core.store.answers().get(accepted).await.found()? {
+                extra.insert(
+                    "acceptedAnswer".into(),
+                    json!(self.answer_ap_id(&answer).await?),
+                );
             }
         }
         Ok(item_json(

@@ -8,7 +8,8 @@
 //! running node and expects one of the documented answers.
 
 use allmende_domain::{
-    Audience, Bundesland, Maturity, OrganizationKind, ProjectStatus, SolutionKind, Themenfeld,
+    Audience, Bundesland, ItemKind, Maturity, OrganizationKind, ProjectStatus, SolutionKind,
+    Themenfeld,
 };
 use serde_json::{json, Value};
 
@@ -84,9 +85,9 @@ fn collection(name: &str, input: &str) -> (Value, Value) {
 }
 
 pub fn document() -> Value {
-    let (projects, project) = collection("projects", "ProjectInput");
-    let (questions, question) = collection("questions", "QuestionInput");
-    let (solutions, solution) = collection("solutions", "SolutionInput");
+    let (projects, project) = collection(ItemKind::Project.collection(), "ProjectInput");
+    let (questions, question) = collection(ItemKind::Question.collection(), "QuestionInput");
+    let (solutions, solution) = collection(ItemKind::Solution.collection(), "SolutionInput");
     let string = json!({"type": "string"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
     let contact = json!({"type": "object", "additionalProperties": false, "properties": {"name": string, "role": string, "email": {"type": "string", "format": "email"}, "phone": string}});

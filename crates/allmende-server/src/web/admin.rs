@@ -25,12 +25,15 @@ fn when(t: DateTime<Utc>) -> String {
 /// The value the forms carry for "this node's own announcements".
 const LOCAL: &str = "local";
 
-fn scope_of(peer: &str) -> Scope {
-    if peer == LOCAL {
+/// The scope a form's `peer` field names, with the peer for the log.
+fn scope_of(values: &super::forms::FormValues) -> Result<(Scope, String), PageError> {
+    let peer = value(values, "peer").ok_or(PageError::BadRequest("peer missing".into()))?;
+    let scope = if peer == LOCAL {
         Scope::Local
     } else {
-        Scope::Peer(peer.to_owned())
-    }
+        Scope::Peer(peer.clone())
+    };
+    Ok((scope, peer))
 }
 
 fn kind_label(ctx: &Ctx, work: &StuckWork) -> &'static str {
@@ -205,11 +208,11 @@ pub async fn retry(
     SignedForm { ctx, values, .. }: SignedForm,
 ) -> Result<Response, PageError> {
     ctx.require_operator()?;
-    let peer = value(&values, "peer").ok_or(PageError::BadRequest("peer missing".into()))?;
+    let (scope, peer) = scope_of(&values)?;
     let touched = state
         .store
         .queue()
-        .retry(&scope_of(&peer), Utc::now())
+        .retry(&scope, Utc::now())
         .await
         .map_err(PageError::internal)?;
     tracing::info!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), peers = touched.peers, "operator retried stuck work");
@@ -261,11 +264,11 @@ pub async fn drop(
     SignedForm { ctx, values, .. }: SignedForm,
 ) -> Result<Response, PageError> {
     ctx.require_operator()?;
-    let peer = value(&values, "peer").ok_or(PageError::BadRequest("peer missing".into()))?;
+    let (scope, peer) = scope_of(&values)?;
     let touched = state
         .store
         .queue()
-        .drop_stuck(&scope_of(&peer))
+        .drop_stuck(&scope)
         .await
         .map_err(PageError::internal)?;
     tracing::warn!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), "operator dropped stuck work");
