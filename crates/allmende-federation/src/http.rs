@@ -50,16 +50,36 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] == 0)
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            // Forms that carry an IPv4 address: judged by that address.
+            let embedded = |high: u16, low: u16| {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            match seg {
+                // NAT64 (64:ff9b::/96) carries the IPv4 address at the end.
+                [0x64, 0xff9b, 0, 0, 0, 0, high, low] => return embedded(high, low),
+                // 6to4 (2002::/16) carries it after the prefix.
+                [0x2002, high, low, ..] => return embedded(high, low),
+                // IPv4-compatible (::a.b.c.d, deprecated).
+                [0, 0, 0, 0, 0, 0, high, low] if high != 0 => return embedded(high, low),
+                _ => {}
+            }
+            let first = seg[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link local
-                || first == 0x2001 && v6.segments()[1] == 0xdb8) // documentation
-                && v6
-                    .to_ipv4_mapped()
-                    .is_none_or(|v4| is_public(IpAddr::V4(v4)))
+                || (first & 0xffc0) == 0xfec0 // site local (deprecated)
+                || (first == 0x64 && seg[1] == 0xff9b) // local-use NAT64 (64:ff9b:1::/48)
+                || (first == 0x2001 && seg[1] < 0x0200) // IETF protocol assignments, Teredo
+                || (first == 0x2001 && seg[1] == 0xdb8) // documentation
+                || first == 0x0100) // discard-only
         }
     }
 }
@@ -229,13 +249,32 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "64:ff9b::a00:5",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "2002:a00:1::1",
+            "2002:7f00:1::1",
+            "::10.0.0.1",
+            "fec0::1",
+            "2001::1",
+            "2001:db8::1",
+            "100::1",
+            "240.0.0.1",
+            "198.18.0.1",
+            "192.0.0.8",
         ] {
             assert!(
                 !is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))),
                 "{ip}"
             );
         }
-        for ip in ["93.184.216.34", "2a00:1450:4001::1", "::ffff:93.184.216.34"] {
+        for ip in [
+            "93.184.216.34",
+            "2a00:1450:4001::1",
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+        ] {
             assert!(
                 is_public(ip.parse().unwrap_or_else(|_| panic!("{ip}"))),
                 "{ip}"

@@ -3,7 +3,7 @@
 //! collections. Actor and object documents are served by the server's page
 //! routes through content negotiation (one URL for people and machines).
 
-use allmende_domain::{Item, Organization, Project, Question, Solution, Viewer};
+use allmende_domain::{for_item_kind, Item, ItemKind, Organization, Viewer};
 use allmende_store::ListFilter;
 use axum::body::Bytes;
 use axum::extract::{FromRef, OriginalUri, Path, Query, State};
@@ -186,9 +186,12 @@ async fn outbox(
     let id = urls.outbox(&handle);
     let store = federation.store();
     let Some(page) = query.page else {
-        let total = store.projects().count_public_of(org.id).await?
-            + store.questions().count_public_of(org.id).await?
-            + store.solutions().count_public_of(org.id).await?;
+        let mut total = 0;
+        for kind in ItemKind::ALL.into_iter().filter(|k| k.is_item()) {
+            total += for_item_kind!(kind,
+                T => store.items::<T>().count_public_of(org.id).await?,
+                _not_an_item => 0);
+        }
         return Ok(activity_json(
             StatusCode::OK,
             json!({
@@ -209,11 +212,13 @@ async fn outbox(
         limit: wanted + 1,
         ..ListFilter::for_viewer(Viewer::Public)
     };
-    // Newest first over all three item types.
+    // Newest first over every item type.
     let mut entries: Vec<(chrono::DateTime<chrono::Utc>, Value)> = Vec::new();
-    collect::<Project>(&federation, &org, &filter, &mut entries).await?;
-    collect::<Question>(&federation, &org, &filter, &mut entries).await?;
-    collect::<Solution>(&federation, &org, &filter, &mut entries).await?;
+    for kind in ItemKind::ALL.into_iter().filter(|k| k.is_item()) {
+        for_item_kind!(kind,
+            T => collect::<T>(&federation, &org, &filter, &mut entries).await?,
+            _not_an_item => {});
+    }
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     let has_next = entries.len() > wanted as usize && page < OUTBOX_MAX_PAGES;
     let items: Vec<Value> = entries

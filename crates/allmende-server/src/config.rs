@@ -327,6 +327,28 @@ mod tests {
         });
     }
 
+    /// Every key of `Config` can be set from the environment, including
+    /// keys added later: the environment provider reads the struct's own
+    /// field list.
+    #[test]
+    fn every_key_is_read_from_the_environment() {
+        Jail::expect_with(|jail| {
+            let keys = serde_aux::serde_introspection::serde_introspect::<Config>();
+            assert!(keys.len() >= 20, "{keys:?}");
+            for key in keys {
+                jail.set_env(format!("{ENV_PREFIX}{}", key.to_ascii_uppercase()), "1");
+            }
+            let figment = Config::figment(None);
+            for key in keys {
+                assert!(
+                    figment.find_value(key).is_ok(),
+                    "{key} not read from the environment"
+                );
+            }
+            Ok(())
+        });
+    }
+
     #[test]
     fn bad_values_are_reported_with_their_source() {
         Jail::expect_with(|jail| {

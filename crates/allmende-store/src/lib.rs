@@ -129,7 +129,7 @@ impl Store {
             // advisory lock on PostgreSQL, so only one applies migrations.
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
-        Ok(())
+        queue::fill_missing_peers(&self.pool).await
     }
 
     /// Closes the pool, waiting for open connections, so WAL data is
@@ -214,14 +214,27 @@ impl Store {
     }
 }
 
-/// `url` with its password (if any) replaced by `***`, for messages and
-/// logs. Not a URL (so nothing to find a password in): shown as
-/// `(unparsable database URL)`.
+/// `url` with its passwords (in the user part, or a `password=`-like
+/// query parameter) replaced by `***`, for messages and logs. Not a URL
+/// (so nothing to find a password in): shown as `(unparsable database URL)`.
 pub fn redacted_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             if parsed.password().is_some() {
                 let _ = parsed.set_password(Some("***"));
+            }
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = k.to_ascii_lowercase().contains("password");
+                    (
+                        k.into_owned(),
+                        if secret { "***".into() } else { v.into_owned() },
+                    )
+                })
+                .collect();
+            if !pairs.is_empty() {
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
             }
             parsed.to_string()
         }
@@ -247,4 +260,27 @@ pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain types serialise to JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_urls_are_shown_without_passwords() {
+        assert_eq!(
+            super::redacted_url("postgres://allmende:geheim@db/allmende?sslmode=require"),
+            "postgres://allmende:***@db/allmende?sslmode=require"
+        );
+        assert_eq!(
+            super::redacted_url("postgres://allmende@db/allmende?password=geheim"),
+            "postgres://allmende@db/allmende?password=***"
+        );
+        assert_eq!(
+            super::redacted_url("sqlite://data/allmende.sqlite"),
+            "sqlite://data/allmende.sqlite"
+        );
+        assert_eq!(
+            super::redacted_url("nonsense geheim"),
+            "(unparsable database URL)"
+        );
+    }
 }

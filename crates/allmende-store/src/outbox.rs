@@ -171,17 +171,28 @@ impl<'a> Outbox<'a> {
         .bind(limit)
         .fetch_all(self.pool)
         .await?;
-        let mut events: Vec<OutboxEvent> = rows
-            .iter()
-            .map(|r| {
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = uuid_of(r, "id")?;
+            let read = || -> Result<OutboxEvent, StoreError> {
                 Ok(OutboxEvent {
-                    id: uuid_of(r, "id")?,
+                    id,
                     organization_id: OrganizationId(uuid_of(r, "organization_id")?),
                     announcement: crate::json_column(r, "announcement")?,
                     attempts: r.col("attempts")?,
                 })
-            })
-            .collect::<Result<_, StoreError>>()?;
+            };
+            match read() {
+                Ok(event) => events.push(event),
+                // One unreadable row (written by a newer version, or by
+                // hand) is dead work, not a stop for all the others.
+                Err(e) => {
+                    tracing::error!(error = %e, event = %id, "unreadable announcement given up");
+                    self.event_failed(id, &format!("unreadable: {e}"), None, now)
+                        .await?;
+                }
+            }
+        }
         // RETURNING does not keep the order of the subquery.
         events.sort_by_key(|e| e.id);
         Ok(events)
@@ -349,7 +360,7 @@ impl<'a> Outbox<'a> {
             .collect()
     }
 
-    /// Several deliveries arrived (or were refused for good): deletes them,
+    /// Several deliveries arrived: deletes them,
     /// activities with no delivery left, and the failure records of their
     /// peers, in one transaction — a worker reports its finished
     /// deliveries in batches, so a busy fan-out does not commit once per
@@ -439,7 +450,7 @@ impl<'a> Outbox<'a> {
         Ok(())
     }
 
-    /// A delivery is given up — refused by the peer, or out of attempts:
+    /// A delivery is given up — refused, or out of attempts:
     /// it is dead, kept with `error` until an operator retries or drops
     /// it, or it is purged.
     pub async fn delivery_dead(

@@ -273,6 +273,17 @@ impl<'a> Queue<'a> {
         .execute(&mut tx)
         .await?
         .rows_affected();
+        // Paused deliveries are due at once, their peers no longer
+        // unreachable (until they fail again).
+        query(format!(
+            "UPDATE deliveries SET next_attempt_at = $2 WHERE dead_at IS NULL AND {} AND host IN
+               (SELECT host FROM peers WHERE unreachable_since IS NOT NULL)",
+            Scope::peer_condition("host")
+        ))
+        .bind(scope.peer())
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
         touched.peers = query(format!(
             "DELETE FROM peers WHERE unreachable_since IS NOT NULL AND {}",
             Scope::peer_condition("host")
@@ -362,21 +373,24 @@ impl<'a> Queue<'a> {
         Ok(touched)
     }
 
-    /// Gives up deliveries that have been paused since before `queued_before`
-    /// (their peer unreachable all along): they are dead, with a note.
+    /// Gives up deliveries paused since before `paused_before`: queued then
+    /// or earlier, and their peer unreachable since then all along. They
+    /// are dead, with a note.
     pub async fn expire_paused(
         &self,
-        queued_before: DateTime<Utc>,
+        paused_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let done = query(format!(
+        let done = query(
             "UPDATE deliveries SET dead_at = $1, claimed_until = NULL, claimed_by = NULL,
                last_error = 'expired while paused (peer unreachable): ' || COALESCE(last_error, '')
              WHERE id IN (SELECT d.id FROM deliveries d
-                          WHERE d.dead_at IS NULL AND d.created_at <= $2 AND {PAUSED})"
-        ))
+                          WHERE d.dead_at IS NULL AND d.created_at <= $2
+                            AND EXISTS (SELECT 1 FROM peers p WHERE p.host = d.host
+                                        AND p.unreachable_since <= $2))",
+        )
         .bind(now)
-        .bind(queued_before)
+        .bind(paused_before)
         .execute(self.pool)
         .await?;
         Ok(done.rows_affected())
@@ -397,6 +411,51 @@ impl<'a> Queue<'a> {
         tx.commit().await?;
         Ok(purged)
     }
+}
+
+/// The peer (`host[:port]`) of an actor or object URL.
+pub(crate) fn peer_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// Gives work queued before the `peer` columns existed its peer, so that
+/// operators can act on it per peer. Runs after the migrations; touches
+/// only rows without one.
+pub(crate) async fn fill_missing_peers(pool: &Pool) -> Result<(), StoreError> {
+    let rows = query("SELECT id, actor_id FROM inbox_queue WHERE peer IS NULL")
+        .fetch_all(pool)
+        .await?;
+    for row in &rows {
+        let id: String = row.col("id")?;
+        let actor: String = row.col("actor_id")?;
+        query("UPDATE inbox_queue SET peer = $1 WHERE id = $2")
+            .bind(peer_of(&actor))
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    let rows = query(
+        "SELECT b.follower_id, b.target_id, o.handle FROM backfills b
+         JOIN organizations o ON o.id = b.target_id WHERE b.peer IS NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    for row in &rows {
+        let handle: String = row.col("handle")?;
+        let peer = handle.split_once('@').map(|(_, host)| host.to_owned());
+        query("UPDATE backfills SET peer = $1 WHERE follower_id = $2 AND target_id = $3")
+            .bind(peer)
+            .bind(row.col::<String>("follower_id")?)
+            .bind(row.col::<String>("target_id")?)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Signed activities no delivery needs any more.

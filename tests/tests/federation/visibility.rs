@@ -2,8 +2,9 @@
 //! kind of reader, on the author's node and on a follower's node.
 //!
 //! Ulm (on node A) asks a public and a followers-only question; Blaustein,
-//! also on A, answers the followers-only one. Mannheim (node B) follows
-//! Ulm; Heidelberg (also on B) does not. Every route that shows questions —
+//! also on A, answers both. Mannheim (node B) follows Ulm; Heidelberg (also
+//! on B) does not; Konstanz (node C) follows Blaustein, the answerer, but
+//! not Ulm, the asker — an answer must not carry a restricted thread to it. Every route that shows questions —
 //! pages, lists, search, feed, API, ActivityPub documents and outbox — is
 //! requested as: a visitor, Ulm itself, Blaustein (a local user on the home
 //! node), Mannheim (a user of a following organization), Heidelberg (a user
@@ -75,8 +76,8 @@ struct Reader {
     name: &'static str,
     /// Signed in (pages) and holding a token (API).
     member: Option<(reqwest::Client, String)>,
-    /// Another server: requests carry an HTTP signature.
-    signed_fetch: Option<HeaderMap>,
+    /// Another server: requests carry an HTTP signature with this key.
+    signed_fetch: Option<(std::sync::Arc<allmende_federation::SigningKey>, String)>,
     /// The rule says this reader may read the followers-only question.
     may_read: bool,
     /// This reader's organization follows Ulm.
@@ -138,8 +139,11 @@ async fn check(node: &TestNode, label: &str, routes: &[Route], reader: &Reader) 
         if route.kind == Kind::Activity {
             request = request.header(ACCEPT, AP);
         }
-        if let Some(headers) = &reader.signed_fetch {
-            request = request.headers(headers.clone());
+        if let Some((key, key_id)) = &reader.signed_fetch {
+            let url: url::Url = url.parse().unwrap();
+            let headers: HeaderMap =
+                allmende_federation::signatures::sign_get(key, key_id, &url).unwrap();
+            request = request.headers(headers);
         }
         let response = request.send().await.unwrap();
         let status = response.status();
@@ -204,22 +208,31 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         "admin",
     )
     .await;
+    let c = spawn_app().await;
+    c.org_with_user("konstanz", "Stadt Konstanz", "it@konstanz.example", "admin")
+        .await;
     let ulm = member(&a, "digital@ulm.example").await;
     let blaustein = member(&a, "rathaus@blaustein.example").await;
     let mannheim = member(&b, "it@mannheim.example").await;
     let heidelberg = member(&b, "it@heidelberg.example").await;
+    let konstanz = member(&c, "it@konstanz.example").await;
 
-    // Mannheim follows Ulm.
-    let status = client()
-        .post(b.at("/api/v1/follows"))
-        .bearer_auth(&mannheim.1)
-        .json(&json!({ "target": format!("ulm@{}", a.host()) }))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 202);
-    settle(&[&a, &b]).await;
+    // Mannheim follows Ulm; Konstanz follows Blaustein.
+    for (node, token, target) in [
+        (&b, &mannheim.1, format!("ulm@{}", a.host())),
+        (&c, &konstanz.1, format!("blaustein@{}", a.host())),
+    ] {
+        let status = client()
+            .post(node.at("/api/v1/follows"))
+            .bearer_auth(token)
+            .json(&json!({ "target": target }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 202);
+    }
+    settle(&[&a, &b, &c]).await;
 
     let secret_title = "Geheimmarke: Wie regeln Sie Zaunkoenig-Gebuehren?";
     let public_title = "Offenmarke: Zaunkoenig-Satzung gesucht";
@@ -237,17 +250,21 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         json!({ "title": secret_title, "body": "Nur fuer unser Netzwerk: Zaunkoenig-Gebuehren.", "audience": "followers" }),
     )
     .await;
-    let answer_status = client()
-        .post(a.at(&format!("/api/v1/questions/{secret}/answers")))
-        .bearer_auth(&blaustein.1)
-        .json(&json!({ "body": "Antwortgeheimnis: wir nutzen die Mustersatzung." }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer_status.status(), 201);
-    let answer: Value = answer_status.json().await.unwrap();
-    let answer = answer["id"].as_str().unwrap().to_owned();
-    settle(&[&a, &b]).await;
+    let answer = create(
+        &a,
+        &blaustein.1,
+        &format!("/api/v1/questions/{secret}/answers"),
+        json!({ "body": "Antwortgeheimnis: wir nutzen die Mustersatzung." }),
+    )
+    .await;
+    create(
+        &a,
+        &blaustein.1,
+        &format!("/api/v1/questions/{public}/answers"),
+        json!({ "body": "Offenantwort: unsere Satzung steht im Ortsrecht." }),
+    )
+    .await;
+    settle(&[&a, &b, &c]).await;
     let secret_copy = copy_id(&b, &mannheim.1, secret_title).await;
 
     let routes = |secret: &str, answer: Option<&str>, ulm_handle: &str| {
@@ -299,11 +316,7 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         .organization_key(mannheim_org.id)
         .await
         .unwrap();
-    let signed = |node: &TestNode| {
-        let url: url::Url = node.at("/").parse().unwrap();
-        allmende_federation::signatures::sign_get(&key, &b.at("/orgs/mannheim#main-key"), &url)
-            .unwrap()
-    };
+    let signed = || (key.clone(), b.at("/orgs/mannheim#main-key"));
 
     let visitor = || Reader {
         name: "a visitor",
@@ -332,7 +345,7 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         Reader {
             name: "another server (signed fetch)",
             member: None,
-            signed_fetch: Some(signed(&a)),
+            signed_fetch: Some(signed()),
             may_read: false,
             follows_author: false,
         },
@@ -358,7 +371,7 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         Reader {
             name: "another server (signed fetch)",
             member: None,
-            signed_fetch: Some(signed(&b)),
+            signed_fetch: Some(signed()),
             may_read: false,
             follows_author: false,
         },
@@ -366,6 +379,50 @@ async fn followers_only_items_are_read_exactly_by_whom_the_rule_allows() {
         checked += check(&b, "follower's node", &on_b, &reader).await;
     }
     assert_eq!(checked, 4 * on_a.len() + 4 * on_b.len());
+
+    // Node C knows neither question: Blaustein's answer to the public one
+    // reaches Konstanz's feed (as a post), the answer to the restricted one
+    // reaches nobody there.
+    let on_c = [
+        route("/", Kind::Page),
+        route("/network", Kind::Page).feed(),
+        route("/search?q=zaunkoenig", Kind::Page),
+        route("/api/v1/questions", Kind::Api),
+        route("/api/v1/feed", Kind::Api).feed(),
+    ];
+    for reader in [
+        visitor(),
+        Reader {
+            name: "Konstanz (follows the answerer, not the asker)",
+            member: Some(konstanz),
+            signed_fetch: None,
+            may_read: false,
+            follows_author: false,
+        },
+    ] {
+        check(&c, "answerer's follower's node", &on_c, &reader).await;
+        if let Some((browser, token)) = &reader.member {
+            let feed = browser
+                .get(c.at("/network"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(feed.contains("Offenantwort"), "the public answer arrived");
+            let feed: Value = client()
+                .get(c.at("/api/v1/feed"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(feed.to_string().contains("Offenantwort"), "{feed}");
+        }
+    }
     // The public question is served to other servers; the restricted one
     // is not (checked above), whoever signs.
     let response = client()

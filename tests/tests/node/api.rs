@@ -564,44 +564,51 @@ async fn every_documented_operation_answers_as_documented() {
         .await
         .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    let token = node.org_with_token("ulm").await;
     let mut asked = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        // Path parameters: an id nobody has, a handle nobody has.
-        let concrete = path
-            .replace("{id}", "0193a5c0-0000-7000-8000-000000000000")
-            .replace("{handle}", "niemand");
-        for (method, operation) in item.as_object().unwrap() {
-            if method == "parameters" {
-                continue;
+    // Without a token, and with one; with an empty object as body. Every
+    // operation must answer with one of its documented statuses, and never
+    // with the router's "no such endpoint" or a 405.
+    for token in [None, Some(token.as_str())] {
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            // Path parameters: an id nobody has, a handle nobody has.
+            let concrete = path
+                .replace("{id}", "0193a5c0-0000-7000-8000-000000000000")
+                .replace("{handle}", "niemand");
+            for (method, operation) in item.as_object().unwrap() {
+                if method == "parameters" {
+                    continue;
+                }
+                let documented: Vec<u16> = operation["responses"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(|code| code.parse().unwrap())
+                    .collect();
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let mut request =
+                    client().request(method.clone(), node.at(&format!("/api/v1{concrete}")));
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+                    request = request.json(&json!({}));
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap();
+                assert!(
+                    documented.contains(&status),
+                    "{method} {path} (token: {}): {status} is not among the documented {documented:?}: {body}",
+                    token.is_some()
+                );
+                assert!(
+                    !body.contains("no such endpoint"),
+                    "{method} {path} is not routed"
+                );
+                asked += 1;
             }
-            let documented: Vec<u16> = operation["responses"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(|code| code.parse().unwrap())
-                .collect();
-            // Without a token and with an empty object: every operation
-            // must still answer with one of its documented statuses, and
-            // never with the router's "no such endpoint" or a 405.
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let mut request =
-                client().request(method.clone(), node.at(&format!("/api/v1{concrete}")));
-            if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
-                request = request.json(&json!({}));
-            }
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            let body = response.text().await.unwrap();
-            assert!(
-                documented.contains(&status),
-                "{method} {path}: {status} is not among the documented {documented:?}: {body}"
-            );
-            assert!(
-                !body.contains("no such endpoint"),
-                "{method} {path} is not routed"
-            );
-            asked += 1;
         }
     }
-    assert!(asked >= 25, "{asked} operations");
+    assert!(asked >= 50, "{asked} requests");
 }

@@ -95,19 +95,36 @@ impl Jobs {
         let outbox = self.core.store.outbox();
         let now = Utc::now();
         let recorded = match outcome {
-            Outcome::Delivered => {
+            Err(blocked) => {
+                // Not sent at all (a private address, an unusable URL):
+                // nothing is known about the peer.
+                tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, reason = %blocked, "delivery not sent, not retried");
+                self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                outbox
+                    .delivery_dead(&delivery, &format!("refused: {blocked}"), now)
+                    .await
+            }
+            Ok(Outcome::Delivered) => {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
                 self.finished(delivery);
                 return;
             }
-            Outcome::Refused(reason) => {
-                tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused, not retried");
+            Ok(Outcome::Refused(reason)) => {
+                tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused by the peer, not retried");
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                outbox
+                // The peer answered: it is reachable, whatever it thought
+                // of this activity.
+                match outbox
                     .delivery_dead(&delivery, &format!("refused: {reason}"), now)
                     .await
+                {
+                    Ok(()) => outbox.peer_answered(&delivery.host).await,
+                    Err(e) => Err(e),
+                }
             }
-            Outcome::Failed { reason, .. } if delivery.attempts + 1 >= settings.max_attempts => {
+            Ok(Outcome::Failed { reason, .. })
+                if delivery.attempts + 1 >= settings.max_attempts =>
+            {
                 tracing::warn!(inbox = %delivery.inbox, attempts = delivery.attempts + 1, %reason, "delivery given up");
                 self.stats.dead.fetch_add(1, Ordering::Relaxed);
                 outbox
@@ -118,10 +135,10 @@ impl Jobs {
                     )
                     .await
             }
-            Outcome::Failed {
+            Ok(Outcome::Failed {
                 reason,
                 retry_after,
-            } => {
+            }) => {
                 self.stats.retried.fetch_add(1, Ordering::Relaxed);
                 let next = retry::next_attempt(
                     settings,
@@ -179,31 +196,27 @@ impl Jobs {
         Ok(())
     }
 
-    async fn attempt(&self, delivery: &Delivery) -> Outcome {
-        let failed = |reason: String| Outcome::Failed {
-            reason,
-            retry_after: None,
+    /// One attempt: the peer's answer, classified, or `Err` with the
+    /// reason the delivery was not sent at all and never will be.
+    async fn attempt(&self, delivery: &Delivery) -> Result<Outcome, String> {
+        let failed = |reason: String| {
+            Ok(Outcome::Failed {
+                reason,
+                retry_after: None,
+            })
         };
-        let inbox = match Url::parse(&delivery.inbox) {
-            Ok(url) => url,
-            Err(e) => return Outcome::Refused(format!("bad inbox URL: {e}")),
-        };
+        let inbox = Url::parse(&delivery.inbox).map_err(|e| format!("bad inbox URL: {e}"))?;
         // An inbox named by a remote actor must not make this node post to
         // its own network (SSRF): the client refuses such addresses, also
         // when the name resolves to one only now.
-        let request = match self.core.http.post(&inbox) {
-            Ok(request) => request,
-            Err(e) => return Outcome::Refused(e.to_string()),
-        };
+        let request = self.core.http.post(&inbox).map_err(|e| e.to_string())?;
         let key = match self.core.key(&delivery.sender).await {
             Ok(key) => key,
             Err(e) => return failed(format!("signing key: {e}")),
         };
         let body = delivery.body.as_bytes();
-        let headers = match signatures::sign_post(&key, &delivery.key_id, &inbox, body) {
-            Ok(headers) => headers,
-            Err(e) => return Outcome::Refused(format!("cannot sign: {e}")),
-        };
+        let headers = signatures::sign_post(&key, &delivery.key_id, &inbox, body)
+            .map_err(|e| format!("cannot sign: {e}"))?;
         let response = match request
             .headers(headers)
             .body(delivery.body.clone())
@@ -213,9 +226,7 @@ impl Jobs {
             Ok(response) => response,
             Err(e) => {
                 return match PeerClient::failure(&inbox, e) {
-                    refused @ FederationError::Forbidden(_) => {
-                        Outcome::Refused(refused.to_string())
-                    }
+                    blocked @ FederationError::Forbidden(_) => Err(blocked.to_string()),
                     other => failed(other.to_string()),
                 }
             }
@@ -225,6 +236,6 @@ impl Jobs {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry::parse_retry_after(v, Utc::now()));
-        retry::outcome(response.status(), retry_after)
+        Ok(retry::outcome(response.status(), retry_after))
     }
 }

@@ -72,7 +72,8 @@ pub struct Jobs {
     finished: Mutex<Vec<Delivery>>,
     /// When upkeep last ran.
     last_upkeep: Mutex<Option<tokio::time::Instant>>,
-    /// The runner loop, awaited on shutdown so no round outlives the pool.
+    /// The runner loop, awaited (or cancelled) on shutdown so no round
+    /// outlives the store.
     runner: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -116,13 +117,8 @@ impl Jobs {
             let mut full = true;
             let mut drained = false;
             loop {
-                let busy = match self.round(full, &mut drained).await {
-                    Ok(busy) => busy,
-                    Err(e) => {
-                        tracing::error!(error = %e, "job round failed");
-                        false
-                    }
-                };
+                // Failures are logged in the round; the loop goes on.
+                let busy = self.round(full, &mut drained).await.unwrap_or(false);
                 if *stop.borrow() {
                     break;
                 }
@@ -159,9 +155,18 @@ impl Jobs {
     pub async fn shutdown(&self) {
         let _ = self.stop.send(true);
         let runner = self.runner.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(runner) = runner {
-            // The current round finishes (its sends go on in their tasks).
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), runner).await;
+        if let Some(mut runner) = runner {
+            // The current round stops at its next job (its sends go on in
+            // their tasks); one stuck in a slow fetch is cancelled, so no
+            // round outlives the store. What it claimed is released below
+            // or runs out with its lease.
+            if tokio::time::timeout(std::time::Duration::from_secs(5), &mut runner)
+                .await
+                .is_err()
+            {
+                runner.abort();
+                let _ = runner.await;
+            }
         }
         let all = u32::try_from(self.core.settings.delivery.concurrency.max(1)).unwrap_or(u32::MAX);
         let _ = tokio::time::timeout(

@@ -6,7 +6,7 @@
 //! `item` carries the full typed item in the same shape as the JSON API's
 //! input, which the receiving node validates with the same rules as a form.
 
-use allmende_domain::{Answer, Item, ItemKind};
+use allmende_domain::{Answer, Audience, Item, ItemKind};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
@@ -75,15 +75,24 @@ pub fn item_json<T: Item>(
     doc
 }
 
-/// The object of an answer written on this node.
+/// The object of an answer written on this node. An answer has its
+/// question's audience: to a public question it is public, with the
+/// answerer's followers and the asker in copy; to a followers-only question
+/// it goes to the asker alone, never to the public or to the answerer's
+/// followers (who may not read the question).
 pub fn answer_json(
     id: &str,
     actor: &str,
     followers: &str,
     question_id: &str,
     question_actor: &str,
+    question_audience: Audience,
     answer: &Answer,
 ) -> Value {
+    let (to, cc) = match question_audience {
+        Audience::Public => (json!([PUBLIC]), json!([followers, question_actor])),
+        Audience::Followers => (json!([question_actor]), json!([])),
+    };
     json!({
         "@context": context(),
         "id": id,
@@ -95,8 +104,8 @@ pub fn answer_json(
         "url": id,
         "published": answer.created_at.to_rfc3339(),
         "updated": answer.updated_at.to_rfc3339(),
-        "to": [PUBLIC],
-        "cc": [followers, question_actor],
+        "to": to,
+        "cc": cc,
         "itemType": ItemKind::Answer.slug(),
         "item": { "body": answer.body },
     })

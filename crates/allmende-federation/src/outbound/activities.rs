@@ -38,7 +38,13 @@ impl Outbound {
                 let answer = store.answers().get(AnswerId(*id)).await?;
                 let object = self.answer_document(&org, &answer).await?;
                 let question: Question = store.questions().get(answer.question_id).await?;
-                let mut inboxes = self.follower_inboxes(&org).await?;
+                // An answer to a followers-only question goes to the asker
+                // alone: the answerer's followers may not read the question.
+                let mut inboxes = if Question::is_public(&question.content) {
+                    self.follower_inboxes(&org).await?
+                } else {
+                    Vec::new()
+                };
                 inboxes.extend(self.inbox_of(question.organization_id).await?);
                 Some(self.wrap(&org, "Create", object, inboxes))
             }

@@ -1,6 +1,7 @@
 //! How other servers find this node's actors and learn what it runs:
 //! WebFinger (RFC 7033), NodeInfo 2.1 and host-meta.
 
+use allmende_domain::ItemKind;
 use serde_json::{json, Value};
 
 use super::Outbound;
@@ -52,9 +53,12 @@ impl Outbound {
     pub async fn nodeinfo(&self) -> Result<Value, FederationError> {
         let store = &self.core.store;
         let organizations = store.organizations().list().await?.len();
-        let posts = store.projects().count_local().await?
-            + store.questions().count_local().await?
-            + store.solutions().count_local().await?;
+        let mut posts = 0;
+        for kind in ItemKind::ALL.into_iter().filter(|k| k.is_item()) {
+            posts += allmende_domain::for_item_kind!(kind,
+                T => store.items::<T>().count_local().await?,
+                _not_an_item => 0);
+        }
         Ok(json!({
             "version": "2.1",
             "software": {

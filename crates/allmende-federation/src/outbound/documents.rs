@@ -96,6 +96,7 @@ impl Outbound {
             &self.urls().followers(handle),
             &self.item_ap_id::<Question>(question.id.0).await?,
             &self.actor_id_of(&asker),
+            Question::audience(&question.content),
             answer,
         ))
     }

@@ -235,18 +235,4 @@ mod tests {
             fields::<LocalParameterInput>()
         );
     }
-
-    #[test]
-    fn enumerations_list_every_value_the_domain_accepts() {
-        let doc = super::document();
-        let kinds =
-            &doc["components"]["schemas"]["OrganizationInput"]["properties"]["kind"]["enum"];
-        for kind in allmende_domain::OrganizationKind::ALL {
-            assert!(
-                kinds.as_array().unwrap().iter().any(|k| k == kind.slug()),
-                "organization kind {} documented",
-                kind.slug()
-            );
-        }
-    }
 }

@@ -23,3 +23,9 @@ CREATE INDEX inbox_queue_due ON inbox_queue(next_attempt_at) WHERE dead_at IS NU
 ALTER TABLE backfills ADD COLUMN peer TEXT;
 ALTER TABLE backfills ADD COLUMN last_error TEXT;
 ALTER TABLE backfills ADD COLUMN dead_at TIMESTAMPTZ;
+
+-- Listing, expiring and purging dead work reads only dead rows.
+CREATE INDEX outbox_events_dead ON outbox_events(dead_at) WHERE dead_at IS NOT NULL;
+CREATE INDEX deliveries_dead ON deliveries(dead_at) WHERE dead_at IS NOT NULL;
+CREATE INDEX inbox_queue_dead ON inbox_queue(dead_at) WHERE dead_at IS NOT NULL;
+CREATE INDEX backfills_dead ON backfills(dead_at) WHERE dead_at IS NOT NULL;
