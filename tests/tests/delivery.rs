@@ -7,6 +7,7 @@
 
 mod delivery {
     pub mod backfill;
+    pub mod gone;
     pub mod operations;
     pub mod outage;
     pub mod ssrf;
