@@ -42,6 +42,13 @@ pub async fn verify_actor_accepts_signed_and_refuses_unsigned_posts() -> Ran {
         .current_dir(workdir.path())
         .env("PYTHONUNBUFFERED", "1");
     let (_peer, _) = peer::start(command, " * Running on").await;
+    // It announces itself a moment before it accepts connections.
+    allmende_tests::wait_until(30, "verify_actor accepts connections", || async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
 
     let response = tokio::time::timeout(
         Duration::from_secs(120),
