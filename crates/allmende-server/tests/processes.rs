@@ -350,12 +350,13 @@ async fn sigkill_in_the_middle_of_a_fanout(db: TestDatabase) {
 /// Two `allmende serve` processes on one PostgreSQL database deliver 400
 /// activities to 100 inboxes, each exactly once, both doing part.
 async fn two_processes_share_the_outbox(db: TestDatabase) {
+    // 100 followers, each with its own inbox on its own host — bound before
+    // the processes' ports are picked, so they cannot take one of those.
+    const FOLLOWERS: usize = 100;
+    let inboxes = CountingInboxes::start(FOLLOWERS).await;
     let (port_a, port_b) = (free_port(), free_port());
     let token = set_up_sender(db.url(), port_a);
 
-    // 100 followers, each with its own inbox on its own host.
-    const FOLLOWERS: usize = 100;
-    let inboxes = CountingInboxes::start(FOLLOWERS).await;
     let store = Store::open(db.url()).await.unwrap();
     let ulm = store.organizations().by_handle("ulm").await.unwrap();
     for i in 0..FOLLOWERS {

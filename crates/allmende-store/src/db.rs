@@ -42,11 +42,24 @@ impl Pool {
     /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): every
     /// transaction here writes, and one that read first would fail with
     /// "database is locked" when another connection wrote in between.
+    ///
+    /// The BEGIN runs in a task of its own. A caller that is cancelled while
+    /// it is under way (an HTTP client hanging up, a timeout) would
+    /// otherwise leave the transaction open: sqlx starts a custom BEGIN
+    /// before it hands out the `Transaction` that rolls back on drop, and a
+    /// connection with an open transaction holds SQLite's write lock, so
+    /// every later write would fail with "database is locked". In a task,
+    /// the BEGIN completes and its transaction, unclaimed, is dropped and
+    /// rolled back.
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        let pool = self.clone();
+        let begun = tokio::spawn(async move {
+            Ok::<_, sqlx::Error>(match pool {
+                Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            })
+        });
+        begun.await.map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 }
 

@@ -101,12 +101,6 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The SQL condition on a peer column, with [`Scope::peer`] bound as
-    /// `$1`: one peer, or NULL for all.
-    fn peer_condition(column: &str) -> String {
-        format!("($1 IS NULL OR {column} = $1)")
-    }
-
     fn peer(&self) -> Option<String> {
         match self {
             Scope::Peer(host) => Some(host.clone()),
@@ -262,68 +256,65 @@ impl<'a> Queue<'a> {
             tx.commit().await?;
             return Ok(touched);
         }
-        touched.deliveries = query(format!(
+        let now = Some(now);
+        touched.deliveries = for_peers(
+            &mut tx,
+            scope,
+            now,
             "UPDATE deliveries SET dead_at = NULL, attempts = 0, next_attempt_at = $2,
-             claimed_until = NULL, claimed_by = NULL
-             WHERE dead_at IS NOT NULL AND {}",
-            Scope::peer_condition("host")
-        ))
-        .bind(scope.peer())
-        .bind(now)
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
+             claimed_until = NULL, claimed_by = NULL WHERE dead_at IS NOT NULL AND {peer}",
+            "host",
+        )
+        .await?;
         // Paused deliveries are due at once, their peers no longer
         // unreachable (until they fail again).
-        query(format!(
-            "UPDATE deliveries SET next_attempt_at = $2 WHERE dead_at IS NULL AND {} AND host IN
+        for_peers(
+            &mut tx,
+            scope,
+            now,
+            "UPDATE deliveries SET next_attempt_at = $2 WHERE dead_at IS NULL AND {peer} AND host IN
                (SELECT host FROM peers WHERE unreachable_since IS NOT NULL)",
-            Scope::peer_condition("host")
-        ))
-        .bind(scope.peer())
-        .bind(now)
-        .execute(&mut tx)
+            "host",
+        )
         .await?;
-        touched.peers = query(format!(
-            "DELETE FROM peers WHERE unreachable_since IS NOT NULL AND {}",
-            Scope::peer_condition("host")
-        ))
-        .bind(scope.peer())
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
+        touched.peers = for_peers(
+            &mut tx,
+            scope,
+            None,
+            "DELETE FROM peers WHERE unreachable_since IS NOT NULL AND {peer}",
+            "host",
+        )
+        .await?;
         // A received activity counts as received again: a redelivery by
         // its sender meanwhile is then a duplicate.
-        query(format!(
+        for_peers(
+            &mut tx,
+            scope,
+            now,
             "INSERT INTO received_activities (activity_id, received_at)
-             SELECT activity_id, $2 FROM inbox_queue WHERE dead_at IS NOT NULL AND {}
+             SELECT activity_id, $2 FROM inbox_queue WHERE dead_at IS NOT NULL AND {peer}
              ON CONFLICT (activity_id) DO NOTHING",
-            Scope::peer_condition("peer")
-        ))
-        .bind(scope.peer())
-        .bind(now)
-        .execute(&mut tx)
+            "peer",
+        )
         .await?;
-        touched.activities = query(format!(
-            "UPDATE inbox_queue SET dead_at = NULL, attempts = 0, next_attempt_at = $2, claimed_until = NULL
-             WHERE dead_at IS NOT NULL AND {}",
-            Scope::peer_condition("peer")
-        ))
-        .bind(scope.peer())
-        .bind(now)
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
-        touched.backfills = query(format!(
-            "UPDATE backfills SET dead_at = NULL, attempts = 0, not_before = $2, claimed_until = NULL
-             WHERE dead_at IS NOT NULL AND {}",
-            Scope::peer_condition("peer")
-        ))
-        .bind(scope.peer())
-        .bind(now)
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
+        touched.activities = for_peers(
+            &mut tx,
+            scope,
+            now,
+            "UPDATE inbox_queue SET dead_at = NULL, attempts = 0, next_attempt_at = $2,
+             claimed_until = NULL WHERE dead_at IS NOT NULL AND {peer}",
+            "peer",
+        )
+        .await?;
+        touched.backfills = for_peers(
+            &mut tx,
+            scope,
+            now,
+            "UPDATE backfills SET dead_at = NULL, attempts = 0, not_before = $2,
+             claimed_until = NULL WHERE dead_at IS NOT NULL AND {peer}",
+            "peer",
+        )
+        .await?;
         tx.commit().await?;
         Ok(touched)
     }
@@ -343,32 +334,34 @@ impl<'a> Queue<'a> {
             tx.commit().await?;
             return Ok(touched);
         }
-        touched.deliveries = query(format!(
-            "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM deliveries d
-               WHERE (d.dead_at IS NOT NULL OR {PAUSED}) AND {})",
-            Scope::peer_condition("d.host")
-        ))
-        .bind(scope.peer())
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
+        touched.deliveries = for_peers(
+            &mut tx,
+            scope,
+            None,
+            &format!(
+                "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM deliveries d
+                   WHERE (d.dead_at IS NOT NULL OR {PAUSED}) AND {{peer}})"
+            ),
+            "d.host",
+        )
+        .await?;
         delete_orphaned_activities(&mut tx).await?;
-        touched.activities = query(format!(
-            "DELETE FROM inbox_queue WHERE dead_at IS NOT NULL AND {}",
-            Scope::peer_condition("peer")
-        ))
-        .bind(scope.peer())
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
-        touched.backfills = query(format!(
-            "DELETE FROM backfills WHERE dead_at IS NOT NULL AND {}",
-            Scope::peer_condition("peer")
-        ))
-        .bind(scope.peer())
-        .execute(&mut tx)
-        .await?
-        .rows_affected();
+        touched.activities = for_peers(
+            &mut tx,
+            scope,
+            None,
+            "DELETE FROM inbox_queue WHERE dead_at IS NOT NULL AND {peer}",
+            "peer",
+        )
+        .await?;
+        touched.backfills = for_peers(
+            &mut tx,
+            scope,
+            None,
+            "DELETE FROM backfills WHERE dead_at IS NOT NULL AND {peer}",
+            "peer",
+        )
+        .await?;
         tx.commit().await?;
         Ok(touched)
     }
@@ -456,6 +449,24 @@ pub(crate) async fn fill_missing_peers(pool: &Pool) -> Result<(), StoreError> {
             .await?;
     }
     Ok(())
+}
+
+/// Runs `sql` for the peers of `scope`: `{peer}` in it becomes the
+/// condition on the peer column `column`, with the scope's peer bound as
+/// `$1` (NULL: every peer) and `now`, if given, as `$2`. The rows touched.
+async fn for_peers(
+    tx: &mut crate::db::Tx,
+    scope: &Scope,
+    now: Option<DateTime<Utc>>,
+    sql: &str,
+    column: &str,
+) -> Result<u64, StoreError> {
+    let sql = sql.replace("{peer}", &format!("($1 IS NULL OR {column} = $1)"));
+    let mut statement = query(sql).bind(scope.peer());
+    if let Some(now) = now {
+        statement = statement.bind(now);
+    }
+    Ok(statement.execute(&mut *tx).await?.rows_affected())
 }
 
 /// Signed activities no delivery needs any more.

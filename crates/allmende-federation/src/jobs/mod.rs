@@ -118,7 +118,7 @@ impl Jobs {
             let mut drained = false;
             loop {
                 // Failures are logged in the round; the loop goes on.
-                let busy = self.round(full, &mut drained).await.unwrap_or(false);
+                let busy = self.round(full, &mut drained).await;
                 if *stop.borrow() {
                     break;
                 }
@@ -142,7 +142,7 @@ impl Jobs {
     /// if there may be more work right away.
     pub(crate) async fn run_once(self: &Arc<Self>) -> Result<bool, FederationError> {
         let mut drained = false;
-        let busy = self.round(true, &mut drained).await?;
+        let busy = self.round(true, &mut drained).await;
         let all = u32::try_from(self.core.settings.delivery.concurrency.max(1)).unwrap_or(1);
         // Every slot free again: the sends of this round are done.
         drop(self.slots.acquire_many(all).await);
@@ -189,22 +189,41 @@ impl Jobs {
         );
     }
 
-    /// One round of work; `true` if there may be more right away.
-    async fn round(
-        self: &Arc<Self>,
-        full: bool,
-        drained: &mut bool,
-    ) -> Result<bool, FederationError> {
+    /// One round of work; `true` if there may be more right away. Each job
+    /// runs on its own: one that fails (the database away, a row that
+    /// cannot be read) is logged and does not keep the others from
+    /// running. Between jobs the round stops if the node is shutting down.
+    async fn round(self: &Arc<Self>, full: bool, drained: &mut bool) -> bool {
         let mut busy = false;
+        let mut note = |job: &str, outcome: Result<bool, FederationError>| match outcome {
+            Ok(more) => busy |= more,
+            Err(e) => tracing::error!(error = %e, job, "background job failed"),
+        };
         if full {
             *drained = false;
-            self.flush_finished().await?;
-            busy |= self.inbox_round().await?;
-            busy |= self.backfill_round().await?;
-            busy |= self.announcements_round().await?;
-            self.upkeep_if_due().await?;
+            let flushed = self.flush_finished().await.map(|()| false);
+            note("finished deliveries", flushed.map_err(Into::into));
+            if !self.stopping() {
+                note("received activities", self.inbox_round().await);
+            }
+            if !self.stopping() {
+                note("backfill", self.backfill_round().await);
+            }
+            if !self.stopping() {
+                note("announcements", self.announcements_round().await);
+            }
+            if !self.stopping() {
+                note("upkeep", self.upkeep_if_due().await.map(|()| false));
+            }
         }
-        busy |= self.deliveries_round(full, drained).await?;
-        Ok(busy)
+        if !self.stopping() {
+            note("deliveries", self.deliveries_round(full, drained).await);
+        }
+        busy
+    }
+
+    /// Whether the node is shutting down.
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
     }
 }

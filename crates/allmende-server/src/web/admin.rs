@@ -22,8 +22,9 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The value the forms carry for "this node's own announcements".
-const LOCAL: &str = "local";
+/// The value the forms carry for "this node's own announcements": no host
+/// name contains parentheses, so it cannot be a peer's.
+const LOCAL: &str = "(this node)";
 
 /// The scope a form's `peer` field names, with the peer for the log.
 fn scope_of(values: &super::forms::FormValues) -> Result<(Scope, String), PageError> {
