@@ -227,7 +227,8 @@ pub async fn page_csrf(node: &TestNode, browser: &reqwest::Client, path: &str) -
     csrf_from(&page)
 }
 
-/// Logs a browser in and returns the CSRF token to use in its forms.
+/// Logs a browser in and returns the CSRF token to use in its forms (the
+/// session's, not the one the login form carried).
 pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> String {
     let csrf = page_csrf(node, browser, "/login").await;
     let response = browser
@@ -242,7 +243,10 @@ pub async fn login(node: &TestNode, browser: &reqwest::Client, email: &str) -> S
         .await
         .expect("login post");
     assert_eq!(response.status(), 303, "login should redirect");
-    csrf
+    // Form tokens are bound to the session: the pre-login one is dead now.
+    let fresh = page_csrf(node, browser, "/").await;
+    assert_ne!(fresh, csrf, "the form token changes at login");
+    fresh
 }
 
 /// Asserts that headings never skip a level going down (h1 → h3), as

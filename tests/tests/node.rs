@@ -5,4 +5,5 @@ mod node {
     pub mod api;
     pub mod pages;
     pub mod restart;
+    pub mod signin;
 }

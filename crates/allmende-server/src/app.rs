@@ -46,9 +46,14 @@ impl Application {
             store.outbox().release_all().await?;
         }
         let federation = Federation::start(store.clone(), config.federation())?;
+        let password_checks = Arc::new(auth::password::PasswordChecks::new(
+            config.login_concurrency,
+            std::time::Duration::from_millis(config.login_wait_ms),
+        ));
         Ok(Self {
             listener,
             state: AppState {
+                password_checks,
                 store,
                 config: Arc::new(config),
                 federation,
@@ -74,6 +79,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         tracing::info!(address = %self.local_addr(), public_url = %self.state.config.public_url, "Allmende node listening");
+        // The connection's address feeds the per-client login limit.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

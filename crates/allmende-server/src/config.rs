@@ -77,6 +77,15 @@ pub struct Config {
     /// the environment: comma-separated.
     #[serde(deserialize_with = "list_or_commas")]
     pub operators: Vec<String>,
+    /// Password checks (Argon2id, 19 MiB each) running at once; further
+    /// logins wait up to `login_wait_ms`, then get 503 with Retry-After.
+    pub login_concurrency: usize,
+    pub login_wait_ms: u64,
+    /// Behind a reverse proxy: the request header that carries the client's
+    /// address (`X-Forwarded-For`, of which the last entry counts, or
+    /// `X-Real-IP`), for the per-client login limit. Unset: the address of
+    /// the connection. Set it only when a proxy always sets the header.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Config {
@@ -102,6 +111,11 @@ impl Default for Config {
             delivery_lease_secs: 60,
             delivery_poll_ms: 1_000,
             operators: Vec::new(),
+            login_concurrency: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+            login_wait_ms: 2_000,
+            client_ip_header: None,
         }
     }
 }
@@ -271,11 +285,14 @@ impl Config {
     /// demo's three) would share — and overwrite — each other's session and
     /// CSRF cookies. So a node whose public URL names a port adds it to the
     /// name (`allmende_session_8081`); on the default port the name is
-    /// `base` itself.
+    /// `base` itself. On HTTPS the name starts with `__Host-`: browsers then
+    /// accept the cookie only from this host over HTTPS, without a `Domain`,
+    /// so a sibling subdomain cannot plant one.
     pub fn cookie_name(&self, base: &str) -> String {
+        let prefix = if self.secure_cookies() { "__Host-" } else { "" };
         match self.public_url.port() {
-            Some(port) => format!("{base}_{port}"),
-            None => base.to_owned(),
+            Some(port) => format!("{prefix}{base}_{port}"),
+            None => format!("{prefix}{base}"),
         }
     }
 
@@ -388,7 +405,10 @@ mod tests {
             public_url: Url::parse("https://allmende.ulm.de").unwrap(),
             ..Config::default()
         };
-        assert_eq!(c.cookie_name("allmende_session"), "allmende_session");
+        // On HTTPS only this host may set it (no sibling subdomain).
+        assert_eq!(c.cookie_name("allmende_session"), "__Host-allmende_session");
+        c.public_url = Url::parse("https://allmende.ulm.de:8443").unwrap();
+        assert_eq!(c.cookie_name("allmende_csrf"), "__Host-allmende_csrf_8443");
         c.public_url = Url::parse("http://localhost:8081").unwrap();
         assert_eq!(c.cookie_name("allmende_session"), "allmende_session_8081");
     }

@@ -4,6 +4,7 @@ use allmende_federation::Federation;
 use allmende_store::Store;
 use axum::extract::FromRef;
 
+use crate::auth::password::PasswordChecks;
 use crate::config::Config;
 
 /// What every request handler can reach.
@@ -12,6 +13,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub federation: Federation,
+    pub password_checks: Arc<PasswordChecks>,
 }
 
 impl FromRef<AppState> for Federation {

@@ -99,47 +99,53 @@ impl<'a> Accounts<'a> {
         Ok(Some((user_from_row(&row)?, row.col("password_hash")?)))
     }
 
-    /// Records a failed login for `email` (known or not) and forgets
-    /// failures older than `forget_before`.
-    pub async fn record_login_failure(
+    /// Counts one more sign-in attempt under `key` as failed, before its
+    /// password is checked, and returns the failures now in the window (the
+    /// window restarts when it began before `window_start`). One statement
+    /// reads and raises the counter, so parallel attempts each see a
+    /// different count and no more than the limit get past it.
+    pub async fn count_login_attempt(
         &self,
-        email: &str,
+        key: &str,
         now: DateTime<Utc>,
-        forget_before: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        query("DELETE FROM login_failures WHERE failed_at < $1")
-            .bind(forget_before)
-            .execute(&mut tx)
-            .await?;
-        query("INSERT INTO login_failures (email, failed_at) VALUES ($1, $2)")
-            .bind(email)
-            .bind(now)
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Failed logins for `email` since `since`.
-    pub async fn login_failures(
-        &self,
-        email: &str,
-        since: DateTime<Utc>,
+        window_start: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        query("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND failed_at >= $2")
-            .bind(email)
-            .bind(since)
-            .scalar(self.pool)
-            .await
+        query(
+            "INSERT INTO login_attempts (key, window_start, failures) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN login_attempts.window_start < $3 THEN 1 \
+                               ELSE login_attempts.failures + 1 END, \
+               window_start = CASE WHEN login_attempts.window_start < $3 THEN $2 \
+                                   ELSE login_attempts.window_start END \
+             RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window_start)
+        .scalar(self.pool)
+        .await
     }
 
-    pub async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        query("DELETE FROM login_failures WHERE email = $1")
-            .bind(email)
-            .execute(self.pool)
-            .await?;
+    /// Takes back an attempt counted by [`count_login_attempt`](Self::count_login_attempt)
+    /// that turned out right (or was never checked); `forget` drops the
+    /// counter altogether (a successful login clears its address).
+    pub async fn uncount_login_attempt(&self, key: &str, forget: bool) -> Result<(), StoreError> {
+        let sql = if forget {
+            "DELETE FROM login_attempts WHERE key = $1"
+        } else {
+            "UPDATE login_attempts SET failures = failures - 1 WHERE key = $1 AND failures > 0"
+        };
+        query(sql).bind(key).execute(self.pool).await?;
         Ok(())
+    }
+
+    /// Drops counters whose window began before `before`.
+    pub async fn purge_login_attempts(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(query("DELETE FROM login_attempts WHERE window_start < $1")
+            .bind(before)
+            .execute(self.pool)
+            .await?
+            .rows_affected())
     }
 
     pub async fn create_session(

@@ -102,6 +102,10 @@ impl From<UseCaseError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many attempts; try again later",
             ),
+            UseCaseError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the node is busy; try again in a few seconds",
+            ),
             UseCaseError::Internal(detail) => {
                 tracing::error!(%detail, "internal error in API request");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -122,6 +126,12 @@ impl IntoResponse for ApiError {
                 .collect(),
         };
         let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -131,3 +141,6 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// What a busy node asks clients to wait (seconds), pages and API alike.
+pub const RETRY_AFTER_SECS: &str = "5";

@@ -30,3 +30,77 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// The client's address: from `config.client_ip_header` behind a proxy
+/// (the last entry, which the proxy itself appended), else the connection's.
+pub fn client_ip(
+    config: &crate::config::Config,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Option<std::net::IpAddr> {
+    if let Some(name) = &config.client_ip_header {
+        return headers
+            .get_all(name.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|v| v.trim().parse().ok())
+            .last();
+    }
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// A return target after login or a language switch: a path on this node,
+/// normalised as a browser would read it, or `None`. Control characters are
+/// refused outright (browsers drop a TAB or newline, which turns
+/// `/<TAB>/evil.example` into `//evil.example`, another host); what remains
+/// is resolved against the node's own URL and kept only if it stays on the
+/// node. The result is percent-encoded, so it is always a valid `Location`.
+pub fn local_target(next: &str, public_url: &url::Url) -> Option<String> {
+    if !next.starts_with('/')
+        || next.len() > 2048
+        || next.chars().any(|c| c.is_control() || c == '\\')
+    {
+        return None;
+    }
+    let resolved = public_url.join(next).ok()?;
+    if resolved.origin() != public_url.origin() || next.starts_with("//") {
+        return None;
+    }
+    let mut target = resolved.path().to_owned();
+    if let Some(query) = resolved.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    Some(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn return_targets_stay_on_the_node() {
+        let node = url::Url::parse("https://node.example").unwrap();
+        for (next, expected) in [
+            ("/", Some("/")),
+            ("/projects?q=Hund", Some("/projects?q=Hund")),
+            ("/fragen/ä b", Some("/fragen/%C3%A4%20b")),
+            ("/a/../b", Some("/b")),
+            ("//evil.example", None),
+            ("/\t/evil.example", None),
+            ("/\n/evil.example", None),
+            ("/\r\n", None),
+            ("/\0", None),
+            ("/\u{7f}", None),
+            ("/\\evil.example", None),
+            ("https://evil.example/", None),
+            ("evil", None),
+            ("", None),
+        ] {
+            assert_eq!(local_target(next, &node).as_deref(), expected, "{next:?}");
+        }
+    }
+}

@@ -45,6 +45,41 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, h);
 }
 
+/// Bounds the password checks running at once. Each Argon2id check holds
+/// 19 MiB for a fraction of a second; without a bound, a burst of logins
+/// (also for unknown addresses) makes the node hold 19 MiB per request. A
+/// check waits up to `wait` for its turn, then the caller answers 503.
+pub struct PasswordChecks {
+    permits: tokio::sync::Semaphore,
+    wait: std::time::Duration,
+}
+
+/// No turn came within the wait: the node is busy checking passwords.
+#[derive(Debug)]
+pub struct Busy;
+
+impl PasswordChecks {
+    pub fn new(at_once: usize, wait: std::time::Duration) -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            wait,
+        }
+    }
+
+    /// Runs `check` on a blocking thread once a turn is free (Argon2 is
+    /// deliberately slow: it must not hold up the async workers).
+    pub async fn run<T: Send + 'static>(
+        &self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let _turn = tokio::time::timeout(self.wait, self.permits.acquire())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        tokio::task::spawn_blocking(check).await.map_err(|_| Busy)
+    }
+}
+
 /// A random password for `allmende user create` without stdin input.
 pub fn generate() -> String {
     super::random_secret(15)

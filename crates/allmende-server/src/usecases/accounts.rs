@@ -5,7 +5,9 @@ use allmende_store::{Store, User};
 use chrono::Utc;
 
 use super::{Result, UseCaseError};
-use crate::auth::password;
+use std::net::IpAddr;
+
+use crate::auth::password::{self, PasswordChecks};
 
 pub async fn create_user(
     store: &Store,
@@ -35,49 +37,89 @@ pub async fn create_user(
 
 /// Failed logins allowed per e-mail address within [`LOGIN_WINDOW_MINUTES`].
 pub const MAX_LOGIN_FAILURES: i64 = 10;
+/// Failed logins allowed per client address in the same window: higher,
+/// because a town hall's staff may sign in from behind one address.
+pub const MAX_CLIENT_FAILURES: i64 = 50;
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
 /// Checks an e-mail and password; `None` for any mismatch, without saying
-/// which part was wrong. After [`MAX_LOGIN_FAILURES`] failures for one
-/// address within the window, even the right password is refused until the
-/// window has passed, which makes guessing impractically slow.
-pub async fn login(store: &Store, email: &str, password_input: &str) -> Result<Option<User>> {
-    let key = email.trim().to_lowercase();
+/// which part was wrong.
+///
+/// Each attempt is counted as a failure for its address and its client
+/// *before* the password is checked (one atomic step each), and taken back
+/// when it turns out right: parallel guesses cannot all pass the limit. Past
+/// [`MAX_LOGIN_FAILURES`] for one address, or [`MAX_CLIENT_FAILURES`] from
+/// one client, within the window, even the right password is refused until
+/// the window has passed, and no password is hashed at all.
+pub async fn login(
+    store: &Store,
+    checks: &PasswordChecks,
+    email: &str,
+    password_input: &str,
+    client: Option<IpAddr>,
+) -> Result<Option<User>> {
     let now = Utc::now();
     let window_start = now - chrono::Duration::minutes(LOGIN_WINDOW_MINUTES);
-    if store.accounts().login_failures(&key, window_start).await? >= MAX_LOGIN_FAILURES {
+    let accounts = store.accounts();
+    let address_key = format!("email:{}", email.trim().to_lowercase());
+    let client_key = client.map(|ip| format!("client:{ip}"));
+    let mut counted = vec![];
+    let mut refused = false;
+    for (key, limit) in std::iter::once((&address_key, MAX_LOGIN_FAILURES))
+        .chain(client_key.iter().map(|k| (k, MAX_CLIENT_FAILURES)))
+    {
+        let failures = accounts.count_login_attempt(key, now, window_start).await?;
+        counted.push(key);
+        refused |= failures > limit;
+    }
+    if refused {
+        // Old counters go now and then; a refused burst is a good moment.
+        accounts.purge_login_attempts(window_start).await?;
         return Err(UseCaseError::TooManyAttempts);
     }
-    let user = check_password(store, email, password_input).await?;
-    match &user {
-        Some(_) => store.accounts().clear_login_failures(&key).await?,
-        None => {
-            store
-                .accounts()
-                .record_login_failure(&key, now, window_start)
-                .await?
+    let checked = check_password(store, checks, email, password_input).await;
+    match &checked {
+        Ok(Some(_)) => {
+            accounts.uncount_login_attempt(&address_key, true).await?;
+            if let Some(key) = &client_key {
+                accounts.uncount_login_attempt(key, false).await?;
+            }
         }
+        // Not checked (busy): the attempt does not count.
+        Err(_) => {
+            for key in counted {
+                accounts.uncount_login_attempt(key, false).await?;
+            }
+        }
+        Ok(None) => {}
     }
-    Ok(user)
+    checked
 }
 
-async fn check_password(store: &Store, email: &str, password_input: &str) -> Result<Option<User>> {
-    // Argon2 is deliberately slow: keep it off the async workers.
+async fn check_password(
+    store: &Store,
+    checks: &PasswordChecks,
+    email: &str,
+    password_input: &str,
+) -> Result<Option<User>> {
     let pw = password_input.to_owned();
-    let Ok(email) = Email::parse(email) else {
-        verify_blocking(move || password::verify_dummy(&pw)).await?;
+    let found = match Email::parse(email) {
+        Ok(email) => store.accounts().credentials(&email).await?,
+        Err(_) => None,
+    };
+    let busy = |_| UseCaseError::Busy;
+    let Some((user, hash)) = found else {
+        // The same work as a real check: timing does not tell whether the
+        // address has an account.
+        checks
+            .run(move || password::verify_dummy(&pw))
+            .await
+            .map_err(busy)?;
         return Ok(None);
     };
-    let Some((user, hash)) = store.accounts().credentials(&email).await? else {
-        verify_blocking(move || password::verify_dummy(&pw)).await?;
-        return Ok(None);
-    };
-    let ok = verify_blocking(move || password::verify(&pw, &hash)).await?;
-    Ok(ok.then_some(user))
-}
-
-async fn verify_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
+    let ok = checks
+        .run(move || password::verify(&pw, &hash))
         .await
-        .map_err(|e| UseCaseError::Internal(e.to_string()))
+        .map_err(busy)?;
+    Ok(ok.then_some(user))
 }

@@ -25,6 +25,9 @@ pub enum UseCaseError {
     /// Too many failed attempts; try again later.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// The node is too busy to do this now; try again in a few seconds.
+    #[error("busy")]
+    Busy,
     /// Something broke on our side; the details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),

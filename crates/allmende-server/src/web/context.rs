@@ -84,6 +84,11 @@ pub struct Ctx {
     pub source_url: String,
     /// The signed-in user operates the node (`operators` in the config).
     pub operator: bool,
+    /// The client's address, for per-client limits.
+    pub client: Option<std::net::IpAddr>,
+    /// The request came from one of the node's own pages (or from no
+    /// browser at all): see [`crate::auth::csrf::same_origin`].
+    pub same_origin: bool,
 }
 
 impl Ctx {
@@ -132,7 +137,7 @@ impl Ctx {
     /// Checks a submitted form's CSRF field.
     pub fn check_csrf(&self, submitted: Option<&String>) -> Result<(), PageError> {
         match submitted {
-            Some(s) if self.csrf.verify(s) => Ok(()),
+            Some(s) if self.same_origin && self.csrf.verify(s) => Ok(()),
             _ => Err(PageError::Csrf),
         }
     }
@@ -168,6 +173,8 @@ impl FromRequestParts<AppState> for Ctx {
             .as_ref()
             .is_some_and(|s| state.config.is_operator(s.user.email.as_str()));
         Ok(Ctx {
+            client: crate::auth::client_ip(&state.config, &parts.headers, &parts.extensions),
+            same_origin: crate::auth::csrf::same_origin(&state.config, &parts.headers),
             operator,
             lang,
             signed_in,

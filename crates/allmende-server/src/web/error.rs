@@ -19,6 +19,8 @@ pub enum PageError {
     BadRequest(String),
     TooLarge,
     TooManyAttempts,
+    /// The node cannot do this now; the page asks to retry shortly.
+    Busy,
     Internal,
 }
 
@@ -37,6 +39,7 @@ impl From<UseCaseError> for PageError {
             UseCaseError::Invalid(v) => PageError::BadRequest(v.to_string()),
             UseCaseError::Conflict(what) => PageError::BadRequest(format!("{what} already exists")),
             UseCaseError::TooManyAttempts => PageError::TooManyAttempts,
+            UseCaseError::Busy => PageError::Busy,
             UseCaseError::Internal(detail) => PageError::internal(detail),
         }
     }
@@ -76,6 +79,12 @@ impl IntoResponse for PageError {
                 "Too many failed login attempts. Please wait 15 minutes.",
                 None,
             ),
+            PageError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Der Knoten ist gerade ausgelastet. Bitte versuchen Sie es in einigen Sekunden erneut.",
+                "The node is busy right now. Please try again in a few seconds.",
+                None,
+            ),
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
@@ -102,11 +111,18 @@ impl IntoResponse for PageError {
                 }
             }
         };
-        (
+        let mut response = (
             status,
             [(header::CACHE_CONTROL, "no-store")],
             Html(page.into_string()),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(crate::api::error::RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
 use super::context::{Ctx, Lang, LANG_COOKIE};
@@ -16,12 +16,11 @@ use crate::auth::session;
 use crate::state::AppState;
 use crate::usecases::accounts;
 
-/// Only local paths are allowed as a return target (no open redirect).
-pub fn safe_next(next: Option<&String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
-        _ => "/".into(),
-    }
+/// Only paths on this node are allowed as a return target (no open
+/// redirect); anything else returns to the start page.
+pub fn safe_next(state: &AppState, next: Option<&String>) -> String {
+    next.and_then(|n| crate::auth::local_target(n, &state.config.public_url))
+        .unwrap_or_else(|| "/".into())
 }
 
 fn login_page(ctx: &Ctx, next: &str, values: &FormValues, errors: &FormErrors) -> Markup {
@@ -42,10 +41,14 @@ fn login_page(ctx: &Ctx, next: &str, values: &FormValues, errors: &FormErrors) -
     )
 }
 
-pub async fn login_form(ctx: Ctx, Query(params): Query<HashMap<String, String>>) -> Markup {
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<HashMap<String, String>>,
+) -> Markup {
     login_page(
         &ctx,
-        &safe_next(params.get("next")),
+        &safe_next(&state, params.get("next")),
         &FormValues::new(),
         &FormErrors::default(),
     )
@@ -55,15 +58,35 @@ pub async fn login(
     State(state): State<AppState>,
     PostedForm { ctx, values }: PostedForm,
 ) -> Result<Response, PageError> {
-    let next = safe_next(values.get("next"));
+    let next = safe_next(&state, values.get("next"));
     let email = value(&values, "email").unwrap_or_default();
     let password = values.get("password").cloned().unwrap_or_default();
-    match accounts::login(&state.store, &email, &password).await? {
+    let client = ctx.client;
+    match accounts::login(
+        &state.store,
+        &state.password_checks,
+        &email,
+        &password,
+        client,
+    )
+    .await?
+    {
         Some(user) => {
             let cookie = session::start(&state.store, &state.config, user.id)
                 .await
                 .map_err(PageError::internal)?;
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+            // A new session brings new form tokens (they are derived from
+            // it); the visitor's token from before the login is replaced
+            // too, so a token planted before the login is worth nothing.
+            let fresh_csrf = crate::auth::csrf::fresh_cookie(&state.config);
+            Ok((
+                AppendHeaders([
+                    (header::SET_COOKIE, cookie),
+                    (header::SET_COOKIE, fresh_csrf),
+                ]),
+                Redirect::to(&next),
+            )
+                .into_response())
         }
         None => {
             tracing::info!("failed login attempt");
@@ -100,7 +123,7 @@ pub async fn set_language(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let next = safe_next(params.get("next"));
+    let next = safe_next(&state, params.get("next"));
     match params.get("set").and_then(|l| Lang::parse(l)) {
         Some(lang) => {
             let cookie = session::set_cookie(

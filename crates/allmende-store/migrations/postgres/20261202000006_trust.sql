@@ -1,0 +1,11 @@
+-- A network public bodies can trust (issue 10).
+
+-- Sign-in limits as counters that one statement reads and raises, so that
+-- parallel attempts cannot all pass a check made before any of them is
+-- counted. A key is "email:<address>" or "client:<ip>".
+DROP TABLE login_failures;
+CREATE TABLE login_attempts (
+    key           TEXT PRIMARY KEY,
+    window_start  TIMESTAMPTZ NOT NULL,
+    failures      INTEGER NOT NULL
+);
