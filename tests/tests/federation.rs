@@ -5,6 +5,7 @@
 mod federation {
     pub mod discovery;
     pub mod exchange;
+    pub mod hygiene;
     pub mod inbox;
     pub mod pages;
     pub mod visibility;

@@ -7,6 +7,8 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Required,
+    /// Only spaces or invisible characters.
+    Invisible,
     TooLong {
         max: usize,
     },
@@ -53,6 +55,7 @@ impl Problem {
     pub fn message_en(&self) -> String {
         match self {
             Problem::Required => "is required".into(),
+            Problem::Invisible => "must contain visible characters".into(),
             Problem::TooLong { max } => format!("must be at most {max} characters long"),
             Problem::TooShort { min } => format!("must be at least {min} characters long"),
             Problem::TooMany { max } => format!("may contain at most {max} entries"),
@@ -79,6 +82,7 @@ impl Problem {
     pub fn message_de(&self) -> String {
         match self {
             Problem::Required => "ist ein Pflichtfeld".into(),
+            Problem::Invisible => "muss sichtbare Zeichen enthalten".into(),
             Problem::TooLong { max } => format!("darf höchstens {max} Zeichen lang sein"),
             Problem::TooShort { min } => format!("muss mindestens {min} Zeichen lang sein"),
             Problem::TooMany { max } => format!("darf höchstens {max} Einträge enthalten"),

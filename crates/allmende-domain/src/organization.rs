@@ -11,7 +11,7 @@ use crate::contact::{Contact, ContactInput};
 use crate::error::{check_all, Problem, ValidationErrors};
 use crate::ids::{Ags, Ars};
 use crate::region::Bundesland;
-use crate::text::{optional, optional_parsed, optional_url, required, NAME_MAX, SUMMARY_MAX};
+use crate::text::{optional, optional_parsed, optional_url, required_line, NAME_MAX, SUMMARY_MAX};
 
 crate::uuid_id!(
     /// Identifies an organization on this node.
@@ -199,7 +199,7 @@ impl OrganizationInput {
     /// not given, and must agree with them when it is.
     pub fn validate(&self) -> Result<OrganizationDraft, ValidationErrors> {
         check_all! {
-            name = required("name", self.name.as_deref(), NAME_MAX);
+            name = required_line("name", self.name.as_deref(), NAME_MAX);
             kind = optional_parsed("kind", self.kind.as_deref(), OrganizationKind::parse)
                 .and_then(|k| k.ok_or_else(|| Problem::Required.at("kind")));
             ags = optional_parsed("ags", self.ags.as_deref(), Ags::parse);

@@ -10,8 +10,8 @@ use crate::ids::{LeikaKey, OzgId};
 use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemKind};
 use crate::organization::OrganizationId;
 use crate::text::{
-    self, optional, optional_date, optional_parsed, required, Link, LinkInput, BODY_MAX, LIST_MAX,
-    NAME_MAX, SUMMARY_MAX, TITLE_MAX,
+    self, optional, optional_date, optional_parsed, required_line, Link, LinkInput, BODY_MAX,
+    LIST_MAX, NAME_MAX, SUMMARY_MAX, TITLE_MAX,
 };
 use crate::themenfeld::Themenfeld;
 
@@ -95,7 +95,7 @@ pub struct ProjectInput {
 impl ProjectInput {
     pub fn validate(&self) -> Result<ProjectDraft, ValidationErrors> {
         check_all! {
-            title = required("title", self.title.as_deref(), TITLE_MAX);
+            title = required_line("title", self.title.as_deref(), TITLE_MAX);
             summary = optional("summary", self.summary.as_deref(), SUMMARY_MAX);
             body = optional("body", self.body.as_deref(), BODY_MAX);
             status = optional_parsed("status", self.status.as_deref(), ProjectStatus::parse);

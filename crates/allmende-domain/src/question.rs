@@ -8,7 +8,7 @@ use crate::error::{check_all, ValidationErrors};
 use crate::ids::LeikaKey;
 use crate::item::{input_rules, item_fields, join_text, keys_text, Audience, Item, ItemKind};
 use crate::organization::OrganizationId;
-use crate::text::{self, optional_parsed, required, BODY_MAX, LIST_MAX, TITLE_MAX};
+use crate::text::{self, optional_parsed, required, required_line, BODY_MAX, LIST_MAX, TITLE_MAX};
 use crate::themenfeld::Themenfeld;
 
 crate::uuid_id!(QuestionId);
@@ -52,7 +52,7 @@ pub struct QuestionInput {
 impl QuestionInput {
     pub fn validate(&self) -> Result<QuestionDraft, ValidationErrors> {
         check_all! {
-            title = required("title", self.title.as_deref(), TITLE_MAX);
+            title = required_line("title", self.title.as_deref(), TITLE_MAX);
             body = required("body", self.body.as_deref(), BODY_MAX);
             audience = optional_parsed("audience", self.audience.as_deref(), Audience::parse);
             themenfeld = optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse);

@@ -12,8 +12,8 @@ use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, It
 use crate::organization::OrganizationId;
 use crate::spdx_licence::SpdxExpression;
 use crate::text::{
-    self, optional, optional_parsed, optional_url, required, Link, LinkInput, BODY_MAX, LIST_MAX,
-    NAME_MAX, SUMMARY_MAX, TITLE_MAX,
+    self, optional, optional_parsed, optional_url, required, required_line, Link, LinkInput,
+    BODY_MAX, LIST_MAX, NAME_MAX, SUMMARY_MAX, TITLE_MAX,
 };
 use crate::themenfeld::Themenfeld;
 
@@ -136,7 +136,7 @@ pub struct SolutionInput {
 impl SolutionInput {
     pub fn validate(&self) -> Result<SolutionDraft, ValidationErrors> {
         check_all! {
-            title = required("title", self.title.as_deref(), TITLE_MAX);
+            title = required_line("title", self.title.as_deref(), TITLE_MAX);
             summary = optional("summary", self.summary.as_deref(), SUMMARY_MAX);
             body = optional("body", self.body.as_deref(), BODY_MAX);
             kind = optional_parsed("kind", self.kind.as_deref(), SolutionKind::parse)

@@ -67,7 +67,9 @@ pub trait Labelled {
     fn label_en(&self) -> &'static str;
 }
 
-/// Trims and checks a required text field.
+/// Trims and checks a required text field (a body: several lines). It
+/// must show something: text made only of spaces, zero-width or other
+/// invisible characters is refused.
 pub fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, ValidationError> {
     match optional(field, value, max)? {
         Some(v) => Ok(v),
@@ -75,19 +77,79 @@ pub fn required(field: &str, value: Option<&str>, max: usize) -> Result<String, 
     }
 }
 
-/// Trims a text field; empty means absent.
+/// Trims a text field; empty means absent. NUL characters are removed
+/// (no database keeps them, and no text needs them); other characters stay
+/// and are escaped wherever the text is shown.
 pub fn optional(
     field: &str,
     value: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, ValidationError> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(value) = value else { return Ok(None) };
+    checked(field, &value.replace('\0', ""), max)
+}
+
+/// A required one-line text: a title or a name.
+pub fn required_line(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<String, ValidationError> {
+    match value.map(clean_line) {
+        Some(v) => match checked(field, &v, max)? {
+            Some(v) => Ok(v),
+            None => Err(Problem::Required.at(field)),
+        },
+        None => Err(Problem::Required.at(field)),
+    }
+}
+
+fn checked(field: &str, value: &str, max: usize) -> Result<Option<String>, ValidationError> {
+    let v = value.trim();
+    if v.is_empty() {
         return Ok(None);
-    };
+    }
+    if !v.chars().any(is_visible) {
+        return Err(Problem::Invisible.at(field));
+    }
     if v.chars().count() > max {
         return Err(Problem::TooLong { max }.at(field));
     }
     Ok(Some(v.to_owned()))
+}
+
+/// A title or name as it may be shown in a list, a page title or a
+/// notification: control characters (NUL, line breaks, tabs) become
+/// spaces, and bidirectional overrides, embeddings and isolates (which
+/// make U+202E followed by `gpj.exe` read as `exe.jpg`) are removed. Used for local and
+/// remote input alike.
+pub fn clean_line(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !is_bidi_control(*c) && *c != '\0')
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// U+202A–U+202E (embeddings, overrides), U+2066–U+2069 (isolates), and
+/// the marks U+200E, U+200F, U+061C.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Whether a character leaves a mark: not whitespace, not a control, not
+/// one of the invisible format characters (zero-width space and joiners,
+/// word joiner, BOM, soft hyphen, bidi controls, invisible operators,
+/// Hangul fillers, variation selectors, tag characters).
+fn is_visible(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || is_bidi_control(c)
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}'))
 }
 
 /// Parses every entry of a list with `parse`, naming the failing index, and
@@ -144,10 +206,14 @@ pub fn ozg_ids(field: &str, values: &[u32]) -> Result<Vec<crate::OzgId>, Validat
 /// Free-text list entries (partner names, places), trimmed and limited.
 pub fn names(field: &str, values: &[String]) -> Result<Vec<String>, ValidationError> {
     list(field, values, LIST_MAX, |v| {
-        if v.trim().chars().count() > NAME_MAX {
+        let v = clean_line(v);
+        let v = v.trim();
+        if v.chars().count() > NAME_MAX {
             Err(Problem::TooLong { max: NAME_MAX })
+        } else if !v.chars().any(is_visible) {
+            Err(Problem::Invisible)
         } else {
-            Ok(v.trim().to_owned())
+            Ok(v.to_owned())
         }
     })
 }
@@ -237,6 +303,53 @@ mod tests {
             required("t", Some("äöüß"), 3).unwrap_err().problem,
             Problem::TooLong { max: 3 }
         );
+    }
+
+    #[test]
+    fn titles_need_visible_characters_and_lose_bidi_controls() {
+        for invisible in [
+            "\u{200B}\u{200B}",
+            "\u{202E}",
+            "\u{2066}\u{2069}",
+            "\u{FEFF}\u{00AD}",
+            "\0\u{200D}",
+        ] {
+            // Bidi controls are removed first: then nothing may be left.
+            assert!(
+                matches!(
+                    required_line("title", Some(invisible), 20)
+                        .unwrap_err()
+                        .problem,
+                    Problem::Invisible | Problem::Required
+                ),
+                "{invisible:?}"
+            );
+            assert_eq!(
+                required("body", Some(invisible), 20).unwrap_err().problem,
+                Problem::Invisible,
+                "{invisible:?}"
+            );
+        }
+        assert_eq!(
+            required_line("t", Some("\0"), 20).unwrap_err().problem,
+            Problem::Required
+        );
+        assert_eq!(
+            required_line("t", Some("gnp.\u{202E}exe"), 20).unwrap(),
+            "gnp.exe"
+        );
+        assert_eq!(
+            required_line("t", Some("A\tB\nC\0D"), 20).unwrap(),
+            "A B CD"
+        );
+        // Bodies keep their lines and their (escaped on output) bidi marks,
+        // but never NUL.
+        assert_eq!(
+            required("b", Some("a\n\u{202E}b\0c"), 20).unwrap(),
+            "a\n\u{202E}bc"
+        );
+        assert_eq!(names("n", &["\u{202E}Ulm".into()]).unwrap(), vec!["Ulm"]);
+        assert!(names("n", &["\u{200B}".into()]).is_err());
     }
 
     #[test]

@@ -34,6 +34,7 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
             public_url: "http://localhost:1".parse()?,
             allow_private_peers: true,
             max_inbox_bytes: 256 * 1024,
+            inbox_per_minute: 0,
             delivery: DeliverySettings::default(),
             version: "bench".into(),
         },

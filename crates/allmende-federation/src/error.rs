@@ -21,6 +21,9 @@ pub enum FederationError {
     TooLarge,
     #[error("not found")]
     NotFound,
+    /// The peer sent more than its share; it should retry after a while.
+    #[error("rate limited; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A remote document could not be fetched or is not what was asked for.
     #[error("fetching {url} failed: {reason}")]
     Fetch { url: String, reason: String },
@@ -62,6 +65,7 @@ impl FederationError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             // A document we needed from elsewhere was unavailable: the
             // request cannot be checked, so it is not accepted.
             Self::Fetch { .. } => StatusCode::UNAUTHORIZED,
@@ -87,6 +91,7 @@ impl FederationError {
             Self::BadRequest(_) => "malformed activity",
             Self::TooLarge => "body too large",
             Self::NotFound => "not found",
+            Self::RateLimited { .. } => "too many requests",
             Self::Key(_) | Self::Store(_) | Self::Internal(_) => "internal error",
         }
     }

@@ -68,6 +68,8 @@ pub struct FederationSettings {
     pub allow_private_peers: bool,
     /// Largest activity an inbox reads.
     pub max_inbox_bytes: usize,
+    /// Inbox requests accepted per sending host and minute (0: no limit).
+    pub inbox_per_minute: u32,
     pub delivery: DeliverySettings,
     /// Software version in NodeInfo and the User-Agent.
     pub version: String,

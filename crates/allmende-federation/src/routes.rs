@@ -66,12 +66,18 @@ impl IntoResponse for FederationError {
         } else {
             tracing::info!(error = %self, %status, "federation request refused");
         }
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/json")],
             json!({ "error": self.public_reason() }).to_string(),
         )
-            .into_response()
+            .into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 

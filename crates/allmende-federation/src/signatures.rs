@@ -170,7 +170,7 @@ pub fn check_request(
     path_and_query: &str,
     headers: &HeaderMap,
     body: Option<&[u8]>,
-    default_host: &str,
+    own_host: &str,
 ) -> Result<PendingSignature, FederationError> {
     let unauthorized = |m: &str| FederationError::Unauthorized(m.to_owned());
     let mut map = BTreeMap::new();
@@ -179,9 +179,10 @@ pub fn check_request(
             map.insert(name.as_str().to_owned(), v.to_owned());
         }
     }
-    // Proxies and HTTP/2 may drop Host; the signer signed ours.
-    map.entry("host".to_owned())
-        .or_insert_with(|| default_host.to_owned());
+    // The signature must cover this node's host, whatever Host header came
+    // with the request (HTTP/2 has none, and a request signed for another
+    // node must not verify here).
+    map.insert("host".to_owned(), own_host.to_owned());
     if !map.contains_key("signature") {
         return Err(unauthorized("no Signature header"));
     }
@@ -264,11 +265,17 @@ mod tests {
     #[test]
     fn signed_post_verifies() {
         let (key, headers) = signed_post(b"{}");
-        let pending = check_request("POST", "/inbox", &headers, Some(b"{}"), "x").unwrap();
+        let pending =
+            check_request("POST", "/inbox", &headers, Some(b"{}"), "localhost:4000").unwrap();
         assert_eq!(pending.key_id(), "http://localhost:5000/orgs/ulm#main-key");
         pending.verify(key.public_key_pem()).unwrap();
         let other = SigningKey::generate().unwrap();
         assert!(pending.verify(other.public_key_pem()).is_err());
+        // Signed for localhost:4000, received by another node: the Host
+        // header it carries does not matter, the receiver's own host does.
+        let replayed =
+            check_request("POST", "/inbox", &headers, Some(b"{}"), "localhost:4001").unwrap();
+        assert!(replayed.verify(key.public_key_pem()).is_err());
     }
 
     #[test]
@@ -283,8 +290,14 @@ mod tests {
             h.insert("signature", HeaderValue::from_str(&value).unwrap());
             h
         };
-        let pending =
-            check_request("POST", "/inbox", &relabel("hs2019"), Some(b"{}"), "x").unwrap();
+        let pending = check_request(
+            "POST",
+            "/inbox",
+            &relabel("hs2019"),
+            Some(b"{}"),
+            "localhost:4000",
+        )
+        .unwrap();
         pending.verify(key.public_key_pem()).unwrap();
         assert!(
             check_request("POST", "/inbox", &relabel("hmac-sha256"), Some(b"{}"), "x").is_err()
@@ -322,4 +335,12 @@ mod tests {
         unsigned.remove("signature");
         assert!(check_request("POST", "/inbox", &unsigned, Some(b"{}"), "x").is_err());
     }
+}
+
+/// The host (with port) of a key id, by which inbox requests are limited
+/// per peer; an unreadable key id counts as its own peer.
+pub fn key_host(key_id: &str) -> String {
+    url::Url::parse(key_id)
+        .map(|u| crate::urls::authority(&u))
+        .unwrap_or_else(|_| key_id.chars().take(100).collect())
 }

@@ -23,6 +23,7 @@ fn settings(delivery: DeliverySettings) -> FederationSettings {
         public_url: "http://localhost:1".parse().unwrap(),
         allow_private_peers: true,
         max_inbox_bytes: 256 * 1024,
+        inbox_per_minute: 0,
         delivery,
         version: "test".into(),
     }

@@ -44,6 +44,10 @@ pub struct Config {
     pub federation_development: bool,
     /// Largest activity an inbox accepts; larger ones get 413.
     pub max_inbox_bytes: usize,
+    /// Inbox requests accepted per sending host and minute (per server
+    /// process); beyond it the sender gets 429 with Retry-After. 0: no
+    /// limit.
+    pub inbox_requests_per_minute: u32,
     /// Wait before the first retry of a failed delivery (milliseconds);
     /// doubled on each further retry, up to an hour.
     pub delivery_retry_ms: u64,
@@ -99,6 +103,7 @@ impl Default for Config {
             source_url: Url::parse(DEFAULT_SOURCE_URL).expect("valid default"),
             federation_development: false,
             max_inbox_bytes: 256 * 1024,
+            inbox_requests_per_minute: 1_200,
             delivery_retry_ms: 10_000,
             delivery_retry_max_secs: 60 * 60,
             delivery_max_attempts: 50,
@@ -257,6 +262,7 @@ impl Config {
             public_url: self.public_url.clone(),
             allow_private_peers: self.federation_development,
             max_inbox_bytes: self.max_inbox_bytes,
+            inbox_per_minute: self.inbox_requests_per_minute,
             delivery: allmende_federation::DeliverySettings {
                 concurrency: self.delivery_concurrency.max(1),
                 per_host: self.delivery_per_host.max(1),

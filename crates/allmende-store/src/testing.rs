@@ -156,3 +156,29 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Tables tests may count rows of (the name goes into SQL: a fixed list).
+const COUNTABLE: &[&str] = &[
+    "remote_actors",
+    "follows",
+    "posts",
+    "answers",
+    "inbox_queue",
+    "organizations",
+    "login_attempts",
+    "policy_audit",
+];
+
+impl crate::Store {
+    /// Rows in `table`, one of [`COUNTABLE`]; for tests that check that a
+    /// refused request left nothing behind.
+    pub async fn count_rows(&self, table: &str) -> Result<i64, crate::StoreError> {
+        assert!(
+            COUNTABLE.contains(&table),
+            "not countable in tests: {table}"
+        );
+        crate::db::query(format!("SELECT COUNT(*) FROM {table}"))
+            .scalar(&self.pool)
+            .await
+    }
+}

@@ -63,11 +63,27 @@ fn create_project(from: &TestNode, handle: &str, to: &TestNode, id: &str, title:
     })
 }
 
+/// Ulm, and Mallory whom Ulm follows (objects of actors nobody here
+/// follows are not kept; see `strangers_posts_are_not_stored`).
 async fn pair() -> (TestNode, TestNode) {
     let ulm = spawn_app().await;
     ulm.org("ulm", "Stadt Ulm").await;
     let mallory = spawn_app().await;
     mallory.org("mallory", "Mallory").await;
+    let follower = ulm
+        .state
+        .store
+        .organizations()
+        .by_handle("ulm")
+        .await
+        .unwrap();
+    allmende_server::usecases::follows::follow_as(
+        &ulm.state,
+        follower.id,
+        &format!("mallory@{}", mallory.host()),
+    )
+    .await
+    .expect("Ulm follows Mallory");
     (ulm, mallory)
 }
 
@@ -252,7 +268,7 @@ async fn html_from_other_software_is_sanitised_before_it_is_stored() {
         .find_by_ap_id(&mallory.at("/notes/n1"))
         .await
         .unwrap()
-        .expect("note addressed to Ulm stored");
+        .expect("note of a followed actor stored");
     for html in [
         answer.body_html.as_deref().unwrap(),
         post_.content_html.as_str(),

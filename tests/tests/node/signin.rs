@@ -36,6 +36,16 @@ async fn futures_join_all<F: std::future::Future<Output = StatusCode> + Send + '
     out
 }
 
+/// A node whose logins wait as long as it takes for their password check
+/// (no 503 in tests that count checked attempts).
+async fn patient_node() -> allmende_tests::TestNode {
+    spawn_app_with(allmende_server::config::Config {
+        login_wait_ms: 120_000,
+        ..test_config()
+    })
+    .await
+}
+
 fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
@@ -44,7 +54,7 @@ fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
 /// parallel attempts were all checked against a limit of 10.
 #[tokio::test]
 async fn parallel_guesses_for_one_address_cannot_pass_the_limit() {
-    let node = spawn_app().await;
+    let node = patient_node().await;
     node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "admin")
         .await;
     let statuses = parallel_logins(&node, 40, |_| "digital@ulm.example".into()).await;
@@ -112,7 +122,7 @@ async fn password_checks_are_bounded_and_overflow_gets_503() {
 /// One client guessing across many addresses is limited too.
 #[tokio::test]
 async fn one_client_guessing_many_addresses_is_limited() {
-    let node = spawn_app().await;
+    let node = patient_node().await;
     let limit = usize::try_from(MAX_CLIENT_FAILURES).unwrap();
     let statuses = parallel_logins(&node, limit + 5, |i| format!("user{i}@ulm.example")).await;
     assert_eq!(

@@ -5,9 +5,8 @@
 //! An object must be on its actor's domain and attributed to it. Allmende
 //! items are rebuilt from `item` and validated with the same rules as a
 //! form on this node; HTML from other software is sanitised. New objects
-//! are kept only from actors a local organization follows, or when they
-//! reply to or address something local, so strangers cannot fill the
-//! store.
+//! are kept only from actors a local organization follows (answers: when
+//! they reply to a question here), so strangers cannot fill the store.
 
 use allmende_domain::{
     for_item_kind, AnswerId, AnswerInput, Item, ItemKind, OrganizationId, Question,
@@ -68,9 +67,9 @@ impl Inbound {
         // and notes of other software by what they reply to.
         match str_field(&object, "itemType").and_then(ItemKind::parse) {
             Some(item_kind) => for_item_kind!(item_kind,
-                T => self.store_item::<T>(&id, &object, activity, sender).await,
-                _not_an_item => self.store_note(&id, &object, kind, activity, sender).await),
-            None => self.store_note(&id, &object, kind, activity, sender).await,
+                T => self.store_item::<T>(&id, &object, sender).await,
+                _not_an_item => self.store_note(&id, &object, kind, sender).await),
+            None => self.store_note(&id, &object, kind, sender).await,
         }
     }
 
@@ -82,7 +81,6 @@ impl Inbound {
         id: &Url,
         object: &Value,
         as_type: &str,
-        activity: &Incoming,
         sender: &Sender,
     ) -> Result<(), FederationError> {
         if !POST_TYPES.contains(&as_type) {
@@ -91,32 +89,26 @@ impl Inbound {
         }
         match self.replied_question(object).await? {
             Some(question) => self.store_answer(id, object, question, sender).await,
-            None => self.store_post(id, object, activity, sender).await,
+            None => self.store_post(id, object, sender).await,
         }
     }
 
-    /// Whether a new object of `sender` is wanted here.
-    async fn wanted(&self, activity: &Incoming, sender: &Sender) -> Result<bool, FederationError> {
-        if self
+    /// Whether a new item or post of `sender` is kept: only when a local
+    /// organization follows it (the feed is where they are shown). Posts
+    /// of strangers merely addressed here would be stored and never shown.
+    async fn followed_here(&self, sender: &Sender) -> Result<bool, FederationError> {
+        Ok(self
             .core
             .store
             .follows()
             .has_local_follower(sender.org.id)
-            .await?
-        {
-            return Ok(true);
-        }
-        Ok(activity
-            .recipients
-            .iter()
-            .any(|r| self.core.urls.local_handle(r).is_some()))
+            .await?)
     }
 
     async fn store_item<T: Item>(
         &self,
         id: &Url,
         object: &Value,
-        activity: &Incoming,
         sender: &Sender,
     ) -> Result<(), FederationError> {
         let input: T::Input = object
@@ -152,7 +144,7 @@ impl Inbound {
                 items.update_remote(existing.id(), &draft, updated).await?
             }
             None => {
-                if !self.wanted(activity, sender).await? {
+                if !self.followed_here(sender).await? {
                     return Ok(());
                 }
                 items
@@ -288,7 +280,6 @@ impl Inbound {
         &self,
         id: &Url,
         object: &Value,
-        activity: &Incoming,
         sender: &Sender,
     ) -> Result<(), FederationError> {
         let existing = self.core.store.posts().find_by_ap_id(id.as_str()).await?;
@@ -298,11 +289,19 @@ impl Inbound {
                     "post owned by another actor".into(),
                 ));
             }
-        } else if !self.wanted(activity, sender).await? {
+        } else if !self.followed_here(sender).await? {
             return Ok(());
         }
         let now = Utc::now();
-        let name = str_field(object, "name").map(|n| n.chars().take(200).collect::<String>());
+        let name = str_field(object, "name")
+            .map(|n| {
+                allmende_domain::text::clean_line(n)
+                    .trim()
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            })
+            .filter(|n| !n.is_empty());
         let post = Post {
             id: existing.as_ref().map_or_else(Uuid::now_v7, |p| p.id),
             ap_id: id.to_string(),

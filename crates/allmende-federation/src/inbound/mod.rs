@@ -12,6 +12,7 @@
 
 mod follow;
 mod items;
+mod rate;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub struct InboxRequest<'a> {
 pub struct Inbound {
     core: Arc<Core>,
     resolver: Resolver,
+    rate: Arc<rate::PeerRate>,
 }
 
 /// The checked sender of an activity.
@@ -52,15 +54,23 @@ pub(crate) struct Sender {
 
 impl Inbound {
     pub(crate) fn new(core: Arc<Core>, resolver: Resolver) -> Self {
-        Self { core, resolver }
+        let rate = Arc::new(rate::PeerRate::new(core.settings.inbox_per_minute));
+        Self {
+            core,
+            resolver,
+            rate,
+        }
     }
 
     /// Checks and processes one incoming activity. `Ok` carries the status
-    /// to answer: 202 for processed, duplicate and ignored activities.
+    /// to answer: 202 for processed, duplicate, ignored and unwanted
+    /// activities (the last two are not stored).
     pub async fn receive(&self, request: InboxRequest<'_>) -> Result<StatusCode, FederationError> {
         if request.body.len() > self.core.settings.max_inbox_bytes {
             return Err(FederationError::TooLarge);
         }
+        // The signature must name this node's host: a request signed for
+        // another node cannot be replayed here.
         let pending = signatures::check_request(
             "POST",
             request.path_and_query,
@@ -68,6 +78,7 @@ impl Inbound {
             Some(request.body),
             &self.core.urls.host(),
         )?;
+        self.rate.check(&signatures::key_host(pending.key_id()))?;
         let doc: Value = serde_json::from_slice(request.body)
             .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
         let mut budget = FetchBudget::new();
@@ -80,28 +91,14 @@ impl Inbound {
             .await?;
         let (org, actor) = match known {
             Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
-            Some(_) => {
-                // The actor may have a new key.
-                let (org, actor) = self
-                    .resolver
-                    .fetch_actor_for_key(pending.key_id(), &mut budget)
-                    .await?;
-                pending.verify(&actor.public_key_pem)?;
-                (org, actor)
-            }
-            None if is_self_delete(&doc) => {
-                // A deleted actor's key can no longer be fetched; there is
-                // nothing of it to delete unless it was known.
-                return Ok(StatusCode::ACCEPTED);
-            }
-            None => {
-                let (org, actor) = self
-                    .resolver
-                    .fetch_actor_for_key(pending.key_id(), &mut budget)
-                    .await?;
-                pending.verify(&actor.public_key_pem)?;
-                (org, actor)
-            }
+            // A known actor may have a new key.
+            Some(_) => self.fetch_signer(&pending, &mut budget).await?,
+            // Someone unknown: only a follow of a local organization or a
+            // reply to something local can concern anyone here. Anything
+            // else is dropped before any fetch (and a deleted actor's key
+            // could not be fetched anyway).
+            None if !concerns_this_node(&doc, &self.core.urls) => return Ok(StatusCode::ACCEPTED),
+            None => self.fetch_signer(&pending, &mut budget).await?,
         };
 
         let activity = Incoming::parse(doc)?;
@@ -120,6 +117,11 @@ impl Inbound {
         // It answered: if deliveries to it were failing, they resume.
         let host = crate::urls::authority(&activity.actor);
         self.core.store.outbox().peer_answered(&host).await?;
+        let sender = Sender { org, actor };
+        if !self.wanted(&activity, &sender).await? {
+            tracing::debug!(id = %activity.id, kind = %activity.kind, "activity concerns nobody here; dropped");
+            return Ok(StatusCode::ACCEPTED);
+        }
 
         // Stored before anything else happens, so an activity we answer
         // 2xx is never lost, even if the process dies while handling it.
@@ -130,7 +132,7 @@ impl Inbound {
             .activities()
             .accept(
                 activity.id.as_str(),
-                &actor.actor_id,
+                &sender.actor.actor_id,
                 &body,
                 chrono::Utc::now(),
                 self.core.lease(),
@@ -140,7 +142,6 @@ impl Inbound {
             tracing::debug!(id = %activity.id, "duplicate activity ignored");
             return Ok(StatusCode::ACCEPTED);
         };
-        let sender = Sender { org, actor };
         // Handled in a task of its own: if the sender hangs up (or times
         // out) meanwhile, the work still finishes instead of waiting in
         // the queue for its claim to run out.
@@ -158,6 +159,48 @@ impl Inbound {
             }
         }
         Ok(StatusCode::ACCEPTED)
+    }
+
+    /// Fetches the signer's key within [`KEY_FETCH_BUDGET`], checks the
+    /// signature with it, and only then stores the actor: a request that
+    /// fails the check leaves nothing behind, and a slow key URL cannot
+    /// hold the request.
+    async fn fetch_signer(
+        &self,
+        pending: &signatures::PendingSignature,
+        budget: &mut FetchBudget,
+    ) -> Result<(allmende_domain::Organization, allmende_store::RemoteActor), FederationError> {
+        let fetched = tokio::time::timeout(
+            KEY_FETCH_BUDGET,
+            self.resolver.fetch_actor_for_key(pending.key_id(), budget),
+        )
+        .await
+        .map_err(|_| {
+            FederationError::Unauthorized(format!("key {} not fetched in time", pending.key_id()))
+        })??;
+        pending.verify(&fetched.actor.public_key_pem)?;
+        self.resolver.store_parsed(fetched).await
+    }
+
+    /// Whether a checked activity concerns anyone here: a follow-protocol
+    /// activity, a profile update, or an object from an actor a local
+    /// organization follows, or replying to something local. Anything else
+    /// (posts of strangers addressed here, likes, boosts) is not stored.
+    async fn wanted(&self, activity: &Incoming, sender: &Sender) -> Result<bool, FederationError> {
+        Ok(match activity.kind.as_str() {
+            "Follow" | "Accept" | "Reject" | "Undo" | "Delete" => true,
+            "Create" | "Update" => {
+                id_of(&activity.object).as_ref() == Some(&activity.actor)
+                    || replies_here(&activity.object, &self.core.urls)
+                    || self
+                        .core
+                        .store
+                        .follows()
+                        .has_local_follower(sender.org.id)
+                        .await?
+            }
+            _ => false,
+        })
     }
 
     /// Processes a stored activity and settles its queue entry: dropped when
@@ -243,8 +286,27 @@ impl Inbound {
     }
 }
 
-fn is_self_delete(doc: &Value) -> bool {
-    doc.get("type").and_then(Value::as_str) == Some("Delete")
-        && doc.get("actor").and_then(id_of).is_some()
-        && doc.get("actor").and_then(id_of) == doc.get("object").and_then(id_of)
+/// How long an inbox request may spend fetching an unknown signer's key.
+pub const KEY_FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether an activity of an actor nobody here knows can concern this
+/// node, judged from the unchecked document before anything is fetched:
+/// a Follow of a local actor, or a Create replying to something local.
+fn concerns_this_node(doc: &Value, urls: &crate::urls::Urls) -> bool {
+    match doc.get("type").and_then(Value::as_str) {
+        Some("Follow") => doc
+            .get("object")
+            .and_then(id_of)
+            .is_some_and(|o| urls.local_handle(&o).is_some()),
+        Some("Create") => doc.get("object").is_some_and(|o| replies_here(o, urls)),
+        _ => false,
+    }
+}
+
+/// Whether an (embedded) object replies to something on this node.
+fn replies_here(object: &Value, urls: &crate::urls::Urls) -> bool {
+    object
+        .get("inReplyTo")
+        .and_then(id_of)
+        .is_some_and(|r| urls.is_local(&r))
 }

@@ -180,9 +180,18 @@ fn profile_of(doc: &Value, username: &str) -> OrganizationDraft {
         .and_then(|p| serde_json::from_value::<OrganizationInput>(p.clone()).ok())
         .and_then(|input| input.validate().ok());
     typed.unwrap_or_else(|| {
+        // The same rules as a name typed here: no bidi overrides, no
+        // control characters, something visible.
         let name: String = str_field(doc, "name")
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or(username)
+            .and_then(|n| {
+                allmende_domain::text::required_line(
+                    "name",
+                    Some(n),
+                    allmende_domain::text::NAME_MAX,
+                )
+                .ok()
+            })
+            .unwrap_or_else(|| allmende_domain::text::clean_line(username))
             .chars()
             .take(allmende_domain::text::NAME_MAX)
             .collect();
@@ -224,6 +233,25 @@ mod tests {
         assert_eq!(parsed.profile.kind, OrganizationKind::Other);
         assert_eq!(parsed.profile.name, "Anna");
         assert_eq!(parsed.actor.delivery_inbox(), "https://b.example/inbox");
+    }
+
+    /// Finding 11 of the security review: remote display names with U+202E
+    /// were stored as they came.
+    #[test]
+    fn remote_names_follow_the_rules_of_local_names() {
+        for (name, shown) in [
+            ("\u{202E}annA", "annA"),
+            ("Stadt\u{0}\nUlm", "Stadt Ulm"),
+            ("\u{200B}\u{2066}", "anna"), // nothing visible: the username
+        ] {
+            let mut d = doc();
+            d["name"] = json!(name);
+            assert_eq!(
+                parse_remote(&d, &from()).unwrap().profile.name,
+                shown,
+                "{name:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::{FetchBudget, Resolver};
 use crate::error::FederationError;
-use crate::objects::actor::parse_remote;
+use crate::objects::actor::{parse_remote, ParsedActor};
 use crate::objects::{id_of, str_field};
 
 impl Resolver {
@@ -47,18 +47,32 @@ impl Resolver {
         doc: &Value,
         source: &Url,
     ) -> Result<(Organization, RemoteActor), FederationError> {
+        let parsed = self.parse_actor(doc, source)?;
+        self.store_parsed(parsed).await
+    }
+
+    /// Reads an actor document without storing it; a document claiming to
+    /// be one of this node's actors is refused.
+    fn parse_actor(&self, doc: &Value, source: &Url) -> Result<ParsedActor, FederationError> {
         let parsed = parse_remote(doc, source)?;
-        if self.core.urls.is_local(
-            &parsed
-                .actor
-                .actor_id
-                .parse()
-                .map_err(|_| FederationError::fetch(source, "bad id"))?,
-        ) {
+        let id: Url = parsed
+            .actor
+            .actor_id
+            .parse()
+            .map_err(|_| FederationError::fetch(source, "bad id"))?;
+        if self.core.urls.is_local(&id) {
             return Err(FederationError::Forbidden(
                 "a remote document claims a local actor".into(),
             ));
         }
+        Ok(parsed)
+    }
+
+    /// Stores a read actor document.
+    pub(crate) async fn store_parsed(
+        &self,
+        parsed: ParsedActor,
+    ) -> Result<(Organization, RemoteActor), FederationError> {
         let actors = self.core.store.remote_actors();
         let stored = actors
             .upsert(&parsed.handle, &parsed.profile, &parsed.actor, Utc::now())
@@ -71,12 +85,12 @@ impl Resolver {
                     .actor
                     .actor_id
                     .parse()
-                    .map_err(|_| FederationError::fetch(source, "bad id"))?;
+                    .map_err(|_| FederationError::Internal("stored actor id".into()))?;
                 let handle = allmende_domain::Handle::remote(
                     &crate::objects::actor::fallback_name(&id),
                     &crate::urls::authority(&id),
                 )
-                .map_err(|_| FederationError::fetch(source, "unusable host"))?;
+                .map_err(|_| FederationError::fetch(&id, "unusable host"))?;
                 actors
                     .upsert(&handle, &parsed.profile, &parsed.actor, Utc::now())
                     .await?
@@ -87,12 +101,13 @@ impl Resolver {
     }
 
     /// Fetches the document of the key `key_id` (an actor with the key,
-    /// or a key naming its owner) and stores its actor.
+    /// or a key naming its owner) and reads its actor, without storing it:
+    /// the caller stores it once a signature made with the key verifies.
     pub(crate) async fn fetch_actor_for_key(
         &self,
         key_id: &str,
         budget: &mut FetchBudget,
-    ) -> Result<(Organization, RemoteActor), FederationError> {
+    ) -> Result<ParsedActor, FederationError> {
         let unknown = || FederationError::Unauthorized(format!("key {key_id} unknown"));
         let mut url = Url::parse(key_id).map_err(|_| unknown())?;
         url.set_fragment(None);
@@ -112,13 +127,13 @@ impl Resolver {
             }
             (self.fetch_object(&owner, budget).await?, owner)
         };
-        let (org, actor) = self.store_actor(&actor_doc, &actor_url).await?;
-        if actor.public_key_id != key_id {
+        let parsed = self.parse_actor(&actor_doc, &actor_url)?;
+        if parsed.actor.public_key_id != key_id {
             return Err(FederationError::Unauthorized(format!(
                 "actor {} does not own key {key_id}",
-                actor.actor_id
+                parsed.actor.actor_id
             )));
         }
-        Ok((org, actor))
+        Ok(parsed)
     }
 }
