@@ -73,6 +73,18 @@ pub async fn spawn_app_on(database_url: &str, base: Config, port: u16) -> TestNo
         .await
         .expect("node starts");
     let state = app.state().clone();
+    // Test nodes trust each other (all are on localhost), so follows are
+    // accepted at once as before approval existed; tests of approval
+    // choose it per organization.
+    allmende_server::usecases::policy::add(
+        &state,
+        "test set-up",
+        "localhost",
+        "trust",
+        "test nodes",
+    )
+    .await
+    .expect("trust test nodes");
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async move {

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod federation {
+    pub mod audiences;
     pub mod discovery;
     pub mod exchange;
     pub mod hygiene;
     pub mod inbox;
     pub mod pages;
+    pub mod policy;
     pub mod visibility;
 }

@@ -9,6 +9,8 @@ pub enum Problem {
     Required,
     /// Only spaces or invisible characters.
     Invisible,
+    /// Not a domain name (with an optional port).
+    Domain,
     TooLong {
         max: usize,
     },
@@ -56,6 +58,7 @@ impl Problem {
         match self {
             Problem::Required => "is required".into(),
             Problem::Invisible => "must contain visible characters".into(),
+            Problem::Domain => "must be a domain such as example.org (optionally with :port), not this node's own".into(),
             Problem::TooLong { max } => format!("must be at most {max} characters long"),
             Problem::TooShort { min } => format!("must be at least {min} characters long"),
             Problem::TooMany { max } => format!("may contain at most {max} entries"),
@@ -83,6 +86,7 @@ impl Problem {
         match self {
             Problem::Required => "ist ein Pflichtfeld".into(),
             Problem::Invisible => "muss sichtbare Zeichen enthalten".into(),
+            Problem::Domain => "muss eine Domain wie example.org sein (wahlweise mit :Port), nicht die dieses Knotens".into(),
             Problem::TooLong { max } => format!("darf höchstens {max} Zeichen lang sein"),
             Problem::TooShort { min } => format!("muss mindestens {min} Zeichen lang sein"),
             Problem::TooMany { max } => format!("darf höchstens {max} Einträge enthalten"),

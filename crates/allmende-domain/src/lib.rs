@@ -26,8 +26,8 @@ pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{Ags, Ars, LeikaKey, OzgId};
 pub use item::{Audience, Item, ItemKind, Viewer};
 pub use organization::{
-    Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput, OrganizationKind,
-    Origin,
+    FollowerApproval, Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput,
+    OrganizationKind, Origin,
 };
 pub use project::{Project, ProjectDraft, ProjectId, ProjectInput, ProjectStatus};
 pub use question::{

@@ -19,6 +19,23 @@ crate::uuid_id!(
 );
 
 crate::text::labelled_enum! {
+    /// Who becomes a follower of a local organization without an admin's
+    /// approval. Followers receive the organization's followers-only
+    /// questions, so a follow is an admission, not a formality.
+    FollowerApproval {
+        Manual = "manual", "Jede Anfrage bestätigt ein Admin", "An admin approves every request";
+        Trusted = "trusted", "Organisationen vertrauenswürdiger Knoten sofort, andere nach Bestätigung", "Organizations on trusted nodes at once, others after approval";
+        Everyone = "everyone", "Alle sofort (dann lesen alle Folgenden die Fragen für Folgende)", "Everyone at once (then every follower reads the followers-only questions)";
+    }
+}
+
+impl Default for FollowerApproval {
+    fn default() -> Self {
+        FollowerApproval::Trusted
+    }
+}
+
+crate::text::labelled_enum! {
     OrganizationKind {
         Municipality = "municipality", "Kommune", "Municipality";
         District = "district", "Landkreis", "District";

@@ -35,10 +35,12 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
             allow_private_peers: true,
             max_inbox_bytes: 256 * 1024,
             inbox_per_minute: 0,
+            allowlist_only: false,
             delivery: DeliverySettings::default(),
             version: "bench".into(),
         },
-    )?;
+    )
+    .await?;
     let now = Utc::now();
     let org = store
         .organizations()

@@ -119,12 +119,17 @@ impl Resolve for PublicOnly {
 pub struct PeerClient {
     client: reqwest::Client,
     allow_private: bool,
+    policy: Arc<crate::policy::DomainPolicy>,
 }
 
 impl PeerClient {
     /// `allow_private` (development and tests only) permits `http://` and
     /// private or loopback addresses.
-    pub fn new(user_agent: &str, allow_private: bool) -> Result<Self, FederationError> {
+    pub fn new(
+        user_agent: &str,
+        allow_private: bool,
+        policy: Arc<crate::policy::DomainPolicy>,
+    ) -> Result<Self, FederationError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
@@ -139,14 +144,17 @@ impl PeerClient {
         Ok(Self {
             client,
             allow_private,
+            policy,
         })
     }
 
-    /// Refuses (`Forbidden`) URLs this node must not request: other schemes
-    /// than https (and http in development mode) and, outside development
-    /// mode, literal non-public IP addresses. Names are checked by the
-    /// resolver when the connection is made.
+    /// Refuses (`Forbidden`) URLs this node must not request: hosts the
+    /// operators' policy excludes, other schemes than https (and http in
+    /// development mode) and, outside development mode, literal non-public
+    /// IP addresses. Names are checked by the resolver when the connection
+    /// is made.
     pub fn check(&self, url: &Url) -> Result<(), FederationError> {
+        self.policy.check(url)?;
         match url.scheme() {
             "https" => {}
             "http" if self.allow_private => {}
@@ -284,7 +292,12 @@ mod tests {
 
     #[test]
     fn urls_are_checked_before_any_request() {
-        let strict = PeerClient::new("test", false).unwrap();
+        let strict = PeerClient::new(
+            "test",
+            false,
+            Arc::new(crate::policy::DomainPolicy::new(false)),
+        )
+        .unwrap();
         for refused in [
             "http://example.org/inbox",
             "ftp://example.org/x",
@@ -304,7 +317,12 @@ mod tests {
         for allowed in ["https://example.org/inbox", "https://93.184.216.34/inbox"] {
             assert!(strict.check(&Url::parse(allowed).unwrap()).is_ok());
         }
-        let dev = PeerClient::new("test", true).unwrap();
+        let dev = PeerClient::new(
+            "test",
+            true,
+            Arc::new(crate::policy::DomainPolicy::new(false)),
+        )
+        .unwrap();
         assert!(dev
             .check(&Url::parse("http://127.0.0.1:4000/inbox").unwrap())
             .is_ok());

@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod keys;
 pub mod objects;
 pub mod outbound;
+pub mod policy;
 pub mod resolver;
 pub mod retry;
 pub mod routes;
@@ -70,6 +71,8 @@ pub struct FederationSettings {
     pub max_inbox_bytes: usize,
     /// Inbox requests accepted per sending host and minute (0: no limit).
     pub inbox_per_minute: u32,
+    /// Allow-list mode: federate only with domains on the allow list.
+    pub allowlist_only: bool,
     pub delivery: DeliverySettings,
     /// Software version in NodeInfo and the User-Agent.
     pub version: String,
@@ -78,6 +81,7 @@ pub struct FederationSettings {
 /// What every part shares: the store, the node's URLs and settings, the
 /// HTTP client, the signing keys, and the bell that wakes the jobs.
 pub(crate) struct Core {
+    pub(crate) policy: Arc<policy::DomainPolicy>,
     pub(crate) store: Store,
     pub(crate) urls: Urls,
     pub(crate) settings: FederationSettings,
@@ -97,6 +101,38 @@ impl Core {
     /// (`instance`).
     pub(crate) async fn key(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
         self.keys.get(&self.store, owner).await
+    }
+
+    /// Whether the organization `reader` may read `question` (and so
+    /// answer it, and hear that its answer was accepted): a public one
+    /// anyone; a followers-only one its author and, for a question of this
+    /// node, its accepted followers. Of a followers-only question of
+    /// another node this node cannot know the audience: only the author.
+    pub(crate) async fn may_read(
+        &self,
+        reader: OrganizationId,
+        question: &allmende_domain::Question,
+    ) -> Result<bool, FederationError> {
+        use allmende_domain::Item;
+        if allmende_domain::Question::is_public(&question.content)
+            || reader == question.organization_id
+        {
+            return Ok(true);
+        }
+        let asker = self
+            .store
+            .organizations()
+            .get(question.organization_id)
+            .await?;
+        if !asker.is_local() {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .follows()
+            .get(reader, question.organization_id)
+            .await?
+            .is_some_and(|f| f.accepted))
     }
 
     /// Tells the jobs of this process there is new work.
@@ -120,11 +156,14 @@ impl Federation {
     /// Sets up federation without starting the background jobs (tools and
     /// tests run them with [`Federation::run_jobs_once`]).
     pub fn new(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
+        let policy = Arc::new(policy::DomainPolicy::new(settings.allowlist_only));
         let http = http::PeerClient::new(
             &format!("Allmende/{} (+{})", settings.version, settings.public_url),
             settings.allow_private_peers,
+            policy.clone(),
         )?;
         let core = Arc::new(Core {
+            policy,
             store,
             urls: Urls::new(&settings.public_url),
             settings,
@@ -152,10 +191,26 @@ impl Federation {
 
     /// Sets up federation and starts the background jobs; call inside a
     /// tokio runtime.
-    pub fn start(store: Store, settings: FederationSettings) -> Result<Self, FederationError> {
+    pub async fn start(
+        store: Store,
+        settings: FederationSettings,
+    ) -> Result<Self, FederationError> {
         let federation = Self::new(store, settings)?;
+        // The policy is in force before the first job sends anything.
+        federation.reload_policy().await?;
         federation.jobs.clone().spawn();
         Ok(federation)
+    }
+
+    /// Reads the operators' federation policy from the store again (after
+    /// a change; the upkeep job also does it now and then).
+    pub async fn reload_policy(&self) -> Result<(), FederationError> {
+        self.core.policy.reload(&self.core.store).await
+    }
+
+    /// The federation policy in force.
+    pub fn policy(&self) -> &policy::DomainPolicy {
+        &self.core.policy
     }
 
     pub fn outbound(&self) -> &Outbound {

@@ -336,11 +336,3 @@ mod tests {
         assert!(check_request("POST", "/inbox", &unsigned, Some(b"{}"), "x").is_err());
     }
 }
-
-/// The host (with port) of a key id, by which inbox requests are limited
-/// per peer; an unreadable key id counts as its own peer.
-pub fn key_host(key_id: &str) -> String {
-    url::Url::parse(key_id)
-        .map(|u| crate::urls::authority(&u))
-        .unwrap_or_else(|_| key_id.chars().take(100).collect())
-}

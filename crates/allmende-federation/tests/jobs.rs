@@ -24,6 +24,7 @@ fn settings(delivery: DeliverySettings) -> FederationSettings {
         allow_private_peers: true,
         max_inbox_bytes: 256 * 1024,
         inbox_per_minute: 0,
+        allowlist_only: false,
         delivery,
         version: "test".into(),
     }

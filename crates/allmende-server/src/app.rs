@@ -45,7 +45,7 @@ impl Application {
             // (on PostgreSQL other processes may be alive; leases run out).
             store.outbox().release_all().await?;
         }
-        let federation = Federation::start(store.clone(), config.federation())?;
+        let federation = Federation::start(store.clone(), config.federation()).await?;
         let password_checks = Arc::new(auth::password::PasswordChecks::new(
             config.login_concurrency,
             std::time::Duration::from_millis(config.login_wait_ms),

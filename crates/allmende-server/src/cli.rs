@@ -45,9 +45,32 @@ pub enum Command {
     /// Inspect the delivery queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The federation policy: blocked, allowed and trusted domains, and the
+    /// audit log of changes.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Start three federating nodes with sample data on localhost (ports
     /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Lists the entries and the latest changes.
+    List,
+    /// Adds a domain (`example.org` covers its subdomains; `host:port`
+    /// exactly that) to a list: `block` (no exchange at all), `allow` (in
+    /// allow-list mode only these federate) or `trust` (its organizations
+    /// follow without approval).
+    Add {
+        kind: String,
+        domain: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Removes a domain from a list.
+    Remove { kind: String, domain: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -337,6 +360,73 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "dropped {} jobs ({} announcements, {} deliveries, {} received activities, {} imports)",
                 touched.total(), touched.announcements, touched.deliveries, touched.activities, touched.backfills
             );
+            store.close().await;
+            Ok(())
+        }
+        Command::Policy(command) => {
+            let store = Store::open(config.database_url()).await?;
+            // Who made a change, for the audit log: the operator's login
+            // name on this machine, if known.
+            let actor = format!(
+                "cli ({})",
+                std::env::var("SUDO_USER")
+                    .or_else(|_| std::env::var("USER"))
+                    .unwrap_or_else(|_| "unknown".into())
+            );
+            match command {
+                PolicyCommand::List => {
+                    let (entries, log) = crate::usecases::policy::overview(&store)
+                        .await
+                        .map_err(explain)?;
+                    if config.federation_allowlist_only {
+                        println!("allow-list mode: only allowed domains federate");
+                    }
+                    for e in &entries {
+                        println!("{:<6} {:<40} {}", e.kind.slug(), e.domain, e.note);
+                    }
+                    if entries.is_empty() {
+                        println!("no entries");
+                    }
+                    println!("\nlatest changes:");
+                    for a in log.iter().take(20) {
+                        println!(
+                            "{} {} {} {} {} {}",
+                            a.at.format("%Y-%m-%d %H:%M"),
+                            a.actor,
+                            a.action,
+                            a.kind.slug(),
+                            a.domain,
+                            a.note
+                        );
+                    }
+                }
+                PolicyCommand::Add { kind, domain, note } => {
+                    let domain = crate::usecases::policy::add_entry(
+                        &store,
+                        config.public_url.host_str(),
+                        &actor,
+                        &domain,
+                        &kind,
+                        &note,
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!("added {domain} to {kind}; running nodes apply it within a minute");
+                }
+                PolicyCommand::Remove { kind, domain } => {
+                    crate::usecases::policy::remove_entry(&store, &actor, &domain, &kind)
+                        .await
+                        .map_err(|e| match e {
+                            UseCaseError::NotFound => {
+                                anyhow::anyhow!("{domain} is not on the {kind} list")
+                            }
+                            other => explain(other),
+                        })?;
+                    println!(
+                        "removed {domain} from {kind}; running nodes apply it within a minute"
+                    );
+                }
+            }
             store.close().await;
             Ok(())
         }

@@ -48,6 +48,10 @@ pub struct Config {
     /// process); beyond it the sender gets 429 with Retry-After. 0: no
     /// limit.
     pub inbox_requests_per_minute: u32,
+    /// Allow-list mode (a closed network, say of one Land): federate only
+    /// with the domains on the allow list (`allmende policy allow …`, the
+    /// operations page). Off: every domain except blocked ones.
+    pub federation_allowlist_only: bool,
     /// Wait before the first retry of a failed delivery (milliseconds);
     /// doubled on each further retry, up to an hour.
     pub delivery_retry_ms: u64,
@@ -104,6 +108,7 @@ impl Default for Config {
             federation_development: false,
             max_inbox_bytes: 256 * 1024,
             inbox_requests_per_minute: 1_200,
+            federation_allowlist_only: false,
             delivery_retry_ms: 10_000,
             delivery_retry_max_secs: 60 * 60,
             delivery_max_attempts: 50,
@@ -263,6 +268,7 @@ impl Config {
             allow_private_peers: self.federation_development,
             max_inbox_bytes: self.max_inbox_bytes,
             inbox_per_minute: self.inbox_requests_per_minute,
+            allowlist_only: self.federation_allowlist_only,
             delivery: allmende_federation::DeliverySettings {
                 concurrency: self.delivery_concurrency.max(1),
                 per_host: self.delivery_per_host.max(1),

@@ -185,8 +185,18 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     }
     let [u_ulm, u_mannheim, u_blaustein, u_verbund] = [&users[0], &users[1], &users[2], &users[3]];
 
-    // Everyone follows everyone on the other nodes.
+    // The demo's nodes trust each other, so their follows are accepted at
+    // once (see the network page for approving others by hand).
     let host = |node: &AppState| node.federation.urls().host();
+    for node in nodes {
+        for other in nodes {
+            if node.config.public_url != other.config.public_url {
+                crate::usecases::policy::add(node, "demo", &host(other), "trust", "Demo-Knoten")
+                    .await?;
+            }
+        }
+    }
+    // Everyone follows everyone on the other nodes.
     let org_on = |node: &AppState, handle: &'static str| {
         let node = node.clone();
         async move { node.store.organizations().by_handle(handle).await }

@@ -105,6 +105,29 @@ fn set_up_sender(db: &str, port: u16) -> String {
         ],
         "",
     );
+    // The receivers are test nodes on localhost: trusted, so their
+    // follows are accepted at once (and the CLI's policy command works).
+    let added = run(
+        allmende(db, port, port),
+        &[
+            "policy",
+            "add",
+            "trust",
+            "localhost",
+            "--note",
+            "test receivers",
+        ],
+        "",
+    );
+    let added = String::from_utf8_lossy(&added.stdout);
+    assert!(added.contains("added localhost to trust"), "{added}");
+    let listed = run(allmende(db, port, port), &["policy", "list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("trust  localhost")
+            && listed.contains("add trust localhost test receivers"),
+        "{listed}"
+    );
     run(
         allmende(db, port, port),
         &[

@@ -62,6 +62,90 @@ impl<'a> Follows<'a> {
             .await
     }
 
+    /// A remote actor asks to follow a local organization that approves its
+    /// followers: records the request, pending, without sending anything.
+    /// A follower already accepted stays accepted.
+    pub async fn record_follow_request(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        activity_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        query(
+            "INSERT INTO follows (follower_id, target_id, activity_id, accepted, created_at)
+             VALUES ($1, $2, $3, FALSE, $4)
+             ON CONFLICT (follower_id, target_id) DO UPDATE SET activity_id = excluded.activity_id",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .bind(activity_id)
+        .bind(now)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An admin approves a pending follower: marks it accepted and
+    /// announces the Accept. `false` if there was no pending request.
+    pub async fn approve_follower(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = query(
+            "UPDATE follows SET accepted = TRUE
+             WHERE follower_id = $1 AND target_id = $2 AND accepted = FALSE RETURNING activity_id",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let accept = Announcement::AcceptFollow {
+            follower,
+            follow_activity_id: row.col("activity_id")?,
+        };
+        outbox::record(&mut tx, target, &accept, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// An admin refuses a follow request or removes a follower: forgets
+    /// the follow and announces the Reject, so the follower's server knows.
+    /// `false` if there was none.
+    pub async fn refuse_follower(
+        &self,
+        follower: OrganizationId,
+        target: OrganizationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = query(
+            "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2
+             AND EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = $1)
+             RETURNING activity_id",
+        )
+        .bind(follower.to_string())
+        .bind(target.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let reject = Announcement::RejectFollow {
+            follower,
+            follow_activity_id: row.col("activity_id")?,
+        };
+        outbox::record(&mut tx, target, &reject, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Records a follow and, in the same transaction, what is to be sent
     /// about it: by the follower while it is pending (its request), by the
     /// target once accepted (its Accept).

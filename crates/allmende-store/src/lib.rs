@@ -20,6 +20,7 @@ pub mod items;
 pub mod keys;
 pub mod organizations;
 pub mod outbox;
+pub mod policy;
 pub mod posts;
 pub mod queue;
 pub mod search;
@@ -47,6 +48,7 @@ pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};
 pub use organizations::Organizations;
 pub use outbox::{Announcement, Delivery, NewActivity, Outbox, OutboxEvent};
+pub use policy::{AuditEntry, DomainEntry, Policy, PolicyKind};
 pub use posts::{Post, Posts};
 pub use queue::{JobKind, PeerStatus, Queue, QueueStatus, Scope, StuckWork, Touched};
 pub use search::{Search, SearchHit};
@@ -186,6 +188,10 @@ impl Store {
 
     pub fn follows(&self) -> Follows<'_> {
         Follows::new(&self.pool)
+    }
+
+    pub fn policy(&self) -> Policy<'_> {
+        Policy::new(&self.pool)
     }
 
     pub fn activities(&self) -> Activities<'_> {

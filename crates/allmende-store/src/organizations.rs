@@ -106,6 +106,39 @@ impl<'a> Organizations<'a> {
         .map(from_row)
         .collect()
     }
+
+    /// Who becomes a follower of `org` without approval.
+    pub async fn follower_approval(
+        &self,
+        org: OrganizationId,
+    ) -> Result<allmende_domain::FollowerApproval, StoreError> {
+        let stored: Option<String> =
+            query("SELECT approval FROM follower_approval WHERE organization_id = $1")
+                .bind(org.to_string())
+                .optional_scalar(self.pool)
+                .await?;
+        match stored {
+            None => Ok(allmende_domain::FollowerApproval::default()),
+            Some(s) => allmende_domain::FollowerApproval::parse(&s)
+                .map_err(|_| StoreError::Corrupt(format!("follower approval {s:?}"))),
+        }
+    }
+
+    pub async fn set_follower_approval(
+        &self,
+        org: OrganizationId,
+        approval: allmende_domain::FollowerApproval,
+    ) -> Result<(), StoreError> {
+        query(
+            "INSERT INTO follower_approval (organization_id, approval) VALUES ($1, $2)
+             ON CONFLICT (organization_id) DO UPDATE SET approval = excluded.approval",
+        )
+        .bind(org.to_string())
+        .bind(approval.slug())
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Organizations with the home of those from other nodes.

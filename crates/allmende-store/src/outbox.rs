@@ -61,6 +61,11 @@ pub enum Announcement {
         follower: OrganizationId,
         follow_activity_id: String,
     },
+    /// The organization refuses a follow request, or removes a follower.
+    RejectFollow {
+        follower: OrganizationId,
+        follow_activity_id: String,
+    },
 }
 
 /// Records `announcement` by `organization` inside the transaction of the

@@ -1,9 +1,13 @@
 //! Follow, Accept, Reject and Undo(Follow).
 //!
-//! This node's organizations accept every follower at once (their items
-//! are public anyway); followers-only questions go to accepted followers.
+//! Followers receive an organization's followers-only questions, so a
+//! follow is an admission: each organization says who is accepted at once
+//! ([`FollowerApproval`]: everyone, organizations on domains the operators
+//! trust, or nobody); everyone else waits, pending, until one of its admins
+//! approves (Accept) or refuses (Reject) on the network page. A follower
+//! already accepted that follows again gets its Accept again.
 
-use allmende_domain::Organization;
+use allmende_domain::{FollowerApproval, Organization};
 use serde_json::Value;
 
 use super::Inbound;
@@ -30,18 +34,36 @@ impl Inbound {
         sender: &Sender,
     ) -> Result<(), FederationError> {
         let target = self.local_organization(&activity.object).await?;
-        // The follow and the Accept to send are one write.
-        self.core
-            .store
-            .follows()
-            .accept_follower(
-                sender.org.id,
-                target.id,
-                activity.id.as_str(),
-                chrono::Utc::now(),
-            )
-            .await?;
-        self.core.wake();
+        let follows = self.core.store.follows();
+        let now = chrono::Utc::now();
+        let already = follows
+            .get(sender.org.id, target.id)
+            .await?
+            .is_some_and(|f| f.accepted);
+        let at_once = already
+            || match self
+                .core
+                .store
+                .organizations()
+                .follower_approval(target.id)
+                .await?
+            {
+                FollowerApproval::Everyone => true,
+                FollowerApproval::Trusted => self.core.policy.trusts(&activity.actor),
+                FollowerApproval::Manual => false,
+            };
+        if at_once {
+            // The follow and the Accept to send are one write.
+            follows
+                .accept_follower(sender.org.id, target.id, activity.id.as_str(), now)
+                .await?;
+            self.core.wake();
+        } else {
+            follows
+                .record_follow_request(sender.org.id, target.id, activity.id.as_str(), now)
+                .await?;
+            tracing::info!(follower = %activity.actor, target = %target.handle, "follow request waits for approval");
+        }
         Ok(())
     }
 

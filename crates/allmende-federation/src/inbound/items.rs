@@ -242,6 +242,12 @@ impl Inbound {
                 (html_to_text(&html), Some(html))
             }
         };
+        // Only who may read a followers-only question may answer it.
+        if !self.core.may_read(sender.org.id, &question).await? {
+            return Err(FederationError::Forbidden(
+                "answer to a question its author may not read".into(),
+            ));
+        }
         let checked = AnswerInput { body: Some(body) }
             .validate()
             .map_err(|e| bad(&format!("answer: {}", e.first().problem.message_en())))?;

@@ -78,7 +78,13 @@ impl Inbound {
             Some(request.body),
             &self.core.urls.host(),
         )?;
-        self.rate.check(&signatures::key_host(pending.key_id()))?;
+        let key_url = url::Url::parse(pending.key_id()).map_err(|_| {
+            FederationError::Unauthorized(format!("key id {} is not a URL", pending.key_id()))
+        })?;
+        // A server the operators do not federate with is refused before
+        // anything is looked up.
+        self.core.policy.check(&key_url)?;
+        self.rate.check(&crate::urls::authority(&key_url))?;
         let doc: Value = serde_json::from_slice(request.body)
             .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
         let mut budget = FetchBudget::new();

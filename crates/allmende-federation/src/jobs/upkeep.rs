@@ -1,4 +1,5 @@
-//! What keeps the queues from holding anything forever: unreachable peers
+//! What keeps the queues from holding anything forever (and the policy
+//! copy current): unreachable peers
 //! are asked whether they are back, deliveries paused too long expire
 //! (dead, with a note), and dead work is purged after its retention time.
 
@@ -27,6 +28,9 @@ impl Jobs {
             }
             *last = Some(tokio::time::Instant::now());
         }
+        // Policy changes made by another process (the CLI, a second
+        // server) take effect here within a minute.
+        self.core.policy.reload(&self.core.store).await?;
         self.probe_unreachable_peers().await?;
         let settings = &self.core.settings.delivery;
         let now = Utc::now();

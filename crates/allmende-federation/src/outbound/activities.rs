@@ -53,7 +53,7 @@ impl Outbound {
                 let inboxes = self.follower_inboxes(&org).await?;
                 Some(self.wrap(&org, "Update", object, inboxes))
             }
-            // The three activities about a follow with a remote
+            // The activities about a follow with a remote
             // organization all go to its inbox and name the Follow.
             Announcement::Follow {
                 target,
@@ -81,6 +81,15 @@ impl Outbound {
             } => {
                 self.about_follow(&org, *follower, |me, them| {
                     self.envelope("Accept", me, follow_json(follow_activity_id, them, me))
+                })
+                .await?
+            }
+            Announcement::RejectFollow {
+                follower,
+                follow_activity_id,
+            } => {
+                self.about_follow(&org, *follower, |me, them| {
+                    self.envelope("Reject", me, follow_json(follow_activity_id, them, me))
                 })
                 .await?
             }
@@ -115,10 +124,18 @@ impl Outbound {
         let object = self.item_document(org, &item).await?;
         let mut inboxes = self.follower_inboxes(org).await?;
         // The author of an accepted answer hears of it even if they do not
-        // follow the asker.
+        // follow the asker, but only if they may read the question.
         if let Some(accepted) = item.accepted_answer() {
             if let Some(answer) = self.core.store.answers().get(accepted).await.found()? {
-                inboxes.extend(self.inbox_of(answer.organization_id).await?);
+                let question: Question =
+                    self.core.store.questions().get(answer.question_id).await?;
+                if self
+                    .core
+                    .may_read(answer.organization_id, &question)
+                    .await?
+                {
+                    inboxes.extend(self.inbox_of(answer.organization_id).await?);
+                }
             }
         }
         Ok(self.wrap(org, verb, object, inboxes))

@@ -79,6 +79,51 @@ pub async fn unfollow(state: &AppState, user: &User, handle: &str) -> Result<()>
     Ok(())
 }
 
+/// An admin of the user's organization approves (`true`) or refuses the
+/// follow request of the remote organization `handle`, or (refusing an
+/// accepted follower) removes it. Sends Accept or Reject.
+pub async fn decide_follower(
+    state: &AppState,
+    user: &User,
+    handle: &str,
+    approve: bool,
+) -> Result<()> {
+    if user.role != allmende_domain::Role::Admin {
+        return Err(UseCaseError::Forbidden);
+    }
+    let follower = state.store.organizations().by_handle(handle).await?;
+    let follows = state.store.follows();
+    let done = if approve {
+        follows
+            .approve_follower(follower.id, user.organization_id, Utc::now())
+            .await?
+    } else {
+        follows
+            .refuse_follower(follower.id, user.organization_id, Utc::now())
+            .await?
+    };
+    if !done {
+        return Err(UseCaseError::NotFound);
+    }
+    state.federation.wake();
+    Ok(())
+}
+
+/// An admin sets who becomes a follower of their organization at once.
+pub async fn set_follower_approval(state: &AppState, user: &User, approval: &str) -> Result<()> {
+    if user.role != allmende_domain::Role::Admin {
+        return Err(UseCaseError::Forbidden);
+    }
+    let approval = allmende_domain::FollowerApproval::parse(approval)
+        .map_err(|p| p.at("follower_approval"))?;
+    state
+        .store
+        .organizations()
+        .set_follower_approval(user.organization_id, approval)
+        .await?;
+    Ok(())
+}
+
 /// Whom the user's organization follows, and who follows it; each with
 /// whether the follow is accepted.
 pub struct Relations {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod follows;
 pub mod items;
 pub mod organizations;
+pub mod policy;
 pub mod questions;
 pub mod search;
 

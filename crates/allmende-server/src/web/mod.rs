@@ -13,6 +13,7 @@ pub mod items;
 pub mod layout;
 pub mod network;
 pub mod organizations;
+pub mod policy;
 pub mod posted;
 pub mod projects;
 pub mod questions;
@@ -58,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin/queue", get(admin::queue))
+        .route("/admin/policy", get(policy::show).post(policy::add))
+        .route("/admin/policy/remove", post(policy::remove))
         .route("/admin/queue/retry", post(admin::retry))
         .route(
             "/admin/queue/drop",
@@ -66,6 +69,11 @@ pub fn router() -> Router<AppState> {
         .route("/network", get(network::show))
         .route("/network/follow", post(network::follow))
         .route("/network/unfollow", post(network::unfollow))
+        .route("/network/followers/decide", post(network::decide_follower))
+        .route(
+            "/network/followers/approval",
+            post(network::set_follower_approval),
+        )
         .route("/orgs", get(organizations::list))
         .route("/orgs/{handle}", get(organizations::show))
         .route(

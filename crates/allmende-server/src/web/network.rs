@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::{Organization, OrganizationId};
+use allmende_domain::{FollowerApproval, Organization, OrganizationId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,6 +37,13 @@ async fn network_page(
     let relations = follows::relations(state, &s.user).await?;
     let feed = follows::feed(state, &s.user, 50).await?;
     let orgs = org_map(state).await?;
+    let admin = s.user.role == allmende_domain::Role::Admin;
+    let approval = state
+        .store
+        .organizations()
+        .follower_approval(s.user.organization_id)
+        .await
+        .map_err(PageError::internal)?;
     let status = |accepted: bool| {
         if accepted {
             ctx.t("bestätigt", "confirmed")
@@ -82,11 +89,50 @@ async fn network_page(
             }
             section aria-labelledby="followers-heading" {
                 h2 #followers-heading { (ctx.t("Uns folgen", "Our followers")) }
-                @if relations.followers.is_empty() {
+                p { (ctx.t("Wer Ihrer Organisation folgt, erhält auch Ihre Fragen, die nur für Folgende bestimmt sind.", "Whoever follows your organization also receives your questions meant for followers only.")) }
+                @let (accepted, pending): (Vec<_>, Vec<_>) = relations.followers.iter().partition(|(_, a)| *a);
+                @if !pending.is_empty() {
+                    h3 { (ctx.t("Anfragen", "Requests")) }
+                    ul.relations {
+                        @for (org, _) in &pending {
+                            li {
+                                (org_label(org))
+                                @if admin {
+                                    " "
+                                    (decide_button(ctx, org, "approve", ctx.t("Annehmen", "Approve"), ctx.t("Annehmen: ", "Approve: ")))
+                                    " "
+                                    (decide_button(ctx, org, "refuse", ctx.t("Ablehnen", "Refuse"), ctx.t("Ablehnen: ", "Refuse: ")))
+                                }
+                            }
+                        }
+                    }
+                }
+                @if accepted.is_empty() {
                     p { (ctx.t("Noch niemand.", "No one yet.")) }
                 } @else {
                     ul.relations {
-                        @for (org, _) in &relations.followers { li { (org_label(org)) } }
+                        @for (org, _) in &accepted {
+                            li {
+                                (org_label(org))
+                                @if admin && !org.is_local() {
+                                    " "
+                                    (decide_button(ctx, org, "refuse", ctx.t("Entfernen", "Remove"), ctx.t("Als Folgende entfernen: ", "Remove follower: ")))
+                                }
+                            }
+                        }
+                    }
+                }
+                @if admin {
+                    form.stacked method="post" action="/network/followers/approval" {
+                        (csrf_field(ctx))
+                        @let options: Vec<(&str, &str)> = FollowerApproval::ALL.iter().map(|a| (a.slug(), ctx.label(*a))).collect();
+                        @let mut current = FormValues::new();
+                        @let _ = current.insert("follower_approval".into(), approval.slug().into());
+                        (Field::new("follower_approval", ctx.t("Wer Ihnen sofort folgen darf", "Who may follow you at once"))
+                            .hint(ctx.t("Alle anderen Anfragen warten hier, bis ein Admin sie annimmt. Vertrauenswürdige Knoten legt der Betrieb dieses Knotens fest.", "All other requests wait here until an admin approves them. The operators of this node decide which nodes are trusted."))
+                            .required()
+                            .select(ctx, &options, &current, &FormErrors::default()))
+                        button type="submit" { (ctx.t("Speichern", "Save")) }
                     }
                 }
             }
@@ -96,6 +142,18 @@ async fn network_page(
             }
         },
     ))
+}
+
+/// A one-button form deciding about a follower.
+fn decide_button(ctx: &Ctx, org: &Organization, decision: &str, label: &str, aria: &str) -> Markup {
+    html! {
+        form.inline method="post" action="/network/followers/decide" {
+            (csrf_field(ctx))
+            input type="hidden" name="handle" value=(org.handle);
+            input type="hidden" name="decision" value=(decision);
+            button.link type="submit" aria-label={ (aria) (org.profile.name) } { (label) }
+        }
+    }
 }
 
 fn feed_list(
@@ -177,5 +235,35 @@ pub async fn unfollow(
 ) -> Result<Response, PageError> {
     let handle = value(&values, "handle").unwrap_or_default();
     follows::unfollow(&state, &signed_in.user, &handle).await?;
+    Ok(Redirect::to("/network").into_response())
+}
+
+/// `POST /network/followers/decide`: approve or refuse a follow request,
+/// or remove a follower (admins).
+pub async fn decide_follower(
+    State(state): State<AppState>,
+    SignedForm {
+        signed_in, values, ..
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let handle = value(&values, "handle").unwrap_or_default();
+    let approve = match value(&values, "decision").as_deref() {
+        Some("approve") => true,
+        Some("refuse") => false,
+        _ => return Err(PageError::BadRequest("decision: approve or refuse".into())),
+    };
+    follows::decide_follower(&state, &signed_in.user, &handle, approve).await?;
+    Ok(Redirect::to("/network").into_response())
+}
+
+/// `POST /network/followers/approval`: who may follow at once (admins).
+pub async fn set_follower_approval(
+    State(state): State<AppState>,
+    SignedForm {
+        signed_in, values, ..
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let approval = value(&values, "follower_approval").unwrap_or_default();
+    follows::set_follower_approval(&state, &signed_in.user, &approval).await?;
     Ok(Redirect::to("/network").into_response())
 }

@@ -63,7 +63,7 @@ impl ItemPages for Question {
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().hint(ctx.t("Die Frage in einem Satz", "The question in one sentence")).input(ctx, "text", v, e))
             (Field::new("body", ctx.t("Ihre Frage", "Your question")).required().hint(ctx.t("Was Sie wissen möchten und warum", "What you would like to know and why")).textarea(ctx, 8, v, e))
-            (Field::new("audience", ctx.t("Gerichtet an", "Addressed to")).required().hint(ctx.t("„Folgende Organisationen“: nur für angemeldete Nutzende sichtbar", "\"Followers\": visible to signed-in users only")).select(ctx, &audiences, v, e))
+            (Field::new("audience", ctx.t("Gerichtet an", "Addressed to")).required().hint(ctx.t("„Folgende Organisationen“: lesen und beantworten können nur angemeldete Nutzende dieses Knotens und Organisationen, deren Folgen Ihre Organisation angenommen hat (siehe Netzwerk). Nicht öffentlich, nicht in Suchmaschinen.", "\"Followers\": only signed-in users of this node and organizations whose follow your organization has accepted (see Network) can read and answer it. Not public, not in search engines.")).select(ctx, &audiences, v, e))
             (themenfeld_field(ctx, v, e))
             (leika_field(ctx, v, e))
         }

@@ -9,3 +9,34 @@ CREATE TABLE login_attempts (
     window_start  TEXT NOT NULL,
     failures      INTEGER NOT NULL
 );
+
+-- Who becomes a follower without approval (FollowerApproval): a row only
+-- for organizations that changed the default ("trusted").
+CREATE TABLE follower_approval (
+    organization_id  TEXT PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
+    approval         TEXT NOT NULL
+);
+
+-- The operators' federation policy: domains blocked, allowed (in
+-- allow-list mode only these federate) and trusted (their organizations
+-- become followers without approval). An entry with a port names exactly
+-- that host and port; without, the host and its subdomains.
+CREATE TABLE domain_policy (
+    domain      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    note        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (domain, kind)
+);
+
+-- Every change of the policy, by whom, never deleted by the node.
+CREATE TABLE policy_audit (
+    id          TEXT PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    domain      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    note        TEXT NOT NULL
+);
+CREATE INDEX policy_audit_at ON policy_audit(at);
