@@ -31,58 +31,7 @@ use crate::error::FederationError;
 /// The largest remote document read.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
-/// Whether an address is on the public internet.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || (o[0] == 100 && (64..128).contains(&o[1])) // shared address space
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-                || (o[0] == 198 && (18..20).contains(&o[1])) // benchmarking
-                || o[0] >= 240 // reserved
-                || o[0] == 0)
-        }
-        IpAddr::V6(v6) => {
-            let seg = v6.segments();
-            // Forms that carry an IPv4 address: judged by that address.
-            let embedded = |high: u16, low: u16| {
-                let [a, b] = high.to_be_bytes();
-                let [c, d] = low.to_be_bytes();
-                is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
-            };
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            match seg {
-                // NAT64 (64:ff9b::/96) carries the IPv4 address at the end.
-                [0x64, 0xff9b, 0, 0, 0, 0, high, low] => return embedded(high, low),
-                // 6to4 (2002::/16) carries it after the prefix.
-                [0x2002, high, low, ..] => return embedded(high, low),
-                // IPv4-compatible (::a.b.c.d, deprecated).
-                [0, 0, 0, 0, 0, 0, high, low] if high != 0 => return embedded(high, low),
-                _ => {}
-            }
-            let first = seg[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link local
-                || (first & 0xffc0) == 0xfec0 // site local (deprecated)
-                || (first == 0x64 && seg[1] == 0xff9b) // local-use NAT64 (64:ff9b:1::/48)
-                || (first == 0x2001 && seg[1] < 0x0200) // IETF protocol assignments, Teredo
-                || (first == 0x2001 && seg[1] == 0xdb8) // documentation
-                || first == 0x0100) // discard-only
-        }
-    }
-}
+pub use crate::addresses::is_public;
 
 /// The resolver's refusal: the name has no public address.
 #[derive(Debug)]

@@ -23,6 +23,7 @@
 //! crate signs with the `rsa` crate (not constant time, RUSTSEC-2023-0071)
 //! and queues in memory only; see `docs/architecture.md`.
 
+pub mod addresses;
 pub mod error;
 pub mod http;
 pub mod inbound;

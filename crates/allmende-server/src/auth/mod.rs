@@ -80,6 +80,21 @@ pub fn local_target(next: &str, public_url: &url::Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::local_target;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever `next` a visitor sends, the target is a path on the
+        /// node that a `Location` header can carry, or nothing.
+        #[test]
+        fn any_return_target_stays_on_the_node(next in prop_oneof!["/[ -~]{0,40}", "\\PC{0,40}", any::<String>()]) {
+            let node = url::Url::parse("https://node.example").unwrap();
+            if let Some(target) = local_target(&next, &node) {
+                prop_assert!(target.starts_with('/') && !target.starts_with("//"), "{target}");
+                prop_assert!(axum::http::HeaderValue::from_str(&target).is_ok(), "{target}");
+                prop_assert_eq!(node.join(&target).unwrap().origin(), node.origin());
+            }
+        }
+    }
 
     #[test]
     fn return_targets_stay_on_the_node() {
