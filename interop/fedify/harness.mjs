@@ -87,6 +87,8 @@ async function record(ctx, activity) {
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  // Fetch signers' keys signed as alice (needed for authorized fetch).
+  .setSharedKeyDispatcher(() => ({ identifier: "alice" }))
   .on(Follow, async (ctx, follow) => {
     await record(ctx, follow);
     const follower = await follow.getActor(ctx);
@@ -119,8 +121,11 @@ async function checkSignature(request, body) {
   } catch {
     // not JSON: the check still runs
   }
+  // Keys are fetched with signed requests (as the inbox does with its
+  // shared key dispatcher below): Allmende may run in authorized-fetch
+  // mode, where unsigned fetches of actor documents are refused.
   const result = await verifyRequestDetailed(request, {
-    documentLoader: ctx.documentLoader,
+    documentLoader: await ctx.getDocumentLoader({ identifier: "alice" }),
     contextLoader: ctx.contextLoader,
   });
   return result.verified

@@ -36,6 +36,7 @@ async fn run(n: usize) -> Result<f64, Box<dyn std::error::Error>> {
             max_inbox_bytes: 256 * 1024,
             inbox_per_minute: 0,
             allowlist_only: false,
+            authorized_fetch: false,
             delivery: DeliverySettings::default(),
             version: "bench".into(),
         },

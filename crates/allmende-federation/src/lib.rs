@@ -74,6 +74,10 @@ pub struct FederationSettings {
     pub inbox_per_minute: u32,
     /// Allow-list mode: federate only with domains on the allow list.
     pub allowlist_only: bool,
+    /// Authorized fetch: ActivityPub documents (except the instance actor,
+    /// which others need to check this node's own signed fetches) only for
+    /// signed GETs from servers this node federates with.
+    pub authorized_fetch: bool,
     pub delivery: DeliverySettings,
     /// Software version in NodeInfo and the User-Agent.
     pub version: String,
@@ -240,6 +244,22 @@ impl Federation {
 
     pub fn settings(&self) -> &FederationSettings {
         &self.core.settings
+    }
+
+    /// With authorized fetch on, checks a GET for an ActivityPub document:
+    /// `Ok` when it may be served (always, with the mode off).
+    pub async fn authorize_fetch(
+        &self,
+        path_and_query: &str,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<(), FederationError> {
+        if !self.core.settings.authorized_fetch {
+            return Ok(());
+        }
+        self.inbound
+            .check_fetch(path_and_query, headers)
+            .await
+            .map(|_| ())
     }
 
     /// Tells the jobs a change was recorded that has something to send.

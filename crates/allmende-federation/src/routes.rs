@@ -166,6 +166,16 @@ async fn inbox(
     Ok((status, [(header::CONTENT_TYPE, "application/json")], "{}").into_response())
 }
 
+/// With authorized fetch on, only signed requests get collections.
+async fn authorize(
+    federation: &Federation,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<(), FederationError> {
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    federation.authorize_fetch(path_and_query, headers).await
+}
+
 async fn local_organization(
     federation: &Federation,
     handle: &str,
@@ -184,9 +194,12 @@ struct PageQuery {
 
 async fn outbox(
     State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(handle): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, FederationError> {
+    authorize(&federation, &uri, &headers).await?;
     let org = local_organization(&federation, &handle).await?;
     let urls = federation.urls();
     let id = urls.outbox(&handle);
@@ -271,8 +284,11 @@ async fn collect<T: Item>(
 /// whom is not published.
 async fn followers(
     State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(handle): Path<String>,
 ) -> Result<Response, FederationError> {
+    authorize(&federation, &uri, &headers).await?;
     let org = local_organization(&federation, &handle).await?;
     let total = federation.store().follows().count_followers(org.id).await?;
     Ok(activity_json(
@@ -288,8 +304,11 @@ async fn followers(
 
 async fn following(
     State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Path(handle): Path<String>,
 ) -> Result<Response, FederationError> {
+    authorize(&federation, &uri, &headers).await?;
     let org = local_organization(&federation, &handle).await?;
     let total = federation.store().follows().count_following(org.id).await?;
     Ok(activity_json(

@@ -45,6 +45,7 @@ fn fixture() -> Fixture {
                 max_inbox_bytes: 256 * 1024,
                 inbox_per_minute: 0,
                 allowlist_only: false,
+                authorized_fetch: false,
                 delivery: DeliverySettings::default(),
                 version: "test".into(),
             },

@@ -25,6 +25,7 @@ fn settings(delivery: DeliverySettings) -> FederationSettings {
         max_inbox_bytes: 256 * 1024,
         inbox_per_minute: 0,
         allowlist_only: false,
+        authorized_fetch: false,
         delivery,
         version: "test".into(),
     }

@@ -52,6 +52,11 @@ pub struct Config {
     /// with the domains on the allow list (`allmende policy allow …`, the
     /// operations page). Off: every domain except blocked ones.
     pub federation_allowlist_only: bool,
+    /// Authorized fetch (Mastodon's "secure mode"): ActivityPub documents
+    /// only for signed requests of servers this node federates with, so a
+    /// blocked server cannot read them either. The instance actor
+    /// (`/actor`), WebFinger and NodeInfo stay open.
+    pub authorized_fetch: bool,
     /// Wait before the first retry of a failed delivery (milliseconds);
     /// doubled on each further retry, up to an hour.
     pub delivery_retry_ms: u64,
@@ -109,6 +114,7 @@ impl Default for Config {
             max_inbox_bytes: 256 * 1024,
             inbox_requests_per_minute: 1_200,
             federation_allowlist_only: false,
+            authorized_fetch: false,
             delivery_retry_ms: 10_000,
             delivery_retry_max_secs: 60 * 60,
             delivery_max_attempts: 50,
@@ -269,6 +275,7 @@ impl Config {
             max_inbox_bytes: self.max_inbox_bytes,
             inbox_per_minute: self.inbox_requests_per_minute,
             allowlist_only: self.federation_allowlist_only,
+            authorized_fetch: self.authorized_fetch,
             delivery: allmende_federation::DeliverySettings {
                 concurrency: self.delivery_concurrency.max(1),
                 per_host: self.delivery_per_host.max(1),

@@ -29,6 +29,17 @@ pub async fn negotiate(State(state): State<AppState>, request: Request, next: Ne
     let negotiable = negotiable(&path);
     if wants_json {
         if let Some(target) = negotiable {
+            let path_and_query = request
+                .uri()
+                .path_and_query()
+                .map_or(path.as_str(), |p| p.as_str());
+            if let Err(e) = state
+                .federation
+                .authorize_fetch(path_and_query, request.headers())
+                .await
+            {
+                return e.into_response();
+            }
             return match document(&state, target, &path).await {
                 Ok(response) => response,
                 Err(e) => e.into_response(),

@@ -223,3 +223,80 @@ async fn operators_change_the_policy_on_a_page_and_every_change_is_logged() {
             && page.contains("Werbung")
     );
 }
+
+/// Authorized fetch: documents only for signed requests of servers this
+/// node federates with; the instance actor stays open, and federation
+/// (whose fetches are signed) keeps working.
+#[tokio::test]
+async fn authorized_fetch_serves_documents_to_signed_requests_only() {
+    use allmende_federation::signatures::sign_get;
+    let a = spawn_app_with(allmende_server::config::Config {
+        authorized_fetch: true,
+        ..test_config()
+    })
+    .await;
+    a.org("ulm", "Stadt Ulm").await;
+    let b = spawn_app().await;
+    b.org("fremd", "Fremde Stelle").await;
+    let ap = "application/activity+json";
+    let get = |url: String, headers: reqwest::header::HeaderMap| {
+        client()
+            .get(url)
+            .headers(headers)
+            .header("accept", ap)
+            .send()
+    };
+    let unsigned = reqwest::header::HeaderMap::new();
+    for path in ["/orgs/ulm", "/orgs/ulm/outbox", "/orgs/ulm/followers"] {
+        assert_eq!(
+            get(a.at(path), unsigned.clone()).await.unwrap().status(),
+            401,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(a.at("/actor"), unsigned.clone())
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "instance actor open"
+    );
+    let page = client().get(a.at("/orgs/ulm")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the HTML page is for people");
+
+    let fremd = b
+        .state
+        .store
+        .organizations()
+        .by_handle("fremd")
+        .await
+        .unwrap();
+    let key = b.state.federation.organization_key(fremd.id).await.unwrap();
+    let key_id = b.state.federation.urls().key_id("fremd");
+    let signed = |path: &str| sign_get(&key, &key_id, &Url::parse(&a.at(path)).unwrap()).unwrap();
+    for path in ["/orgs/ulm", "/orgs/ulm/outbox"] {
+        let res = get(a.at(path), signed(path)).await.unwrap();
+        assert_eq!(res.status(), 200, "{path} signed");
+    }
+    // Federation itself works: B's lookups are signed by its instance actor.
+    follow_as(&b.state, fremd.id, &format!("ulm@{}", a.host()))
+        .await
+        .unwrap();
+    settle(&[&a, &b]).await;
+    let following = b.state.store.follows().following(fremd.id).await.unwrap();
+    assert_eq!(following.len(), 1);
+    assert!(following[0].1, "the follow was accepted");
+
+    // A blocked server's signed fetch is refused too.
+    policy::add(&a.state, "test", &b.host(), "block", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(a.at("/orgs/ulm"), signed("/orgs/ulm"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}

@@ -9,7 +9,7 @@
 
 use allmende_tests::api::api;
 use allmende_tests::harness::Ran;
-use allmende_tests::{client, settle, spawn_app, TestNode};
+use allmende_tests::{client, settle, spawn_app, spawn_app_with, test_config, TestNode};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -69,7 +69,13 @@ pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
     {
         return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
     }
-    let node = spawn_app().await;
+    // In authorized-fetch mode: Fedify signs its fetches, so it must
+    // still get every document it needs.
+    let node = spawn_app_with(allmende_server::config::Config {
+        authorized_fetch: true,
+        ..test_config()
+    })
+    .await;
     let token = node.org_with_token("ulm").await;
     let actor = node.at("/orgs/ulm");
 

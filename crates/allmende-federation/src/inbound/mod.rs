@@ -167,6 +167,40 @@ impl Inbound {
         Ok(StatusCode::ACCEPTED)
     }
 
+    /// Authorized fetch: checks the HTTP signature of a GET for an
+    /// ActivityPub document, as for an inbox POST (host and request target
+    /// covered, date window, a key we know or fetch within the budget, the
+    /// signer's domain federated with). Returns the signer.
+    pub async fn check_fetch(
+        &self,
+        path_and_query: &str,
+        headers: &HeaderMap,
+    ) -> Result<allmende_store::RemoteActor, FederationError> {
+        let pending = signatures::check_request(
+            "GET",
+            path_and_query,
+            headers,
+            None,
+            &self.core.urls.host(),
+        )?;
+        let key_url = url::Url::parse(pending.key_id()).map_err(|_| {
+            FederationError::Unauthorized(format!("key id {} is not a URL", pending.key_id()))
+        })?;
+        self.core.policy.check(&key_url)?;
+        self.rate.check(&crate::urls::authority(&key_url))?;
+        let known = self
+            .core
+            .store
+            .remote_actors()
+            .by_key_id(pending.key_id())
+            .await?;
+        let (_, actor) = match known {
+            Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
+            _ => self.fetch_signer(&pending, &mut FetchBudget::new()).await?,
+        };
+        Ok(actor)
+    }
+
     /// Fetches the signer's key within [`KEY_FETCH_BUDGET`], checks the
     /// signature with it, and only then stores the actor: a request that
     /// fails the check leaves nothing behind, and a slow key URL cannot
