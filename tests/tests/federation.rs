@@ -7,6 +7,7 @@ mod federation {
     pub mod discovery;
     pub mod exchange;
     pub mod hygiene;
+    pub mod identity;
     pub mod inbox;
     pub mod pages;
     pub mod policy;

@@ -157,12 +157,21 @@ impl PeerClient {
     }
 }
 
-/// Reads a JSON response body of at most [`MAX_DOCUMENT_BYTES`], chunk by
-/// chunk, so a hostile server cannot make this node buffer more.
+/// Reads a JSON response body of at most [`MAX_DOCUMENT_BYTES`].
 pub(crate) async fn read_json(
     response: &mut reqwest::Response,
     url: &Url,
 ) -> Result<Value, FederationError> {
+    let body = read_body(response, url).await?;
+    serde_json::from_slice(&body).map_err(|e| FederationError::fetch(url, e))
+}
+
+/// Reads a response body of at most [`MAX_DOCUMENT_BYTES`], chunk by
+/// chunk, so a hostile server cannot make this node buffer more.
+pub(crate) async fn read_body(
+    response: &mut reqwest::Response,
+    url: &Url,
+) -> Result<Vec<u8>, FederationError> {
     let too_large = || FederationError::fetch(url, "document too large");
     if response
         .content_length()
@@ -181,7 +190,7 @@ pub(crate) async fn read_json(
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(|e| FederationError::fetch(url, e))
+    Ok(body)
 }
 
 #[cfg(test)]

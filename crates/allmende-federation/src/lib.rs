@@ -26,6 +26,7 @@
 pub mod addresses;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod inbound;
 pub mod jobs;
 pub mod keys;
@@ -260,6 +261,12 @@ impl Federation {
             .check_fetch(path_and_query, headers)
             .await
             .map(|_| ())
+    }
+
+    /// Checks the identities that are due now (the upkeep job does it a
+    /// few at a time); returns how many were checked.
+    pub async fn check_identities_now(&self, limit: u32) -> Result<usize, FederationError> {
+        self.core.check_due_identities(limit).await
     }
 
     /// Tells the jobs a change was recorded that has something to send.

@@ -16,6 +16,7 @@ pub mod backfills;
 mod db;
 mod error;
 pub mod follows;
+pub mod identities;
 pub mod items;
 pub mod keys;
 pub mod organizations;
@@ -44,6 +45,7 @@ pub use answers::{Answers, RemoteAnswer};
 pub use backfills::{Backfill, Backfills};
 pub use error::{Found, StoreError};
 pub use follows::{Follow, Follows};
+pub use identities::{Identities, IdentityCheck};
 pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};
 pub use organizations::Organizations;
@@ -188,6 +190,10 @@ impl Store {
 
     pub fn follows(&self) -> Follows<'_> {
         Follows::new(&self.pool)
+    }
+
+    pub fn identities(&self) -> Identities<'_> {
+        Identities::new(&self.pool)
     }
 
     pub fn policy(&self) -> Policy<'_> {

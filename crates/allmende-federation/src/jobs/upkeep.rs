@@ -32,6 +32,9 @@ impl Jobs {
         // server) take effect here within a minute.
         self.core.policy.reload(&self.core.store).await?;
         self.probe_unreachable_peers().await?;
+        self.core
+            .check_due_identities(crate::identity::PER_ROUND)
+            .await?;
         let settings = &self.core.settings.delivery;
         let now = Utc::now();
         let queue = self.core.store.queue();

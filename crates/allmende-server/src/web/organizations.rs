@@ -104,6 +104,30 @@ pub async fn show(
             .map_err(PageError::internal)?,
         _ => None,
     };
+    let identity = state
+        .store
+        .identities()
+        .get(org.id)
+        .await
+        .map_err(PageError::internal)?;
+    // Verified only for the website the profile names now.
+    let verified = identity.as_ref().and_then(|i| {
+        i.verified_at
+            .filter(|_| i.website.as_deref() == org.profile.website.as_ref().map(url::Url::as_str))
+    });
+    // Others claiming the same AGS: a warning, since anyone can type one.
+    let same_ags: Vec<Organization> = match &org.profile.ags {
+        Some(ags) => state
+            .store
+            .organizations()
+            .list_all()
+            .await
+            .map_err(PageError::internal)?
+            .into_iter()
+            .filter(|o| o.id != org.id && o.profile.ags.as_ref() == Some(ags))
+            .collect(),
+        None => Vec::new(),
+    };
     let p = &org.profile;
     Ok(page(
         &ctx,
@@ -137,10 +161,47 @@ pub async fn show(
                 }
                 dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(p.kind)) }
                 @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (ctx.label(l)) } }
-                @if let Some(a) = &p.ags { dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } } dd { (a) } }
+                @if let Some(a) = &p.ags {
+                    dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } }
+                    dd {
+                        (a)
+                        @if !same_ags.is_empty() {
+                            p.warning role="note" {
+                                (ctx.t("Achtung: Denselben AGS geben auch an: ", "Note: the same AGS is also claimed by: "))
+                                @for (i, other) in same_ags.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (super::network::org_label(other))
+                                }
+                                ". " (ctx.t("Verlassen Sie sich nur auf bestätigte Identitäten.", "Rely only on verified identities."))
+                            }
+                        }
+                    }
+                }
                 @if let Some(a) = &p.ars { dt { abbr title=(ctx.t("Regionalschlüssel", "Regional key")) { "ARS" } } dd { (a) } }
                 @if let Some(n) = p.population { dt { (ctx.t("Einwohnerzahl", "Population")) } dd { (n) } }
-                @if let Some(w) = &p.website { dt { (ctx.t("Website", "Website")) } dd { a href=(w) rel="noopener" { (w) } } }
+                @if let Some(w) = &p.website {
+                    // rel="me": the other half of a link the website makes
+                    // to this profile (Mastodon verifies the same way).
+                    dt { (ctx.t("Website", "Website")) } dd { a href=(w) rel="me noopener" { (w) } }
+                }
+                dt { (ctx.t("Identität", "Identity")) }
+                dd {
+                    @match (verified, &identity) {
+                        (Some(since), _) => {
+                            strong.verified { (ctx.t("Bestätigt", "Verified")) }
+                            " – " (ctx.t("die Website verweist auf dieses Profil (rel=\"me\") und das Profil auf die Website; bestätigt seit ", "the website links to this profile (rel=\"me\") and the profile to the website; verified since "))
+                            (since.format("%d.%m.%Y"))
+                        }
+                        (None, Some(check)) if check.website.is_some() => {
+                            (ctx.t("Nicht bestätigt: Die Website verweist nicht mit rel=\"me\" auf dieses Profil.", "Not verified: the website does not link to this profile with rel=\"me\"."))
+                        }
+                        (None, Some(_)) => { (ctx.t("Nicht bestätigt: Das Profil nennt keine Website.", "Not verified: the profile names no website.")) }
+                        (None, None) => { (ctx.t("Noch nicht geprüft.", "Not checked yet.")) }
+                    }
+                    @if verified.is_none() && org.is_local() && is_admin {
+                        p.hint { (ctx.t("So bestätigen Sie die Identität: Setzen Sie auf Ihrer offiziellen Website einen Link mit rel=\"me\" auf ", "To verify your identity, put a link with rel=\"me\" on your official website to ")) code { (state.federation.urls().organization(org.handle.as_str())) } "." }
+                    }
+                }
                 @if let Some(c) = &p.contact {
                     dt { (ctx.t("Kontakt", "Contact")) }
                     dd { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } }

@@ -40,3 +40,14 @@ CREATE TABLE policy_audit (
     note        TEXT NOT NULL
 );
 CREATE INDEX policy_audit_at ON policy_audit(at);
+
+-- Whether an organization is who it says: its official website links to
+-- its actor (rel="me") and the actor names the website. Re-checked
+-- periodically and after every profile change.
+CREATE TABLE identity_checks (
+    organization_id  TEXT PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
+    website          TEXT,          -- the website checked; NULL: none given
+    verified_at      TIMESTAMPTZ,            -- verified since; NULL: not verified
+    checked_at       TIMESTAMPTZ NOT NULL,
+    problem          TEXT           -- why not, for the profile page
+);
