@@ -21,6 +21,7 @@ import {
   createFederation,
   generateCryptoKeyPair,
   MemoryKvStore,
+  signRequest,
   verifyRequestDetailed,
 } from "@fedify/fedify";
 import { lookupWebFinger } from "@fedify/webfinger";
@@ -42,11 +43,14 @@ const federation = createFederation({
   kv: new MemoryKvStore(),
   // Loopback addresses are private; allowed for this test peer only.
   allowPrivateAddress: true,
-  // Allmende speaks draft-cavage HTTP signatures.
-  firstKnock: "draft-cavage-http-signatures-12",
+  // Fedify's default: RFC 9421 first, draft-cavage if refused.
+  firstKnock: "rfc9421",
 });
 
+// An RSA key (publicKey, HTTP signatures) and an Ed25519 key (a Multikey
+// in assertionMethod, FEP-521a).
 const keyPair = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+const edKeyPair = await generateCryptoKeyPair("Ed25519");
 // Activities handed to the listeners (only verified ones reach them).
 const received = [];
 // One entry per POST to an inbox: the harness's own signature check.
@@ -67,7 +71,7 @@ federation
     });
   })
   .setKeyPairsDispatcher(async (_ctx, identifier) =>
-    identifier === "alice" ? [keyPair] : []
+    identifier === "alice" ? [keyPair, edKeyPair] : []
   );
 
 async function record(ctx, activity) {
@@ -124,14 +128,16 @@ async function checkSignature(request, body) {
   // Keys are fetched with signed requests (as the inbox does with its
   // shared key dispatcher below): Allmende may run in authorized-fetch
   // mode, where unsigned fetches of actor documents are refused.
+  const spec = request.headers.has("signature-input") ? "rfc9421" : "draft-cavage";
   const result = await verifyRequestDetailed(request, {
     documentLoader: await ctx.getDocumentLoader({ identifier: "alice" }),
     contextLoader: ctx.contextLoader,
   });
   return result.verified
-    ? { activityId, verified: true, keyId: result.key.id?.href ?? null, reason: null }
+    ? { activityId, spec, verified: true, keyId: result.key.id?.href ?? null, reason: null }
     : {
       activityId,
+      spec,
       verified: false,
       keyId: result.reason.keyId?.href ?? null,
       reason: result.reason.type,
@@ -149,6 +155,21 @@ async function controlRequest(path, body) {
     return actor;
   };
   switch (path) {
+    case "/_test/sign": {
+      // A POST of body.body to body.url signed by Fedify per RFC 9421, as
+      // alice, with her RSA key (Fedify signs HTTP requests with RSA only;
+      // its Ed25519 keys are for object proofs): the headers to send.
+      const keys = await ctx.getActorKeyPairs("alice");
+      const pair = body.key === "ed25519" ? keys[1] : keys[0];
+      const keyId = body.key === "ed25519" ? pair.multikey.id : pair.keyId;
+      const request = new Request(body.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/activity+json" },
+        body: body.body,
+      });
+      const signed = await signRequest(request, pair.privateKey, keyId, { spec: "rfc9421" });
+      return { keyId: keyId.href, headers: Object.fromEntries(signed.headers) };
+    }
     case "/_test/received":
       return received;
     case "/_test/inbox":
@@ -162,7 +183,12 @@ async function controlRequest(path, body) {
     case "/_test/lookup": {
       const actor = await lookup();
       const key = await actor.getPublicKey({ documentLoader });
+      const multikeys = [];
+      for await (const m of actor.getAssertionMethods({ documentLoader })) {
+        multikeys.push({ id: m.id?.href ?? null, algorithm: m.publicKey?.algorithm?.name ?? null });
+      }
       return {
+        assertionMethods: multikeys,
         id: actor.id?.href,
         type: actor.constructor.name,
         preferredUsername: actor.preferredUsername?.toString(),

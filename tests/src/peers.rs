@@ -36,6 +36,7 @@ pub async fn fake_follower(
         public_key_id: format!("{origin}/users/{name}#main-key"),
         public_key_pem: "unused".into(),
         profile_url: None,
+        ..Default::default()
     };
     let now = chrono::Utc::now();
     let follower = store

@@ -10,6 +10,7 @@ mod delivery {
     pub mod gone;
     pub mod operations;
     pub mod outage;
+    pub mod signatures;
     pub mod ssrf;
     pub mod support;
 }

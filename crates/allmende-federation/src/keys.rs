@@ -67,7 +67,13 @@ impl SigningKey {
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 over `message`, base64-encoded: what
     /// draft-cavage `rsa-sha256` (and `hs2019` with an RSA key) means.
+    /// RSA PKCS#1 v1.5 SHA-256 signature, base64 (draft-cavage).
     pub fn sign(&self, message: &[u8]) -> Result<String, FederationError> {
+        Ok(BASE64.encode(self.sign_bytes(message)?))
+    }
+
+    /// RSA PKCS#1 v1.5 SHA-256 signature, raw (RFC 9421).
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, FederationError> {
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
             .sign(
@@ -77,7 +83,7 @@ impl SigningKey {
                 &mut signature,
             )
             .map_err(|_| FederationError::Key("signing failed".into()))?;
-        Ok(BASE64.encode(signature))
+        Ok(signature)
     }
 }
 
@@ -100,6 +106,7 @@ pub fn verify(public_key_pem: &str, message: &[u8], signature_b64: &str) -> bool
 /// actor that has none yet — and kept in memory.
 pub(crate) struct KeyRing {
     cache: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<SigningKey>>>,
+    ed25519: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Ed25519Key>>>,
     /// One task loads (or makes) a key at a time; the others then find it
     /// cached, instead of all asking the database and generating keys.
     loading: tokio::sync::Mutex<()>,
@@ -109,6 +116,7 @@ impl KeyRing {
     pub(crate) fn new() -> Self {
         Self {
             cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+            ed25519: std::sync::Mutex::new(std::collections::HashMap::new()),
             loading: tokio::sync::Mutex::new(()),
         }
     }
@@ -179,5 +187,173 @@ mod tests {
             .starts_with("-----BEGIN PUBLIC KEY-----"));
         let sig = again.sign(b"x").unwrap();
         assert!(verify(key.public_key_pem(), b"x", &sig));
+    }
+}
+
+/// An Ed25519 key of a local actor, published as a Multikey (FEP-521a)
+/// and used for RFC 9421 message signatures. Kept next to the RSA key,
+/// which draft-cavage signatures (and most of the fediverse) need.
+pub struct Ed25519Key {
+    pair: aws_lc_rs::signature::Ed25519KeyPair,
+    pkcs8: Vec<u8>,
+}
+
+impl std::fmt::Debug for Ed25519Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ed25519Key").finish_non_exhaustive()
+    }
+}
+
+/// The multicodec prefix of an Ed25519 public key (0xed, varint-encoded).
+const ED25519_MULTICODEC: [u8; 2] = [0xed, 0x01];
+
+impl Ed25519Key {
+    pub fn generate() -> Result<Self, FederationError> {
+        let pkcs8 = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .map_err(|_| FederationError::Key("Ed25519 key generation failed".into()))?;
+        Self::from_pkcs8(pkcs8.as_ref())
+    }
+
+    fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, FederationError> {
+        let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(pkcs8)
+            .map_err(|e| FederationError::Key(format!("stored Ed25519 key unreadable: {e}")))?;
+        Ok(Self {
+            pair,
+            pkcs8: pkcs8.to_vec(),
+        })
+    }
+
+    pub fn from_stored(stored: &StoredKey) -> Result<Self, FederationError> {
+        Self::from_pkcs8(&stored.private_key_der)
+    }
+
+    /// Stored like an RSA key; the public half as its Multikey string.
+    pub fn to_stored(&self) -> StoredKey {
+        StoredKey {
+            private_key_der: self.pkcs8.clone(),
+            public_key_pem: self.public_key_multibase(),
+        }
+    }
+
+    /// `z` + base58btc(0xed01 + the 32-byte public key), as FEP-521a
+    /// publishes it in `publicKeyMultibase`.
+    pub fn public_key_multibase(&self) -> String {
+        let mut bytes = ED25519_MULTICODEC.to_vec();
+        bytes.extend_from_slice(self.pair.public_key().as_ref());
+        format!("z{}", bs58::encode(bytes).into_string())
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
+}
+
+/// The raw Ed25519 public key in a `publicKeyMultibase` value.
+pub fn ed25519_from_multibase(multibase: &str) -> Option<[u8; 32]> {
+    let encoded = multibase.strip_prefix('z')?;
+    let bytes = bs58::decode(encoded).into_vec().ok()?;
+    let key = bytes.strip_prefix(&ED25519_MULTICODEC)?;
+    key.try_into().ok()
+}
+
+/// Checks an Ed25519 signature.
+pub fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
+    UnparsedPublicKey::new(&signature::ED25519, public_key)
+        .verify(message, signature)
+        .is_ok()
+}
+
+/// Checks an RSA PKCS#1 v1.5 SHA-256 signature given as bytes.
+pub fn verify_rsa_bytes(public_key_pem: &str, message: &[u8], signature: &[u8]) -> bool {
+    let Ok(key) = pem::parse(public_key_pem.trim()) else {
+        return false;
+    };
+    UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, key.contents())
+        .verify(message, signature)
+        .is_ok()
+}
+
+impl KeyRing {
+    /// The Ed25519 key of `owner`, made on first use.
+    pub(crate) async fn get_ed25519(
+        &self,
+        store: &allmende_store::Store,
+        owner: &str,
+    ) -> Result<std::sync::Arc<Ed25519Key>, FederationError> {
+        let stored_as = format!("{owner}:ed25519");
+        if let Some(key) = self.ed25519_cached(&stored_as) {
+            return Ok(key);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(key) = self.ed25519_cached(&stored_as) {
+            return Ok(key);
+        }
+        let stored = match store.keys().get(&stored_as).await? {
+            Some(stored) => stored,
+            None => {
+                store
+                    .keys()
+                    .insert_if_missing(
+                        &stored_as,
+                        &Ed25519Key::generate()?.to_stored(),
+                        chrono::Utc::now(),
+                    )
+                    .await?
+            }
+        };
+        let key = std::sync::Arc::new(Ed25519Key::from_stored(&stored)?);
+        self.ed25519
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(stored_as, key.clone());
+        Ok(key)
+    }
+
+    fn ed25519_cached(&self, owner: &str) -> Option<std::sync::Arc<Ed25519Key>> {
+        self.ed25519
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(owner)
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod ed25519_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn multikey_round_trip_and_signatures() {
+        let key = Ed25519Key::generate().unwrap();
+        let multibase = key.public_key_multibase();
+        assert!(multibase.starts_with("z6Mk"), "{multibase}");
+        let public = ed25519_from_multibase(&multibase).unwrap();
+        let signature = key.sign(b"hello");
+        assert!(verify_ed25519(&public, b"hello", &signature));
+        assert!(!verify_ed25519(&public, b"hellO", &signature));
+        let again = Ed25519Key::from_stored(&key.to_stored()).unwrap();
+        assert_eq!(again.public_key_multibase(), multibase);
+        assert!(ed25519_from_multibase("zBogus").is_none());
+        assert!(ed25519_from_multibase("").is_none());
+    }
+
+    /// RFC 8032 test 1: the key and signature of the empty message.
+    #[test]
+    fn rfc8032_test_vector_verifies() {
+        let hex = |s: &str| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        let public: [u8; 32] =
+            hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .try_into()
+                .unwrap();
+        let signature = hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+        assert!(verify_ed25519(&public, b"", &signature));
     }
 }

@@ -30,6 +30,7 @@ pub mod identity;
 pub mod inbound;
 pub mod jobs;
 pub mod keys;
+pub mod message_signatures;
 pub mod objects;
 pub mod outbound;
 pub mod policy;
@@ -87,6 +88,9 @@ pub struct FederationSettings {
 /// What every part shares: the store, the node's URLs and settings, the
 /// HTTP client, the signing keys, and the bell that wakes the jobs.
 pub(crate) struct Core {
+    /// Per peer host, the signature scheme its inbox accepted last.
+    pub(crate) signature_schemes:
+        std::sync::Mutex<std::collections::HashMap<String, signatures::Scheme>>,
     pub(crate) policy: Arc<policy::DomainPolicy>,
     pub(crate) store: Store,
     pub(crate) urls: Urls,
@@ -107,6 +111,36 @@ impl Core {
     /// (`instance`).
     pub(crate) async fn key(&self, owner: &str) -> Result<Arc<SigningKey>, FederationError> {
         self.keys.get(&self.store, owner).await
+    }
+
+    /// How to sign the next delivery to `host`: what it accepted last, or
+    /// RFC 9421 to begin with.
+    pub(crate) fn signature_scheme_for(&self, host: &str) -> signatures::Scheme {
+        self.signature_schemes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+            .copied()
+            .unwrap_or(signatures::Scheme::Rfc9421)
+    }
+
+    pub(crate) fn remember_signature_scheme(&self, host: &str, scheme: signatures::Scheme) {
+        let mut known = self
+            .signature_schemes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if known.len() > 100_000 {
+            known.clear(); // bounded; everyone is simply asked again
+        }
+        known.insert(host.to_owned(), scheme);
+    }
+
+    /// The Ed25519 key of a local organization (`id`).
+    pub(crate) async fn ed25519_key(
+        &self,
+        owner: &str,
+    ) -> Result<Arc<keys::Ed25519Key>, FederationError> {
+        self.keys.get_ed25519(&self.store, owner).await
     }
 
     /// Whether the organization `reader` may read `question` (and so
@@ -169,6 +203,7 @@ impl Federation {
             policy.clone(),
         )?;
         let core = Arc::new(Core {
+            signature_schemes: std::sync::Mutex::default(),
             policy,
             store,
             urls: Urls::new(&settings.public_url),
@@ -293,6 +328,15 @@ impl Federation {
         id: OrganizationId,
     ) -> Result<Arc<SigningKey>, FederationError> {
         self.core.key(&id.to_string()).await
+    }
+
+    /// The Ed25519 key of a local organization (its FEP-521a Multikey),
+    /// made on first use.
+    pub async fn organization_ed25519_key(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Arc<keys::Ed25519Key>, FederationError> {
+        self.core.ed25519_key(&id.to_string()).await
     }
 
     /// Work still to be done (by any process on this database), not

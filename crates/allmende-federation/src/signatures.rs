@@ -130,28 +130,61 @@ fn insert(map: &mut HeaderMap, name: &str, value: &str) -> Result<(), Federation
     Ok(())
 }
 
+/// Which specification a request was signed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// draft-cavage-http-signatures-12 (`Signature: keyId=…`).
+    Cavage,
+    /// RFC 9421 (`Signature-Input` and `Signature`).
+    Rfc9421,
+}
+
 /// A request whose signature parameters have been read and whose date and
-/// digest have been checked; what remains is the RSA check against the
+/// digest have been checked; what remains is the check against the
 /// signer's key, which the caller has to find by [`PendingSignature::key_id`].
 #[derive(Debug)]
 pub struct PendingSignature {
+    scheme: Scheme,
     key_id: String,
-    signing_string: String,
-    signature: String,
+    /// The signing string (cavage) or signature base (RFC 9421).
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    /// RFC 9421's `alg`, when the signer named one.
+    algorithm: Option<String>,
 }
 
 impl PendingSignature {
+    pub(crate) fn new(
+        scheme: Scheme,
+        key_id: String,
+        message: Vec<u8>,
+        signature: Vec<u8>,
+        algorithm: Option<String>,
+    ) -> Self {
+        Self {
+            scheme,
+            key_id,
+            message,
+            signature,
+            algorithm,
+        }
+    }
+
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
 
-    /// Checks the signature against the signer's PEM public key.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Checks the signature against an RSA public key (PEM).
     pub fn verify(&self, public_key_pem: &str) -> Result<(), FederationError> {
-        if keys::verify(
-            public_key_pem,
-            self.signing_string.as_bytes(),
-            &self.signature,
-        ) {
+        let rsa_allowed = self
+            .algorithm
+            .as_deref()
+            .is_none_or(|a| a == "rsa-v1_5-sha256");
+        if rsa_allowed && keys::verify_rsa_bytes(public_key_pem, &self.message, &self.signature) {
             Ok(())
         } else {
             Err(FederationError::Unauthorized(
@@ -159,6 +192,64 @@ impl PendingSignature {
             ))
         }
     }
+
+    /// Checks the signature against an Ed25519 public key.
+    pub fn verify_ed25519(&self, public_key: &[u8; 32]) -> bool {
+        self.algorithm.as_deref().is_none_or(|a| a == "ed25519")
+            && keys::verify_ed25519(public_key, &self.message, &self.signature)
+    }
+
+    /// Checks the signature with the key of `actor` that the key id names:
+    /// its Ed25519 Multikey, or its RSA key.
+    pub fn verify_actor(&self, actor: &allmende_store::RemoteActor) -> Result<(), FederationError> {
+        if actor.ed25519_key_id.as_deref() == Some(self.key_id.as_str()) {
+            let verified = actor
+                .ed25519_key
+                .as_deref()
+                .and_then(keys::ed25519_from_multibase)
+                .is_some_and(|key| self.verify_ed25519(&key));
+            return if verified {
+                Ok(())
+            } else {
+                Err(FederationError::Unauthorized(
+                    "signature does not verify".into(),
+                ))
+            };
+        }
+        self.verify(&actor.public_key_pem)
+    }
+}
+
+/// Reads the signature of an incoming request, by whichever scheme it was
+/// signed (RFC 9421 when `Signature-Input` is present, draft-cavage
+/// otherwise), and checks everything that does not need the signer's key.
+/// `own` is this node's public URL: the signature must cover this node's
+/// authority and the path the request came to.
+pub fn check_any(
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+    own: &Url,
+) -> Result<PendingSignature, FederationError> {
+    if headers.contains_key("signature-input") {
+        let target = own
+            .join(path_and_query)
+            .map_err(|_| FederationError::Unauthorized("unreadable request target".into()))?;
+        return crate::message_signatures::check(&crate::message_signatures::Request {
+            method,
+            target: &target,
+            headers,
+            body,
+        });
+    }
+    check_request(
+        method,
+        path_and_query,
+        headers,
+        body,
+        &crate::urls::authority(own),
+    )
 }
 
 /// Reads the `Signature` header of an incoming request and checks
@@ -209,11 +300,16 @@ pub fn check_request(
             )));
         }
     }
-    Ok(PendingSignature {
-        key_id: unverified.key_id().to_owned(),
-        signing_string: unverified.signing_string().to_owned(),
-        signature: unverified.signature().to_owned(),
-    })
+    let signature = BASE64
+        .decode(unverified.signature().trim())
+        .map_err(|_| unauthorized("signature is not base64"))?;
+    Ok(PendingSignature::new(
+        Scheme::Cavage,
+        unverified.key_id().to_owned(),
+        unverified.signing_string().as_bytes().to_vec(),
+        signature,
+        None,
+    ))
 }
 
 fn check_date(date: Option<&str>) -> Result<(), FederationError> {

@@ -37,6 +37,10 @@ impl Urls {
     pub fn key_id(&self, handle: &str) -> String {
         format!("{}#main-key", self.organization(handle))
     }
+    /// The organization's Ed25519 Multikey (FEP-521a).
+    pub fn ed25519_key_id(&self, handle: &str) -> String {
+        format!("{}#ed25519-key", self.organization(handle))
+    }
     pub fn inbox(&self, handle: &str) -> String {
         format!("{}/inbox", self.organization(handle))
     }

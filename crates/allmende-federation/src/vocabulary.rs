@@ -1,5 +1,5 @@
-//! The JSON-LD vocabulary: ActivityStreams, the security vocabulary (for
-//! `publicKey`) and Allmende's own terms. Allmende terms are defined with
+//! The JSON-LD vocabulary: ActivityStreams, the security vocabularies (for
+//! `publicKey`, and the Multikey of FEP-521a) and Allmende's own terms. Allmende terms are defined with
 //! full IRIs in one namespace and the definitions travel inline in every
 //! document (FEP-e229), so no consumer has to fetch a context; every node
 //! also serves the same definitions at `/ns` for people and tools.
@@ -15,6 +15,8 @@ pub const LD_JSON_PROFILE: &str =
     "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 pub const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
 pub const SECURITY: &str = "https://w3id.org/security/v1";
+/// `Multikey`, `assertionMethod`, `publicKeyMultibase` (FEP-521a).
+pub const MULTIKEY: &str = "https://w3id.org/security/multikey/v1";
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// Allmende's term definitions.
@@ -27,6 +29,9 @@ pub fn terms() -> Value {
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        // The Multikey context defines the key; where it is listed, the
+        // DID vocabulary does (FEP-521a).
+        "assertionMethod": { "@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set" },
         "itemType": "allmende:itemType",
         "item": { "@id": "allmende:item", "@type": "@json" },
         "acceptedAnswer": { "@id": "allmende:acceptedAnswer", "@type": "@id" },
@@ -41,7 +46,7 @@ pub fn terms() -> Value {
 
 /// The `@context` of every document Allmende serves or sends.
 pub fn context() -> Value {
-    json!([ACTIVITYSTREAMS, SECURITY, terms()])
+    json!([ACTIVITYSTREAMS, SECURITY, MULTIKEY, terms()])
 }
 
 /// The document served at `/ns`.

@@ -65,6 +65,7 @@ fn fixture() -> Fixture {
                     public_key_id: format!("{PEER}/actor#main-key"),
                     public_key_pem: key.public_key_pem().to_owned(),
                     profile_url: None,
+                    ..Default::default()
                 },
                 chrono::Utc::now(),
             )

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::{to_json, StoreError};
 
 /// What is known of an actor on another node.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteActor {
     pub actor_id: String,
     pub actor_type: String,
@@ -18,6 +18,10 @@ pub struct RemoteActor {
     pub public_key_id: String,
     pub public_key_pem: String,
     pub profile_url: Option<String>,
+    /// The id of its Ed25519 Multikey (FEP-521a), if it publishes one.
+    pub ed25519_key_id: Option<String>,
+    /// That key's `publicKeyMultibase`.
+    pub ed25519_key: Option<String>,
 }
 
 impl RemoteActor {
@@ -68,7 +72,8 @@ impl<'a> RemoteActors<'a> {
                 .map_err(StoreError::unique("organization handle"))?;
                 query(
                     "UPDATE remote_actors SET actor_type = $1, inbox = $2, shared_inbox = $3, public_key_id = $4,
-                     public_key_pem = $5, profile_url = $6, fetched_at = $7 WHERE organization_id = $8",
+                     public_key_pem = $5, profile_url = $6, fetched_at = $7, ed25519_key_id = $9,
+                     ed25519_key = $10 WHERE organization_id = $8",
                 )
                 .bind(&actor.actor_type)
                 .bind(&actor.inbox)
@@ -78,6 +83,8 @@ impl<'a> RemoteActors<'a> {
                 .bind(&actor.profile_url)
                 .bind(now)
                 .bind(&id)
+                .bind(&actor.ed25519_key_id)
+                .bind(&actor.ed25519_key)
                 .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("public key id"))?;
@@ -101,7 +108,8 @@ impl<'a> RemoteActors<'a> {
                 .map_err(StoreError::unique("organization handle"))?;
                 query(
                     "INSERT INTO remote_actors (organization_id, actor_id, actor_type, inbox, shared_inbox,
-                     public_key_id, public_key_pem, profile_url, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     public_key_id, public_key_pem, profile_url, fetched_at, ed25519_key_id, ed25519_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&id)
                 .bind(&actor.actor_id)
@@ -112,6 +120,8 @@ impl<'a> RemoteActors<'a> {
                 .bind(&actor.public_key_pem)
                 .bind(&actor.profile_url)
                 .bind(now)
+                .bind(&actor.ed25519_key_id)
+                .bind(&actor.ed25519_key)
                 .execute(&mut tx)
                 .await
                 .map_err(StoreError::unique("public key id"))?;
@@ -168,12 +178,16 @@ impl<'a> RemoteActors<'a> {
         self.find("actor_id", actor_id).await
     }
 
-    /// The actor that owns the key `key_id`.
+    /// The actor that owns the key `key_id` (its RSA key or its Ed25519
+    /// Multikey).
     pub async fn by_key_id(
         &self,
         key_id: &str,
     ) -> Result<Option<(Organization, RemoteActor)>, StoreError> {
-        self.find("public_key_id", key_id).await
+        match self.find("public_key_id", key_id).await? {
+            Some(found) => Ok(Some(found)),
+            None => self.find("ed25519_key_id", key_id).await,
+        }
     }
 
     /// The remote actor behind an organization row, if it is one.
@@ -219,5 +233,7 @@ pub(crate) fn actor_from_row(row: &Row) -> Result<RemoteActor, StoreError> {
         public_key_id: row.col("public_key_id")?,
         public_key_pem: row.col("public_key_pem")?,
         profile_url: row.col("profile_url")?,
+        ed25519_key_id: row.col("ed25519_key_id")?,
+        ed25519_key: row.col("ed25519_key")?,
     })
 }

@@ -164,6 +164,7 @@ async fn a_dead_import_starts_over_when_the_follow_is_accepted_again() {
                 public_key_id: "https://mannheim.example/orgs/mannheim#main-key".into(),
                 public_key_pem: "unused".into(),
                 profile_url: None,
+                ..Default::default()
             },
             now,
         )

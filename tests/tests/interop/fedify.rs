@@ -9,7 +9,7 @@
 
 use allmende_tests::api::api;
 use allmende_tests::harness::Ran;
-use allmende_tests::{client, settle, spawn_app, spawn_app_with, test_config, TestNode};
+use allmende_tests::{client, settle, spawn_app_with, test_config, TestNode};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -59,6 +59,65 @@ async fn assert_verified(base: &str, activity: &Value, key_id: &str) {
     assert_eq!(check["verified"], true, "{check}");
     assert_eq!(check["keyId"], key_id, "{check}");
     assert_eq!(check["status"], 202, "{check}");
+    // Our deliveries knock with RFC 9421 first, and Fedify takes it.
+    assert_eq!(check["spec"], "rfc9421", "{check}");
+}
+
+/// Fedify signs a Follow of our organization per RFC 9421 (with alice's
+/// RSA key: Fedify signs HTTP requests with RSA only); our inbox takes it,
+/// and refuses it once the body is changed. Alice's Ed25519 Multikey
+/// (FEP-521a) was read and kept with her actor.
+async fn fedify_rfc9421_signatures_are_accepted(node: &TestNode, fedify: &str) {
+    let alice = format!("{fedify}/users/alice");
+    let before = node.state.store.count_rows("follows").await.unwrap();
+    for key in ["rsa"] {
+        let follow = |n: &str| {
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{fedify}/follows/rfc9421-{key}-{n}"),
+                "type": "Follow", "actor": alice, "object": node.at("/orgs/ulm"),
+            })
+            .to_string()
+        };
+        let signed = control(
+            fedify,
+            "/_test/sign",
+            json!({ "url": node.at("/inbox"), "body": follow("a"), "key": key }),
+        )
+        .await;
+        let send = |body: String| {
+            let mut request = client()
+                .post(node.at("/inbox"))
+                .header("content-type", "application/activity+json");
+            for (name, value) in signed["headers"].as_object().unwrap() {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name.as_str(), value.as_str().unwrap());
+                }
+            }
+            request.body(body).send()
+        };
+        let tampered = send(follow("b")).await.unwrap();
+        assert_eq!(tampered.status(), 401, "{key}: changed body refused");
+        let res = send(follow("a")).await.unwrap();
+        assert_eq!(
+            res.status(),
+            202,
+            "{key}: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    assert!(node.state.store.count_rows("follows").await.unwrap() >= before.max(1));
+    let (_, kept) = node
+        .state
+        .store
+        .remote_actors()
+        .by_actor_id(&alice)
+        .await
+        .unwrap()
+        .expect("alice is known here");
+    let multikey = kept.ed25519_key.expect("alice's Ed25519 Multikey kept");
+    assert!(allmende_federation::keys::ed25519_from_multibase(&multikey).is_some());
+    assert!(kept.ed25519_key_id.is_some_and(|id| id.starts_with(&alice)));
 }
 
 pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
@@ -96,6 +155,12 @@ pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
         "Fedify reads our key: {seen}"
     );
     assert_eq!(seen["publicKeyOwner"], actor);
+    // Fedify reads our Ed25519 Multikey (FEP-521a) as an Ed25519 key.
+    assert_eq!(
+        seen["assertionMethods"],
+        json!([{ "id": node.at("/orgs/ulm#ed25519-key"), "algorithm": "Ed25519" }]),
+        "{seen}"
+    );
 
     // Fedify follows us; our Accept reaches it with a signature it verifies.
     control(&fedify, "/_test/follow", json!({ "actor": actor })).await;
@@ -171,6 +236,7 @@ pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
     assert_eq!(note["content_html"], "<p>Hallo aus <em>Fedify</em></p>");
 
     tampered_requests_are_refused(&node, &fedify, &key_id).await;
+    fedify_rfc9421_signatures_are_accepted(&node, &fedify).await;
     Ran::Yes
 }
 

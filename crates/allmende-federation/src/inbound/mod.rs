@@ -71,12 +71,12 @@ impl Inbound {
         }
         // The signature must name this node's host: a request signed for
         // another node cannot be replayed here.
-        let pending = signatures::check_request(
+        let pending = signatures::check_any(
             "POST",
             request.path_and_query,
             request.headers,
             Some(request.body),
-            &self.core.urls.host(),
+            &self.core.settings.public_url,
         )?;
         let key_url = url::Url::parse(pending.key_id()).map_err(|_| {
             FederationError::Unauthorized(format!("key id {} is not a URL", pending.key_id()))
@@ -96,7 +96,7 @@ impl Inbound {
             .by_key_id(pending.key_id())
             .await?;
         let (org, actor) = match known {
-            Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
+            Some((org, actor)) if pending.verify_actor(&actor).is_ok() => (org, actor),
             // A known actor may have a new key.
             Some(_) => self.fetch_signer(&pending, &mut budget).await?,
             // Someone unknown: only a follow of a local organization or a
@@ -176,12 +176,12 @@ impl Inbound {
         path_and_query: &str,
         headers: &HeaderMap,
     ) -> Result<allmende_store::RemoteActor, FederationError> {
-        let pending = signatures::check_request(
+        let pending = signatures::check_any(
             "GET",
             path_and_query,
             headers,
             None,
-            &self.core.urls.host(),
+            &self.core.settings.public_url,
         )?;
         let key_url = url::Url::parse(pending.key_id()).map_err(|_| {
             FederationError::Unauthorized(format!("key id {} is not a URL", pending.key_id()))
@@ -195,7 +195,7 @@ impl Inbound {
             .by_key_id(pending.key_id())
             .await?;
         let (_, actor) = match known {
-            Some((org, actor)) if pending.verify(&actor.public_key_pem).is_ok() => (org, actor),
+            Some((org, actor)) if pending.verify_actor(&actor).is_ok() => (org, actor),
             _ => self.fetch_signer(&pending, &mut FetchBudget::new()).await?,
         };
         Ok(actor)
@@ -218,7 +218,7 @@ impl Inbound {
         .map_err(|_| {
             FederationError::Unauthorized(format!("key {} not fetched in time", pending.key_id()))
         })??;
-        pending.verify(&fetched.actor.public_key_pem)?;
+        pending.verify_actor(&fetched.actor)?;
         self.resolver.store_parsed(fetched).await
     }
 

@@ -17,7 +17,7 @@ use super::Jobs;
 use crate::error::FederationError;
 use crate::http::PeerClient;
 use crate::retry::{self, Outcome};
-use crate::signatures;
+use crate::signatures::{self, Scheme};
 
 /// Finished deliveries written to the database at once.
 const FLUSH_BATCH: usize = 32;
@@ -198,44 +198,93 @@ impl Jobs {
 
     /// One attempt: the peer's answer, classified, or `Err` with the
     /// reason the delivery was not sent at all and never will be.
+    ///
+    /// Signed by RFC 9421 (with the sender's RSA key, which every
+    /// implementation can check) first, unless the peer is known to want
+    /// draft-cavage; a peer that refuses that (400,
+    /// 401, 403) gets the same delivery again at once, signed by
+    /// draft-cavage ("double knock"), and whichever
+    /// worked is remembered for the peer.
     async fn attempt(&self, delivery: &Delivery) -> Result<Outcome, String> {
-        let failed = |reason: String| {
-            Ok(Outcome::Failed {
-                reason,
-                retry_after: None,
-            })
-        };
         let inbox = Url::parse(&delivery.inbox).map_err(|e| format!("bad inbox URL: {e}"))?;
-        // An inbox named by a remote actor must not make this node post to
-        // its own network (SSRF): the client refuses such addresses, also
-        // when the name resolves to one only now.
-        let request = self.core.http.post(&inbox).map_err(|e| e.to_string())?;
-        let key = match self.core.key(&delivery.sender).await {
-            Ok(key) => key,
-            Err(e) => return failed(format!("signing key: {e}")),
-        };
-        let body = delivery.body.as_bytes();
-        let headers = signatures::sign_post(&key, &delivery.key_id, &inbox, body)
-            .map_err(|e| format!("cannot sign: {e}"))?;
-        let response = match request
-            .headers(headers)
-            .body(delivery.body.clone())
-            .send()
-            .await
-        {
+        let first = self.core.signature_scheme_for(&delivery.host);
+        let response = match self.post_signed(delivery, &inbox, first).await? {
             Ok(response) => response,
-            Err(e) => {
-                return match PeerClient::failure(&inbox, e) {
-                    blocked @ FederationError::Forbidden(_) => Err(blocked.to_string()),
-                    other => failed(other.to_string()),
-                }
-            }
+            Err(outcome) => return Ok(outcome),
         };
+        let knocked_again =
+            first == Scheme::Rfc9421 && matches!(response.status().as_u16(), 400 | 401 | 403);
+        let (response, used) = if knocked_again {
+            match self.post_signed(delivery, &inbox, Scheme::Cavage).await? {
+                Ok(response) => (response, Scheme::Cavage),
+                Err(outcome) => return Ok(outcome),
+            }
+        } else {
+            (response, first)
+        };
+        if response.status().is_success() {
+            self.core.remember_signature_scheme(&delivery.host, used);
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry::parse_retry_after(v, Utc::now()));
         Ok(retry::outcome(response.status(), retry_after))
+    }
+
+    /// POSTs the delivery signed by `scheme`: the response; `Ok(Err(..))`
+    /// when it could not be sent this time; `Err` when it never can be.
+    async fn post_signed(
+        &self,
+        delivery: &Delivery,
+        inbox: &Url,
+        scheme: Scheme,
+    ) -> Result<Result<reqwest::Response, Outcome>, String> {
+        let failed = |reason: String| {
+            Ok(Err(Outcome::Failed {
+                reason,
+                retry_after: None,
+            }))
+        };
+        // An inbox named by a remote actor must not make this node post to
+        // its own network (SSRF): the client refuses such addresses, also
+        // when the name resolves to one only now.
+        let request = self.core.http.post(inbox).map_err(|e| e.to_string())?;
+        let body = delivery.body.as_bytes();
+        let headers = match scheme {
+            Scheme::Cavage => {
+                let key = match self.core.key(&delivery.sender).await {
+                    Ok(key) => key,
+                    Err(e) => return failed(format!("signing key: {e}")),
+                };
+                signatures::sign_post(&key, &delivery.key_id, inbox, body)
+            }
+            Scheme::Rfc9421 => {
+                let key = match self.core.key(&delivery.sender).await {
+                    Ok(key) => key,
+                    Err(e) => return failed(format!("signing key: {e}")),
+                };
+                crate::message_signatures::sign_post(
+                    &crate::message_signatures::Signer::Rsa(&key),
+                    &delivery.key_id,
+                    inbox,
+                    body,
+                )
+            }
+        }
+        .map_err(|e| format!("cannot sign: {e}"))?;
+        match request
+            .headers(headers)
+            .body(delivery.body.clone())
+            .send()
+            .await
+        {
+            Ok(response) => Ok(Ok(response)),
+            Err(e) => match PeerClient::failure(inbox, e) {
+                blocked @ FederationError::Forbidden(_) => Err(blocked.to_string()),
+                other => failed(other.to_string()),
+            },
+        }
     }
 }

@@ -13,8 +13,23 @@ use crate::error::FederationError;
 use crate::urls::{authority, same_origin, Urls};
 use crate::vocabulary::context;
 
+/// The keys an actor document publishes.
+pub struct PublishedKeys<'k> {
+    /// RSA, for draft-cavage signatures (`publicKey`).
+    pub rsa_pem: &'k str,
+    /// Ed25519 as a Multikey (`assertionMethod`, FEP-521a), for RFC 9421.
+    pub ed25519_multibase: &'k str,
+}
+
 /// The actor document of one of this node's organizations.
-pub fn organization_json(urls: &Urls, org: &Organization, public_key_pem: &str) -> Value {
+/// `manually_approves`: followers wait for approval (see `FollowerApproval`).
+pub fn organization_json(
+    urls: &Urls,
+    org: &Organization,
+    keys: &PublishedKeys<'_>,
+    manually_approves: bool,
+) -> Value {
+    let public_key_pem = keys.rsa_pem;
     let handle = org.handle.as_str();
     let id = urls.organization(handle);
     let p = &org.profile;
@@ -47,7 +62,7 @@ pub fn organization_json(urls: &Urls, org: &Organization, public_key_pem: &str) 
         "followers": urls.followers(handle),
         "following": urls.following(handle),
         "endpoints": { "sharedInbox": urls.shared_inbox() },
-        "manuallyApprovesFollowers": false,
+        "manuallyApprovesFollowers": manually_approves,
         "discoverable": true,
         "published": org.created_at.to_rfc3339(),
         "publicKey": {
@@ -55,6 +70,12 @@ pub fn organization_json(urls: &Urls, org: &Organization, public_key_pem: &str) 
             "owner": id,
             "publicKeyPem": public_key_pem,
         },
+        "assertionMethod": [{
+            "id": urls.ed25519_key_id(handle),
+            "type": "Multikey",
+            "controller": id,
+            "publicKeyMultibase": keys.ed25519_multibase,
+        }],
         "attachment": attachment,
         "organizationKind": p.kind.slug(),
         "ags": p.ags.as_ref().map(ToString::to_string),
@@ -144,6 +165,7 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
         .or_else(|_| Handle::remote(&fallback_name(&id), &authority(&id)))
         .map_err(|_| bad("unusable host"))?;
     let profile = profile_of(doc, username);
+    let ed25519 = ed25519_multikey(doc, &id);
     Ok(ParsedActor {
         handle,
         profile,
@@ -159,7 +181,30 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
                 .and_then(|u| Url::parse(u).ok())
                 .filter(|u| matches!(u.scheme(), "http" | "https"))
                 .map(String::from),
+            ed25519_key_id: ed25519.as_ref().map(|(key_id, _)| key_id.to_string()),
+            ed25519_key: ed25519.map(|(_, multibase)| multibase),
         },
+    })
+}
+
+/// The actor's first Ed25519 Multikey in `assertionMethod` (FEP-521a):
+/// its id (on the actor's domain, controlled by the actor) and its
+/// `publicKeyMultibase`. Other key types and malformed entries are
+/// skipped.
+fn ed25519_multikey(doc: &Value, actor: &Url) -> Option<(Url, String)> {
+    let methods = match doc.get("assertionMethod")? {
+        Value::Array(all) => all.iter().collect::<Vec<_>>(),
+        one => vec![one],
+    };
+    methods.into_iter().take(10).find_map(|m| {
+        let id = id_of(m)?;
+        let controller = m.get("controller").and_then(id_of);
+        let multibase = str_field(m, "publicKeyMultibase")?;
+        (type_of(m) == Some("Multikey")
+            && same_origin(&id, actor)
+            && controller.is_none_or(|c| &c == actor)
+            && crate::keys::ed25519_from_multibase(multibase).is_some())
+        .then(|| (id, multibase.to_owned()))
     })
 }
 

@@ -23,7 +23,23 @@ impl Outbound {
         org: &Organization,
     ) -> Result<Value, FederationError> {
         let key = self.core.key(&org.id.to_string()).await?;
-        Ok(organization_json(self.urls(), org, key.public_key_pem()))
+        let ed25519 = self.core.ed25519_key(&org.id.to_string()).await?;
+        let approval = self
+            .core
+            .store
+            .organizations()
+            .follower_approval(org.id)
+            .await?;
+        let keys = crate::objects::actor::PublishedKeys {
+            rsa_pem: key.public_key_pem(),
+            ed25519_multibase: &ed25519.public_key_multibase(),
+        };
+        Ok(organization_json(
+            self.urls(),
+            org,
+            &keys,
+            approval != allmende_domain::FollowerApproval::Everyone,
+        ))
     }
 
     pub async fn instance_document(&self) -> Result<Value, FederationError> {

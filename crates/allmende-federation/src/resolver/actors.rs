@@ -128,7 +128,9 @@ impl Resolver {
             (self.fetch_object(&owner, budget).await?, owner)
         };
         let parsed = self.parse_actor(&actor_doc, &actor_url)?;
-        if parsed.actor.public_key_id != key_id {
+        let owns = parsed.actor.public_key_id == key_id
+            || parsed.actor.ed25519_key_id.as_deref() == Some(key_id);
+        if !owns {
             return Err(FederationError::Unauthorized(format!(
                 "actor {} does not own key {key_id}",
                 parsed.actor.actor_id

@@ -51,3 +51,9 @@ CREATE TABLE identity_checks (
     checked_at       TEXT NOT NULL,
     problem          TEXT           -- why not, for the profile page
 );
+
+-- A remote actor's Ed25519 key (FEP-521a Multikey), for RFC 9421
+-- signatures made with it.
+ALTER TABLE remote_actors ADD COLUMN ed25519_key_id TEXT;
+ALTER TABLE remote_actors ADD COLUMN ed25519_key TEXT;
+CREATE INDEX remote_actors_ed25519_key_id ON remote_actors(ed25519_key_id);
