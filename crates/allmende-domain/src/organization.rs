@@ -29,6 +29,8 @@ crate::text::labelled_enum! {
     }
 }
 
+// The enum comes from `labelled_enum!`, whose variants take no attributes.
+#[allow(clippy::derivable_impls)]
 impl Default for FollowerApproval {
     fn default() -> Self {
         FollowerApproval::Trusted

@@ -423,7 +423,7 @@ mod tests {
         for input in [
             format!(r#"sig1=("@method" "@target-uri" "@authority");created={now};keyid="k""#),
             format!(r#"sig1=("@target-uri" "content-digest");created={now};keyid="k""#),
-            format!(r#"sig1=("@method" "@target-uri" "content-digest");keyid="k""#),
+            r#"sig1=("@method" "@target-uri" "content-digest");keyid="k""#.to_owned(),
             format!(r#"sig1=("@method" "@target-uri" "content-digest");created={now}"#),
             format!(
                 r#"sig1=("@method" "@target-uri" "content-digest";sf);created={now};keyid="k""#

@@ -39,13 +39,15 @@ pub fn client_ip(
     extensions: &axum::http::Extensions,
 ) -> Option<std::net::IpAddr> {
     if let Some(name) = &config.client_ip_header {
+        // Only the entry the proxy appended counts: earlier ones come from
+        // the client and may say anything.
         return headers
             .get_all(name.as_str())
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|v| v.trim().parse().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.trim().parse().ok());
     }
     extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
