@@ -7,8 +7,11 @@
 //! The upkeep job checks a few organizations per round: those never
 //! checked, changed since their check, or checked more than
 //! [`RECHECK_AFTER`] ago (a link taken off the website ends the
-//! verification). Websites are fetched with the node's one HTTP client
-//! (SSRF rules, size limit, a few redirects each checked like the first).
+//! verification), in a task of their own with a time budget; only this
+//! node's organizations and remote ones in a follow relation with them.
+//! Websites are fetched with the node's one HTTP client (SSRF rules:
+//! `https://` only outside development mode; size limit; a few redirects,
+//! each checked like the first).
 
 use std::time::Duration;
 
@@ -24,6 +27,8 @@ use crate::Core;
 pub const RECHECK_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Organizations checked per upkeep round.
 pub const PER_ROUND: u32 = 10;
+/// Time a round of checks may take (it runs beside the other jobs).
+pub const ROUND_BUDGET: Duration = Duration::from_secs(60);
 /// Redirects followed on the website (http → https, / → /startseite).
 const MAX_REDIRECTS: usize = 3;
 
@@ -67,7 +72,14 @@ impl Core {
                 .parse()
                 .map_err(|_| "bad own URL".to_owned())?],
             Some(origin) => std::iter::once(origin.actor_id.clone())
-                .chain(origin.profile_url.clone())
+                // A profile page counts only on the actor's own server: an
+                // actor could name anyone's profile as its `url`.
+                .chain(
+                    origin
+                        .profile_url
+                        .clone()
+                        .filter(|u| crate::urls::same_origin(u, &origin.actor_id)),
+                )
                 .collect(),
         };
         let (page, html) = self.fetch_page(site).await.map_err(|e| e.to_string())?;

@@ -1,7 +1,8 @@
 //! RFC 9421 HTTP Message Signatures, beside draft-cavage (`signatures.rs`):
 //! checking incoming requests signed with RSA (`rsa-v1_5-sha256`) or
 //! Ed25519 keys (FEP-521a Multikeys), and signing this node's deliveries
-//! with its organizations' Ed25519 keys.
+//! (with RSA keys, which every implementation checks; Ed25519 signing is
+//! here for tests and for when peers check it).
 //!
 //! The structured fields (`Signature-Input`, `Signature`,
 //! `Content-Digest`) are parsed and serialized by `sfv`; what remains is

@@ -233,9 +233,15 @@ pub fn check_any(
     own: &Url,
 ) -> Result<PendingSignature, FederationError> {
     if headers.contains_key("signature-input") {
-        let target = own
-            .join(path_and_query)
-            .map_err(|_| FederationError::Unauthorized("unreadable request target".into()))?;
+        // This node's scheme and authority with the received path and
+        // query (not `join`: a path `//x` would name another host).
+        let mut target = own.clone();
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        target.set_path(path);
+        target.set_query(query);
         return crate::message_signatures::check(&crate::message_signatures::Request {
             method,
             target: &target,

@@ -148,6 +148,113 @@ impl<'a> Accounts<'a> {
             .rows_affected())
     }
 
+    /// The confirmed TOTP secret (base32) of a user, if the second factor
+    /// is on.
+    pub async fn totp_secret(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        query("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(user.0.to_string())
+            .optional_scalar::<Option<String>>(self.pool)
+            .await
+            .map(Option::flatten)
+    }
+
+    /// A secret shown for setting up, not yet confirmed with a code.
+    pub async fn totp_pending(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        query("SELECT totp_pending FROM users WHERE id = $1")
+            .bind(user.0.to_string())
+            .optional_scalar::<Option<String>>(self.pool)
+            .await
+            .map(Option::flatten)
+    }
+
+    pub async fn set_totp_pending(
+        &self,
+        user: UserId,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
+        query("UPDATE users SET totp_pending = $2 WHERE id = $1")
+            .bind(user.0.to_string())
+            .bind(secret)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns the second factor on with `secret` (confirmed by a code of
+    /// time step `step`, which is thereby used), or off (`None`).
+    pub async fn set_totp(
+        &self,
+        user: UserId,
+        secret: Option<&str>,
+        step: Option<i64>,
+    ) -> Result<(), StoreError> {
+        query("UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3 WHERE id = $1")
+            .bind(user.0.to_string())
+            .bind(secret)
+            .bind(step)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks the code of time step `step` used, in one statement: `false`
+    /// if it (or a later one) was used before, so a code works once.
+    pub async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
+        let done = query(
+            "UPDATE users SET totp_last_step = $2
+             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(user.0.to_string())
+        .bind(step)
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a login challenge (the digest of its token).
+    pub async fn create_login_challenge(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        query("DELETE FROM login_challenges WHERE expires_at < $1")
+            .bind(Utc::now())
+            .execute(self.pool)
+            .await?;
+        query("INSERT INTO login_challenges (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(user.0.to_string())
+            .bind(expires_at)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a login challenge (it works once) and returns its user, if it
+    /// exists and has not expired.
+    pub async fn take_login_challenge(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let user: Option<String> = query(
+            "DELETE FROM login_challenges WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .optional_scalar(self.pool)
+        .await?;
+        match user {
+            Some(id) => {
+                let id = Uuid::parse_str(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?;
+                Ok(Some(self.user(UserId(id)).await?))
+            }
+            None => Ok(None),
+        }
+    }
+
     pub async fn create_session(
         &self,
         token_hash: &str,

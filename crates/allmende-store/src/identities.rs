@@ -50,7 +50,9 @@ impl<'a> Identities<'a> {
     }
 
     /// Organizations to check: never checked, checked before `before`, or
-    /// changed since their last check; the longest unchecked first.
+    /// changed since their last check; the longest unchecked first. Only
+    /// this node's organizations and remote ones in a follow relation with
+    /// them: a stranger's actors cost no fetches.
     pub async fn due(
         &self,
         before: DateTime<Utc>,
@@ -60,7 +62,9 @@ impl<'a> Identities<'a> {
             "SELECT o.*, r.actor_id, r.profile_url FROM organizations o
              LEFT JOIN remote_actors r ON r.organization_id = o.id
              LEFT JOIN identity_checks i ON i.organization_id = o.id
-             WHERE i.organization_id IS NULL OR i.checked_at < $1 OR o.updated_at > i.checked_at
+             WHERE (i.organization_id IS NULL OR i.checked_at < $1 OR o.updated_at > i.checked_at)
+               AND (r.organization_id IS NULL
+                    OR EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = o.id OR f.target_id = o.id))
              ORDER BY i.checked_at IS NOT NULL, i.checked_at LIMIT $2",
         )
         .bind(before)

@@ -200,7 +200,9 @@ async fn each_peer_is_rate_limited() {
     let inbox = Url::parse(&ulm.at("/inbox")).unwrap();
     let mut statuses = vec![];
     for i in 0..4 {
-        let body = note_to(&other, "fremd", &ulm, &format!("r{i}"));
+        // Follows: they concern Ulm, so they are verified (and counted).
+        let body = json!({ "id": other.at(&format!("/follows/r{i}")), "type": "Follow",
+                           "actor": other.at("/orgs/fremd"), "object": ulm.at("/orgs/ulm") });
         let headers =
             sign_post(&key, &key_id, &inbox, &serde_json::to_vec(&body).unwrap()).unwrap();
         let res = post(&ulm, headers, &body).await;
@@ -214,5 +216,16 @@ async fn each_peer_is_rate_limited() {
             assert!((1..=60).contains(&wait), "{wait}");
         }
     }
+    // A forged request naming the same key is refused before it counts.
+    let forger = SigningKey::generate().unwrap();
+    let forged = note_to(&other, "fremd", &ulm, "forged");
+    let headers = sign_post(
+        &forger,
+        &key_id,
+        &inbox,
+        &serde_json::to_vec(&forged).unwrap(),
+    )
+    .unwrap();
+    assert_ne!(post(&ulm, headers, &forged).await.status(), 429);
     assert_eq!(statuses, [202, 202, 202, 429]);
 }

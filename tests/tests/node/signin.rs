@@ -273,3 +273,153 @@ async fn form_tokens_are_bound_to_the_session_and_to_this_origin() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(node.count("projects").await, projects_before + 1);
 }
+
+/// The value of the hidden field `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{name} in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The authenticator app: the code for `secret` at `offset` seconds from now.
+fn app_code(secret: &str, offset: u64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .with_account_name("test")
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp.generate(now + offset).to_string()
+}
+
+/// The optional second factor: set up on the account page, then every
+/// login asks for a code, which works once; a wrong code means signing in
+/// again.
+#[tokio::test]
+async fn a_second_factor_guards_the_login_once_turned_on() {
+    let node = spawn_app().await;
+    node.org_with_user("ulm", "Stadt Ulm", "admin@ulm.example", "admin")
+        .await;
+    let b = browser();
+    let csrf = login(&node, &b, "admin@ulm.example").await;
+    let setup = b
+        .post(node.at("/account/totp/setup"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "id=\"totp-secret\">";
+    let start = setup.find(marker).expect("the secret is shown") + marker.len();
+    let secret = setup[start..].split('<').next().unwrap().to_owned();
+    assert!(setup.contains("otpauth://totp/"));
+    let enable = |code: String| {
+        b.post(node.at("/account/totp/enable"))
+            .form(&[("csrf", csrf.clone()), ("totp_code", code)])
+            .send()
+    };
+    assert_eq!(
+        enable("000000".into()).await.unwrap().status(),
+        422,
+        "a wrong code does not turn it on"
+    );
+    assert_eq!(enable(app_code(&secret, 0)).await.unwrap().status(), 303);
+
+    // A new login: the password alone is not enough.
+    let c = browser();
+    let password_step = |c: &reqwest::Client| {
+        let c = c.clone();
+        let node_url = node.at("/login");
+        async move {
+            let csrf = page_csrf_at(&c, &node_url).await;
+            c.post(node_url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("email", "admin@ulm.example"),
+                    ("password", allmende_tests::PASSWORD),
+                    ("next", "/account"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = password_step(&c).await;
+    assert_eq!(res.status(), StatusCode::OK, "the code page, not a session");
+    let code_page = res.text().await.unwrap();
+    let challenge = hidden(&code_page, "challenge");
+    let form_csrf = hidden(&code_page, "csrf");
+    let account = c.get(node.at("/account")).send().await.unwrap();
+    assert_eq!(account.status(), StatusCode::SEE_OTHER, "not signed in yet");
+    let send_code = |challenge: String, code: String, csrf: String| {
+        c.post(node.at("/login/code"))
+            .form(&[
+                ("csrf", csrf),
+                ("challenge", challenge),
+                ("code", code),
+                ("next", "/account".into()),
+            ])
+            .send()
+    };
+    let wrong = send_code(challenge.clone(), "000000".into(), form_csrf.clone())
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // The code of enabling was used; the app's next one is new.
+    let next_code = app_code(&secret, 30);
+    let reused = send_code(challenge, next_code.clone(), form_csrf.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        reused.status(),
+        StatusCode::UNAUTHORIZED,
+        "a challenge works once"
+    );
+
+    let code_page = password_step(&c).await.text().await.unwrap();
+    let ok = send_code(
+        hidden(&code_page, "challenge"),
+        next_code.clone(),
+        hidden(&code_page, "csrf"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()["location"], "/account");
+    assert_eq!(
+        c.get(node.at("/account")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // The same code again, in another login: refused.
+    let d = browser();
+    let code_page = password_step(&d).await.text().await.unwrap();
+    let replay = d
+        .post(node.at("/login/code"))
+        .form(&[
+            ("csrf", hidden(&code_page, "csrf")),
+            ("challenge", hidden(&code_page, "challenge")),
+            ("code", next_code),
+            ("next", "/".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.status(),
+        StatusCode::UNAUTHORIZED,
+        "a code works once"
+    );
+}
+
+async fn page_csrf_at(c: &reqwest::Client, url: &str) -> String {
+    allmende_tests::csrf_from(&c.get(url).send().await.unwrap().text().await.unwrap())
+}

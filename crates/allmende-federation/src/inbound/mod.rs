@@ -84,7 +84,6 @@ impl Inbound {
         // A server the operators do not federate with is refused before
         // anything is looked up.
         self.core.policy.check(&key_url)?;
-        self.rate.check(&crate::urls::authority(&key_url))?;
         let doc: Value = serde_json::from_slice(request.body)
             .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
         let mut budget = FetchBudget::new();
@@ -107,6 +106,9 @@ impl Inbound {
             None => self.fetch_signer(&pending, &mut budget).await?,
         };
 
+        // Counted once the signature verified: a forger cannot use up
+        // another server's share by naming its key.
+        self.rate.check(&crate::urls::authority(&key_url))?;
         let activity = Incoming::parse(doc)?;
         if activity.actor.as_str() != actor.actor_id {
             return Err(FederationError::Forbidden(format!(
@@ -187,7 +189,6 @@ impl Inbound {
             FederationError::Unauthorized(format!("key id {} is not a URL", pending.key_id()))
         })?;
         self.core.policy.check(&key_url)?;
-        self.rate.check(&crate::urls::authority(&key_url))?;
         let known = self
             .core
             .store
@@ -198,6 +199,7 @@ impl Inbound {
             Some((org, actor)) if pending.verify_actor(&actor).is_ok() => (org, actor),
             _ => self.fetch_signer(&pending, &mut FetchBudget::new()).await?,
         };
+        self.rate.check(&crate::urls::authority(&key_url))?;
         Ok(actor)
     }
 
@@ -343,10 +345,11 @@ fn concerns_this_node(doc: &Value, urls: &crate::urls::Urls) -> bool {
     }
 }
 
-/// Whether an (embedded) object replies to something on this node.
+/// Whether an (embedded) object replies to a question or an answer on
+/// this node (an answer to a thread here).
 fn replies_here(object: &Value, urls: &crate::urls::Urls) -> bool {
-    object
-        .get("inReplyTo")
-        .and_then(id_of)
-        .is_some_and(|r| urls.is_local(&r))
+    object.get("inReplyTo").and_then(id_of).is_some_and(|r| {
+        urls.is_local(&r)
+            && (r.path().starts_with("/questions/") || r.path().starts_with("/answers/"))
+    })
 }

@@ -1,5 +1,6 @@
 //! Per-peer limits on inbox requests: each sending host (the host of the
-//! signature's key) gets a number of requests per minute; beyond it the
+//! signature's key, counted once the signature verified) gets a number of
+//! requests per minute; beyond it the
 //! inbox answers 429 with `Retry-After`, which well-behaved senders honour
 //! by retrying later. Kept in memory per process: a limit to protect this
 //! process, not an accounting record.
@@ -36,6 +37,10 @@ impl PeerRate {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() > TRACKED {
             windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if windows.len() > TRACKED {
+                // Still full: start over rather than grow without bound.
+                windows.clear();
+            }
         }
         let (start, count) = windows.entry(peer.to_owned()).or_insert((now, 0));
         if now.duration_since(*start) >= WINDOW {

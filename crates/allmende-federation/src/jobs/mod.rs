@@ -72,6 +72,8 @@ pub struct Jobs {
     finished: Mutex<Vec<Delivery>>,
     /// When upkeep last ran.
     last_upkeep: Mutex<Option<tokio::time::Instant>>,
+    /// A task checking identities is running.
+    identity_checks_running: std::sync::atomic::AtomicBool,
     /// The runner loop, awaited (or cancelled) on shutdown so no round
     /// outlives the store.
     runner: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -98,6 +100,7 @@ impl Jobs {
             slots: Arc::new(Semaphore::new(concurrency)),
             finished: Mutex::new(Vec::new()),
             last_upkeep: Mutex::new(None),
+            identity_checks_running: std::sync::atomic::AtomicBool::new(false),
             runner: Mutex::new(None),
         }
     }

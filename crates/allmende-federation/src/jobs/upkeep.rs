@@ -32,9 +32,7 @@ impl Jobs {
         // server) take effect here within a minute.
         self.core.policy.reload(&self.core.store).await?;
         self.probe_unreachable_peers().await?;
-        self.core
-            .check_due_identities(crate::identity::PER_ROUND)
-            .await?;
+        self.spawn_identity_checks();
         let settings = &self.core.settings.delivery;
         let now = Utc::now();
         let queue = self.core.store.queue();
@@ -54,6 +52,33 @@ impl Jobs {
             tracing::info!(purged, "old dead work deleted");
         }
         Ok(())
+    }
+
+    /// Checks due identities in a task of its own, one such task at a time
+    /// and each within a time budget: slow websites must not hold up
+    /// deliveries.
+    fn spawn_identity_checks(self: &Arc<Self>) {
+        if self
+            .identity_checks_running
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            let checked = tokio::time::timeout(
+                crate::identity::ROUND_BUDGET,
+                jobs.core.check_due_identities(crate::identity::PER_ROUND),
+            )
+            .await;
+            match checked {
+                Ok(Err(e)) => tracing::warn!(error = %e, "identity checks failed"),
+                Err(_) => tracing::info!("identity checks ran out of time; the rest next round"),
+                Ok(Ok(_)) => {}
+            }
+            jobs.identity_checks_running
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        });
     }
 
     /// Asks each unreachable peer (not asked within the probe interval)

@@ -176,10 +176,12 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
             shared_inbox: shared_inbox.map(|u| u.to_string()),
             public_key_id: key_id.to_string(),
             public_key_pem: pem.to_owned(),
-            // Shown as a link: only web addresses, never `javascript:`.
+            // Shown as a link: only web addresses, never `javascript:`;
+            // and only on the actor's own server (it stands for the actor,
+            // as in identity checks).
             profile_url: str_field(doc, "url")
                 .and_then(|u| Url::parse(u).ok())
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .filter(|u| matches!(u.scheme(), "http" | "https") && same_origin(u, &id))
                 .map(String::from),
             ed25519_key_id: ed25519.as_ref().map(|(key_id, _)| key_id.to_string()),
             ed25519_key: ed25519.map(|(_, multibase)| multibase),
@@ -200,8 +202,10 @@ fn ed25519_multikey(doc: &Value, actor: &Url) -> Option<(Url, String)> {
         let id = id_of(m)?;
         let controller = m.get("controller").and_then(id_of);
         let multibase = str_field(m, "publicKeyMultibase")?;
+        let mut without_fragment = id.clone();
+        without_fragment.set_fragment(None);
         (type_of(m) == Some("Multikey")
-            && same_origin(&id, actor)
+            && &without_fragment == actor
             && controller.is_none_or(|c| &c == actor)
             && crate::keys::ed25519_from_multibase(multibase).is_some())
         .then(|| (id, multibase.to_owned()))

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod password;
 pub mod session;
 pub mod token;
+pub mod totp;
 
 use sha2::{Digest, Sha256};
 
@@ -38,20 +39,23 @@ pub fn client_ip(
     headers: &axum::http::HeaderMap,
     extensions: &axum::http::Extensions,
 ) -> Option<std::net::IpAddr> {
-    if let Some(name) = &config.client_ip_header {
-        // Only the entry the proxy appended counts: earlier ones come from
-        // the client and may say anything.
-        return headers
-            .get_all(name.as_str())
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|v| v.trim().parse().ok());
-    }
-    extensions
+    let connection = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip());
+    let Some(name) = &config.client_ip_header else {
+        return connection;
+    };
+    // Only the entry the proxy appended counts: earlier ones come from the
+    // client and may say anything. Without the header (a request that did
+    // not pass the proxy), the connection's address.
+    headers
+        .get_all(name.as_str())
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|v| v.trim().parse().ok())
+        .or(connection)
 }
 
 /// A return target after login or a language switch: a path on this node,
@@ -72,6 +76,11 @@ pub fn local_target(next: &str, public_url: &url::Url) -> Option<String> {
         return None;
     }
     let mut target = resolved.path().to_owned();
+    // `/.//evil.example` resolves to the path `//evil.example`, which a
+    // browser reads as another host.
+    if target.starts_with("//") {
+        return None;
+    }
     if let Some(query) = resolved.query() {
         target.push('?');
         target.push_str(query);
@@ -107,6 +116,9 @@ mod tests {
             ("/fragen/ä b", Some("/fragen/%C3%A4%20b")),
             ("/a/../b", Some("/b")),
             ("//evil.example", None),
+            ("/.//evil.example", None),
+            ("/a/..//evil.example", None),
+            ("/%2e//evil.example", None),
             ("/\t/evil.example", None),
             ("/\n/evil.example", None),
             ("/\r\n", None),

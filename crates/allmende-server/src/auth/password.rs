@@ -50,7 +50,7 @@ pub fn verify_dummy(password: &str) {
 /// (also for unknown addresses) makes the node hold 19 MiB per request. A
 /// check waits up to `wait` for its turn, then the caller answers 503.
 pub struct PasswordChecks {
-    permits: tokio::sync::Semaphore,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     wait: std::time::Duration,
 }
 
@@ -61,7 +61,7 @@ pub struct Busy;
 impl PasswordChecks {
     pub fn new(at_once: usize, wait: std::time::Duration) -> Self {
         Self {
-            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(at_once.max(1))),
             wait,
         }
     }
@@ -72,11 +72,19 @@ impl PasswordChecks {
         &self,
         check: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
-        let _turn = tokio::time::timeout(self.wait, self.permits.acquire())
+        let turn = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| Busy)?
             .map_err(|_| Busy)?;
-        tokio::task::spawn_blocking(check).await.map_err(|_| Busy)
+        // The turn goes with the check: a client that hangs up does not
+        // free it while the hash still runs.
+        tokio::task::spawn_blocking(move || {
+            let outcome = check();
+            drop(turn);
+            outcome
+        })
+        .await
+        .map_err(|_| Busy)
     }
 }
 

@@ -62,7 +62,7 @@ pub async fn login(
     let window_start = now - chrono::Duration::minutes(LOGIN_WINDOW_MINUTES);
     let accounts = store.accounts();
     let address_key = format!("email:{}", email.trim().to_lowercase());
-    let client_key = client.map(|ip| format!("client:{ip}"));
+    let client_key = client.map(client_key);
     let mut counted = vec![];
     let mut refused = false;
     for (key, limit) in std::iter::once((&address_key, MAX_LOGIN_FAILURES))
@@ -81,6 +81,8 @@ pub async fn login(
     match &checked {
         Ok(Some(_)) => {
             accounts.uncount_login_attempt(&address_key, true).await?;
+            // Counters of windows long over go now and then.
+            accounts.purge_login_attempts(window_start).await?;
             if let Some(key) = &client_key {
                 accounts.uncount_login_attempt(key, false).await?;
             }
@@ -94,6 +96,34 @@ pub async fn login(
         Ok(None) => {}
     }
     checked
+}
+
+/// Counts a failed second step (a wrong code) against the address, like a
+/// wrong password.
+pub async fn count_failure(store: &Store, email: &str) -> Result<()> {
+    let now = Utc::now();
+    store
+        .accounts()
+        .count_login_attempt(
+            &format!("email:{}", email.trim().to_lowercase()),
+            now,
+            now - chrono::Duration::minutes(LOGIN_WINDOW_MINUTES),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The key an address counts under: an IPv6 client by its /64 (one
+/// connection usually has a whole /64 to pick addresses from).
+fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("client:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        IpAddr::V6(v6) => format!("client:{}", v6.to_ipv4_mapped().map_or(ip, IpAddr::V4)),
+        IpAddr::V4(_) => format!("client:{ip}"),
+    }
 }
 
 async fn check_password(

@@ -1,24 +1,54 @@
 //! The account page: who you are, and your API tokens.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
 use super::context::Ctx;
 use super::error::PageError;
-use super::forms::{csrf_field, value, Field, FormErrors, FormValues};
+use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
 use super::items::parse_id;
 use super::layout::{page, timestamp};
 use super::posted::SignedForm;
 use crate::auth::token;
 use crate::state::AppState;
 
+/// What the second-factor section shows besides its state.
+#[derive(Default)]
+struct TotpView<'a> {
+    /// Setting up: the secret to enter in the app.
+    setup: Option<&'a str>,
+    /// A code that was refused.
+    error: Option<&'static str>,
+}
+
 async fn account_page(
     ctx: &Ctx,
     state: &AppState,
     new_token: Option<&str>,
 ) -> Result<Markup, PageError> {
+    account_page_with(ctx, state, new_token, &TotpView::default()).await
+}
+
+async fn account_page_with(
+    ctx: &Ctx,
+    state: &AppState,
+    new_token: Option<&str>,
+    totp: &TotpView<'_>,
+) -> Result<Markup, PageError> {
     let s = ctx.require_user()?;
+    let totp_on = state
+        .store
+        .accounts()
+        .totp_secret(s.user.id)
+        .await
+        .map_err(PageError::internal)?
+        .is_some();
+    let code_errors = match totp.error {
+        Some(e) => FormErrors::single("totp_code", e.to_owned()),
+        None => FormErrors::default(),
+    };
     let tokens = state
         .store
         .accounts()
@@ -67,6 +97,35 @@ async fn account_page(
                 (Field::new("label", ctx.t("Bezeichnung des neuen Tokens", "Label of the new token")).hint(ctx.t("z. B. Import aus dem Ratsinformationssystem", "e.g. import from the council information system")).input(ctx, "text", &FormValues::new(), &FormErrors::default()))
                 button type="submit" { (ctx.t("Token erstellen", "Create token")) }
             }
+            h2 #totp { (ctx.t("Zwei-Faktor-Anmeldung", "Two-factor login")) }
+            @let code_field = Field::new("totp_code", ctx.t("Sechsstelliger Code aus der App", "Six-digit code from the app")).required();
+            @if totp_on {
+                p { strong { (ctx.t("Aktiv.", "On.")) } " " (ctx.t("Bei jeder Anmeldung fragt der Knoten nach einem Code aus Ihrer Authenticator-App.", "At every login the node asks for a code from your authenticator app.")) }
+                form.stacked method="post" action="/account/totp/disable" {
+                    (error_summary(ctx, &code_errors))
+                    (csrf_field(ctx))
+                    (code_field.input(ctx, "text", &FormValues::new(), &code_errors))
+                    button.danger type="submit" { (ctx.t("Zwei-Faktor-Anmeldung ausschalten", "Turn two-factor login off")) }
+                }
+            } @else if let Some(secret) = totp.setup {
+                p { (ctx.t("Tragen Sie diesen Schlüssel in Ihre Authenticator-App ein (z. B. FreeOTP, Aegis, Microsoft oder Google Authenticator) und bestätigen Sie mit dem ersten Code:", "Enter this key in your authenticator app (e.g. FreeOTP, Aegis, Microsoft or Google Authenticator) and confirm with its first code:")) }
+                p { code #totp-secret { (secret) } }
+                @if let Some(url) = crate::auth::totp::setup_url(secret, s.user.email.as_str(), &state.federation.urls().host()) {
+                    p.hint { (ctx.t("Oder als Adresse: ", "Or as an address: ")) code { (url) } }
+                }
+                form.stacked method="post" action="/account/totp/enable" {
+                    (error_summary(ctx, &code_errors))
+                    (csrf_field(ctx))
+                    (code_field.input(ctx, "text", &FormValues::new(), &code_errors))
+                    button type="submit" { (ctx.t("Bestätigen und einschalten", "Confirm and turn on")) }
+                }
+            } @else {
+                p { (ctx.t("Schützen Sie Ihr Konto zusätzlich mit einem Code aus einer Authenticator-App – empfohlen für Admins und Betreiber.", "Protect your account with a code from an authenticator app as well – recommended for admins and operators.")) }
+                form.inline method="post" action="/account/totp/setup" {
+                    (csrf_field(ctx))
+                    button type="submit" { (ctx.t("Zwei-Faktor-Anmeldung einrichten", "Set up two-factor login")) }
+                }
+            }
         },
     ))
 }
@@ -111,4 +170,115 @@ pub async fn revoke_token(
             other => PageError::internal(other),
         })?;
     Ok(Redirect::to("/account").into_response())
+}
+
+/// `POST /account/totp/setup`: makes a new secret to confirm.
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    SignedForm { ctx, signed_in, .. }: SignedForm,
+) -> Result<Markup, PageError> {
+    let secret = crate::auth::totp::new_secret();
+    state
+        .store
+        .accounts()
+        .set_totp_pending(signed_in.user.id, Some(&secret))
+        .await
+        .map_err(PageError::internal)?;
+    let view = TotpView {
+        setup: Some(&secret),
+        error: None,
+    };
+    account_page_with(&ctx, &state, None, &view).await
+}
+
+fn wrong_code(ctx: &Ctx) -> &'static str {
+    ctx.t(
+        "Der Code stimmt nicht. Prüfen Sie die Uhrzeit des Geräts und geben Sie den aktuellen Code ein.",
+        "The code is wrong. Check the device's clock and enter the current code.",
+    )
+}
+
+/// `POST /account/totp/enable`: the first code confirms the secret.
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let accounts = state.store.accounts();
+    let user = signed_in.user.id;
+    let Some(secret) = accounts
+        .totp_pending(user)
+        .await
+        .map_err(PageError::internal)?
+    else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    let code = values
+        .get("totp_code")
+        .map(String::as_str)
+        .unwrap_or_default();
+    match crate::auth::totp::check(&secret, code) {
+        Some(step) => {
+            accounts
+                .set_totp(user, Some(&secret), Some(step))
+                .await
+                .map_err(PageError::internal)?;
+            Ok(Redirect::to("/account#totp").into_response())
+        }
+        None => {
+            let view = TotpView {
+                setup: Some(&secret),
+                error: Some(wrong_code(&ctx)),
+            };
+            let page = account_page_with(&ctx, &state, None, &view).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response())
+        }
+    }
+}
+
+/// `POST /account/totp/disable`: with a current code.
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
+) -> Result<Response, PageError> {
+    let accounts = state.store.accounts();
+    let user = signed_in.user.id;
+    let secret = accounts
+        .totp_secret(user)
+        .await
+        .map_err(PageError::internal)?;
+    let code = values
+        .get("totp_code")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let step = secret
+        .as_deref()
+        .and_then(|s| crate::auth::totp::check(s, code));
+    let used = match step {
+        Some(step) => accounts
+            .use_totp_step(user, step)
+            .await
+            .map_err(PageError::internal)?,
+        None => false,
+    };
+    if used {
+        accounts
+            .set_totp(user, None, None)
+            .await
+            .map_err(PageError::internal)?;
+        return Ok(Redirect::to("/account#totp").into_response());
+    }
+    let view = TotpView {
+        setup: None,
+        error: Some(wrong_code(&ctx)),
+    };
+    let page = account_page_with(&ctx, &state, None, &view).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response())
 }

@@ -72,39 +72,145 @@ pub async fn login(
     .await?
     {
         Some(user) => {
-            let cookie = session::start(&state.store, &state.config, user.id)
+            let second_factor = state
+                .store
+                .accounts()
+                .totp_secret(user.id)
                 .await
                 .map_err(PageError::internal)?;
-            // A new session brings new form tokens (they are derived from
-            // it); the visitor's token from before the login is replaced
-            // too, so a token planted before the login is worth nothing.
-            let fresh_csrf = crate::auth::csrf::fresh_cookie(&state.config);
-            Ok((
-                AppendHeaders([
-                    (header::SET_COOKIE, cookie),
-                    (header::SET_COOKIE, fresh_csrf),
-                ]),
-                Redirect::to(&next),
-            )
-                .into_response())
+            if second_factor.is_some() {
+                // The password was right; the code comes next, on a page
+                // that carries a one-use, five-minute challenge.
+                let challenge = crate::auth::random_secret(32);
+                state
+                    .store
+                    .accounts()
+                    .create_login_challenge(
+                        &crate::auth::digest(&challenge),
+                        user.id,
+                        chrono::Utc::now() + chrono::Duration::minutes(5),
+                    )
+                    .await
+                    .map_err(PageError::internal)?;
+                let page = code_page(&ctx, &challenge, &next);
+                return Ok(Html(page.into_string()).into_response());
+            }
+            signed_in(&state, user.id, &next).await
         }
         None => {
             tracing::info!("failed login attempt");
-            let errors = FormErrors::single(
-                "email",
-                ctx.t(
-                    "E-Mail-Adresse oder Passwort ist falsch.",
-                    "E-mail address or password is wrong.",
-                )
-                .to_owned(),
+            let message = ctx.t(
+                "E-Mail-Adresse oder Passwort ist falsch.",
+                "E-mail address or password is wrong.",
             );
-            Ok((
-                StatusCode::UNAUTHORIZED,
-                Html(login_page(&ctx, &next, &values, &errors).into_string()),
-            )
-                .into_response())
+            Ok(login_refused(&ctx, &next, &values, message))
         }
     }
+}
+
+/// Starts the session and goes to `next`.
+async fn signed_in(
+    state: &AppState,
+    user: allmende_store::UserId,
+    next: &str,
+) -> Result<Response, PageError> {
+    let cookie = session::start(&state.store, &state.config, user)
+        .await
+        .map_err(PageError::internal)?;
+    // A new session brings new form tokens (they are derived from it); the
+    // visitor's token from before the login is replaced too, so a token
+    // planted before the login is worth nothing.
+    let fresh_csrf = crate::auth::csrf::fresh_cookie(&state.config);
+    Ok((
+        AppendHeaders([
+            (header::SET_COOKIE, cookie),
+            (header::SET_COOKIE, fresh_csrf),
+        ]),
+        Redirect::to(next),
+    )
+        .into_response())
+}
+
+fn login_refused(ctx: &Ctx, next: &str, values: &FormValues, message: &str) -> Response {
+    let errors = FormErrors::single("email", message.to_owned());
+    (
+        StatusCode::UNAUTHORIZED,
+        Html(login_page(ctx, next, values, &errors).into_string()),
+    )
+        .into_response()
+}
+
+fn code_page(ctx: &Ctx, challenge: &str, next: &str) -> Markup {
+    page(
+        ctx,
+        ctx.t("Anmelden: Code", "Log in: code"),
+        html! {
+            p { (ctx.t("Geben Sie den sechsstelligen Code aus Ihrer Authenticator-App ein.", "Enter the six-digit code from your authenticator app.")) }
+            form.stacked method="post" action="/login/code" {
+                (csrf_field(ctx))
+                input type="hidden" name="challenge" value=(challenge);
+                input type="hidden" name="next" value=(next);
+                div.field {
+                    label for="code" { (ctx.t("Code", "Code")) }
+                    input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                }
+                button type="submit" { (ctx.t("Anmelden", "Log in")) }
+            }
+        },
+    )
+}
+
+/// `POST /login/code`: the second step of a login with a second factor.
+/// A challenge works once: a wrong code means signing in again (and counts
+/// as a failed attempt for the address).
+pub async fn login_code(
+    State(state): State<AppState>,
+    PostedForm { ctx, values }: PostedForm,
+) -> Result<Response, PageError> {
+    let next = safe_next(&state, values.get("next"));
+    let challenge = values.get("challenge").cloned().unwrap_or_default();
+    let store = &state.store;
+    let user = store
+        .accounts()
+        .take_login_challenge(&crate::auth::digest(&challenge), chrono::Utc::now())
+        .await
+        .map_err(PageError::internal)?;
+    let Some(user) = user else {
+        let message = ctx.t(
+            "Die Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
+            "The login has expired. Please log in again.",
+        );
+        return Ok(login_refused(&ctx, &next, &FormValues::new(), message));
+    };
+    let secret = store
+        .accounts()
+        .totp_secret(user.id)
+        .await
+        .map_err(PageError::internal)?;
+    let code = values.get("code").map(String::as_str).unwrap_or_default();
+    let step = secret
+        .as_deref()
+        .and_then(|s| crate::auth::totp::check(s, code));
+    let accepted = match step {
+        Some(step) => store
+            .accounts()
+            .use_totp_step(user.id, step)
+            .await
+            .map_err(PageError::internal)?,
+        None => false,
+    };
+    if accepted {
+        return signed_in(&state, user.id, &next).await;
+    }
+    tracing::info!("wrong second-factor code");
+    accounts::count_failure(store, user.email.as_str()).await?;
+    let mut values = FormValues::new();
+    values.insert("email".into(), user.email.to_string());
+    let message = ctx.t(
+        "Der Code ist falsch oder wurde schon benutzt. Bitte melden Sie sich erneut an.",
+        "The code is wrong or was used before. Please log in again.",
+    );
+    Ok(login_refused(&ctx, &next, &values, message))
 }
 
 pub async fn logout(

@@ -7,7 +7,7 @@ DROP TABLE login_failures;
 CREATE TABLE login_attempts (
     key           TEXT PRIMARY KEY,
     window_start  TIMESTAMPTZ NOT NULL,
-    failures      INTEGER NOT NULL
+    failures      BIGINT NOT NULL
 );
 
 -- Who becomes a follower without approval (FollowerApproval): a row only
@@ -56,4 +56,19 @@ CREATE TABLE identity_checks (
 -- signatures made with it.
 ALTER TABLE remote_actors ADD COLUMN ed25519_key_id TEXT;
 ALTER TABLE remote_actors ADD COLUMN ed25519_key TEXT;
-CREATE INDEX remote_actors_ed25519_key_id ON remote_actors(ed25519_key_id);
+CREATE UNIQUE INDEX remote_actors_ed25519_key_id ON remote_actors(ed25519_key_id);
+
+-- Optional second factor (TOTP, RFC 6238): the secret once confirmed, one
+-- waiting for confirmation, and the last time step used (a code works
+-- once).
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+
+-- A password checked, a code still to come: a short-lived, one-use token
+-- (its SHA-256 digest) that stands for the user between the two steps.
+CREATE TABLE login_challenges (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at  TIMESTAMPTZ NOT NULL
+);
