@@ -94,25 +94,18 @@ impl<'a> Follows<'a> {
         target: OrganizationId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(row) = query(
+        self.change_announced(
             "UPDATE follows SET accepted = TRUE
              WHERE follower_id = $1 AND target_id = $2 AND accepted = FALSE RETURNING activity_id",
+            (follower, target),
+            target,
+            |follow_activity_id| Announcement::AcceptFollow {
+                follower,
+                follow_activity_id,
+            },
+            now,
         )
-        .bind(follower.to_string())
-        .bind(target.to_string())
-        .fetch_optional(&mut tx)
-        .await?
-        else {
-            return Ok(false);
-        };
-        let accept = Announcement::AcceptFollow {
-            follower,
-            follow_activity_id: row.col("activity_id")?,
-        };
-        outbox::record(&mut tx, target, &accept, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 
     /// An admin refuses a follow request or removes a follower: forgets
@@ -124,24 +117,43 @@ impl<'a> Follows<'a> {
         target: OrganizationId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(row) = query(
+        self.change_announced(
             "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2
              AND EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = $1)
              RETURNING activity_id",
+            (follower, target),
+            target,
+            |follow_activity_id| Announcement::RejectFollow {
+                follower,
+                follow_activity_id,
+            },
+            now,
         )
-        .bind(follower.to_string())
-        .bind(target.to_string())
-        .fetch_optional(&mut tx)
-        .await?
+        .await
+    }
+
+    /// Runs `statement` on the follow of `(follower, target)` (it returns
+    /// the follow's `activity_id`) and, in the same transaction, records
+    /// by `announcer` what `announce` makes of that id. `false` when the
+    /// statement touched no follow (nothing is recorded then).
+    async fn change_announced(
+        &self,
+        statement: &str,
+        (follower, target): (OrganizationId, OrganizationId),
+        announcer: OrganizationId,
+        announce: impl FnOnce(String) -> Announcement,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = query(statement)
+            .bind(follower.to_string())
+            .bind(target.to_string())
+            .fetch_optional(&mut tx)
+            .await?
         else {
             return Ok(false);
         };
-        let reject = Announcement::RejectFollow {
-            follower,
-            follow_activity_id: row.col("activity_id")?,
-        };
-        outbox::record(&mut tx, target, &reject, now).await?;
+        outbox::record(&mut tx, announcer, &announce(row.col("activity_id")?), now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -174,24 +186,17 @@ impl<'a> Follows<'a> {
         target: OrganizationId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(row) = query(
+        self.change_announced(
             "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2 RETURNING activity_id",
+            (follower, target),
+            follower,
+            |follow_activity_id| Announcement::Unfollow {
+                target,
+                follow_activity_id,
+            },
+            now,
         )
-        .bind(follower.to_string())
-        .bind(target.to_string())
-        .fetch_optional(&mut tx)
-        .await?
-        else {
-            return Ok(false);
-        };
-        let undo = Announcement::Unfollow {
-            target,
-            follow_activity_id: row.col("activity_id")?,
-        };
-        outbox::record(&mut tx, follower, &undo, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await
     }
 
     /// Records a follow as it is (tests and the demo's set-up).

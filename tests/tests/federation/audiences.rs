@@ -274,3 +274,67 @@ async fn answers_from_outside_a_questions_audience_are_refused() {
         "only the answer to the public question"
     );
 }
+
+/// Finding 2, last part: accepting an answer of someone who may not read
+/// the question sent it an `Update` with the full question. Such answers
+/// are refused now; one stored before (here written into the store
+/// directly) can still be accepted, but the `Update` goes only to the
+/// question's audience.
+#[tokio::test]
+async fn accepting_an_answer_tells_nobody_outside_the_questions_audience() {
+    use allmende_tests::peers::{fake_follower, CountingInboxes};
+    let a = spawn_app().await;
+    let token = a.org_with_token("ulm").await;
+    let ulm = a
+        .state
+        .store
+        .organizations()
+        .by_handle("ulm")
+        .await
+        .unwrap();
+    let inboxes = CountingInboxes::start(2).await;
+    // A follower (in the audience), and an outsider who answered anyway.
+    fake_follower(&a.state.store, ulm.id, "folgt", &inboxes.url(0)).await;
+    let outsider = fake_follower(&a.state.store, ulm.id, "fremd", &inboxes.url(1)).await;
+    a.state
+        .store
+        .follows()
+        .remove(outsider.id, ulm.id)
+        .await
+        .unwrap();
+    let question = question(&a, &token, "Geheime Frage", "followers").await;
+    let answer = a
+        .state
+        .store
+        .answers()
+        .insert_remote(
+            allmende_domain::QuestionId(question.parse().unwrap()),
+            outsider.id,
+            &allmende_store::RemoteAnswer {
+                ap_id: &format!("{}/answers/alt", inboxes.url(1).trim_end_matches("/inbox")),
+                body: "Eine alte Antwort",
+                body_html: None,
+                published: chrono::Utc::now(),
+                updated: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    settle(&[&a]).await;
+    let res = client()
+        .post(a.at(&format!("/api/v1/answers/{}/accept", answer.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    settle(&[&a]).await;
+    let question_url = a.at(&format!("/questions/{question}"));
+    let updates_to = |port: u16| inboxes.counts().keys().filter(|(p, _)| *p == port).count();
+    assert!(
+        updates_to(inboxes.ports[0]) >= 2,
+        "the follower got Create and Update"
+    );
+    assert_eq!(updates_to(inboxes.ports[1]), 0, "the outsider got nothing");
+    assert_eq!(inboxes.inboxes_with(&question_url), 1);
+}

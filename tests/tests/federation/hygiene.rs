@@ -7,27 +7,11 @@ use std::time::Duration;
 
 use allmende_federation::signatures::sign_post;
 use allmende_federation::SigningKey;
+use allmende_tests::signed::org_key;
 use allmende_tests::{client, spawn_app, spawn_app_with, test_config, TestNode};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use url::Url;
-
-async fn signing_key(node: &TestNode, handle: &str) -> (std::sync::Arc<SigningKey>, String) {
-    let org = node
-        .state
-        .store
-        .organizations()
-        .by_handle(handle)
-        .await
-        .unwrap();
-    let key = node
-        .state
-        .federation
-        .organization_key(org.id)
-        .await
-        .unwrap();
-    (key, node.state.federation.urls().key_id(handle))
-}
 
 async fn post(to: &TestNode, headers: HeaderMap, body: &Value) -> reqwest::Response {
     client()
@@ -69,7 +53,7 @@ async fn two_nodes() -> (TestNode, TestNode) {
 #[tokio::test]
 async fn a_failed_signature_check_stores_nothing() {
     let (ulm, other) = two_nodes().await;
-    let (_, key_id) = signing_key(&other, "fremd").await;
+    let (_, key_id) = org_key(&other, "fremd").await;
     let body = json!({ "id": other.at("/follows/f1"), "type": "Follow",
                        "actor": other.at("/orgs/fremd"), "object": ulm.at("/orgs/ulm") });
     let forger = SigningKey::generate().unwrap();
@@ -89,7 +73,7 @@ async fn a_failed_signature_check_stores_nothing() {
     assert_eq!(ulm.count("follows").await, 0);
 
     // The same Follow, really signed, is taken (and only now its actor stored).
-    let (key, key_id) = signing_key(&other, "fremd").await;
+    let (key, key_id) = org_key(&other, "fremd").await;
     let headers = sign_post(
         &key,
         &key_id,
@@ -137,7 +121,7 @@ async fn a_slow_key_url_cannot_hold_the_inbox() {
 #[tokio::test]
 async fn a_signature_made_for_another_host_is_refused() {
     let (ulm, other) = two_nodes().await;
-    let (key, key_id) = signing_key(&other, "fremd").await;
+    let (key, key_id) = org_key(&other, "fremd").await;
     let body = json!({ "id": other.at("/follows/f2"), "type": "Follow",
                        "actor": other.at("/orgs/fremd"), "object": ulm.at("/orgs/ulm") });
     let bytes = serde_json::to_vec(&body).unwrap();
@@ -170,7 +154,7 @@ async fn a_signature_made_for_another_host_is_refused() {
 #[tokio::test]
 async fn strangers_posts_are_not_stored() {
     let (ulm, other) = two_nodes().await;
-    let (key, key_id) = signing_key(&other, "fremd").await;
+    let (key, key_id) = org_key(&other, "fremd").await;
     let inbox = Url::parse(&ulm.at("/inbox")).unwrap();
     let like = json!({ "id": other.at("/likes/1"), "type": "Like",
                        "actor": other.at("/orgs/fremd"), "object": ulm.at("/orgs/ulm") });
@@ -196,7 +180,7 @@ async fn each_peer_is_rate_limited() {
     ulm.org("ulm", "Stadt Ulm").await;
     let other = spawn_app().await;
     other.org("fremd", "Fremde Stelle").await;
-    let (key, key_id) = signing_key(&other, "fremd").await;
+    let (key, key_id) = org_key(&other, "fremd").await;
     let inbox = Url::parse(&ulm.at("/inbox")).unwrap();
     let mut statuses = vec![];
     for i in 0..4 {

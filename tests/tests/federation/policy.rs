@@ -2,9 +2,9 @@
 //! nor be fetched nor receive; allow-list mode admits only allowed domains;
 //! every change is in the audit log with who made it.
 
-use allmende_federation::signatures::sign_post;
 use allmende_server::usecases::follows::follow_as;
 use allmende_server::usecases::policy;
+use allmende_tests::signed::post_signed;
 use allmende_tests::{
     browser, client, login, settle, spawn_app, spawn_app_with, test_config, TestNode,
 };
@@ -13,39 +13,12 @@ use url::Url;
 
 /// A signed Follow of Ulm on `to` by Fremd on `from`.
 async fn signed_follow(from: &TestNode, to: &TestNode) -> u16 {
-    let org = from
-        .state
-        .store
-        .organizations()
-        .by_handle("fremd")
-        .await
-        .unwrap();
-    let key = from
-        .state
-        .federation
-        .organization_key(org.id)
-        .await
-        .unwrap();
-    let body = serde_json::to_vec(&json!({
+    let follow = json!({
         "id": from.at(&format!("/follows/{}", uuid::Uuid::new_v4())), "type": "Follow",
         "actor": from.at("/orgs/fremd"), "object": to.at("/orgs/ulm"),
-    }))
-    .unwrap();
-    let headers = sign_post(
-        &key,
-        &from.state.federation.urls().key_id("fremd"),
-        &Url::parse(&to.at("/inbox")).unwrap(),
-        &body,
-    )
-    .unwrap();
-    client()
-        .post(to.at("/inbox"))
-        .headers(headers)
-        .header("content-type", "application/activity+json")
-        .body(body)
-        .send()
+    });
+    post_signed(from, "fremd", to, &follow)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
