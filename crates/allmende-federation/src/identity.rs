@@ -29,6 +29,10 @@ pub const RECHECK_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const PER_ROUND: u32 = 10;
 /// Time a round of checks may take (it runs beside the other jobs).
 pub const ROUND_BUDGET: Duration = Duration::from_secs(60);
+/// How a recorded problem begins: the website could not be read…
+pub const UNREACHABLE: &str = "unreachable: ";
+/// …or it was read and has no link to the actor.
+pub const NO_LINK: &str = "no link: ";
 /// Redirects followed on the website (http → https, / → /startseite).
 const MAX_REDIRECTS: usize = 3;
 
@@ -82,12 +86,18 @@ impl Core {
                 )
                 .collect(),
         };
-        let (page, html) = self.fetch_page(site).await.map_err(|e| e.to_string())?;
+        let (page, html) = self
+            .fetch_page(site)
+            .await
+            .map_err(|e| format!("{UNREACHABLE}{e}"))?;
         let links = rel_me_links(&html, &page);
         if links.iter().any(|l| own.iter().any(|o| same_address(l, o))) {
             Ok(())
         } else {
-            Err(format!("{page} has no rel=\"me\" link to {}", own[0]))
+            Err(format!(
+                "{NO_LINK}{page} has no rel=\"me\" link to {}",
+                own[0]
+            ))
         }
     }
 

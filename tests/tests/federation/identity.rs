@@ -64,6 +64,8 @@ async fn a_website_linking_to_the_actor_verifies_it_on_every_node() {
     org_with_website(&a, "ulm", &site).await;
     // An impostor with the same name, AGS and website on the same node.
     org_with_website(&a, "ulm-echt", &site).await;
+    // One whose website cannot be reached (a closed port on loopback).
+    org_with_website(&a, "ulm-weg", "http://127.0.0.1:1/").await;
     a.state.federation.check_identities_now(100).await.unwrap();
 
     let ulm = page(&a, "/orgs/ulm").await;

@@ -192,6 +192,9 @@ pub async fn show(
                             " – " (ctx.t("die Website verweist auf dieses Profil (rel=\"me\") und das Profil auf die Website; bestätigt seit ", "the website links to this profile (rel=\"me\") and the profile to the website; verified since "))
                             (since.format("%d.%m.%Y"))
                         }
+                        (None, Some(check)) if check.problem.as_deref().is_some_and(|p| p.starts_with(allmende_federation::identity::UNREACHABLE)) => {
+                            (ctx.t("Nicht bestätigt: Die Website war bei der letzten Prüfung nicht abrufbar.", "Not verified: the website could not be read at the last check."))
+                        }
                         (None, Some(check)) if check.website.is_some() => {
                             (ctx.t("Nicht bestätigt: Die Website verweist nicht mit rel=\"me\" auf dieses Profil.", "Not verified: the website does not link to this profile with rel=\"me\"."))
                         }
