@@ -3,6 +3,7 @@
 
 mod node {
     pub mod api;
+    pub mod busy;
     pub mod pages;
     pub mod restart;
     pub mod signin;

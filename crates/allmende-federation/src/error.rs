@@ -69,6 +69,8 @@ impl FederationError {
             // A document we needed from elsewhere was unavailable: the
             // request cannot be checked, so it is not accepted.
             Self::Fetch { .. } => StatusCode::UNAUTHORIZED,
+            // The sender retries later (Retry-After): nothing is lost.
+            Self::Store(StoreError::Busy(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Key(_) | Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,6 +94,7 @@ impl FederationError {
             Self::TooLarge => "body too large",
             Self::NotFound => "not found",
             Self::RateLimited { .. } => "too many requests",
+            Self::Store(StoreError::Busy(_)) => "busy; retry later",
             Self::Key(_) | Self::Store(_) | Self::Internal(_) => "internal error",
         }
     }

@@ -61,7 +61,9 @@ pub fn activity_json(status: StatusCode, doc: Value) -> Response {
 impl IntoResponse for FederationError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "federation request deferred: busy");
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "federation request failed");
         } else {
             tracing::info!(error = %self, %status, "federation request refused");
@@ -76,6 +78,10 @@ impl IntoResponse for FederationError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after_secs.into());
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
         }
         response
     }

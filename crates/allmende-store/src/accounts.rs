@@ -340,22 +340,28 @@ impl<'a> Accounts<'a> {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let user = query(format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
+        let Some(row) = query(format!(
+            "SELECT {USER_COLUMNS}, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1"
         ))
         .bind(token_hash)
         .fetch_optional(self.pool)
         .await?
-        .map(|r| user_from_row(&r))
-        .transpose()?;
-        if user.is_some() {
+        else {
+            return Ok(None);
+        };
+        let user = user_from_row(&row)?;
+        // Last use to the minute: a read with a token writes at most once
+        // a minute (every write takes SQLite's one write lock).
+        let last_used: Option<DateTime<Utc>> = row.col("last_used_at")?;
+        if last_used.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
             query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
                 .execute(self.pool)
                 .await?;
         }
-        Ok(user)
+        Ok(Some(user))
     }
 
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {

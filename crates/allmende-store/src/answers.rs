@@ -53,7 +53,7 @@ impl<'a> Answers<'a> {
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
-            _ => StoreError::Database(e),
+            _ => StoreError::from(e),
         })?;
         let created = Announcement::AnswerCreated { id: id.0 };
         outbox::record(&mut tx, organization_id, &created, now).await?;

@@ -14,10 +14,38 @@ pub enum StoreError {
     CreateDirectory(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database could not take the work in time (SQLite's write lock
+    /// held past the busy timeout, no free PostgreSQL connection): the
+    /// caller should answer "try again shortly" (503), not fail.
+    #[error("database busy: {0}")]
+    Busy(sqlx::Error),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_busy(&e) {
+            StoreError::Busy(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes, and
+/// a pool that had no connection to give within its timeout.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
 }
 
 impl StoreError {
@@ -25,7 +53,7 @@ impl StoreError {
     pub(crate) fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
-            _ => StoreError::Database(e),
+            _ => StoreError::from(e),
         }
     }
 }

@@ -182,3 +182,23 @@ impl crate::Store {
             .await
     }
 }
+
+/// Holds SQLite's write lock on the database at `url` (as a long write
+/// transaction of another process would) until the value is dropped.
+pub struct SqliteWriteLock {
+    _connection: sqlx::SqliteConnection,
+}
+
+impl SqliteWriteLock {
+    pub async fn take(url: &str) -> Self {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).expect("SQLite URL");
+        let mut connection = options.connect().await.expect("connection");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut connection)
+            .await
+            .expect("write lock");
+        Self {
+            _connection: connection,
+        }
+    }
+}

@@ -51,6 +51,10 @@ impl From<StoreError> for UseCaseError {
         match e {
             StoreError::NotFound => UseCaseError::NotFound,
             StoreError::Conflict(what) => UseCaseError::Conflict(what),
+            StoreError::Busy(e) => {
+                tracing::warn!(error = %e, "database busy; asking the client to retry");
+                UseCaseError::Busy
+            }
             other => UseCaseError::Internal(other.to_string()),
         }
     }

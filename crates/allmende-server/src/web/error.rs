@@ -25,7 +25,14 @@ pub enum PageError {
 }
 
 impl PageError {
-    pub fn internal(e: impl std::fmt::Display) -> Self {
+    /// A failure on our side: logged, and shown as such — except a busy
+    /// database, which asks the visitor to retry shortly (503).
+    pub fn internal<E: std::fmt::Display + 'static>(e: E) -> Self {
+        let any: &dyn std::any::Any = &e;
+        if let Some(allmende_store::StoreError::Busy(cause)) = any.downcast_ref() {
+            tracing::warn!(error = %cause, "database busy; asking the visitor to retry");
+            return PageError::Busy;
+        }
         tracing::error!(error = %e, "internal error while rendering a page");
         PageError::Internal
     }
