@@ -19,8 +19,34 @@ use crate::StoreError;
 /// The pool of the engine the node was configured with.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
+}
+
+/// SQLite has one write lock per file. Instead of letting pooled
+/// connections race for it in SQLite's busy handler (neither fair nor
+/// bounded), every write goes through one writer connection, whose callers
+/// wait in the pool's fair queue (and get `PoolTimedOut`, a busy store, if
+/// the wait is too long); reads go to a pool of read-only connections,
+/// which WAL lets run beside the writer. In-memory databases (one
+/// connection) use the same pool for both.
+#[derive(Clone, Debug)]
+pub(crate) struct SqlitePools {
+    pub(crate) writer: SqlitePool,
+    pub(crate) readers: SqlitePool,
+}
+
+impl SqlitePools {
+    /// The pool for `sql`: readers for a plain `SELECT`, the writer for
+    /// everything else (a statement that may write, to be safe).
+    fn for_statement(&self, sql: &str) -> &SqlitePool {
+        let start = sql.trim_start();
+        if start.len() >= 6 && start[..6].eq_ignore_ascii_case("select") {
+            &self.readers
+        } else {
+            &self.writer
+        }
+    }
 }
 
 /// Which database engine a store runs on.
@@ -55,7 +81,7 @@ impl Pool {
         let pool = self.clone();
         let begun = tokio::spawn(async move {
             Ok::<_, sqlx::Error>(match pool {
-                Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+                Pool::Sqlite(p) => Tx::Sqlite(p.writer.begin_with("BEGIN IMMEDIATE").await?),
                 Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
             })
         });
@@ -212,7 +238,9 @@ macro_rules! run {
         let args = $self.args.as_slice();
         match $conn.into() {
             Conn::Pool(Pool::Sqlite(p)) => {
-                let $r = bind_sqlite(sqlx::query(sql), args).$method(p).await?;
+                let $r = bind_sqlite(sqlx::query(sql), args)
+                    .$method(p.for_statement(sql))
+                    .await?;
                 $map
             }
             Conn::Pool(Pool::Postgres(p)) => {

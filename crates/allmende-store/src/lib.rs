@@ -90,13 +90,24 @@ impl Store {
             }
         }
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let pool = SqlitePoolOptions::new()
-            // An in-memory database lives in one connection only.
-            .max_connections(if in_memory { 1 } else { 8 })
-            .connect_with(options)
+        // One writer (see `db::SqlitePools`); a long wait for it is a busy
+        // store (503), not an error.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
             .await?;
+        let readers = if in_memory {
+            // An in-memory database lives in one connection only.
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await?
+        };
         Ok(Self {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite(db::SqlitePools { writer, readers }),
         })
     }
 
@@ -128,7 +139,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(&p.writer).await?,
             // Several processes may start at once; the migrator takes an
             // advisory lock on PostgreSQL, so only one applies migrations.
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
@@ -140,7 +151,10 @@ impl Store {
     /// checkpointed before the process exits.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(p) => {
+                p.readers.close().await;
+                p.writer.close().await;
+            }
             Pool::Postgres(p) => p.close().await,
         }
     }

@@ -29,7 +29,12 @@ async fn a_locked_database_gets_503_with_retry_after_and_reads_go_on() {
 
     // The instance actor's key (which signs the key fetch) exists by now on
     // any node that ever fetched; make it so here.
-    node.state.federation.outbound().instance_document().await.unwrap();
+    node.state
+        .federation
+        .outbound()
+        .instance_document()
+        .await
+        .unwrap();
     let lock = SqliteWriteLock::take(db.url()).await;
     let api = client()
         .post(node.at("/api/v1/projects"))
