@@ -158,10 +158,9 @@ async function controlRequest(path, body) {
     case "/_test/sign": {
       // A POST of body.body to body.url signed by Fedify per RFC 9421, as
       // alice, with her RSA key (Fedify signs HTTP requests with RSA only;
-      // its Ed25519 keys are for object proofs): the headers to send.
-      const keys = await ctx.getActorKeyPairs("alice");
-      const pair = body.key === "ed25519" ? keys[1] : keys[0];
-      const keyId = body.key === "ed25519" ? pair.multikey.id : pair.keyId;
+      // her Ed25519 key is for object proofs): the headers to send.
+      const [pair] = await ctx.getActorKeyPairs("alice");
+      const keyId = pair.keyId;
       const request = new Request(body.url, {
         method: "POST",
         headers: { "Content-Type": "application/activity+json" },

@@ -87,20 +87,6 @@ impl SigningKey {
     }
 }
 
-/// Whether `signature_b64` is a valid RSA PKCS#1 v1.5 SHA-256 signature of
-/// `message` under the PEM public key (SubjectPublicKeyInfo or PKCS#1).
-pub fn verify(public_key_pem: &str, message: &[u8], signature_b64: &str) -> bool {
-    let Ok(key) = pem::parse(public_key_pem.trim()) else {
-        return false;
-    };
-    let Ok(signature) = BASE64.decode(signature_b64.trim()) else {
-        return false;
-    };
-    UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, key.contents())
-        .verify(message, &signature)
-        .is_ok()
-}
-
 /// The signing keys of this node's actors (its organizations and the
 /// instance actor), loaded from the store on first use — or made, for an
 /// actor that has none yet — and kept in memory.
@@ -169,12 +155,16 @@ mod tests {
     #[test]
     fn signature_round_trip_and_tamper() {
         let key = SigningKey::generate().unwrap();
-        let sig = key.sign(b"hello").unwrap();
-        assert!(verify(key.public_key_pem(), b"hello", &sig));
-        assert!(!verify(key.public_key_pem(), b"hellO", &sig));
+        let sig = key.sign_bytes(b"hello").unwrap();
+        assert!(verify_rsa_bytes(key.public_key_pem(), b"hello", &sig));
+        assert!(!verify_rsa_bytes(key.public_key_pem(), b"hellO", &sig));
         let other = SigningKey::generate().unwrap();
-        assert!(!verify(other.public_key_pem(), b"hello", &sig));
-        assert!(!verify("not a key", b"hello", &sig));
+        assert!(!verify_rsa_bytes(other.public_key_pem(), b"hello", &sig));
+        assert!(!verify_rsa_bytes("not a key", b"hello", &sig));
+        assert_eq!(
+            BASE64.decode(key.sign(b"hello").unwrap()).unwrap().len(),
+            256
+        );
     }
 
     #[test]
@@ -185,8 +175,8 @@ mod tests {
         assert!(key
             .public_key_pem()
             .starts_with("-----BEGIN PUBLIC KEY-----"));
-        let sig = again.sign(b"x").unwrap();
-        assert!(verify(key.public_key_pem(), b"x", &sig));
+        let sig = again.sign_bytes(b"x").unwrap();
+        assert!(verify_rsa_bytes(key.public_key_pem(), b"x", &sig));
     }
 }
 
@@ -265,7 +255,8 @@ pub fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8]) -
         .is_ok()
 }
 
-/// Checks an RSA PKCS#1 v1.5 SHA-256 signature given as bytes.
+/// Whether `signature` is a valid RSA PKCS#1 v1.5 SHA-256 signature of
+/// `message` under the PEM public key (SubjectPublicKeyInfo or PKCS#1).
 pub fn verify_rsa_bytes(public_key_pem: &str, message: &[u8], signature: &[u8]) -> bool {
     let Ok(key) = pem::parse(public_key_pem.trim()) else {
         return false;

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::error::FederationError;
 use crate::keys::Ed25519Key;
-use crate::signatures::{PendingSignature, Scheme, MAX_AGE, MAX_SKEW};
+use crate::signatures::{PendingSignature, MAX_AGE, MAX_SKEW};
 
 fn unauthorized(m: impl Into<String>) -> FederationError {
     FederationError::Unauthorized(m.into())
@@ -205,7 +205,6 @@ fn pending(
         .ok_or_else(|| unauthorized("empty signature parameters"))?;
     base.push_str(&format!("\"@signature-params\": {params}"));
     Ok(PendingSignature::new(
-        Scheme::Rfc9421,
         key_id,
         base.into_bytes(),
         signature.to_vec(),

@@ -130,7 +130,7 @@ fn insert(map: &mut HeaderMap, name: &str, value: &str) -> Result<(), Federation
     Ok(())
 }
 
-/// Which specification a request was signed by.
+/// Which specification a delivery is signed by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheme {
     /// draft-cavage-http-signatures-12 (`Signature: keyId=…`).
@@ -144,7 +144,6 @@ pub enum Scheme {
 /// signer's key, which the caller has to find by [`PendingSignature::key_id`].
 #[derive(Debug)]
 pub struct PendingSignature {
-    scheme: Scheme,
     key_id: String,
     /// The signing string (cavage) or signature base (RFC 9421).
     message: Vec<u8>,
@@ -155,14 +154,12 @@ pub struct PendingSignature {
 
 impl PendingSignature {
     pub(crate) fn new(
-        scheme: Scheme,
         key_id: String,
         message: Vec<u8>,
         signature: Vec<u8>,
         algorithm: Option<String>,
     ) -> Self {
         Self {
-            scheme,
             key_id,
             message,
             signature,
@@ -172,10 +169,6 @@ impl PendingSignature {
 
     pub fn key_id(&self) -> &str {
         &self.key_id
-    }
-
-    pub fn scheme(&self) -> Scheme {
-        self.scheme
     }
 
     /// Checks the signature against an RSA public key (PEM).
@@ -310,7 +303,6 @@ pub fn check_request(
         .decode(unverified.signature().trim())
         .map_err(|_| unauthorized("signature is not base64"))?;
     Ok(PendingSignature::new(
-        Scheme::Cavage,
         unverified.key_id().to_owned(),
         unverified.signing_string().as_bytes().to_vec(),
         signature,
