@@ -2,9 +2,10 @@
 // Allmende team wrote), for the interop test in tests/tests/interop.rs.
 //
 // It serves WebFinger and one actor, `alice`, accepts follows, and on
-// request looks up, follows and writes to an Allmende actor. Control
-// endpoints under /_test/ report what it saw. It prints `READY <base URL>`
-// once it listens.
+// request looks up, follows, unfollows and writes to an Allmende actor:
+// the control API of interop/README.md, under /_test/, plus `sign` and
+// `inbox` (the signature checks below). It prints `READY <base URL>` once
+// it listens.
 //
 // Every POST to an inbox is checked twice: by the harness itself with
 // Fedify's `verifyRequestDetailed` (draft-cavage, fetching the signer's
@@ -55,6 +56,14 @@ const edKeyPair = await generateCryptoKeyPair("Ed25519");
 const received = [];
 // One entry per POST to an inbox: the harness's own signature check.
 const inboxChecks = [];
+// The JSON of every POST to an inbox, by activity id: `received` lists
+// activities as they arrived, not as Fedify re-serialises them.
+const rawById = new Map();
+// Alice's followers (actor ids), her follows (target id -> Follow id) and
+// her objects (id -> { json, to }).
+const followers = new Set();
+const follows = new Map();
+const objects = new Map();
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
@@ -79,9 +88,11 @@ async function record(ctx, activity) {
   const objectJson = object && typeof object.toJsonLd === "function"
     ? await object.toJsonLd({ format: "compact" })
     : null;
+  const id = activity.id?.href ?? null;
   received.push({
+    ...(rawById.get(id) ?? {}),
     type: activity.constructor.name,
-    id: activity.id?.href ?? null,
+    id,
     actor: activity.actorId?.href ?? null,
     objectType: objectJson?.type ?? null,
     objectId: object?.id?.href ?? null,
@@ -97,6 +108,7 @@ federation
     await record(ctx, follow);
     const follower = await follow.getActor(ctx);
     if (follower == null) return;
+    followers.add(follower.id.href);
     await ctx.sendActivity(
       { identifier: "alice" },
       follower,
@@ -111,7 +123,11 @@ federation
   .on(Create, record)
   .on(Update, record)
   .on(Delete, record)
-  .on(Undo, record);
+  .on(Undo, async (ctx, undo) => {
+    await record(ctx, undo);
+    const object = await undo.getObject(ctx).catch(() => null);
+    if (object instanceof Follow) followers.delete(undo.actorId?.href);
+  });
 
 let origin;
 
@@ -169,13 +185,19 @@ async function controlRequest(path, body) {
       const signed = await signRequest(request, pair.privateKey, keyId, { spec: "rfc9421" });
       return { keyId: keyId.href, headers: Object.fromEntries(signed.headers) };
     }
+    case "/_test/whoami":
+      return { actor: alice.href, handle: `alice@${new URL(origin).host}` };
     case "/_test/received":
       return received;
+    case "/_test/followers":
+      return [...followers];
     case "/_test/inbox":
       return inboxChecks;
     case "/_test/webfinger": {
       // acct: lookups go to https; the loopback peer is http, so the
       // resource is the actor URL (answered by the same endpoint).
+      // `resource` of the control API is an acct: URI; Fedify would look
+      // it up over https, so the actor URL beside it is used.
       const jrd = await lookupWebFinger(body.actor, { allowPrivateAddress: true });
       return jrd;
     }
@@ -200,42 +222,85 @@ async function controlRequest(path, body) {
     }
     case "/_test/follow": {
       const actor = await lookup();
+      const id = new URL(`/follows/${randomUUID()}`, origin);
+      follows.set(actor.id.href, id);
       await ctx.sendActivity(
         { identifier: "alice" },
         actor,
-        new Follow({
-          id: new URL(`/follows/${randomUUID()}`, origin),
-          actor: alice,
-          object: actor.id,
-        }),
+        new Follow({ id, actor: alice, object: actor.id }),
       );
-      return { sent: true };
+      return { id: id.href };
     }
-    case "/_test/create": {
+    case "/_test/unfollow": {
       const actor = await lookup();
-      const id = new URL(`/notes/${randomUUID()}`, origin);
-      const Type = body.type === "Article" ? Article : Note;
-      const object = new Type({
-        id,
-        attribution: alice,
-        name: body.type === "Article" ? body.name : undefined,
-        content: body.content,
-        to: PUBLIC_COLLECTION,
-        ccs: [actor.id],
-        published: Temporal.Now.instant(),
-      });
+      const followId = follows.get(actor.id.href);
+      if (followId == null) throw new Error("alice does not follow that actor");
+      follows.delete(actor.id.href);
+      const id = new URL(`/undos/${randomUUID()}`, origin);
       await ctx.sendActivity(
         { identifier: "alice" },
         actor,
-        new Create({
-          id: new URL(`/creates/${randomUUID()}`, origin),
+        new Undo({
+          id,
           actor: alice,
-          object,
-          to: PUBLIC_COLLECTION,
-          ccs: [actor.id],
+          object: new Follow({ id: followId, actor: alice, object: actor.id }),
         }),
       );
       return { id: id.href };
+    }
+    case "/_test/create": {
+      body.actor ??= body.to;
+      const actor = await lookup();
+      const id = new URL(`/notes/${randomUUID()}`, origin);
+      const fields = {
+        id,
+        attribution: alice,
+        name: body.name ?? undefined,
+        content: body.content,
+        replyTarget: body.inReplyTo ? new URL(body.inReplyTo) : undefined,
+        to: PUBLIC_COLLECTION,
+        ccs: [actor.id],
+        published: Temporal.Now.instant(),
+      };
+      const Type = body.type === "Article" ? Article : Note;
+      objects.set(id.href, { Type, fields, actor });
+      const activity = new Create({
+        id: new URL(`/creates/${randomUUID()}`, origin),
+        actor: alice,
+        object: new Type(fields),
+        to: PUBLIC_COLLECTION,
+        ccs: [actor.id],
+      });
+      await ctx.sendActivity({ identifier: "alice" }, actor, activity);
+      return { id: id.href, activity: activity.id.href };
+    }
+    case "/_test/update": {
+      const kept = objects.get(body.id);
+      if (kept == null) throw new Error("no such object");
+      kept.fields = { ...kept.fields, content: body.content, updated: Temporal.Now.instant() };
+      const activity = new Update({
+        id: new URL(`/updates/${randomUUID()}`, origin),
+        actor: alice,
+        object: new kept.Type(kept.fields),
+        to: PUBLIC_COLLECTION,
+        ccs: [kept.actor.id],
+      });
+      await ctx.sendActivity({ identifier: "alice" }, kept.actor, activity);
+      return { id: activity.id.href };
+    }
+    case "/_test/delete": {
+      const kept = objects.get(body.id);
+      if (kept == null) throw new Error("no such object");
+      objects.delete(body.id);
+      const activity = new Delete({
+        id: new URL(`/deletes/${randomUUID()}`, origin),
+        actor: alice,
+        object: new URL(body.id),
+        to: PUBLIC_COLLECTION,
+        ccs: [kept.actor.id],
+      });
+      await ctx.sendActivity({ identifier: "alice" }, kept.actor, activity);
+      return { id: activity.id.href };
     }
     default:
       return undefined;
@@ -263,6 +328,14 @@ const server = http.createServer(async (req, res) => {
       body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
     });
     const isInbox = req.method === "POST" && /\/inbox$/.test(url.pathname);
+    if (isInbox) {
+      try {
+        const raw = JSON.parse(body.toString("utf8"));
+        if (typeof raw?.id === "string") rawById.set(raw.id, raw);
+      } catch {
+        // not JSON: Fedify refuses it
+      }
+    }
     const check = isInbox ? await checkSignature(request.clone(), body) : null;
     const response = await federation.fetch(request, { contextData: undefined });
     if (check) {

@@ -322,6 +322,26 @@ where
     );
 }
 
+/// Polls `find` for at most `secs` seconds until it finds something, and
+/// returns that; panics with `what` when it never does.
+pub async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut find: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(found) = find().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A port that was free a moment ago (for processes that bind it
 /// themselves).
 pub fn free_port() -> u16 {

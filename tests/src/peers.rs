@@ -11,16 +11,10 @@ use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId, O
 use allmende_store::{RemoteActor, Store};
 use url::Url;
 
-/// Records a remote actor `name` with the given inbox as an accepted
-/// follower of `followed`, as if it had followed over ActivityPub. Its
-/// actor id is on the inbox's origin; it has no usable key (nothing it
-/// "sends" is checked).
-pub async fn fake_follower(
-    store: &Store,
-    followed: OrganizationId,
-    name: &str,
-    inbox: &str,
-) -> Organization {
+/// Records a remote actor `name` with the given inbox, as if it had been
+/// fetched. Its actor id is `{inbox origin}/users/{name}`; it has no
+/// usable key (nothing it "sends" is checked).
+pub async fn fake_remote(store: &Store, name: &str, inbox: &str) -> Organization {
     let url = Url::parse(inbox).expect("inbox URL");
     let origin = url.origin().ascii_serialization();
     let host = match (url.host_str(), url.port()) {
@@ -38,17 +32,32 @@ pub async fn fake_follower(
         profile_url: None,
         ..Default::default()
     };
-    let now = chrono::Utc::now();
-    let follower = store
+    store
         .remote_actors()
         .upsert(
             &Handle::remote(name, &host).expect("handle"),
             &OrganizationDraft::named(name, OrganizationKind::Other),
             &actor,
-            now,
+            chrono::Utc::now(),
         )
         .await
-        .expect("remote actor stored");
+        .expect("remote actor stored")
+}
+
+/// Records a remote actor `name` with the given inbox (see
+/// [`fake_remote`]) as an accepted follower of `followed`, as if it had
+/// followed over ActivityPub.
+pub async fn fake_follower(
+    store: &Store,
+    followed: OrganizationId,
+    name: &str,
+    inbox: &str,
+) -> Organization {
+    let follower = fake_remote(store, name, inbox).await;
+    let origin = Url::parse(inbox)
+        .expect("inbox URL")
+        .origin()
+        .ascii_serialization();
     store
         .follows()
         .upsert(
@@ -56,7 +65,7 @@ pub async fn fake_follower(
             followed,
             &format!("{origin}/follows/{name}"),
             true,
-            now,
+            chrono::Utc::now(),
         )
         .await
         .expect("follow stored");
@@ -70,6 +79,8 @@ struct Log {
     by_activity: HashMap<(u16, String), u32>,
     /// Which inboxes received an activity about each object (by id).
     by_object: HashMap<String, HashSet<u16>>,
+    /// Every activity received, with the inbox's port, in order.
+    bodies: Vec<(u16, serde_json::Value)>,
 }
 
 /// Inboxes on loopback, each on its own port (its own host for the
@@ -84,6 +95,16 @@ pub struct CountingInboxes {
 impl CountingInboxes {
     /// Starts `n` inboxes at `http://127.0.0.1:PORT/inbox`.
     pub async fn start(n: usize) -> Self {
+        Self::start_with(n, false).await
+    }
+
+    /// Like [`Self::start`], keeping every activity received for
+    /// [`Self::received`] (not for benchmarks: it grows with the load).
+    pub async fn start_recording(n: usize) -> Self {
+        Self::start_with(n, true).await
+    }
+
+    async fn start_with(n: usize, keep_bodies: bool) -> Self {
         let log: Arc<Mutex<Log>> = Arc::default();
         let total: Arc<AtomicU64> = Arc::default();
         let mut ports = Vec::with_capacity(n);
@@ -111,6 +132,9 @@ impl CountingInboxes {
                         if let Some(object) = object {
                             log.by_object.entry(object).or_default().insert(port);
                         }
+                        if keep_bodies {
+                            log.bodies.push((port, doc));
+                        }
                         total.fetch_add(1, Ordering::Relaxed);
                         axum::http::StatusCode::ACCEPTED
                     }
@@ -137,6 +161,15 @@ impl CountingInboxes {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .by_activity
+            .clone()
+    }
+
+    /// Every activity received so far, with the port of the inbox.
+    pub fn received(&self) -> Vec<(u16, serde_json::Value)> {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .bodies
             .clone()
     }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod federation {
+    pub mod addressing;
     pub mod audiences;
     pub mod discovery;
     pub mod exchange;

@@ -10,9 +10,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod interop {
+    pub mod apfed;
+    pub mod bovine;
     pub mod fedify;
     pub mod pasture;
     pub mod peer;
+    pub mod scenario;
 }
 
 use allmende_tests::harness::{run, trial};
@@ -20,8 +23,20 @@ use allmende_tests::harness::{run, trial};
 fn main() {
     run(vec![
         trial(
+            "interop::apfed::activitypub_federation_runs_the_scenario",
+            interop::apfed::activitypub_federation_runs_the_scenario,
+        ),
+        trial(
             "interop::fedify::allmende_and_fedify_federate_both_ways",
             interop::fedify::allmende_and_fedify_federate_both_ways,
+        ),
+        trial(
+            "interop::bovine::bovine_herd_runs_the_scenario",
+            interop::bovine::bovine_herd_runs_the_scenario,
+        ),
+        trial(
+            "interop::fedify::fedify_runs_the_scenario",
+            interop::fedify::fedify_runs_the_scenario,
         ),
         trial(
             "interop::pasture::verify_actor_accepts_signed_and_refuses_unsigned_posts",

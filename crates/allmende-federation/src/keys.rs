@@ -43,7 +43,12 @@ impl SigningKey {
             .public_key()
             .as_der()
             .map_err(|_| FederationError::Key("public key encoding failed".into()))?;
-        let public_key_pem = pem::encode(&pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()));
+        // LF line endings, as every other implementation writes them (the
+        // crate's default is CRLF, which some consumers keep verbatim).
+        let public_key_pem = pem::encode_config(
+            &pem::Pem::new("PUBLIC KEY", spki.as_ref().to_vec()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        );
         Ok(Self {
             pair,
             public_key_pem,
@@ -165,6 +170,16 @@ mod tests {
             BASE64.decode(key.sign(b"hello").unwrap()).unwrap().len(),
             256
         );
+    }
+
+    /// Issue 11, finding 6: the PEM had CRLF line endings.
+    #[test]
+    fn public_key_pem_has_unix_line_endings() {
+        let key = SigningKey::generate().unwrap();
+        let pem = key.public_key_pem();
+        assert!(!pem.contains('\r'), "{pem:?}");
+        assert!(pem.ends_with("-----END PUBLIC KEY-----\n"), "{pem:?}");
+        assert!(pem.lines().count() > 3);
     }
 
     #[test]

@@ -43,6 +43,19 @@ where
         .route("/orgs/{handle}/outbox", get(outbox))
         .route("/orgs/{handle}/followers", get(followers))
         .route("/orgs/{handle}/following", get(following))
+        .route("/users/{handle}", get(conventional_actor_path))
+}
+
+/// `/users/NAME` answers with a permanent redirect to `/orgs/NAME`, the
+/// actor's one id: software that recognizes actors by path (Epicyon, say,
+/// knows `/users/`, `/profile/`, `/accounts/`, `/@`) reaches them, and no
+/// second id for the same actor exists (FEDERATION.md, "Actor paths").
+async fn conventional_actor_path(
+    State(federation): State<Federation>,
+    Path(handle): Path<String>,
+) -> Result<Response, FederationError> {
+    let org = local_organization(&federation, &handle).await?;
+    Ok(axum::response::Redirect::permanent(&format!("/orgs/{}", org.handle)).into_response())
 }
 
 /// An ActivityPub JSON response.

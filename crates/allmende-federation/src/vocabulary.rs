@@ -23,7 +23,7 @@ pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub fn terms() -> Value {
     json!({
         "allmende": NAMESPACE,
-        "schema": "http://schema.org/",
+        "schema": "http://schema.org#",
         "toot": "http://joinmastodon.org/ns#",
         "discoverable": "toot:discoverable",
         "PropertyValue": "schema:PropertyValue",
@@ -69,6 +69,21 @@ pub fn wants_activity_json(accept: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11, finding 4: `schema` must expand as Mastodon's does
+    /// (`http://schema.org#`), or JSON-LD consumers that know Mastodon's
+    /// `PropertyValue` never recognise ours.
+    #[test]
+    fn schema_terms_expand_as_mastodons() {
+        let terms = terms();
+        let prefix = terms["schema"].as_str().unwrap();
+        let expand = |term: &str| {
+            let curie = terms[term].as_str().unwrap();
+            format!("{prefix}{}", curie.trim_start_matches("schema:"))
+        };
+        assert_eq!(expand("value"), "http://schema.org#value");
+        assert_eq!(expand("PropertyValue"), "http://schema.org#PropertyValue");
+    }
 
     #[test]
     fn content_negotiation() {

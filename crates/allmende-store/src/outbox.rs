@@ -36,10 +36,18 @@ pub enum Announcement {
         item: ItemKind,
         id: Uuid,
     },
+    /// A deleted item, with the audience it had (announcements recorded
+    /// before this was kept are taken as public).
     ItemDeleted {
         #[serde(alias = "collection")]
         item: ItemKind,
         id: Uuid,
+        #[serde(default = "public_by_default")]
+        public: bool,
+        /// Organizations beyond the audience that heard of the item: the
+        /// author of its accepted answer.
+        #[serde(default)]
+        also: Vec<OrganizationId>,
     },
     AnswerCreated {
         id: Uuid,
@@ -66,6 +74,10 @@ pub enum Announcement {
         follower: OrganizationId,
         follow_activity_id: String,
     },
+}
+
+fn public_by_default() -> bool {
+    true
 }
 
 /// Records `announcement` by `organization` inside the transaction of the

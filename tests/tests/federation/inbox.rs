@@ -284,3 +284,60 @@ async fn html_from_other_software_is_sanitised_before_it_is_stored() {
     assert!(page.contains("<b>genau</b>"));
     assert!(!page.contains("alert("));
 }
+
+/// Issue 11, finding 1: an Undo whose embedded Follow leaves out its actor
+/// (activitypub-bot sends those) undoes the sender's own follow; one that
+/// names another actor is still refused.
+#[tokio::test]
+async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
+    let (ulm, mallory) = pair().await;
+    // Mallory follows Ulm (signed, from Mallory's node).
+    let mallory_actor = mallory.at("/orgs/mallory");
+    let follow = serde_json::to_vec(&json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": mallory.at("/follows/1"), "type": "Follow",
+        "actor": mallory_actor, "object": ulm.at("/orgs/ulm"),
+    }))
+    .unwrap();
+    let headers = signed(&mallory, "mallory", &ulm, &follow).await;
+    assert_eq!(post(&ulm, headers, follow).await, 202);
+    let ulm_org = ulm
+        .state
+        .store
+        .organizations()
+        .by_handle("ulm")
+        .await
+        .unwrap();
+    let followers = || async {
+        ulm.state
+            .store
+            .follows()
+            .followers(ulm_org.id)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(followers().await, 1);
+
+    // Someone else's follow cannot be undone.
+    let forged = serde_json::to_vec(&json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": mallory.at("/undos/0"), "type": "Undo", "actor": mallory_actor,
+        "object": { "type": "Follow", "actor": "http://elsewhere.example/users/x", "object": ulm.at("/orgs/ulm") },
+    }))
+    .unwrap();
+    let headers = signed(&mallory, "mallory", &ulm, &forged).await;
+    assert_eq!(post(&ulm, headers, forged).await, 403);
+    assert_eq!(followers().await, 1);
+
+    // The Follow without an actor: the sender's.
+    let undo = serde_json::to_vec(&json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": mallory.at("/undos/1"), "type": "Undo", "actor": mallory_actor,
+        "object": { "id": mallory.at("/follows/1"), "type": "Follow", "object": ulm.at("/orgs/ulm") },
+    }))
+    .unwrap();
+    let headers = signed(&mallory, "mallory", &ulm, &undo).await;
+    assert_eq!(post(&ulm, headers, undo).await, 202);
+    assert_eq!(followers().await, 0, "the follow is undone");
+}

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use super::peer;
+use super::scenario::{self, Remote};
 
 async fn control(base: &str, path: &str, body: Value) -> Value {
     let response = client()
@@ -337,4 +338,35 @@ async fn tampered_requests_are_refused(node: &TestNode, fedify: &str, key_id: &s
             "{id} was handled: {got:?}"
         );
     }
+}
+
+/// The scenario every full peer runs (`scenario.rs`), against Fedify, with
+/// our node in authorized-fetch mode (Fedify signs its fetches).
+pub async fn fedify_runs_the_scenario() -> Ran {
+    let harness = peer::root().join("interop/fedify/harness.mjs");
+    if !peer::root()
+        .join("interop/fedify/node_modules/@fedify/fedify")
+        .exists()
+    {
+        return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
+    }
+    let node = spawn_app_with(allmende_server::config::Config {
+        authorized_fetch: true,
+        ..test_config()
+    })
+    .await;
+    let token = node.org_with_token("ulm").await;
+    let mut command = Command::new("node");
+    command.arg(&harness);
+    let (_peer, base) = peer::start(command, "READY").await;
+    scenario::run(
+        &node,
+        &token,
+        &Remote {
+            base,
+            name: "Fedify",
+        },
+    )
+    .await;
+    Ran::Yes
 }

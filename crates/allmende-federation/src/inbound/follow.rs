@@ -120,11 +120,17 @@ impl Inbound {
         let follows = self.core.store.follows();
         match type_of(&activity.object) {
             Some("Follow") => {
-                let actor = activity.object.get("actor").and_then(id_of);
-                if actor.as_ref().map(|a| a.as_str()) != Some(sender.actor.actor_id.as_str()) {
-                    return Err(FederationError::Forbidden(
-                        "undoing someone else's follow".into(),
-                    ));
+                // Only the sender's own follow can be undone. Some servers
+                // (activitypub-bot) leave the actor out of the embedded
+                // Follow: then it is the sender's.
+                if let Some(actor) = activity.object.get("actor") {
+                    if id_of(actor).as_ref().map(|a| a.as_str())
+                        != Some(sender.actor.actor_id.as_str())
+                    {
+                        return Err(FederationError::Forbidden(
+                            "undoing someone else's follow".into(),
+                        ));
+                    }
                 }
                 let target = activity
                     .object

@@ -45,7 +45,7 @@ pub fn organization_json(
             "Website",
             &format!(
                 "<a href=\"{0}\" rel=\"me nofollow noopener\">{0}</a>",
-                ammonia::clean_text(website.as_str())
+                super::escape_attribute(website.as_str())
             ),
         ));
     }

@@ -10,12 +10,12 @@ use allmende_domain::{Answer, Audience, Item, ItemKind};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::text_to_html;
+use super::{escape_attribute, escape_text, text_to_html};
 use crate::vocabulary::{context, PUBLIC};
 
 /// Addressing: public items to everyone with followers in copy; restricted
 /// ones to followers only.
-fn audience(public: bool, followers: &str) -> (Value, Value) {
+pub(crate) fn audience(public: bool, followers: &str) -> (Value, Value) {
     if public {
         (json!([PUBLIC]), json!([followers]))
     } else {
@@ -37,17 +37,14 @@ pub fn item_json<T: Item>(
     let mut content = String::new();
     if T::KIND.as_type() == "Note" {
         // Notes have no visible title in most software: lead with it.
-        content.push_str(&format!(
-            "<p><strong>{}</strong></p>",
-            ammonia::clean_text(title)
-        ));
+        content.push_str(&format!("<p><strong>{}</strong></p>", escape_text(title)));
     }
     if let Some(body) = T::body(draft) {
         content.push_str(&text_to_html(body));
     }
     content.push_str(&format!(
         "<p><a href=\"{0}\">{0}</a></p>",
-        ammonia::clean_text(id)
+        escape_attribute(id)
     ));
     let (to, cc) = audience(T::is_public(draft), followers);
     let mut doc = json!({
@@ -67,7 +64,7 @@ pub fn item_json<T: Item>(
         "item": T::to_input(draft),
     });
     if let Some(summary) = T::summary(draft) {
-        doc["summary"] = Value::String(ammonia::clean_text(summary));
+        doc["summary"] = Value::String(escape_text(summary).into_owned());
     }
     if let Some(map) = doc.as_object_mut() {
         map.extend(extra);

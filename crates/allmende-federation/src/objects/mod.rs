@@ -56,8 +56,40 @@ pub fn text_to_html(text: &str) -> String {
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| {
-            let lines: Vec<String> = p.lines().map(ammonia::clean_text).collect();
+            let lines: Vec<String> = p.lines().map(|l| escape_text(l).into_owned()).collect();
             format!("<p>{}</p>", lines.join("<br>"))
         })
         .collect()
+}
+
+/// Plain text as HTML text: only `&`, `<` and `>` become entities. (Not
+/// `ammonia::clean_text`, which also escapes every space and slash: valid,
+/// but software that shows `summary` as plain text would show `&#32;`.)
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(text)
+}
+
+/// Plain text inside a double-quoted HTML attribute (and as text).
+pub fn escape_attribute(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 11, finding 5: spaces and slashes were escaped as `&#32;` and
+    /// `&#47;`; only what HTML needs is escaped now.
+    #[test]
+    fn html_escapes_only_what_html_needs() {
+        assert_eq!(
+            text_to_html("Hunde / Steuer & <Abgaben>\nzweite Zeile\n\nneu"),
+            "<p>Hunde / Steuer &amp; &lt;Abgaben&gt;<br>zweite Zeile</p><p>neu</p>"
+        );
+        assert_eq!(
+            escape_attribute("https://ulm.example/p?a=1&b=\"2\""),
+            "https://ulm.example/p?a=1&amp;b=&quot;2&quot;"
+        );
+        assert_eq!(escape_text("Bewohner parken"), "Bewohner parken");
+    }
 }

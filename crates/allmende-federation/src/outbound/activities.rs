@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::Outbound;
 use crate::error::FederationError;
 use crate::objects::activity::activity;
-use crate::objects::item::tombstone_json;
+use crate::objects::item::{audience, tombstone_json};
 use crate::urls::authority;
 use crate::vocabulary::PUBLIC;
 
@@ -33,7 +33,12 @@ impl Outbound {
             Announcement::ItemUpdated { item, id } => {
                 Some(self.item_activity(&org, *item, *id, "Update").await?)
             }
-            Announcement::ItemDeleted { item, id } => Some(self.deletion(&org, *item, *id).await?),
+            Announcement::ItemDeleted {
+                item,
+                id,
+                public,
+                also,
+            } => Some(self.deletion(&org, *item, *id, *public, also).await?),
             Announcement::AnswerCreated { id } => {
                 let answer = store.answers().get(AnswerId(*id)).await?;
                 let object = self.answer_document(&org, &answer).await?;
@@ -46,12 +51,12 @@ impl Outbound {
                     Vec::new()
                 };
                 inboxes.extend(self.inbox_of(question.organization_id).await?);
-                Some(self.wrap(&org, "Create", object, inboxes))
+                Some(self.wrap(&org, "Create", object, inboxes, &[]))
             }
             Announcement::ProfileUpdated => {
                 let object = self.organization_document(&org).await?;
                 let inboxes = self.follower_inboxes(&org).await?;
-                Some(self.wrap(&org, "Update", object, inboxes))
+                Some(self.wrap(&org, "Update", object, inboxes, &[]))
             }
             // The activities about a follow with a remote
             // organization all go to its inbox and name the Follow.
@@ -62,6 +67,7 @@ impl Outbound {
                 self.about_follow(&org, *target, |me, them| {
                     let mut follow = follow_json(activity_id, me, them);
                     follow["@context"] = crate::vocabulary::context();
+                    follow["to"] = json!([them]);
                     follow
                 })
                 .await?
@@ -71,7 +77,7 @@ impl Outbound {
                 follow_activity_id,
             } => {
                 self.about_follow(&org, *target, |me, them| {
-                    self.envelope("Undo", me, follow_json(follow_activity_id, me, them))
+                    self.envelope("Undo", me, them, follow_json(follow_activity_id, me, them))
                 })
                 .await?
             }
@@ -80,7 +86,12 @@ impl Outbound {
                 follow_activity_id,
             } => {
                 self.about_follow(&org, *follower, |me, them| {
-                    self.envelope("Accept", me, follow_json(follow_activity_id, them, me))
+                    self.envelope(
+                        "Accept",
+                        me,
+                        them,
+                        follow_json(follow_activity_id, them, me),
+                    )
                 })
                 .await?
             }
@@ -89,7 +100,12 @@ impl Outbound {
                 follow_activity_id,
             } => {
                 self.about_follow(&org, *follower, |me, them| {
-                    self.envelope("Reject", me, follow_json(follow_activity_id, them, me))
+                    self.envelope(
+                        "Reject",
+                        me,
+                        them,
+                        follow_json(follow_activity_id, them, me),
+                    )
                 })
                 .await?
             }
@@ -123,8 +139,10 @@ impl Outbound {
         let item: T = self.core.store.items::<T>().get(id).await?;
         let object = self.item_document(org, &item).await?;
         let mut inboxes = self.follower_inboxes(org).await?;
+        let mut concerned = Vec::new();
         // The author of an accepted answer hears of it even if they do not
-        // follow the asker, but only if they may read the question.
+        // follow the asker, but only if they may read the question; the
+        // activity names them, so that a shared inbox hands it on.
         if let Some(accepted) = item.accepted_answer() {
             if let Some(answer) = self.core.store.answers().get(accepted).await.found()? {
                 let question: Question =
@@ -135,19 +153,23 @@ impl Outbound {
                     .await?
                 {
                     inboxes.extend(self.inbox_of(answer.organization_id).await?);
+                    concerned.push(self.actor_id(answer.organization_id).await?);
                 }
             }
         }
-        Ok(self.wrap(org, verb, object, inboxes))
+        Ok(self.wrap(org, verb, object, inboxes, &concerned))
     }
 
-    /// Delete of a local item, with the Tombstone it leaves, to the
-    /// author's followers.
+    /// Delete of a local item, with the Tombstone it leaves, addressed
+    /// and sent as its Create and Updates were: to the item's audience and
+    /// to `also` (the author of an accepted answer).
     async fn deletion(
         &self,
         org: &Organization,
         kind: ItemKind,
         id: Uuid,
+        public: bool,
+        also: &[OrganizationId],
     ) -> Result<Addressed, FederationError> {
         if !kind.is_item() {
             return Err(not_an_item(kind));
@@ -160,8 +182,15 @@ impl Outbound {
             .add_tombstone(&ap_id, kind.as_type(), now)
             .await?;
         let object = tombstone_json(&ap_id, kind.as_type(), now);
-        let inboxes = self.follower_inboxes(org).await?;
-        Ok(self.wrap(org, "Delete", object, inboxes))
+        let mut inboxes = self.follower_inboxes(org).await?;
+        let mut concerned = Vec::new();
+        for other in also {
+            inboxes.extend(self.inbox_of(*other).await?);
+            concerned.push(self.actor_id(*other).await?);
+        }
+        let followers = self.core.urls.followers(org.handle.as_str());
+        let addressing = audience(public, &followers);
+        Ok(self.addressed_as(org, "Delete", object, inboxes, addressing, &concerned))
     }
 
     /// An activity of `org` about a follow with the remote organization
@@ -186,14 +215,16 @@ impl Outbound {
         Ok(Some((make(&me, &actor.actor_id), vec![actor.inbox])))
     }
 
-    /// `kind` (Undo, Accept) by `actor` of `object`, with a new id.
-    fn envelope(&self, kind: &str, actor: &str, object: Value) -> Value {
+    /// `kind` (Undo, Accept) by `actor` of `object`, to `to`, with a new
+    /// id.
+    fn envelope(&self, kind: &str, actor: &str, to: &str, object: Value) -> Value {
         json!({
             "@context": crate::vocabulary::context(),
             "id": self.core.urls.new_activity(kind),
             "type": kind,
             "actor": actor,
             "object": object,
+            "to": [to],
         })
     }
 
@@ -213,24 +244,61 @@ impl Outbound {
             .map(|a| a.delivery_inbox().to_owned()))
     }
 
+    /// The actor id of any organization known here.
+    async fn actor_id(&self, id: OrganizationId) -> Result<String, FederationError> {
+        let org = self.core.store.organizations().get(id).await?;
+        Ok(self.actor_id_of(&org))
+    }
+
     /// Wraps `object` in an activity of `verb` by `org`, addressed like the
-    /// object.
+    /// object (an object without addressing, such as a profile, is public
+    /// with the followers in copy), and also to `concerned` actors.
     fn wrap(
         &self,
         org: &Organization,
         verb: &str,
         object: Value,
         inboxes: Vec<String>,
+        concerned: &[String],
     ) -> Addressed {
+        let followers = self.core.urls.followers(org.handle.as_str());
         let to = object.get("to").cloned().unwrap_or_else(|| json!([PUBLIC]));
-        let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
+        let cc = object
+            .get("cc")
+            .cloned()
+            .unwrap_or_else(|| json!([followers]));
+        self.addressed_as(org, verb, object, inboxes, (to, cc), concerned)
+    }
+
+    /// An activity of `verb` by `org` about `object`, to `to` and `cc`,
+    /// with the `concerned` actors added to `cc`.
+    fn addressed_as(
+        &self,
+        org: &Organization,
+        verb: &str,
+        object: Value,
+        inboxes: Vec<String>,
+        (to, cc): (Value, Value),
+        concerned: &[String],
+    ) -> Addressed {
+        let mut cc: Vec<Value> = match cc {
+            Value::Array(list) => list,
+            Value::Null => Vec::new(),
+            one => vec![one],
+        };
+        for actor in concerned {
+            let actor = Value::String(actor.clone());
+            if !cc.contains(&actor) && to.as_array().is_none_or(|t| !t.contains(&actor)) {
+                cc.push(actor);
+            }
+        }
         let doc = activity(
             &self.core.urls.new_activity(verb),
             verb,
             &self.core.urls.organization(org.handle.as_str()),
             object,
             to,
-            cc,
+            Value::Array(cc),
         );
         (doc, inboxes)
     }
