@@ -186,7 +186,11 @@ async function controlRequest(path, body) {
       return { keyId: keyId.href, headers: Object.fromEntries(signed.headers) };
     }
     case "/_test/whoami":
-      return { actor: alice.href, handle: `alice@${new URL(origin).host}` };
+      return {
+        actor: alice.href,
+        handle: `alice@${new URL(origin).host}`,
+        inbox: ctx.getInboxUri("alice").href,
+      };
     case "/_test/received":
       return received;
     case "/_test/followers":

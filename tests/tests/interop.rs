@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod interop {
+    pub mod activitypub_bot;
     pub mod apfed;
     pub mod bovine;
     pub mod fedify;
@@ -22,6 +23,10 @@ use allmende_tests::harness::{run, trial};
 
 fn main() {
     run(vec![
+        trial(
+            "interop::activitypub_bot::activitypub_bot_runs_the_scenario",
+            interop::activitypub_bot::activitypub_bot_runs_the_scenario,
+        ),
         trial(
             "interop::apfed::activitypub_federation_runs_the_scenario",
             interop::apfed::activitypub_federation_runs_the_scenario,

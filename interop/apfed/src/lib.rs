@@ -454,6 +454,7 @@ async fn control(
         "whoami" => json!({
             "actor": alice,
             "handle": format!("alice@{}", data.domain()),
+            "inbox": data.alice.json.inbox,
         }),
         "webfinger" => {
             // The library resolves a handle to its actor; the links it

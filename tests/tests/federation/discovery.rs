@@ -164,3 +164,37 @@ async fn outbox_pages_public_items_and_collections_count() {
     let (_, followers) = fetch_ap(&node.at("/orgs/ulm/followers")).await;
     assert_eq!(followers["totalItems"], 0);
 }
+
+/// Software that recognizes actors by their path reaches an organization
+/// under `/users/NAME`: a permanent redirect to its one id, `/orgs/NAME`
+/// (FEDERATION.md, "Actor paths"). Unknown names and remote organizations
+/// are not found.
+#[tokio::test]
+async fn users_path_redirects_to_the_organization() {
+    let node = spawn_app().await;
+    node.org("ulm", "Stadt Ulm").await;
+    let response = client()
+        .get(node.at("/users/ulm"))
+        .header("accept", AP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 308);
+    assert_eq!(response.headers()["location"], "/orgs/ulm");
+    let missing = client()
+        .get(node.at("/users/niemand"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    // Followed, the redirect ends at the actor document.
+    let followed = reqwest::Client::new()
+        .get(node.at("/users/ulm"))
+        .header("accept", AP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), 200);
+    let actor: Value = followed.json().await.unwrap();
+    assert_eq!(actor["id"], node.at("/orgs/ulm"));
+}
