@@ -1,8 +1,12 @@
 //! Interop with ActivityPub software nobody on this team wrote, on
-//! loopback: a Fedify peer (npm `@fedify/fedify`, which verifies HTTP
-//! signatures strictly) and fediverse-pasture's `verify_actor` (PyPI).
+//! loopback (`interop/README.md`): Fedify (npm), activitypub-bot (npm),
+//! bovine-herd (PyPI) and a peer on activitypub_federation (crates.io)
+//! each run the scenario of `interop/scenario.rs`; Fedify also reports the
+//! signature checks it made, and fediverse-pasture's `verify_actor`
+//! (PyPI) checks our inbox.
 //!
-//! Both need their packages installed (`.ci/run` does it). Without them
+//! The npm and PyPI peers need their packages installed (`.ci/run` does
+//! it). Without them
 //! the tests are reported *ignored*, with the reason, in the summary line
 //! (this binary runs on `allmende_tests::harness`); with
 //! `ALLMENDE_REQUIRE_INTEROP=1` (set by `.ci/run`) a missing peer fails the
