@@ -15,10 +15,12 @@
 // framework's own delivery. Follows of alice are accepted by the framework's
 // default handling.
 //
-// What alice's inboxes (hers and the shared inbox) accepted is recorded
-// after the framework's own signature check: the raw JSON of every POST that
-// its inbox routes answered 2xx (a badly signed POST is answered 401, one
-// with no signature at all 500, before it gets there). `/_test/inbox` lists
+// What reached alice is recorded where the framework hands an activity to
+// her (`deliverer.deliverTo`): after its own signature check (a badly
+// signed POST is answered 401, one with no signature at all 500), and, for
+// the shared inbox, after it dispatched the activity by its addressing —
+// an activity whose `to`/`cc` do not lead to alice never reaches her, so it
+// is not listed. Each is listed as the JSON that was POSTed. `/_test/inbox` lists
 // every POST to an inbox with the signature scheme and the framework's
 // answer, `/_test/sent` every request the framework sent with the scheme it
 // signed with, the body and the answer it got (so the RFC 9421 first knock,
@@ -166,6 +168,8 @@ SafeFetcher.prototype.fetch = async function (url, options = {}) {
 // Every POST to one of alice's inboxes, and the activities accepted.
 const inboxChecks = []
 const received = []
+// The JSON of every POST an inbox route accepted, by activity id.
+const rawById = new Map()
 
 // ---------------------------------------------------------------------------
 // The bot
@@ -196,7 +200,16 @@ const app = await makeApp({
 })
 
 const ctx = alice._context
-const { actorStorage, objectStorage, domainBlocker } = app.locals
+const { actorStorage, objectStorage, domainBlocker, deliverer } = app.locals
+const deliverTo = deliverer.deliverTo.bind(deliverer)
+deliverer.deliverTo = async (activity, bot) => {
+  if (bot.username === 'alice') {
+    // The POSTed JSON is looked up when listed: a POST to alice's own
+    // inbox is handed to her before its response (and this record) is done.
+    received.push({ id: activity.id, exported: await activity.export({ useOriginalContext: true }) })
+  }
+  return await deliverTo(activity, bot)
+}
 // The framework's HTTP client, for WebFinger (its own WebFinger calls,
 // `toActorId`, only speak https).
 const fetcher = new SafeFetcher(domainBlocker, { allowPrivate: true })
@@ -228,7 +241,7 @@ function handle (req, res) {
           : req.headers.signature ? 'draft-cavage' : null,
         status: res.statusCode
       })
-      if (ok && activity) received.push(activity)
+      if (ok && typeof activity?.id === 'string') rawById.set(activity.id, activity)
     })
   }
   app(req, res)
@@ -364,7 +377,7 @@ const handlers = {
   },
 
   async received () {
-    return received
+    return received.map(({ id, exported }) => rawById.get(id) ?? exported)
   },
 
   async inbox () {

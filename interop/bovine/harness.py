@@ -47,10 +47,9 @@ What bovine-herd 0.5.19 does that a scenario should expect:
   her public actor document has no followers/following collections and no
   sharedInbox.
 * It signs with draft-cavage only (Digest, not Content-Digest). An
-  RFC 9421 signature covering `@target-uri` (which bovine does not know)
-  fails its check with 401, so a double-knocking sender gets in with
-  draft-cavage on the second try (with http-sf >= 1.1 it would be a 500
-  instead: see requirements.txt).
+  RFC 9421 signature fails its check with 500 (bovine 0.5.19 with the
+  http-sf of requirements.txt; with http-sf 1.0 it would be 401), so a
+  sender that knocks again after a 500 gets in with draft-cavage.
 * What it sends is JSON-LD compacted: one-element arrays become single
   values, the public collection is written `as:Public`.
 * It does not check that the signer is the activity's actor (it logs the

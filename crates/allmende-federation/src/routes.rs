@@ -55,7 +55,8 @@ async fn conventional_actor_path(
     Path(handle): Path<String>,
 ) -> Result<Response, FederationError> {
     let org = local_organization(&federation, &handle).await?;
-    Ok(axum::response::Redirect::permanent(&format!("/orgs/{}", org.handle)).into_response())
+    let id = federation.urls().organization(org.handle.as_str());
+    Ok(axum::response::Redirect::permanent(&id).into_response())
 }
 
 /// An ActivityPub JSON response.

@@ -278,42 +278,62 @@ impl<'a, T: Item> ItemStore<'a, T> {
 
     async fn delete_row(&self, id: Uuid, announce: bool) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let deleted = if announce {
+            Some(self.deletion_of(&mut tx, id).await?)
+        } else {
+            None
+        };
+        // Checked here (not only by the read above): a concurrent delete
+        // (PostgreSQL, read committed) may have taken the row since.
+        query(format!(
+            "DELETE FROM {} WHERE id = $1 RETURNING id",
+            Self::table()
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        search::remove(&mut tx, T::KIND, id).await?;
+        if let Some((organization, deleted)) = deleted {
+            outbox::record(&mut tx, organization, &deleted, Utc::now()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The announcement of a local item's deletion, read before it goes:
+    /// the Delete is sent where the Create and Updates went — the
+    /// audience, and the author of an accepted answer to a public question
+    /// (who got the Update that accepted it).
+    async fn deletion_of(
+        &self,
+        tx: &mut crate::db::Tx,
+        id: Uuid,
+    ) -> Result<(OrganizationId, Announcement), StoreError> {
         let item: T = query(format!("SELECT * FROM {} WHERE id = $1", Self::table()))
             .bind(id.to_string())
-            .fetch_optional(&mut tx)
+            .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)
             .and_then(|row| from_row(&row))?;
-        // The Delete goes where the Create and Updates went: the audience,
-        // and the author of an accepted answer to a public question (who
-        // got the Update that accepted it). Read before the answers go.
         let public = T::is_public(item.draft());
         let mut also = Vec::new();
-        if let (true, Some(accepted)) = (public && announce, item.accepted_answer()) {
+        if let (true, Some(accepted)) = (public, item.accepted_answer()) {
             if let Some(row) = query("SELECT organization_id FROM answers WHERE id = $1")
                 .bind(accepted.0.to_string())
-                .fetch_optional(&mut tx)
+                .fetch_optional(&mut *tx)
                 .await?
             {
                 also.push(OrganizationId(uuid_column(&row, "organization_id")?));
             }
         }
-        query(format!("DELETE FROM {} WHERE id = $1", Self::table()))
-            .bind(id.to_string())
-            .execute(&mut tx)
-            .await?;
-        search::remove(&mut tx, T::KIND, id).await?;
-        if announce {
-            let deleted = Announcement::ItemDeleted {
-                item: T::KIND,
-                id,
-                public,
-                also,
-            };
-            outbox::record(&mut tx, item.organization_id(), &deleted, Utc::now()).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let deleted = Announcement::ItemDeleted {
+            item: T::KIND,
+            id,
+            public,
+            also,
+        };
+        Ok((item.organization_id(), deleted))
     }
 
     /// The items `filter.viewer` may read, newest first.

@@ -578,3 +578,36 @@ impl<'a> Outbox<'a> {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Delete announced before the audience was kept reads as it was
+    /// sent then: public, nobody else named.
+    #[test]
+    fn deletions_recorded_before_audiences_read_as_public() {
+        let id = Uuid::now_v7();
+        let stored = format!(r#"{{"kind":"item_deleted","item":"project","id":"{id}"}}"#);
+        let read: Announcement = serde_json::from_str(&stored).expect("old announcement");
+        assert_eq!(
+            read,
+            Announcement::ItemDeleted {
+                item: ItemKind::Project,
+                id,
+                public: true,
+                also: Vec::new(),
+            }
+        );
+        let followers_only = Announcement::ItemDeleted {
+            item: ItemKind::Question,
+            id,
+            public: false,
+            also: vec![OrganizationId(Uuid::now_v7())],
+        };
+        let again: Announcement =
+            serde_json::from_str(&serde_json::to_string(&followers_only).expect("json"))
+                .expect("new announcement");
+        assert_eq!(again, followers_only);
+    }
+}

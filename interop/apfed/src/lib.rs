@@ -278,7 +278,14 @@ impl Activity for AnyActivity {
                         "to": [follower.id],
                     }),
                 );
-                send(data, &accept, &follower).await?;
+                // Sent on its own, as a server's queue would: what fails
+                // here is not the inbox request's fault.
+                let data = data.reset_request_count();
+                tokio::spawn(async move {
+                    if let Err(e) = send(&data, &accept, &follower).await {
+                        eprintln!("activitypub_federation peer: Accept not sent: {e}");
+                    }
+                });
             }
             "Undo" if object.get("type").and_then(Value::as_str) == Some("Follow") => {
                 data.kept().followers.retain(|f| f != self.actor.inner());
@@ -422,8 +429,9 @@ async fn webfinger(Query(q): Query<Resource>, data: Data<State>) -> Response {
 }
 
 /// The inbox: the library checks digest and signature, then hands the
-/// activity to [`AnyActivity::receive`]. A request that fails is refused
-/// with 401 (and the reason), and is not recorded.
+/// activity to [`AnyActivity::receive`], which records it and can no
+/// longer fail. A request that fails (unparseable, or not verified) is
+/// refused with 401 and the reason, and is not recorded.
 async fn inbox(data: Data<State>, activity: ActivityData) -> Response {
     match receive_activity::<AnyActivity, PeerActor, State>(activity, &data).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),

@@ -122,6 +122,9 @@ async fn every_activity_names_whom_it_reaches() {
     )
     .await;
     let question_id = question["id"].as_str().unwrap().to_owned();
+    // Its Create is built before the answer is accepted (built after, it
+    // would rightly name Konstanz too).
+    settle(&[&node]).await;
     let answer = store
         .answers()
         .insert_remote(
@@ -156,6 +159,36 @@ async fn every_activity_names_whom_it_reaches() {
     )
     .await;
     assert_eq!(status, 204);
+
+    // Ulm answers Konstanz's public question (a copy kept here).
+    let theirs = allmende_domain::QuestionInput {
+        title: Some("Wer hat ein Bürgerportal?".into()),
+        body: Some("Erfahrungen?".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let theirs = store
+        .questions()
+        .insert_remote(
+            konstanz.id,
+            &theirs,
+            &format!("{}/questions/1", owners[r]),
+            now(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let (status, body) = api(
+        &node,
+        &token,
+        Method::POST,
+        &format!("/api/v1/questions/{}/answers", theirs.id),
+        json!({ "body": "Wir." }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    settle(&[&node]).await;
 
     // Follows: Ulm follows T and stops; P asks, is admitted, is removed.
     store
@@ -203,6 +236,7 @@ async fn every_activity_names_whom_it_reaches() {
     let followers = node.at("/orgs/ulm/followers");
     let received = inboxes.received();
     let mut kinds = BTreeSet::new();
+    let mut about_followers_only = 0;
     for (port, activity) in &received {
         let i = inboxes.ports.iter().position(|q| q == port).unwrap();
         let kind = activity["type"].as_str().unwrap_or_default();
@@ -227,6 +261,7 @@ async fn every_activity_names_whom_it_reaches() {
             .or_else(|| object["id"].as_str())
             .unwrap_or_default();
         if followers_only.iter().any(|id| id == about) {
+            about_followers_only += 1;
             assert!(
                 !named.contains(PUBLIC),
                 "{kind} of a followers-only item names the public: {activity}"
@@ -234,6 +269,9 @@ async fn every_activity_names_whom_it_reaches() {
             assert!(named.contains(&followers), "{kind}: {activity}");
         }
     }
+    // The followers-only question's Create, Update and Delete reached F
+    // (and P, if it was admitted by the time they were built).
+    assert!(about_followers_only >= 3, "{received:?}");
     // Every activity type the node sends was seen.
     let expected: BTreeSet<String> = [
         "Accept", "Create", "Delete", "Follow", "Reject", "Undo", "Update",
@@ -242,12 +280,13 @@ async fn every_activity_names_whom_it_reaches() {
     .map(str::to_owned)
     .collect();
     assert_eq!(kinds, expected, "{received:?}");
-    // Konstanz heard of the accepted answer and of the question's deletion.
+    // Konstanz heard of Ulm's answer to its question, of its own answer's
+    // acceptance and of the question's deletion.
     let mut to_konstanz: Vec<&str> = received
         .iter()
         .filter(|(port, _)| *port == inboxes.ports[r])
         .filter_map(|(_, a)| a["type"].as_str())
         .collect();
     to_konstanz.sort_unstable();
-    assert_eq!(to_konstanz, ["Delete", "Update"], "{received:?}");
+    assert_eq!(to_konstanz, ["Create", "Delete", "Update"], "{received:?}");
 }

@@ -291,6 +291,21 @@ async fn html_from_other_software_is_sanitised_before_it_is_stored() {
 #[tokio::test]
 async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
     let (ulm, mallory) = pair().await;
+    // A third party follows Ulm too; nothing Mallory sends may end that.
+    let ulm_org = ulm
+        .state
+        .store
+        .organizations()
+        .by_handle("ulm")
+        .await
+        .unwrap();
+    allmende_tests::peers::fake_follower(
+        &ulm.state.store,
+        ulm_org.id,
+        "dritte",
+        "http://127.0.0.1:9/inbox",
+    )
+    .await;
     // Mallory follows Ulm (signed, from Mallory's node).
     let mallory_actor = mallory.at("/orgs/mallory");
     let follow = serde_json::to_vec(&json!({
@@ -301,13 +316,6 @@ async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
     .unwrap();
     let headers = signed(&mallory, "mallory", &ulm, &follow).await;
     assert_eq!(post(&ulm, headers, follow).await, 202);
-    let ulm_org = ulm
-        .state
-        .store
-        .organizations()
-        .by_handle("ulm")
-        .await
-        .unwrap();
     let followers = || async {
         ulm.state
             .store
@@ -317,9 +325,9 @@ async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
             .unwrap()
             .len()
     };
-    assert_eq!(followers().await, 1);
+    assert_eq!(followers().await, 2);
 
-    // Someone else's follow cannot be undone.
+    // Someone else's follow cannot be undone, by its actor or by its id.
     let forged = serde_json::to_vec(&json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": mallory.at("/undos/0"), "type": "Undo", "actor": mallory_actor,
@@ -328,7 +336,15 @@ async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
     .unwrap();
     let headers = signed(&mallory, "mallory", &ulm, &forged).await;
     assert_eq!(post(&ulm, headers, forged).await, 403);
-    assert_eq!(followers().await, 1);
+    let by_id = serde_json::to_vec(&json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": mallory.at("/undos/00"), "type": "Undo", "actor": mallory_actor,
+        "object": { "id": "http://127.0.0.1:9/follows/dritte", "type": "Follow" },
+    }))
+    .unwrap();
+    let headers = signed(&mallory, "mallory", &ulm, &by_id).await;
+    assert_eq!(post(&ulm, headers, by_id).await, 202);
+    assert_eq!(followers().await, 2);
 
     // The Follow without an actor: the sender's.
     let undo = serde_json::to_vec(&json!({
@@ -339,5 +355,9 @@ async fn an_undo_of_a_follow_without_its_actor_undoes_the_senders_follow() {
     .unwrap();
     let headers = signed(&mallory, "mallory", &ulm, &undo).await;
     assert_eq!(post(&ulm, headers, undo).await, 202);
-    assert_eq!(followers().await, 0, "the follow is undone");
+    assert_eq!(
+        followers().await,
+        1,
+        "Mallory's follow is undone, the third party's kept"
+    );
 }

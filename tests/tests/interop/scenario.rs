@@ -428,45 +428,75 @@ pub async fn run(node: &TestNode, token: &str, peer: &Remote) {
     .await;
 
     let inbox = me["inbox"].as_str().expect("whoami: inbox");
-    tampered_request_is_refused(node, peer, inbox).await;
+    tampered_request_is_refused(node, peer, inbox, &theirs).await;
 }
 
-/// The negative control: a Create signed with our key and then changed is
-/// refused by the peer and never reaches its listeners.
-async fn tampered_request_is_refused(node: &TestNode, peer: &Remote, inbox: &str) {
+/// The negative control, with its positive one: a Create signed with our
+/// key and addressed to the peer's actor reaches its handlers; the same
+/// request changed after signing is refused and never does.
+async fn tampered_request_is_refused(node: &TestNode, peer: &Remote, inbox: &str, theirs: &str) {
     let (key, key_id) = allmende_tests::signed::org_key(node, "ulm").await;
     let inbox: url::Url = inbox.parse().expect("their inbox");
     let ours = node.at("/orgs/ulm");
-    let note = |text: &str| {
+    let note = |n: &str, text: &str| {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
-            "id": node.at("/activities/tampered"),
+            "id": node.at(&format!("/activities/control-{n}")),
             "type": "Create",
             "actor": ours,
-            "to": [PUBLIC],
+            "to": [PUBLIC, theirs],
             "object": {
-                "id": node.at("/notes/tampered"),
+                "id": node.at(&format!("/notes/control-{n}")),
                 "type": "Note",
                 "attributedTo": ours,
                 "content": text,
-                "to": [PUBLIC],
+                "to": [PUBLIC, theirs],
             },
         })
         .to_string()
     };
-    let signed = note("echt");
-    let headers =
-        allmende_federation::signatures::sign_post(&key, &key_id, &inbox, signed.as_bytes())
-            .unwrap();
-    let status = client()
-        .post(inbox.clone())
-        .headers(headers)
-        .body(note("gefälscht"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16();
+    let post = |headers: reqwest::header::HeaderMap, body: String| {
+        let inbox = inbox.clone();
+        async move {
+            client()
+                .post(inbox)
+                .headers(headers)
+                .header("content-type", "application/activity+json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let sign = |body: &str| {
+        allmende_federation::signatures::sign_post(&key, &key_id, &inbox, body.as_bytes()).unwrap()
+    };
+
+    let genuine = note("genuine", "echt");
+    let status = post(sign(&genuine), genuine.clone()).await;
+    assert!(
+        (200..300).contains(&status),
+        "{}: the untouched request answered {status}",
+        peer.name
+    );
+    let genuine_id = node.at("/activities/control-genuine");
+    wait_for(
+        30,
+        &format!("{} handles the untouched request", peer.name),
+        || async {
+            peer.received()
+                .await
+                .iter()
+                .any(|a| a["id"] == genuine_id.as_str())
+                .then_some(())
+        },
+    )
+    .await;
+
+    let signed = note("tampered", "echt");
+    let status = post(sign(&signed), note("tampered", "gefälscht")).await;
     assert!(
         (400..500).contains(&status),
         "{}: tampered request answered {status}",
@@ -475,7 +505,7 @@ async fn tampered_request_is_refused(node: &TestNode, peer: &Remote, inbox: &str
     let got = peer.received().await;
     assert!(
         !got.iter()
-            .any(|a| a["id"] == node.at("/activities/tampered")),
+            .any(|a| a["id"] == node.at("/activities/control-tampered")),
         "{}: the tampered request was handled: {got:?}",
         peer.name
     );

@@ -122,8 +122,8 @@ impl Inbound {
             Some("Follow") => {
                 // Only the sender's own follow can be undone. Some servers
                 // (activitypub-bot) leave the actor out of the embedded
-                // Follow: then it is the sender's.
-                if let Some(actor) = activity.object.get("actor") {
+                // Follow (or send null): then it is the sender's.
+                if let Some(actor) = activity.object.get("actor").filter(|a| !a.is_null()) {
                     if id_of(actor).as_ref().map(|a| a.as_str())
                         != Some(sender.actor.actor_id.as_str())
                     {
@@ -132,21 +132,33 @@ impl Inbound {
                         ));
                     }
                 }
-                let target = activity
-                    .object
-                    .get("object")
-                    .ok_or_else(|| FederationError::BadRequest("Follow without object".into()))?;
-                let target = self.local_organization(target).await?;
-                follows.remove(sender.org.id, target.id).await?;
+                match activity.object.get("object") {
+                    Some(target) => {
+                        let target = self.local_organization(target).await?;
+                        follows.remove(sender.org.id, target.id).await?;
+                    }
+                    // Without its object, the Follow is known by its id.
+                    None => self.undo_follow_by_id(&activity.object, sender).await?,
+                }
             }
             Some(_) => {} // Undo of a Like, Announce, …: nothing kept, nothing to undo.
-            None => {
-                if let Some(id) = id_of(&activity.object) {
-                    if let Some(follow) = follows.by_activity_id(id.as_str()).await? {
-                        if follow.follower_id == sender.org.id {
-                            follows.remove(follow.follower_id, follow.target_id).await?;
-                        }
-                    }
+            None => self.undo_follow_by_id(&activity.object, sender).await?,
+        }
+        Ok(())
+    }
+
+    /// Undoes the sender's follow whose id `follow` names (a bare id, or a
+    /// Follow without its object); another's follow is left alone.
+    async fn undo_follow_by_id(
+        &self,
+        follow: &Value,
+        sender: &Sender,
+    ) -> Result<(), FederationError> {
+        let follows = self.core.store.follows();
+        if let Some(id) = id_of(follow) {
+            if let Some(found) = follows.by_activity_id(id.as_str()).await? {
+                if found.follower_id == sender.org.id {
+                    follows.remove(found.follower_id, found.target_id).await?;
                 }
             }
         }

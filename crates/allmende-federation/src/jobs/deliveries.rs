@@ -201,8 +201,8 @@ impl Jobs {
     ///
     /// Signed by RFC 9421 (with the sender's RSA key, which every
     /// implementation can check) first, unless the peer is known to want
-    /// draft-cavage; a peer that refuses that (400,
-    /// 401, 403) gets the same delivery again at once, signed by
+    /// draft-cavage; a peer that refuses that (400, 401, 403, or fails
+    /// on it with 500) gets the same delivery again at once, signed by
     /// draft-cavage ("double knock"), and whichever
     /// worked is remembered for the peer.
     async fn attempt(&self, delivery: &Delivery) -> Result<Outcome, String> {
@@ -212,8 +212,10 @@ impl Jobs {
             Ok(response) => response,
             Err(outcome) => return Ok(outcome),
         };
+        // 500 too: bovine 0.5 with a current http-sf fails on an RFC 9421
+        // signature with 500 instead of refusing it.
         let knocked_again =
-            first == Scheme::Rfc9421 && matches!(response.status().as_u16(), 400 | 401 | 403);
+            first == Scheme::Rfc9421 && matches!(response.status().as_u16(), 400 | 401 | 403 | 500);
         let (response, used) = if knocked_again {
             match self.post_signed(delivery, &inbox, Scheme::Cavage).await? {
                 Ok(response) => (response, Scheme::Cavage),

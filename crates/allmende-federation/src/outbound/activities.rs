@@ -185,8 +185,13 @@ impl Outbound {
         let mut inboxes = self.follower_inboxes(org).await?;
         let mut concerned = Vec::new();
         for other in also {
-            inboxes.extend(self.inbox_of(*other).await?);
-            concerned.push(self.actor_id(*other).await?);
+            // An organization gone since (a remote actor deleted) is
+            // skipped; the Delete still goes to everyone else.
+            let Some(other) = self.core.store.organizations().get(*other).await.found()? else {
+                continue;
+            };
+            inboxes.extend(self.inbox_of(other.id).await?);
+            concerned.push(self.actor_id_of(&other));
         }
         let followers = self.core.urls.followers(org.handle.as_str());
         let addressing = audience(public, &followers);
@@ -215,8 +220,8 @@ impl Outbound {
         Ok(Some((make(&me, &actor.actor_id), vec![actor.inbox])))
     }
 
-    /// `kind` (Undo, Accept) by `actor` of `object`, to `to`, with a new
-    /// id.
+    /// `kind` (Undo, Accept, Reject) by `actor` of `object`, to `to`,
+    /// with a new id.
     fn envelope(&self, kind: &str, actor: &str, to: &str, object: Value) -> Value {
         json!({
             "@context": crate::vocabulary::context(),
@@ -286,9 +291,13 @@ impl Outbound {
             Value::Null => Vec::new(),
             one => vec![one],
         };
+        let named_in_to = |actor: &Value| match &to {
+            Value::Array(list) => list.contains(actor),
+            one => one == actor,
+        };
         for actor in concerned {
             let actor = Value::String(actor.clone());
-            if !cc.contains(&actor) && to.as_array().is_none_or(|t| !t.contains(&actor)) {
+            if !cc.contains(&actor) && !named_in_to(&actor) {
                 cc.push(actor);
             }
         }
