@@ -7,6 +7,32 @@ use serde_json::{json, Value};
 use crate::{client, TestNode};
 
 pub const ACTIVITY_JSON: &str = "application/activity+json";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// The strings of a property that holds one or an array of them.
+pub fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Everyone an activity or object is addressed to (`to` and `cc`), the
+/// public by its full id however it was written (`as:Public`, `Public`).
+pub fn addressees(doc: &Value) -> std::collections::BTreeSet<String> {
+    let mut all = strings(&doc["to"]);
+    all.extend(strings(&doc["cc"]));
+    all.into_iter()
+        .map(|a| match a.as_str() {
+            "as:Public" | "Public" => PUBLIC.to_owned(),
+            _ => a,
+        })
+        .collect()
+}
 
 /// Sends `body` (none if `Null`) with `method` and a bearer token; returns
 /// status and JSON body (`Null` if there is none).

@@ -14,30 +14,11 @@
 use std::collections::BTreeSet;
 
 use allmende_store::RemoteAnswer;
-use allmende_tests::api::api;
+use allmende_tests::api::{addressees, api, PUBLIC};
 use allmende_tests::peers::{fake_follower, fake_remote, CountingInboxes};
 use allmende_tests::{settle, spawn_app};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-
-fn strings(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(list) => list
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn addressees(doc: &Value) -> BTreeSet<String> {
-    let mut all: BTreeSet<String> = strings(&doc["to"]).into_iter().collect();
-    all.extend(strings(&doc["cc"]));
-    all
-}
 
 #[tokio::test]
 async fn every_activity_names_whom_it_reaches() {

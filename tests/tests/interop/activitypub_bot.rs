@@ -2,14 +2,15 @@
 //! `interop/activitypub-bot/harness.mjs`, on the Node 22 that package
 //! installs from the registry): the whole scenario of `scenario.rs`. The
 //! bot's Undo of a Follow leaves out the Follow's actor (issue 11,
-//! finding 1) and it hands activities on by their addressing (finding 2).
+//! finding 1), and it hands activities to its bots by their addressing
+//! (finding 2).
 
 use allmende_tests::harness::Ran;
-use allmende_tests::spawn_app;
+use allmende_tests::test_config;
 use tokio::process::Command;
 
 use super::peer;
-use super::scenario::{self, Remote};
+use super::scenario;
 
 pub async fn activitypub_bot_runs_the_scenario() -> Ran {
     let dir = peer::root().join("interop/activitypub-bot");
@@ -21,19 +22,7 @@ pub async fn activitypub_bot_runs_the_scenario() -> Ran {
             "interop/activitypub-bot/node_modules missing (npm ci --ignore-scripts && npm run build-sqlite3)",
         );
     }
-    let node = spawn_app().await;
-    let token = node.org_with_token("ulm").await;
     let mut command = Command::new(dir.join("node_modules/.bin/node"));
     command.arg("harness.mjs").current_dir(&dir);
-    let (_peer, base) = peer::start(command, "READY").await;
-    scenario::run(
-        &node,
-        &token,
-        &Remote {
-            base,
-            name: "activitypub-bot",
-        },
-    )
-    .await;
-    Ran::Yes
+    scenario::run_against_process(test_config(), command, "activitypub-bot").await
 }

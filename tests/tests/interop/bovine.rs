@@ -2,11 +2,11 @@
 //! whole scenario of `scenario.rs`.
 
 use allmende_tests::harness::Ran;
-use allmende_tests::spawn_app;
+use allmende_tests::test_config;
 use tokio::process::Command;
 
 use super::peer;
-use super::scenario::{self, Remote};
+use super::scenario;
 
 pub async fn bovine_herd_runs_the_scenario() -> Ran {
     // Its own virtualenv: bovine-herd needs older Quart and tortoise-orm
@@ -15,19 +15,7 @@ pub async fn bovine_herd_runs_the_scenario() -> Ran {
     if !python.exists() {
         return peer::missing("no virtualenv with bovine-herd (target/bovine-venv)");
     }
-    let node = spawn_app().await;
-    let token = node.org_with_token("ulm").await;
     let mut command = Command::new(python);
     command.arg(peer::root().join("interop/bovine/harness.py"));
-    let (_peer, base) = peer::start(command, "READY").await;
-    scenario::run(
-        &node,
-        &token,
-        &Remote {
-            base,
-            name: "bovine-herd",
-        },
-    )
-    .await;
-    Ran::Yes
+    scenario::run_against_process(test_config(), command, "bovine-herd").await
 }

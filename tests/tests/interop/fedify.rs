@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use super::peer;
-use super::scenario::{self, Remote};
+use super::scenario;
 
 async fn control(base: &str, path: &str, body: Value) -> Value {
     let response = client()
@@ -123,25 +123,12 @@ async fn fedify_rfc9421_signatures_are_accepted(node: &TestNode, fedify: &str) {
 }
 
 pub async fn allmende_and_fedify_federate_both_ways() -> Ran {
-    let harness = peer::root().join("interop/fedify/harness.mjs");
-    if !peer::root()
-        .join("interop/fedify/node_modules/@fedify/fedify")
-        .exists()
-    {
+    let Some(command) = fedify() else {
         return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
-    }
-    // In authorized-fetch mode: Fedify signs its fetches, so it must
-    // still get every document it needs.
-    let node = spawn_app_with(allmende_server::config::Config {
-        authorized_fetch: true,
-        ..test_config()
-    })
-    .await;
+    };
+    let node = spawn_app_with(authorized_fetch()).await;
     let token = node.org_with_token("ulm").await;
     let actor = node.at("/orgs/ulm");
-
-    let mut command = Command::new("node");
-    command.arg(&harness);
     let (_peer, fedify) = peer::start(command, "READY").await;
 
     // WebFinger and a signed fetch of our actor.
@@ -343,30 +330,27 @@ async fn tampered_requests_are_refused(node: &TestNode, fedify: &str, key_id: &s
 /// The scenario every full peer runs (`scenario.rs`), against Fedify, with
 /// our node in authorized-fetch mode (Fedify signs its fetches).
 pub async fn fedify_runs_the_scenario() -> Ran {
-    let harness = peer::root().join("interop/fedify/harness.mjs");
-    if !peer::root()
-        .join("interop/fedify/node_modules/@fedify/fedify")
-        .exists()
-    {
+    let Some(command) = fedify() else {
         return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
-    }
-    let node = spawn_app_with(allmende_server::config::Config {
+    };
+    scenario::run_against_process(authorized_fetch(), command, "Fedify").await
+}
+
+/// The command that starts the Fedify harness, if Fedify is installed.
+fn fedify() -> Option<Command> {
+    let installed = peer::root()
+        .join("interop/fedify/node_modules/@fedify/fedify")
+        .exists();
+    let mut command = Command::new("node");
+    command.arg(peer::root().join("interop/fedify/harness.mjs"));
+    installed.then_some(command)
+}
+
+/// A node in authorized-fetch mode: Fedify signs its fetches, so it must
+/// still get every document it needs.
+fn authorized_fetch() -> allmende_server::config::Config {
+    allmende_server::config::Config {
         authorized_fetch: true,
         ..test_config()
-    })
-    .await;
-    let token = node.org_with_token("ulm").await;
-    let mut command = Command::new("node");
-    command.arg(&harness);
-    let (_peer, base) = peer::start(command, "READY").await;
-    scenario::run(
-        &node,
-        &token,
-        &Remote {
-            base,
-            name: "Fedify",
-        },
-    )
-    .await;
-    Ran::Yes
+    }
 }

@@ -7,12 +7,14 @@
 //! request signed with our key and then changed must be refused by the
 //! peer and never reach its listeners.
 
-use allmende_tests::api::api;
+use allmende_server::config::Config;
+use allmende_tests::api::{addressees, api, strings, PUBLIC};
+use allmende_tests::harness::Ran;
+use allmende_tests::spawn_app_with;
 use allmende_tests::{client, settle, wait_for, wait_until, TestNode};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+use tokio::process::Command;
 
 /// A peer's control API.
 pub struct Remote {
@@ -65,30 +67,6 @@ fn object_id(value: &Value) -> Option<&str> {
     value.as_str().or_else(|| value["id"].as_str())
 }
 
-fn strings(value: &Value) -> Vec<String> {
-    match value {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(list) => list
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Everyone an activity is addressed to (the public by its full id,
-/// however the peer wrote it down).
-fn addressees(activity: &Value) -> Vec<String> {
-    let mut all = strings(&activity["to"]);
-    all.extend(strings(&activity["cc"]));
-    all.into_iter()
-        .map(|a| match a.as_str() {
-            "as:Public" | "Public" => PUBLIC.to_owned(),
-            _ => a,
-        })
-        .collect()
-}
-
 /// Our organization's followers and following, as actor ids.
 async fn relations(node: &TestNode, token: &str) -> (Vec<(String, bool)>, Vec<(String, bool)>) {
     let (_, value) = api(node, token, Method::GET, "/api/v1/follows", Value::Null).await;
@@ -123,6 +101,16 @@ async fn posts(node: &TestNode, token: &str) -> Vec<Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Starts a node with `config` and the peer `command` (which prints
+/// `READY <base URL>`), and runs the scenario between them.
+pub async fn run_against_process(config: Config, command: Command, name: &'static str) -> Ran {
+    let node = spawn_app_with(config).await;
+    let token = node.org_with_token("ulm").await;
+    let (_peer, base) = super::peer::start(command, "READY").await;
+    run(&node, &token, &Remote { base, name }).await;
+    Ran::Yes
 }
 
 /// Runs the scenario between organization `ulm` on `node` (with an API
@@ -237,12 +225,7 @@ pub async fn run(node: &TestNode, token: &str, peer: &Remote) {
         settle(&[node]).await;
         let create = peer.wait_for("Create", &ap_id).await;
         let to = addressees(&create);
-        assert_eq!(
-            to.contains(&PUBLIC.to_owned()),
-            public,
-            "{}: {create}",
-            peer.name
-        );
+        assert_eq!(to.contains(PUBLIC), public, "{}: {create}", peer.name);
         assert!(
             to.contains(&followers_collection),
             "{}: {create}",
@@ -291,12 +274,7 @@ pub async fn run(node: &TestNode, token: &str, peer: &Remote) {
             "{}: Delete addressed like the Create: {delete}",
             peer.name
         );
-        assert_eq!(
-            to.contains(&PUBLIC.to_owned()),
-            public,
-            "{}: {delete}",
-            peer.name
-        );
+        assert_eq!(to.contains(PUBLIC), public, "{}: {delete}", peer.name);
     }
 
     // Their notes and articles: created, updated and deleted here.
