@@ -152,8 +152,8 @@ impl Outbound {
                     .may_read(answer.organization_id, &question)
                     .await?
                 {
-                    inboxes.extend(self.inbox_of(answer.organization_id).await?);
-                    concerned.push(self.actor_id(answer.organization_id).await?);
+                    self.reach(answer.organization_id, &mut inboxes, &mut concerned)
+                        .await?;
                 }
             }
         }
@@ -185,13 +185,7 @@ impl Outbound {
         let mut inboxes = self.follower_inboxes(org).await?;
         let mut concerned = Vec::new();
         for other in also {
-            // An organization gone since (a remote actor deleted) is
-            // skipped; the Delete still goes to everyone else.
-            let Some(other) = self.core.store.organizations().get(*other).await.found()? else {
-                continue;
-            };
-            inboxes.extend(self.inbox_of(other.id).await?);
-            concerned.push(self.actor_id_of(&other));
+            self.reach(*other, &mut inboxes, &mut concerned).await?;
         }
         let followers = self.core.urls.followers(org.handle.as_str());
         let addressing = audience(public, &followers);
@@ -249,10 +243,22 @@ impl Outbound {
             .map(|a| a.delivery_inbox().to_owned()))
     }
 
-    /// The actor id of any organization known here.
-    async fn actor_id(&self, id: OrganizationId) -> Result<String, FederationError> {
-        let org = self.core.store.organizations().get(id).await?;
-        Ok(self.actor_id_of(&org))
+    /// Adds an organization an activity concerns beyond its audience: its
+    /// inbox (if it is remote) to `inboxes`, its actor id to `concerned`
+    /// (for `cc`). One gone since (a remote actor deleted) is skipped: the
+    /// activity still goes to everyone else.
+    async fn reach(
+        &self,
+        id: OrganizationId,
+        inboxes: &mut Vec<String>,
+        concerned: &mut Vec<String>,
+    ) -> Result<(), FederationError> {
+        let Some(org) = self.core.store.organizations().get(id).await.found()? else {
+            return Ok(());
+        };
+        inboxes.extend(self.inbox_of(org.id).await?);
+        concerned.push(self.actor_id_of(&org));
+        Ok(())
     }
 
     /// Wraps `object` in an activity of `verb` by `org`, addressed like the
