@@ -60,3 +60,27 @@ pub async fn post_signed(
     let (key, key_id) = org_key(from, handle).await;
     post_signed_with(&key, &key_id, to, body).await
 }
+
+/// POSTs `body` to the inbox at the URL `inbox` — of any node, also one
+/// running as another process, which [`post_signed_with`] cannot reach —
+/// signed (draft-cavage) with `key` under `key_id` for that URL's host,
+/// with `client` (whose timeout applies). `Err` when no answer came, which
+/// a test that kills the receiver expects instead of a panic.
+pub async fn post_signed_to(
+    client: &reqwest::Client,
+    key: &SigningKey,
+    key_id: &str,
+    inbox: &str,
+    body: &Value,
+) -> reqwest::Result<reqwest::Response> {
+    let bytes = serde_json::to_vec(body).expect("JSON");
+    let url = Url::parse(inbox).expect("inbox URL");
+    let headers = sign_post(key, key_id, &url, &bytes).expect("signed");
+    client
+        .post(url)
+        .headers(headers)
+        .header("content-type", "application/activity+json")
+        .body(bytes)
+        .send()
+        .await
+}

@@ -4,7 +4,11 @@
 //!   again delivers every item to every follower, each exactly once (on
 //!   SQLite and on PostgreSQL);
 //! - two `allmende serve` processes on one PostgreSQL database share the
-//!   outbox: hundreds of deliveries, none sent twice, the queue ends empty.
+//!   outbox: hundreds of deliveries, none sent twice, the queue ends empty;
+//! - a node killed with SIGKILL while API clients and a peer's inbox
+//!   deliveries keep it busy, and started again, holds every write and
+//!   every inbox activity it acknowledged exactly once (on SQLite and on
+//!   PostgreSQL).
 //!
 //! The PostgreSQL tests need a server at `ALLMENDE_TEST_POSTGRES_URL`;
 //! without one they are reported *ignored* (with the reason) in the summary
@@ -12,16 +16,22 @@
 //! a failure. (This file runs on `allmende_tests::harness`.)
 #![allow(clippy::unwrap_used)]
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use allmende_domain::{Item, OrganizationId, Project, Viewer};
+use allmende_federation::SigningKey;
 use allmende_store::testing::TestDatabase;
-use allmende_store::Store;
+use allmende_store::{ListFilter, Store};
 use allmende_tests::api::post_json;
 use allmende_tests::harness::{self, trial, Ran};
 use allmende_tests::peers::{fake_follower, CountingInboxes};
-use allmende_tests::{eventually, free_port, spawn_app, wait_until, TestNode, PASSWORD};
+use allmende_tests::signed::{org_key, post_signed_to};
+use allmende_tests::{client, eventually, free_port, spawn_app, wait_until, TestNode, PASSWORD};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_allmende");
@@ -41,6 +51,29 @@ fn main() {
                 Err(reason) => Ran::Skipped(reason),
             }
         }),
+        trial(
+            "sigkill_under_load_loses_no_acknowledged_write_on_sqlite",
+            || async {
+                sigkill_under_load(TestDatabase::sqlite()).await;
+                Ran::Yes
+            },
+        ),
+        trial(
+            "sigkill_under_load_loses_no_acknowledged_write_on_postgres",
+            || async {
+                match TestDatabase::postgres(
+                    "sigkill_under_load_loses_no_acknowledged_write_on_postgres",
+                )
+                .await
+                {
+                    Ok(db) => {
+                        sigkill_under_load(db).await;
+                        Ran::Yes
+                    }
+                    Err(reason) => Ran::Skipped(reason),
+                }
+            },
+        ),
         trial("two_processes_share_the_outbox_on_postgres", || async {
             match TestDatabase::postgres("two_processes_share_the_outbox_on_postgres").await {
                 Ok(db) => {
@@ -184,10 +217,12 @@ impl Serving {
         );
     }
 
-    /// SIGKILL: no shutdown, no cleanup.
-    fn kill(mut self) {
+    /// SIGKILL: no shutdown, no cleanup. Returns what the process logged
+    /// until then.
+    fn kill(mut self) -> String {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+        self.log()
     }
 
     fn log(&self) -> String {
@@ -444,4 +479,516 @@ async fn two_processes_share_the_outbox(db: TestDatabase) {
         "both processes delivered: A {by_a}, B {by_b}"
     );
     println!("two processes: {by_a} + {by_b} deliveries, each activity exactly once");
+}
+
+/// API clients publishing projects at once during the load phase, each
+/// one request after the other.
+const WRITERS: usize = 8;
+/// Inbox senders at once: the followed peer delivering Creates.
+const SENDERS: usize = 3;
+/// The kill comes once this many writes and inbox activities were
+/// acknowledged, or after [`LOAD_SECS`], whichever is first.
+const KILL_AFTER_WRITES: usize = 500;
+const KILL_AFTER_ACTIVITIES: usize = 60;
+const LOAD_SECS: u64 = 3;
+/// Fewer acknowledgements than these before the kill and the test would
+/// show little: it fails instead of passing on next to nothing.
+const MIN_WRITES: usize = 50;
+const MIN_ACTIVITIES: usize = 10;
+/// A request the node does not answer in this time counts as unanswered
+/// (before the kill: a failure).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the load tasks share with the test.
+#[derive(Default)]
+struct Load {
+    /// Set just before the SIGKILL: from then on a request without an
+    /// answer is expected; before, it is a failure.
+    killing: AtomicBool,
+    /// Acknowledged so far, so the test knows when to kill.
+    writes: AtomicUsize,
+    activities: AtomicUsize,
+}
+
+/// How the node answered one request.
+#[derive(PartialEq, Eq)]
+enum Answer {
+    Acknowledged,
+    Refused,
+    /// No answer: the node is gone, or did not answer in time.
+    Missing,
+}
+
+/// What the clients of one kind saw, by key (a title or an activity's
+/// number).
+#[derive(Default)]
+struct Seen {
+    /// Answered with the success status: must exist exactly once.
+    acknowledged: Vec<String>,
+    /// Sent without an answer (the kill came first): may exist, at most
+    /// once.
+    unanswered: Vec<String>,
+    /// Answered 503 with `Retry-After` (the node was overloaded, which is
+    /// allowed): counted.
+    busy: Vec<String>,
+    /// What must not happen: any other answer, or none before the kill.
+    wrong: Vec<String>,
+}
+
+impl Seen {
+    fn record(
+        &mut self,
+        key: String,
+        answer: reqwest::Result<reqwest::Response>,
+        success: u16,
+        load: &Load,
+    ) -> Answer {
+        match answer {
+            Ok(r) if r.status().as_u16() == success => {
+                self.acknowledged.push(key);
+                Answer::Acknowledged
+            }
+            Ok(r) if r.status() == 503 && r.headers().contains_key("retry-after") => {
+                self.busy.push(key);
+                Answer::Refused
+            }
+            Ok(r) => {
+                self.wrong.push(format!("{key}: answered {}", r.status()));
+                Answer::Refused
+            }
+            Err(e) => {
+                if !load.killing.load(Ordering::SeqCst) {
+                    self.wrong
+                        .push(format!("{key}: no answer before the kill: {e}"));
+                }
+                self.unanswered.push(key);
+                Answer::Missing
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Seen) {
+        self.acknowledged.extend(other.acknowledged);
+        self.unanswered.extend(other.unanswered);
+        self.busy.extend(other.busy);
+        self.wrong.extend(other.wrong);
+    }
+}
+
+/// A client whose requests give up after [`REQUEST_TIMEOUT`].
+fn timed_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Publishes projects numbered `{task}-{n}` one after the other until the
+/// node is gone.
+async fn write_until_killed(url: String, token: String, task: usize, load: Arc<Load>) -> Seen {
+    let client = timed_client();
+    let mut seen = Seen::default();
+    for n in 0usize.. {
+        let key = format!("{task}-{n}");
+        let answer = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&json!({ "title": local_title(&key), "status": "idea" }))
+            .send()
+            .await;
+        match seen.record(key, answer, 201, &load) {
+            Answer::Acknowledged => {
+                load.writes.fetch_add(1, Ordering::SeqCst);
+            }
+            Answer::Missing if load.killing.load(Ordering::SeqCst) => break,
+            Answer::Missing | Answer::Refused => {}
+        }
+    }
+    seen
+}
+
+/// The title of the project that API write `key` publishes.
+fn local_title(key: &str) -> String {
+    format!("Last {key}")
+}
+
+/// The peer's organization that the node follows.
+const PEER_ORG: &str = "konstanz";
+
+/// The title of the project the peer announces as activity `key`.
+fn remote_title(key: &str) -> String {
+    format!("Fern {key}")
+}
+
+/// The id of the project the peer announces as activity `key`.
+fn remote_object(peer: &TestNode, key: &str) -> String {
+    peer.at(&format!("/projects/last-{key}"))
+}
+
+/// A Create of a project by the peer's organization, addressed to Ulm on
+/// the node, as an Allmende node sends it.
+fn remote_create(peer: &TestNode, to: &str, key: &str) -> Value {
+    let actor = peer.at(&format!("/orgs/{PEER_ORG}"));
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.at(&format!("/activities/last-{key}")),
+        "type": "Create",
+        "actor": actor,
+        "to": [to],
+        "object": {
+            "id": remote_object(peer, key),
+            "type": "Article",
+            "attributedTo": actor,
+            "name": remote_title(key),
+            "content": "<p>Unter Last gesendet</p>",
+            "itemType": "project",
+            "item": { "title": remote_title(key), "status": "idea" },
+        }
+    })
+}
+
+/// Where the load phase sends the peer's activities, and as whom.
+#[derive(Clone)]
+struct Delivering {
+    inbox: String,
+    ulm: String,
+    key: Arc<SigningKey>,
+    key_id: String,
+}
+
+/// Delivers the peer's Creates numbered `{task}-{n}` one after the other
+/// until the node is gone.
+async fn send_until_killed(
+    peer: Arc<TestNode>,
+    to: Delivering,
+    task: usize,
+    load: Arc<Load>,
+) -> Seen {
+    let client = timed_client();
+    let mut seen = Seen::default();
+    for n in 0usize.. {
+        let key = format!("{task}-{n}");
+        let body = remote_create(&peer, &to.ulm, &key);
+        let answer = post_signed_to(&client, &to.key, &to.key_id, &to.inbox, &body).await;
+        match seen.record(key, answer, 202, &load) {
+            Answer::Acknowledged => {
+                load.activities.fetch_add(1, Ordering::SeqCst);
+            }
+            Answer::Missing if load.killing.load(Ordering::SeqCst) => break,
+            Answer::Missing | Answer::Refused => {}
+        }
+    }
+    seen
+}
+
+/// The last `n` lines of a log, for failure messages.
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Lines a node logged at level ERROR (or a panic).
+fn errors(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains(" ERROR ") || l.contains("panicked"))
+        .collect()
+}
+
+/// Checks that every `acknowledged` key's project exists exactly once and
+/// belongs to `owner`, every unanswered one at most once, and nothing
+/// else of the kind (no refused one) exists; returns how many unanswered
+/// ones were stored. A `busy` one (503) may exist once where
+/// `busy_may_exist`: an inbox may answer 503 after storing the activity
+/// (its queue entry then handled later, and the sender's retry
+/// deduplicated); an API write answered 503 was rolled back. `found` maps
+/// titles to the owners of their copies; `title` makes a key's title.
+fn check_kind(
+    what: &str,
+    seen: &Seen,
+    busy_may_exist: bool,
+    found: &HashMap<String, Vec<OrganizationId>>,
+    prefix: &str,
+    owner: OrganizationId,
+    title: impl Fn(&str) -> String,
+) -> usize {
+    let copies = |key: &str| found.get(&title(key)).map_or(&[][..], Vec::as_slice);
+    for key in &seen.acknowledged {
+        let copies = copies(key);
+        assert_eq!(
+            copies.len(),
+            1,
+            "acknowledged {what} {:?} exists exactly once after the restart (found {})",
+            title(key),
+            copies.len()
+        );
+        assert_eq!(copies[0], owner, "{what} {:?} has its owner", title(key));
+    }
+    let busy: &[String] = if busy_may_exist { &seen.busy } else { &[] };
+    let mut stored = 0;
+    for key in seen.unanswered.iter().chain(busy) {
+        let copies = copies(key);
+        assert!(
+            copies.len() <= 1,
+            "unanswered or busy {what} {:?} exists at most once (found {})",
+            title(key),
+            copies.len()
+        );
+        stored += copies.len();
+    }
+    let expected: HashSet<String> = seen
+        .acknowledged
+        .iter()
+        .chain(&seen.unanswered)
+        .chain(busy)
+        .map(|k| title(k))
+        .collect();
+    let strays: Vec<&String> = found
+        .keys()
+        .filter(|t| t.starts_with(prefix) && !expected.contains(*t))
+        .collect();
+    assert!(
+        strays.is_empty(),
+        "no {what} exists that was refused or never sent: {strays:?}"
+    );
+    stored
+}
+
+/// Loads a node with API writes and inbox deliveries of a followed peer,
+/// SIGKILLs it in the middle, starts it again on the same database and
+/// checks that everything it acknowledged is there exactly once.
+async fn sigkill_under_load(db: TestDatabase) {
+    let started = Instant::now();
+    let port = free_port();
+    let base = format!("http://localhost:{port}");
+    let token = set_up_sender(db.url(), port);
+    // A short lease: on PostgreSQL, an inbox activity the killed process
+    // had claimed is handled by the restarted one within seconds. No
+    // per-peer inbox limit: the one peer here sends faster than the
+    // default allows (the limit has tests of its own).
+    let node = || {
+        let mut c = allmende(db.url(), port, port);
+        c.env("ALLMENDE_DELIVERY_LEASE_SECS", "2")
+            .env("ALLMENDE_INBOX_REQUESTS_PER_MINUTE", "0");
+        c
+    };
+    let serving = Serving::start(node(), port).await;
+
+    // Ulm follows the peer's organization, so the node keeps what it
+    // creates (see `Inbound::wanted`); the Accept has come back.
+    let peer = Arc::new(spawn_app().await);
+    peer.org(PEER_ORG, "Stadt Konstanz").await;
+    let status = post_json(
+        &format!("{base}/api/v1/follows"),
+        &token,
+        &json!({ "target": format!("{PEER_ORG}@{}", peer.host()) }),
+    )
+    .await;
+    assert_eq!(status, 202, "Ulm follows {PEER_ORG}");
+    let accepted = eventually(30, || async {
+        let Ok(response) = client()
+            .get(format!("{base}/api/v1/follows"))
+            .bearer_auth(&token)
+            .send()
+            .await
+        else {
+            return false;
+        };
+        let relations: Value = response.json().await.unwrap_or(Value::Null);
+        relations["following"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(|f| f["accepted"] == true))
+    })
+    .await;
+    assert!(
+        accepted,
+        "the follow is accepted; node log:\n{}",
+        tail(&serving.log(), 60)
+    );
+
+    let (key, key_id) = org_key(&peer, PEER_ORG).await;
+    let delivering = Delivering {
+        inbox: format!("{base}/inbox"),
+        ulm: format!("{base}/orgs/ulm"),
+        key,
+        key_id,
+    };
+    let load = Arc::new(Load::default());
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|task| {
+            tokio::spawn(write_until_killed(
+                format!("{base}/api/v1/projects"),
+                token.clone(),
+                task,
+                load.clone(),
+            ))
+        })
+        .collect();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|task| {
+            tokio::spawn(send_until_killed(
+                peer.clone(),
+                delivering.clone(),
+                task,
+                load.clone(),
+            ))
+        })
+        .collect();
+    let load_started = Instant::now();
+    // Not an assertion: the kill comes when there is enough to lose, or
+    // after the time; the figures are checked below.
+    eventually(LOAD_SECS, || async {
+        load.writes.load(Ordering::SeqCst) >= KILL_AFTER_WRITES
+            && load.activities.load(Ordering::SeqCst) >= KILL_AFTER_ACTIVITIES
+    })
+    .await;
+    load.killing.store(true, Ordering::SeqCst);
+    let killed_log = serving.kill();
+    let loaded_for = load_started.elapsed();
+
+    // Every task stops at its first request without an answer.
+    let mut writes = Seen::default();
+    for writer in writers {
+        let seen = tokio::time::timeout(REQUEST_TIMEOUT * 2, writer)
+            .await
+            .expect("a writer stops once the node is gone")
+            .unwrap();
+        writes.merge(seen);
+    }
+    let mut activities = Seen::default();
+    for sender in senders {
+        let seen = tokio::time::timeout(REQUEST_TIMEOUT * 2, sender)
+            .await
+            .expect("a sender stops once the node is gone")
+            .unwrap();
+        activities.merge(seen);
+    }
+    assert!(
+        writes.wrong.is_empty() && activities.wrong.is_empty(),
+        "before the kill, every request is answered with success or 503 + Retry-After:\n\
+         writes: {:?}\ninbox: {:?}\nnode log:\n{}",
+        writes.wrong,
+        activities.wrong,
+        tail(&killed_log, 80)
+    );
+    assert!(
+        writes.acknowledged.len() >= MIN_WRITES && activities.acknowledged.len() >= MIN_ACTIVITIES,
+        "the load phase ({loaded_for:?}) had at least {MIN_WRITES} writes and {MIN_ACTIVITIES} \
+         inbox activities acknowledged before the kill: {} and {} ({} and {} busy)",
+        writes.acknowledged.len(),
+        activities.acknowledged.len(),
+        writes.busy.len(),
+        activities.busy.len()
+    );
+
+    // Started again on the same database, the node works: it takes a
+    // write and an activity, and handles what was stored but not yet
+    // handled at the kill.
+    let serving = Serving::start(node(), port).await;
+    let after = "nach-dem-Neustart";
+    let status = post_json(
+        &format!("{base}/api/v1/projects"),
+        &token,
+        &json!({ "title": local_title(after), "status": "idea" }),
+    )
+    .await;
+    assert_eq!(status, 201, "a write after the restart");
+    writes.acknowledged.push(after.into());
+    let answer = post_signed_to(
+        &client(),
+        &delivering.key,
+        &delivering.key_id,
+        &delivering.inbox,
+        &remote_create(&peer, &delivering.ulm, after),
+    )
+    .await
+    .expect("the restarted node answers");
+    assert_eq!(answer.status(), 202, "an activity after the restart");
+    activities.acknowledged.push(after.into());
+
+    let store = Store::open(db.url()).await.unwrap();
+    let drained = eventually(30, || async {
+        store.activities().stored_count().await.unwrap() == 0
+    })
+    .await;
+    assert!(
+        drained,
+        "the restarted node handles the activities stored before the kill; log:\n{}",
+        tail(&serving.log(), 60)
+    );
+    let restarted_log = serving.stop();
+
+    let ulm = store.organizations().by_handle("ulm").await.unwrap().id;
+    let (remote, _) = store
+        .remote_actors()
+        .by_actor_id(&peer.at(&format!("/orgs/{PEER_ORG}")))
+        .await
+        .unwrap()
+        .expect("the followed organization is known");
+    let listed = store
+        .projects()
+        .list(&ListFilter {
+            limit: 1_000_000,
+            ..ListFilter::for_viewer(Viewer::Member(ulm))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len() as i64,
+        store.projects().count().await.unwrap(),
+        "Ulm reads every project on its node"
+    );
+    let mut found: HashMap<String, Vec<OrganizationId>> = HashMap::new();
+    for project in &listed {
+        found
+            .entry(project.content.title.clone())
+            .or_default()
+            .push(project.organization_id());
+    }
+    let written = check_kind("write", &writes, false, &found, "Last ", ulm, local_title);
+    let received = check_kind(
+        "inbox activity",
+        &activities,
+        true,
+        &found,
+        "Fern ",
+        remote.id,
+        remote_title,
+    );
+    // And each as the copy of the peer's object, under its id there.
+    for key in &activities.acknowledged {
+        let copy: Option<Project> = store
+            .projects()
+            .find_by_ap_id(&remote_object(&peer, key))
+            .await
+            .unwrap();
+        assert!(
+            copy.is_some_and(|p| p.organization_id() == remote.id),
+            "activity {key}'s object is stored under its id"
+        );
+    }
+    store.close().await;
+
+    let logged: Vec<&str> = errors(&killed_log)
+        .into_iter()
+        .chain(errors(&restarted_log))
+        .collect();
+    assert!(
+        logged.is_empty(),
+        "the node logged errors:\n{}",
+        logged.join("\n")
+    );
+
+    println!(
+        "SIGKILL after {loaded_for:.1?} of load: {} writes acknowledged ({} busy, {} unanswered of \
+         which {written} stored), {} inbox activities acknowledged ({} busy, {} unanswered of which \
+         {received} stored); after the restart each acknowledged one exactly once ({:.1?} in all)",
+        writes.acknowledged.len() - 1,
+        writes.busy.len(),
+        writes.unanswered.len(),
+        activities.acknowledged.len() - 1,
+        activities.busy.len(),
+        activities.unanswered.len(),
+        started.elapsed()
+    );
 }
