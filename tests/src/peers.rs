@@ -75,25 +75,28 @@ pub async fn fake_follower(
 /// What counting inboxes received, indexed the two ways tests ask.
 #[derive(Default)]
 struct Log {
-    /// How often each inbox (by port) received each activity (by id).
-    by_activity: HashMap<(u16, String), u32>,
+    /// How often each inbox (by index) received each activity (by id).
+    by_activity: HashMap<(usize, String), u32>,
     /// Which inboxes received an activity about each object (by id).
-    by_object: HashMap<String, HashSet<u16>>,
-    /// Every activity received, with the inbox's port, in order.
-    bodies: Vec<(u16, serde_json::Value)>,
+    by_object: HashMap<String, HashSet<usize>>,
+    /// Every activity received, with the inbox's index, in order.
+    bodies: Vec<(usize, serde_json::Value)>,
 }
 
-/// Inboxes on loopback, each on its own port (its own host for the
-/// per-host limits), that answer 202 and record what they get.
+/// Inboxes on loopback, each its own host for the per-host limits, that
+/// answer 202 and record what they get. Inboxes are named by their index
+/// (`0..n`) in what they report.
 #[derive(Clone)]
 pub struct CountingInboxes {
-    pub ports: Vec<u16>,
+    urls: Vec<String>,
     log: Arc<Mutex<Log>>,
     total: Arc<AtomicU64>,
+    keep_bodies: bool,
 }
 
 impl CountingInboxes {
-    /// Starts `n` inboxes at `http://127.0.0.1:PORT/inbox`.
+    /// Starts `n` inboxes at `http://127.0.0.1:PORT/inbox`, each on its
+    /// own port.
     pub async fn start(n: usize) -> Self {
         Self::start_with(n, false).await
     }
@@ -104,50 +107,90 @@ impl CountingInboxes {
         Self::start_with(n, true).await
     }
 
+    fn empty(keep_bodies: bool) -> Self {
+        Self {
+            urls: Vec::new(),
+            log: Arc::default(),
+            total: Arc::default(),
+            keep_bodies,
+        }
+    }
+
     async fn start_with(n: usize, keep_bodies: bool) -> Self {
-        let log: Arc<Mutex<Log>> = Arc::default();
-        let total: Arc<AtomicU64> = Arc::default();
-        let mut ports = Vec::with_capacity(n);
+        let mut inboxes = Self::empty(keep_bodies);
         for _ in 0..n {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
-            let port = listener.local_addr().expect("addr").port();
-            ports.push(port);
-            let (log, total) = (log.clone(), total.clone());
-            let app = axum::Router::new().route(
-                "/inbox",
-                axum::routing::post(move |body: axum::body::Bytes| {
-                    let (log, total) = (log.clone(), total.clone());
-                    async move {
-                        let doc: serde_json::Value =
-                            serde_json::from_slice(&body).unwrap_or_default();
-                        let activity = doc["id"].as_str().unwrap_or_default().to_owned();
-                        let object = match &doc["object"] {
-                            serde_json::Value::String(id) => Some(id.clone()),
-                            other => other["id"].as_str().map(str::to_owned),
-                        };
-                        let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
-                        *log.by_activity.entry((port, activity)).or_insert(0) += 1;
-                        if let Some(object) = object {
-                            log.by_object.entry(object).or_default().insert(port);
-                        }
-                        if keep_bodies {
-                            log.bodies.push((port, doc));
-                        }
-                        total.fetch_add(1, Ordering::Relaxed);
-                        axum::http::StatusCode::ACCEPTED
-                    }
-                }),
-            );
-            tokio::spawn(async move { axum::serve(listener, app).await });
+            inboxes.serve(listener);
         }
-        Self { ports, log, total }
+        inboxes
+    }
+
+    /// Starts `n` inboxes on one port, each on its own loopback address
+    /// (`127.1.0.1`, `127.1.0.2`, …: every address in 127.0.0.0/8 is
+    /// loopback), so that thousands of distinct hosts need neither
+    /// thousands of ports nor a name resolver. For fan-out benchmarks.
+    pub async fn start_spread(n: usize) -> Self {
+        'port: loop {
+            let first = tokio::net::TcpListener::bind("127.1.0.1:0")
+                .await
+                .expect("bind");
+            let port = first.local_addr().expect("addr").port();
+            let mut listeners = vec![first];
+            for i in 1..n {
+                let ip = Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250 + 1) as u8);
+                match tokio::net::TcpListener::bind((ip, port)).await {
+                    Ok(listener) => listeners.push(listener),
+                    // Someone else has this port on that address: try
+                    // another port.
+                    Err(_) => continue 'port,
+                }
+            }
+            let mut inboxes = Self::empty(false);
+            for listener in listeners {
+                inboxes.serve(listener);
+            }
+            return inboxes;
+        }
+    }
+
+    /// Serves the next inbox on `listener`.
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let index = self.urls.len();
+        let address = listener.local_addr().expect("addr");
+        self.urls.push(format!("http://{address}/inbox"));
+        let (log, total, keep_bodies) = (self.log.clone(), self.total.clone(), self.keep_bodies);
+        let app = axum::Router::new().route(
+            "/inbox",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let (log, total) = (log.clone(), total.clone());
+                async move {
+                    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    let activity = doc["id"].as_str().unwrap_or_default().to_owned();
+                    let object = match &doc["object"] {
+                        serde_json::Value::String(id) => Some(id.clone()),
+                        other => other["id"].as_str().map(str::to_owned),
+                    };
+                    let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                    *log.by_activity.entry((index, activity)).or_insert(0) += 1;
+                    if let Some(object) = object {
+                        log.by_object.entry(object).or_default().insert(index);
+                    }
+                    if keep_bodies {
+                        log.bodies.push((index, doc));
+                    }
+                    total.fetch_add(1, Ordering::Relaxed);
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
     }
 
     /// The inbox URL of the `i`th inbox.
     pub fn url(&self, i: usize) -> String {
-        format!("http://127.0.0.1:{}/inbox", self.ports[i])
+        self.urls[i].clone()
     }
 
     /// Activities received, over all inboxes.
@@ -156,7 +199,7 @@ impl CountingInboxes {
     }
 
     /// How often each inbox received each activity.
-    pub fn counts(&self) -> HashMap<(u16, String), u32> {
+    pub fn counts(&self) -> HashMap<(usize, String), u32> {
         self.log
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -164,8 +207,8 @@ impl CountingInboxes {
             .clone()
     }
 
-    /// Every activity received so far, with the port of the inbox.
-    pub fn received(&self) -> Vec<(u16, serde_json::Value)> {
+    /// Every activity received so far, with the index of the inbox.
+    pub fn received(&self) -> Vec<(usize, serde_json::Value)> {
         self.log
             .lock()
             .unwrap_or_else(|p| p.into_inner())

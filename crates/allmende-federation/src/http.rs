@@ -28,6 +28,13 @@ use url::{Host, Url};
 
 use crate::error::FederationError;
 
+/// How long an idle connection to another server is kept for reuse.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Idle connections kept per host (the delivery worker's default bound on
+/// concurrent deliveries to one host).
+pub const MAX_IDLE_PER_HOST: usize = 8;
+
 /// The largest remote document read.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
@@ -83,7 +90,13 @@ impl PeerClient {
             .user_agent(user_agent)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15));
+            .timeout(Duration::from_secs(15))
+            // Idle connections are kept only briefly and few per host: a
+            // node talks to thousands of hosts, most of them rarely. (The
+            // delivery worker also closes a connection when no other
+            // delivery to its host waits.)
+            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST);
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }

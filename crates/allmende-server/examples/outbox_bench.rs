@@ -4,8 +4,10 @@
 //!     target/release/allmende sqlite|postgres [100 1000]`
 //!
 //! For each N: a fresh database with one organization followed by N
-//! actors, each with its own inbox on its own loopback port (served here,
-//! counting the activities they receive without verifying them); then the
+//! actors, each with its own inbox on its own loopback address, all on
+//! one port (`127.1.x.y`: N distinct hosts, as N municipalities' servers
+//! would be; served here, counting the activities they receive without
+//! verifying them); then the
 //! node binary is started on that database and
 //!
 //! - its resident memory is read once it is up and idle;
@@ -169,7 +171,7 @@ async fn run(
     .await
     .map_err(|e| e.to_string())?;
     let (token, _) = allmende_server::auth::token::create(&store, user.id, "bench").await?;
-    let inboxes = CountingInboxes::start(n).await;
+    let inboxes = CountingInboxes::start_spread(n).await;
     for i in 0..n {
         // An address, not a name: the figure is the node's, not the
         // resolver's (a `localhost` inbox is resolved for every connection).

@@ -144,15 +144,7 @@ impl<'a> RemoteActors<'a> {
         else {
             return Ok(false);
         };
-        // The search index is not bound by foreign keys.
-        query(
-            "DELETE FROM search_index WHERE item_id IN (SELECT id FROM projects WHERE organization_id = $1
-             UNION SELECT id FROM questions WHERE organization_id = $1
-             UNION SELECT id FROM solutions WHERE organization_id = $1)",
-        )
-        .bind(&id)
-        .execute(&mut tx)
-        .await?;
+        crate::search::remove_of_organization(&mut tx, &id).await?;
         query("DELETE FROM organizations WHERE id = $1")
             .bind(&id)
             .execute(&mut tx)

@@ -97,6 +97,13 @@ pub(crate) enum Tx {
 }
 
 impl Tx {
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Postgres(_) => Engine::Postgres,
+        }
+    }
+
     /// On PostgreSQL, lets this transaction commit without waiting for its
     /// WAL to reach the disk. Only for bookkeeping that a database crash
     /// may roll back harmlessly (claims, finished deliveries, expanded

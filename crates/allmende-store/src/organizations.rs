@@ -1,5 +1,7 @@
 //! Where organizations are stored.
 
+use std::collections::{BTreeSet, HashMap};
+
 use crate::db::{query, Pool, Row};
 use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId, Origin};
 use chrono::{DateTime, Utc};
@@ -83,8 +85,33 @@ impl<'a> Organizations<'a> {
             .and_then(|r| from_row(&r))
     }
 
-    /// Every organization known here, local and remote (to name the
-    /// authors of a feed).
+    /// The organizations among `ids` (to name the authors of a list of
+    /// items: only theirs, not every organization of the network).
+    pub async fn by_ids(
+        &self,
+        ids: impl IntoIterator<Item = OrganizationId>,
+    ) -> Result<HashMap<OrganizationId, Organization>, StoreError> {
+        let ids: BTreeSet<OrganizationId> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let mut statement = query(format!(
+            "{SELECT} WHERE o.id IN ({})",
+            placeholders.join(", ")
+        ));
+        for id in &ids {
+            statement = statement.bind(id.to_string());
+        }
+        statement
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(|row| from_row(row).map(|o| (o.id, o)))
+            .collect()
+    }
+
+    /// Every organization known here, local and remote.
     pub async fn list_all(&self) -> Result<Vec<Organization>, StoreError> {
         query(SELECT)
             .fetch_all(self.pool)

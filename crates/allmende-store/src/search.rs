@@ -63,9 +63,10 @@ pub fn tsquery(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" & "))
 }
 
-/// Writes (or rewrites) the index entry of one item. The same statements
-/// serve both engines: on PostgreSQL the `document` column is generated
-/// from title and content.
+/// Writes (or rewrites) the index entry of one item. On PostgreSQL the
+/// `document` column is generated from title and content. On SQLite the
+/// FTS5 row gets its rowid from `search_keys`, the only way to find it
+/// again without reading the whole index.
 pub(crate) async fn index(
     tx: &mut Tx,
     kind: ItemKind,
@@ -74,22 +75,105 @@ pub(crate) async fn index(
     text: &str,
 ) -> Result<(), StoreError> {
     remove(tx, kind, id).await?;
-    query("INSERT INTO search_index (kind, item_id, title, content) VALUES ($1, $2, $3, $4)")
-        .bind(kind.slug())
-        .bind(id.to_string())
-        .bind(normalise(title))
-        .bind(normalise(text))
-        .execute(&mut *tx)
-        .await?;
+    match tx.engine() {
+        Engine::Sqlite => {
+            let rowid: i64 =
+                query("INSERT INTO search_keys (kind, item_id) VALUES ($1, $2) RETURNING id")
+                    .bind(kind.slug())
+                    .bind(id.to_string())
+                    .scalar(&mut *tx)
+                    .await?;
+            query(
+                "INSERT INTO search_index (rowid, kind, item_id, title, content)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(rowid)
+            .bind(kind.slug())
+            .bind(id.to_string())
+            .bind(normalise(title))
+            .bind(normalise(text))
+            .execute(&mut *tx)
+            .await?;
+        }
+        Engine::Postgres => {
+            query(
+                "INSERT INTO search_index (kind, item_id, title, content) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(kind.slug())
+            .bind(id.to_string())
+            .bind(normalise(title))
+            .bind(normalise(text))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     Ok(())
 }
 
+/// Removes the index entry of one item, if it has one.
 pub(crate) async fn remove(tx: &mut Tx, kind: ItemKind, id: Uuid) -> Result<(), StoreError> {
-    query("DELETE FROM search_index WHERE kind = $1 AND item_id = $2")
-        .bind(kind.slug())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
+    match tx.engine() {
+        Engine::Sqlite => {
+            let rowid: Option<i64> =
+                query("DELETE FROM search_keys WHERE kind = $1 AND item_id = $2 RETURNING id")
+                    .bind(kind.slug())
+                    .bind(id.to_string())
+                    .optional_scalar(&mut *tx)
+                    .await?;
+            if let Some(rowid) = rowid {
+                query("DELETE FROM search_index WHERE rowid = $1")
+                    .bind(rowid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        Engine::Postgres => {
+            query("DELETE FROM search_index WHERE kind = $1 AND item_id = $2")
+                .bind(kind.slug())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the index entries of every item of an organization (the index
+/// is not bound by foreign keys).
+pub(crate) async fn remove_of_organization(
+    tx: &mut Tx,
+    organization_id: &str,
+) -> Result<(), StoreError> {
+    const ITEMS: &str = "SELECT id FROM projects WHERE organization_id = $1
+         UNION SELECT id FROM questions WHERE organization_id = $1
+         UNION SELECT id FROM solutions WHERE organization_id = $1";
+    match tx.engine() {
+        Engine::Sqlite => {
+            let rowids: Vec<i64> = query(format!(
+                "DELETE FROM search_keys WHERE item_id IN ({ITEMS}) RETURNING id"
+            ))
+            .bind(organization_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.col("id"))
+            .collect::<Result<_, _>>()?;
+            for rowid in rowids {
+                query("DELETE FROM search_index WHERE rowid = $1")
+                    .bind(rowid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        Engine::Postgres => {
+            query(format!(
+                "DELETE FROM search_index WHERE item_id IN ({ITEMS})"
+            ))
+            .bind(organization_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -218,8 +218,8 @@ async fn every_activity_names_whom_it_reaches() {
     let received = inboxes.received();
     let mut kinds = BTreeSet::new();
     let mut about_followers_only = 0;
-    for (port, activity) in &received {
-        let i = inboxes.ports.iter().position(|q| q == port).unwrap();
+    for (i, activity) in &received {
+        let i = *i;
         let kind = activity["type"].as_str().unwrap_or_default();
         kinds.insert(kind.to_owned());
         let named = addressees(activity);
@@ -265,7 +265,7 @@ async fn every_activity_names_whom_it_reaches() {
     // acceptance and of the question's deletion.
     let mut to_konstanz: Vec<&str> = received
         .iter()
-        .filter(|(port, _)| *port == inboxes.ports[r])
+        .filter(|(i, _)| *i == r)
         .filter_map(|(_, a)| a["type"].as_str())
         .collect();
     to_konstanz.sort_unstable();

@@ -69,6 +69,9 @@ impl Jobs {
         Ok(claimed >= free)
     }
 
+    /// The host's slots. Whoever holds a clone has a delivery for the host
+    /// under way or waiting, so the clones count them (see
+    /// [`Self::others_for`]).
     fn host_slots(&self, host: &str) -> Arc<Semaphore> {
         let per_host = self.core.settings.delivery.per_host.max(1);
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
@@ -78,10 +81,41 @@ impl Jobs {
             .clone()
     }
 
+    /// Whether other deliveries to the host are under way or waiting
+    /// besides the caller's (which holds `slots`).
+    fn others_for(&self, slots: &Arc<Semaphore>) -> bool {
+        let _hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // The map's clone and the caller's.
+        Arc::strong_count(slots) > 2
+    }
+
+    /// Forgets the host's slots once nobody else holds them, so that the
+    /// map holds only the hosts with work (a fan-out to every German
+    /// municipality would otherwise leave 11,000 entries behind).
+    fn release_host(&self, host: &str, slots: Arc<Semaphore>) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // Clones are only made under this lock: two means the map's and
+        // ours, and nobody can take another meanwhile.
+        if Arc::strong_count(&slots) == 2 {
+            hosts.remove(host);
+        }
+    }
+
     /// Sends one delivery and records what became of it.
     async fn send_one(&self, delivery: Delivery, claimed_at: tokio::time::Instant) {
-        let settings = &self.core.settings.delivery;
         let host_slots = self.host_slots(&delivery.host);
+        let host = delivery.host.clone();
+        self.send_with_slot(delivery, claimed_at, &host_slots).await;
+        self.release_host(&host, host_slots);
+    }
+
+    async fn send_with_slot(
+        &self,
+        delivery: Delivery,
+        claimed_at: tokio::time::Instant,
+        host_slots: &Arc<Semaphore>,
+    ) {
+        let settings = &self.core.settings.delivery;
         let Ok(_host_slot) = host_slots.acquire().await else {
             return;
         };
@@ -91,7 +125,12 @@ impl Jobs {
             tracing::info!(inbox = %delivery.inbox, "claim nearly expired before sending; left for the next round");
             return;
         }
-        let outcome = self.attempt(&delivery).await;
+        // The connection is kept for the next delivery to this host only
+        // if one is under way or waiting: a fan-out to thousands of hosts,
+        // one delivery each, would otherwise leave an idle connection (a
+        // socket and its buffers) per host behind.
+        let keep_alive = self.others_for(host_slots);
+        let outcome = self.attempt(&delivery, keep_alive).await;
         let outbox = self.core.store.outbox();
         let now = Utc::now();
         let recorded = match outcome {
@@ -205,10 +244,15 @@ impl Jobs {
     /// on it with 500) gets the same delivery again at once, signed by
     /// draft-cavage ("double knock"), and whichever
     /// worked is remembered for the peer.
-    async fn attempt(&self, delivery: &Delivery) -> Result<Outcome, String> {
+    async fn attempt(&self, delivery: &Delivery, keep_alive: bool) -> Result<Outcome, String> {
         let inbox = Url::parse(&delivery.inbox).map_err(|e| format!("bad inbox URL: {e}"))?;
         let first = self.core.signature_scheme_for(&delivery.host);
-        let response = match self.post_signed(delivery, &inbox, first).await? {
+        // A refused first knock costs a new connection for the second, but
+        // only once per peer and process.
+        let response = match self
+            .post_signed(delivery, &inbox, first, keep_alive)
+            .await?
+        {
             Ok(response) => response,
             Err(outcome) => return Ok(outcome),
         };
@@ -217,7 +261,10 @@ impl Jobs {
         let knocked_again =
             first == Scheme::Rfc9421 && matches!(response.status().as_u16(), 400 | 401 | 403 | 500);
         let (response, used) = if knocked_again {
-            match self.post_signed(delivery, &inbox, Scheme::Cavage).await? {
+            match self
+                .post_signed(delivery, &inbox, Scheme::Cavage, keep_alive)
+                .await?
+            {
                 Ok(response) => (response, Scheme::Cavage),
                 Err(outcome) => return Ok(outcome),
             }
@@ -242,6 +289,7 @@ impl Jobs {
         delivery: &Delivery,
         inbox: &Url,
         scheme: Scheme,
+        keep_alive: bool,
     ) -> Result<Result<reqwest::Response, Outcome>, String> {
         let failed = |reason: String| {
             Ok(Err(Outcome::Failed {
@@ -252,7 +300,10 @@ impl Jobs {
         // An inbox named by a remote actor must not make this node post to
         // its own network (SSRF): the client refuses such addresses, also
         // when the name resolves to one only now.
-        let request = self.core.http.post(inbox).map_err(|e| e.to_string())?;
+        let mut request = self.core.http.post(inbox).map_err(|e| e.to_string())?;
+        if !keep_alive {
+            request = request.header(reqwest::header::CONNECTION, "close");
+        }
         let body = delivery.body.as_bytes();
         let headers = match scheme {
             Scheme::Cavage => {

@@ -1,8 +1,6 @@
 //! `/api/v1/follows` and `/api/v1/feed`: following organizations on other
 //! nodes and reading what they publish.
 
-use std::collections::HashMap;
-
 use allmende_domain::{ItemKind, Organization};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -81,15 +79,12 @@ pub async fn feed(
 ) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let entries = follows::feed(&state, &user, limit).await?;
-    let orgs: HashMap<_, _> = state
+    let orgs = state
         .store
         .organizations()
-        .list_all()
+        .by_ids(entries.iter().map(FeedEntry::organization_id))
         .await
-        .map_err(UseCaseError::from)?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+        .map_err(UseCaseError::from)?;
     let items: Vec<Value> = entries
         .iter()
         .map(|e| {

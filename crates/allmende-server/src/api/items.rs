@@ -66,16 +66,17 @@ async fn with_organization<T: Item>(state: &AppState, item: &T) -> Result<Value,
     Ok(item_json(state, item, Some(&org)))
 }
 
+/// The organizations of `ids`, to name the authors of listed items.
 async fn organizations(
     state: &AppState,
+    ids: impl IntoIterator<Item = OrganizationId>,
 ) -> Result<HashMap<OrganizationId, Organization>, ApiError> {
-    let orgs = state
+    Ok(state
         .store
         .organizations()
-        .list_all()
+        .by_ids(ids)
         .await
-        .map_err(UseCaseError::from)?;
-    Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
+        .map_err(UseCaseError::from)?)
 }
 
 fn number(
@@ -110,21 +111,19 @@ pub async fn list<T: Item>(
         params.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     let limit = number(&params, "limit", 50, MAX_LIMIT)?.max(1);
     let offset = number(&params, "offset", 0, u32::MAX)?;
-    let orgs = organizations(&state).await?;
     let organization_id = match params.get("organization") {
         None => None,
-        Some(handle) => Some(
-            orgs.values()
-                .find(|o| o.handle.as_str() == handle)
-                .map(|o| o.id)
-                .ok_or_else(|| {
-                    ApiError::field(
-                        StatusCode::BAD_REQUEST,
-                        "organization",
-                        "unknown organization handle",
-                    )
-                })?,
-        ),
+        Some(handle) => match state.store.organizations().by_handle(handle).await {
+            Ok(org) => Some(org.id),
+            Err(allmende_store::StoreError::NotFound) => {
+                return Err(ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    "organization",
+                    "unknown organization handle",
+                ))
+            }
+            Err(e) => return Err(UseCaseError::from(e).into()),
+        },
     };
     let themenfeld = match params.get("themenfeld") {
         None => None,
@@ -159,6 +158,7 @@ pub async fn list<T: Item>(
                 .map_err(UseCaseError::from)?
         }
     };
+    let orgs = organizations(&state, found.iter().map(|i| i.organization_id())).await?;
     let items: Vec<Value> = found
         .iter()
         .map(|i| item_json(&state, i, orgs.get(&i.organization_id())))

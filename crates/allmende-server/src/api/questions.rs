@@ -41,19 +41,22 @@ fn answer_json(
 
 /// The question with its answers embedded.
 pub async fn question_json(state: &AppState, question: &Question) -> Result<Value, ApiError> {
-    let orgs = state
-        .store
-        .organizations()
-        .list_all()
-        .await
-        .map_err(UseCaseError::from)?;
-    let org_of = |id| orgs.iter().find(|o| o.id == id);
     let answers = state
         .store
         .answers()
         .for_question(question.id)
         .await
         .map_err(UseCaseError::from)?;
+    let orgs = state
+        .store
+        .organizations()
+        .by_ids(
+            std::iter::once(question.organization_id)
+                .chain(answers.iter().map(|a| a.organization_id)),
+        )
+        .await
+        .map_err(UseCaseError::from)?;
+    let org_of = |id| orgs.get(&id);
     let mut v = item_json(state, question, org_of(question.organization_id));
     v["answers"] = answers
         .iter()

@@ -48,7 +48,15 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
         .list(&filter)
         .await
         .map_err(PageError::internal)?;
-    let orgs = org_map(&state).await?;
+    let orgs = org_map(
+        &state,
+        projects
+            .iter()
+            .map(|i| i.organization_id)
+            .chain(questions.iter().map(|i| i.organization_id))
+            .chain(solutions.iter().map(|i| i.organization_id)),
+    )
+    .await?;
     Ok(page(
         &ctx,
         ctx.t(
@@ -92,9 +100,17 @@ pub async fn search(
     } else {
         search::everything(&state.store, ctx.viewer(), &q, 100).await?
     };
-    let orgs = org_map(&state).await?;
-    let total = found.total();
     let (projects, questions, solutions) = (&found.projects, &found.questions, &found.solutions);
+    let orgs = org_map(
+        &state,
+        projects
+            .iter()
+            .map(|i| i.organization_id)
+            .chain(questions.iter().map(|i| i.organization_id))
+            .chain(solutions.iter().map(|i| i.organization_id)),
+    )
+    .await?;
+    let total = found.total();
     Ok(page(
         &ctx,
         ctx.t("Suche", "Search"),

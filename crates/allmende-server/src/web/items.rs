@@ -86,14 +86,17 @@ pub fn item_list<T: ItemPages>(
     }
 }
 
-pub async fn org_map(state: &AppState) -> Result<HashMap<OrganizationId, Organization>, PageError> {
-    let orgs = state
+/// The organizations of `ids`, to name the authors of what a page lists.
+pub async fn org_map(
+    state: &AppState,
+    ids: impl IntoIterator<Item = OrganizationId>,
+) -> Result<HashMap<OrganizationId, Organization>, PageError> {
+    state
         .store
         .organizations()
-        .list_all()
+        .by_ids(ids)
         .await
-        .map_err(PageError::internal)?;
-    Ok(orgs.into_iter().map(|o| (o.id, o)).collect())
+        .map_err(PageError::internal)
 }
 
 /// `GET /{items}?themenfeld=&page=`
@@ -124,7 +127,7 @@ pub async fn list<T: ItemPages>(
         .map_err(PageError::internal)?;
     let has_more = found.len() > PAGE_SIZE as usize;
     found.truncate(PAGE_SIZE as usize);
-    let orgs = org_map(&state).await?;
+    let orgs = org_map(&state, found.iter().map(|i| i.organization_id())).await?;
     let mut values = FormValues::new();
     if let Some(t) = themenfeld {
         values.insert("themenfeld".into(), t.slug().into());

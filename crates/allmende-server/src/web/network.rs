@@ -36,7 +36,7 @@ async fn network_page(
     let s = ctx.require_user()?;
     let relations = follows::relations(state, &s.user).await?;
     let feed = follows::feed(state, &s.user, 50).await?;
-    let orgs = org_map(state).await?;
+    let orgs = org_map(state, feed.iter().map(FeedEntry::organization_id)).await?;
     let admin = s.user.role == allmende_domain::Role::Admin;
     let approval = state
         .store

@@ -112,14 +112,18 @@ async fn question_page(
     values: &FormValues,
     errors: &FormErrors,
 ) -> Result<Markup, PageError> {
-    let orgs = org_map(state).await?;
-    let org = orgs.get(&q.organization_id).ok_or(PageError::NotFound)?;
     let answers = state
         .store
         .answers()
         .for_question(q.id)
         .await
         .map_err(PageError::internal)?;
+    let orgs = org_map(
+        state,
+        std::iter::once(q.organization_id).chain(answers.iter().map(|a| a.organization_id)),
+    )
+    .await?;
+    let org = orgs.get(&q.organization_id).ok_or(PageError::NotFound)?;
     let asker = ctx
         .user()
         .is_some_and(|u| u.organization_id == q.organization_id);
