@@ -12,18 +12,21 @@
 //!    tenth published here, the rest received from the remote ones, as on
 //!    a node in a large network). Inbox requests are signed here before
 //!    anything is timed, so the generator does not measure its own RSA.
-//! 2. **Mixed load** for SECONDS: 16 API clients publish projects, one
-//!    request after the other; 4 readers cycle through pages and API
-//!    lists and items; 2 clients deliver signed `Create` activities from
-//!    the 1,000 remote organizations to the shared inbox. Per route:
-//!    requests per second, p50/p99 latency, errors; then whether every
-//!    acknowledged write is stored exactly once.
+//! 2. **Mixed load** for SECONDS: 16 API clients publish projects, each
+//!    one request after the other, as fast as the node answers; meanwhile
+//!    4 readers cycle through the start page, a list page, an item page,
+//!    an API list and an API item, and 2 clients deliver signed `Create`
+//!    activities from the 1,000 remote organizations to the shared inbox,
+//!    each of these 50 times a second. Per route: requests per second,
+//!    p50/p99 latency, errors; then whether every acknowledged write is
+//!    stored exactly once.
 //! 3. **Inbox**: 16 clients deliver 10,000 signed activities from the
 //!    1,000 remote organizations as fast as the node takes them: checked
 //!    (signature, digest, date, actor), stored and processed per second.
 //!    Then the node is stopped and the same rows (the received activity,
 //!    the item, the queue entry settled) are committed through the store
-//!    alone, from 16 tasks: the limit for this design.
+//!    alone, from 16 tasks, twice: the faster run is the limit for this
+//!    design.
 //!
 //! Prints Markdown table rows for docs/performance.md on stdout and
 //! progress on stderr. PostgreSQL: a database is created at
@@ -49,6 +52,11 @@ use uuid::Uuid;
 const WRITERS: usize = 16;
 const READERS: usize = 4;
 const MIXED_INBOX_CLIENTS: usize = 2;
+/// Requests per second of each reader and each inbox client in the mixed
+/// load (200 page and API reads and 100 activities per second in all):
+/// readers and senders at a steady pace, as people and peers are, while
+/// the writers publish as fast as the node lets them.
+const PACE_PER_CLIENT: u64 = 50;
 const INBOX_CLIENTS: usize = 16;
 const PEERS: usize = 1_000;
 const PEER_KEYS: usize = 8;
@@ -333,6 +341,14 @@ async fn sign_all(peers: &Arc<Vec<Peer>>, inbox: &str, tag: &str, n: usize) -> V
     all
 }
 
+/// Ticks [`PACE_PER_CLIENT`] times a second; a late request does not make
+/// the next ones come in a burst.
+fn pacer() -> tokio::time::Interval {
+    let mut pace = tokio::time::interval(Duration::from_millis(1000 / PACE_PER_CLIENT));
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    pace
+}
+
 async fn deliver(client: &reqwest::Client, inbox: &str, signed: &Signed) -> u16 {
     client
         .post(inbox)
@@ -499,7 +515,9 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
         );
         tasks.push(tokio::spawn(async move {
             let mut n = r;
+            let mut pace = pacer();
             while Instant::now() < deadline {
+                pace.tick().await;
                 let id = seeded[(n * 7919) % seeded.len()];
                 let (route, path): (&'static str, String) = match n % 5 {
                     0 => ("GET / (start page)", "/".into()),
@@ -543,7 +561,9 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
             next.clone(),
         );
         tasks.push(tokio::spawn(async move {
+            let mut pace = pacer();
             while Instant::now() < deadline {
+                pace.tick().await;
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(signed) = mixed.get(i) else {
                     eprintln!("ran out of signed inbox requests");
@@ -579,6 +599,7 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
     // Inbox benchmark: as fast as the node takes them.
     let before = store.projects().count().await.expect("count");
     let recorder = Recorder::default();
+    let node_cpu = cpu_ms(&child.id().to_string());
     let started = Instant::now();
     {
         let (client, recorder, inbox, burst) = (
@@ -597,69 +618,80 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
             async move {
                 let sent = Instant::now();
                 let status = deliver(&client, &inbox, &burst[i]).await;
-                recorder.record("POST /inbox", sent.elapsed(), status, 202);
+                recorder.record(
+                    "POST /inbox (inbox benchmark, 16 clients)",
+                    sent.elapsed(),
+                    status,
+                    202,
+                );
             }
         })
         .await;
     }
     let inbox_took = started.elapsed().as_secs_f64();
-    let accepted = recorder.ok("POST /inbox");
+    let inbox_node_cpu = (cpu_ms(&child.id().to_string()) - node_cpu) as f64 / inbox_took / 10.0;
+    let accepted = recorder.ok("POST /inbox (inbox benchmark, 16 clients)");
     let stored = store.projects().count().await.expect("count") - before;
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     child.wait().expect("node stops");
 
-    // The same rows through the store alone.
-    let started = Instant::now();
-    {
-        let (store, peers, burst) = (store.clone(), peers.clone(), burst.clone());
-        in_parallel(INBOX_CLIENTS, burst.len(), move |i| {
+    // The same rows through the store alone, twice (it varies by a
+    // third between runs on a busy machine); the faster run is the limit.
+    let mut store_took = f64::MAX;
+    for round in 0..2 {
+        let started = Instant::now();
+        {
             let (store, peers, burst) = (store.clone(), peers.clone(), burst.clone());
-            async move {
-                let signed = &burst[i];
-                let peer = &peers[signed.peer];
-                // Other ids than the node stored: the same rows, not
-                // duplicates of them.
-                let activity_id = format!("{}#store-only", signed.activity_id);
-                let object_id = format!("{}-store-only", signed.object_id);
-                let body = String::from_utf8_lossy(&signed.body);
-                let now = Utc::now();
-                let queued = store
-                    .activities()
-                    .accept(
-                        &activity_id,
-                        &peer.actor_id,
-                        &body,
-                        now,
-                        chrono::Duration::seconds(60),
-                    )
-                    .await
-                    .expect("accept")
-                    .expect("new");
-                let draft = project(format!("Empfangen {i}"));
-                store
-                    .projects()
-                    .insert_remote(peer.org, &draft, &object_id, now, now)
-                    .await
-                    .expect("insert");
-                store
-                    .activities()
-                    .processed(queued)
-                    .await
-                    .expect("processed");
-            }
-        })
-        .await;
+            in_parallel(INBOX_CLIENTS, burst.len(), move |i| {
+                let round = round;
+                let (store, peers, burst) = (store.clone(), peers.clone(), burst.clone());
+                async move {
+                    let signed = &burst[i];
+                    let peer = &peers[signed.peer];
+                    // Other ids than the node stored: the same rows, not
+                    // duplicates of them.
+                    let activity_id = format!("{}#store-only-{round}", signed.activity_id);
+                    let object_id = format!("{}-store-only-{round}", signed.object_id);
+                    let body = String::from_utf8_lossy(&signed.body);
+                    let now = Utc::now();
+                    let queued = store
+                        .activities()
+                        .accept(
+                            &activity_id,
+                            &peer.actor_id,
+                            &body,
+                            now,
+                            chrono::Duration::seconds(60),
+                        )
+                        .await
+                        .expect("accept")
+                        .expect("new");
+                    let draft = project(format!("Empfangen {i}"));
+                    store
+                        .projects()
+                        .insert_remote(peer.org, &draft, &object_id, now, now)
+                        .await
+                        .expect("insert");
+                    store
+                        .activities()
+                        .processed(queued)
+                        .await
+                        .expect("processed");
+                }
+            })
+            .await;
+        }
+        store_took = store_took.min(started.elapsed().as_secs_f64());
     }
-    let store_took = started.elapsed().as_secs_f64();
     let inbox_rate = accepted as f64 / inbox_took;
     let store_rate = burst.len() as f64 / store_took;
     for row in recorder.rows(engine, inbox_took) {
         println!("{row}");
     }
     println!(
-        "| {engine} | inbox: {accepted} accepted, {stored} items stored, {inbox_rate:.0}/s; store alone {store_rate:.0}/s; ratio {:.2} | | | |",
+        "| {engine} | inbox: {accepted} accepted, {stored} items stored, {inbox_rate:.0}/s (node CPU {inbox_node_cpu:.0} % of one core); store alone {store_rate:.0}/s; ratio {:.2} | | | |",
         inbox_rate / store_rate
     );
     store.close().await;

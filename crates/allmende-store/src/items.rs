@@ -128,9 +128,10 @@ impl<'a, T: Item> ItemStore<'a, T> {
     ) -> Result<T, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        query(format!(
+        // The row as stored comes back with the insert: no second query.
+        let row = query(format!(
             "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at, ap_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
             Self::table()
         ))
         .bind(id.to_string())
@@ -142,10 +143,11 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .bind(created)
         .bind(updated)
         .bind(ap_id)
-        .execute(&mut tx)
+        .fetch_one(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
-        search::index(
+        // A new id: there is no entry to replace.
+        search::add(
             &mut tx,
             T::KIND,
             id,
@@ -158,7 +160,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
             outbox::record(&mut tx, organization_id, &created, updated).await?;
         }
         tx.commit().await?;
-        self.get(id).await
+        from_row(&row)
     }
 
     /// The item, whoever asks: for its own organization (editing) and for
@@ -249,7 +251,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .fetch_optional(&mut tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        search::index(
+        search::reindex(
             &mut tx,
             T::KIND,
             id,

@@ -63,11 +63,8 @@ pub fn tsquery(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" & "))
 }
 
-/// Writes (or rewrites) the index entry of one item. On PostgreSQL the
-/// `document` column is generated from title and content. On SQLite the
-/// FTS5 row gets its rowid from `search_keys`, the only way to find it
-/// again without reading the whole index.
-pub(crate) async fn index(
+/// Rewrites the index entry of an item.
+pub(crate) async fn reindex(
     tx: &mut Tx,
     kind: ItemKind,
     id: Uuid,
@@ -75,6 +72,20 @@ pub(crate) async fn index(
     text: &str,
 ) -> Result<(), StoreError> {
     remove(tx, kind, id).await?;
+    add(tx, kind, id, title, text).await
+}
+
+/// Writes the index entry of a new item. On PostgreSQL the `document`
+/// column is generated from title and content. On SQLite the FTS5 row
+/// gets its rowid from `search_keys`, the only way to find it again
+/// without reading the whole index.
+pub(crate) async fn add(
+    tx: &mut Tx,
+    kind: ItemKind,
+    id: Uuid,
+    title: &str,
+    text: &str,
+) -> Result<(), StoreError> {
     match tx.engine() {
         Engine::Sqlite => {
             let rowid: i64 =

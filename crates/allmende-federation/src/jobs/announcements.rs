@@ -27,16 +27,26 @@ impl Jobs {
             .claim_events(Utc::now(), self.core.lease(), BATCH)
             .await?;
         let any = !events.is_empty();
+        let mut nothing_to_send = Vec::new();
         for event in events {
-            self.expand(&event).await;
+            if let Some(done) = self.expand(&event).await {
+                nothing_to_send.push(done);
+            }
         }
+        self.core
+            .store
+            .outbox()
+            .drop_events(&nothing_to_send)
+            .await?;
         Ok(any)
     }
 
     /// Turns one announcement into its activity and deliveries. One whose
     /// subject is gone (an item deleted before its Create was built, an
-    /// organization deleted meanwhile) ends with nothing sent.
-    async fn expand(&self, event: &OutboxEvent) {
+    /// organization deleted meanwhile) or that nobody is to hear of ends
+    /// with nothing sent: its id is returned, for the caller to drop with
+    /// the others of its round.
+    async fn expand(&self, event: &OutboxEvent) -> Option<uuid::Uuid> {
         let outbox = self.core.store.outbox();
         let now = Utc::now();
         let built = match self.outbound.build(event).await {
@@ -70,11 +80,15 @@ impl Jobs {
                     // Left claimed: tried again when the lease runs out.
                     tracing::error!(error = %e, event = %event.id, "could not record the failure");
                 }
-                return;
+                return None;
             }
         };
+        if built.as_ref().is_none_or(|a| a.inboxes.is_empty()) {
+            return Some(event.id);
+        }
         if let Err(e) = outbox.expand(event.id, built.as_ref(), now).await {
             tracing::error!(error = %e, event = %event.id, "could not store activity");
         }
+        None
     }
 }
