@@ -253,3 +253,85 @@ async fn data_survives_reopening() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.organizations().list().await.unwrap().len(), 1);
 }
+
+/// Search entries are found by their own key (on SQLite: `search_keys`,
+/// not a scan of the full-text index) and go with their items: deleted
+/// with an item, and with every item of a remote actor deleted at home.
+#[tokio::test]
+async fn search_entries_go_with_their_items() {
+    let (store, _dir) = store().await;
+    let org = insert_ulm(&store).await;
+    let draft = |title: &str| {
+        ProjectInput {
+            title: Some(title.into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+    };
+    let kept = store
+        .projects()
+        .insert(org.id, &draft("Hundesteuer digital"), Utc::now())
+        .await
+        .unwrap();
+    let deleted = store
+        .projects()
+        .insert(org.id, &draft("Hundewiese online"), Utc::now())
+        .await
+        .unwrap();
+    let actor = allmende_store::RemoteActor {
+        actor_id: "https://konstanz.example/orgs/konstanz".into(),
+        actor_type: "Organization".into(),
+        inbox: "https://konstanz.example/inbox".into(),
+        public_key_id: "https://konstanz.example/orgs/konstanz#main-key".into(),
+        public_key_pem: "unused".into(),
+        ..Default::default()
+    };
+    let remote = store
+        .remote_actors()
+        .upsert(
+            &Handle::remote("konstanz", "konstanz.example").unwrap(),
+            &OrganizationDraft::named("Stadt Konstanz", OrganizationKind::Municipality),
+            &actor,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let now = Utc::now();
+    store
+        .projects()
+        .insert_remote(
+            remote.id,
+            &draft("Hundekot digital melden"),
+            "https://konstanz.example/projects/1",
+            now,
+            now,
+        )
+        .await
+        .unwrap();
+    let found = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<uuid::Uuid> = store
+                .search()
+                .query(Viewer::Public, q, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(found("hunde").await.len(), 3);
+
+    store.projects().delete(deleted.id).await.unwrap();
+    assert!(found("hundewiese").await.is_empty());
+    assert!(store
+        .remote_actors()
+        .delete("https://konstanz.example/orgs/konstanz")
+        .await
+        .unwrap());
+    assert_eq!(found("hunde").await, vec![kept.id.0]);
+}
