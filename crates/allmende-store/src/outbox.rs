@@ -346,7 +346,7 @@ impl<'a> Outbox<'a> {
             let rows = query(format!(
                 "UPDATE deliveries SET claimed_until = $1, claimed_by = $2 WHERE id IN (
                      SELECT d.id FROM deliveries d
-                     WHERE {condition} AND d.dead_at IS NULL AND d.next_attempt_at <= $3
+                     WHERE d.dead_at IS NULL AND {condition} AND d.next_attempt_at <= $3
                        AND (d.claimed_until IS NULL OR d.claimed_until <= $3)
                        AND NOT EXISTS (SELECT 1 FROM peers p
                                        WHERE p.host = d.host AND p.unreachable_since IS NOT NULL)
