@@ -13,6 +13,8 @@
 # postgres://postgres@127.0.0.1:5432/test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where cargo builds (a shared build directory, if one is set).
+target_dir=${CARGO_TARGET_DIR:-target}
 inboxes=${INBOXES:-11000}
 seconds=${SECONDS_PER_RUN:-5}
 # 11,000 listening sockets in the benchmark process, plus connections.
@@ -22,10 +24,10 @@ cargo build --release --quiet -p allmende-server --bin allmende --example outbox
 cargo build --release --quiet -p allmende-federation --example signing
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-mapfile -t signing < <(target/release/examples/signing "$seconds")
+mapfile -t signing < <("$target_dir"/release/examples/signing "$seconds")
 sign=$(echo "${signing[1]}" | awk '{print $2}')
 for engine in sqlite postgres; do
-    target/release/examples/outbox_bench target/release/allmende "$engine" "$inboxes" >>"$results"
+    "$target_dir"/release/examples/outbox_bench "$target_dir"/release/allmende "$engine" "$inboxes" >>"$results"
 done
 
 get() { awk -v k="$1 $2" '$1 " " $2 == k {print $3}' "$results"; }

@@ -6,13 +6,15 @@
 # Prints a Markdown table for docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where cargo builds (a shared build directory, if one is set).
+target_dir=${CARGO_TARGET_DIR:-target}
 seconds=${SECONDS_PER_RUN:-5}
 ulimit -n 8192 2>/dev/null || true
 
 cargo build --release --quiet -p allmende-federation --examples
 openssl_rate=$(openssl speed -seconds "$seconds" rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6}')
-mapfile -t ours < <(target/release/examples/signing "$seconds")
-mapfile -t fanout < <(target/release/examples/fanout 10 100 1000)
+mapfile -t ours < <("$target_dir"/release/examples/signing "$seconds")
+mapfile -t fanout < <("$target_dir"/release/examples/fanout 10 100 1000)
 
 value() { echo "$1" | awk '{print $2}'; }
 bare=$(value "${ours[0]}")

@@ -13,6 +13,8 @@
 # its own database there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where cargo builds (a shared build directory, if one is set).
+target_dir=${CARGO_TARGET_DIR:-target}
 items=${ITEMS:-100000}
 seconds=${SECONDS_PER_RUN:-20}
 ulimit -n 8192 2>/dev/null || true
@@ -24,5 +26,5 @@ echo
 echo "| engine | route | requests/s | p50 | p99 | errors |"
 echo "|---|---|---:|---:|---:|---|"
 for engine in sqlite postgres; do
-    target/release/examples/load_bench target/release/allmende "$engine" "$items" "$seconds"
+    "$target_dir"/release/examples/load_bench "$target_dir"/release/allmende "$engine" "$items" "$seconds"
 done

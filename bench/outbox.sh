@@ -10,17 +10,19 @@
 # ALLMENDE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where cargo builds (a shared build directory, if one is set).
+target_dir=${CARGO_TARGET_DIR:-target}
 seconds=${SECONDS_PER_RUN:-5}
 ulimit -n 8192 2>/dev/null || true
 
 cargo build --release --quiet -p allmende-server --bin allmende --example outbox_bench
 cargo build --release --quiet -p allmende-federation --example signing
-mapfile -t signing < <(target/release/examples/signing "$seconds")
+mapfile -t signing < <("$target_dir"/release/examples/signing "$seconds")
 sign=$(echo "${signing[1]}" | awk '{print $2}')
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for engine in sqlite postgres; do
-    target/release/examples/outbox_bench target/release/allmende "$engine" 100 1000 >>"$results"
+    "$target_dir"/release/examples/outbox_bench "$target_dir"/release/allmende "$engine" 100 1000 >>"$results"
 done
 
 get() { awk -v k="$1 $2" '$1 " " $2 == k {print $3}' "$results"; }
