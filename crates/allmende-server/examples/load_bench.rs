@@ -182,18 +182,31 @@ fn cpu_ms(pid: &str) -> u64 {
     (ticks(11) + ticks(12)) * 10
 }
 
-fn serve(binary: &str, db: &str, port: u16) -> Child {
-    Command::new(binary)
-        .arg("serve")
-        .env("ALLMENDE_DATABASE_URL", db)
-        .env("ALLMENDE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ALLMENDE_PUBLIC_URL", format!("http://localhost:{port}"))
-        .env("ALLMENDE_FEDERATION_DEVELOPMENT", "true")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start allmende serve")
+/// The node's process, killed if the benchmark ends early (a panic): a
+/// node left running would skew the next run.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(binary: &str, db: &str, port: u16) -> Node {
+    Node(
+        Command::new(binary)
+            .arg("serve")
+            .env("ALLMENDE_DATABASE_URL", db)
+            .env("ALLMENDE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("ALLMENDE_PUBLIC_URL", format!("http://localhost:{port}"))
+            .env("ALLMENDE_FEDERATION_DEVELOPMENT", "true")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start allmende serve"),
+    )
 }
 
 async fn wait_healthy(port: u16) {
@@ -458,7 +471,8 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
     );
     store.close().await;
 
-    let mut child = serve(binary, db.url(), port);
+    let mut node = serve(binary, db.url(), port);
+    let child = &mut node.0;
     wait_healthy(port).await;
     // The announcements of the items published here are expanded (to no
     // deliveries: nobody follows `ulm`) before anything is measured.

@@ -59,26 +59,35 @@ impl<'a> Activities<'a> {
         if fresh.rows_affected() == 0 {
             return Ok(None);
         }
-        query("DELETE FROM inbox_queue WHERE activity_id = $1 AND dead_at IS NOT NULL")
-            .bind(activity_id)
-            .execute(&mut tx)
-            .await?;
         let id = Uuid::now_v7();
-        let queued = query(
-            "INSERT INTO inbox_queue (id, activity_id, actor_id, body, next_attempt_at, claimed_until, received_at, peer)
-             VALUES ($1, $2, $3, $4, $5, $6, $5, $7) ON CONFLICT (activity_id) DO NOTHING",
-        )
-        .bind(id.to_string())
-        .bind(activity_id)
-        .bind(actor_id)
-        .bind(body)
-        .bind(now)
-        .bind(now + lease)
-        .bind(peer)
-        .execute(&mut tx)
-        .await?;
-        if queued.rows_affected() == 0 {
-            // Queued by an operator's retry meanwhile: the same activity.
+        let queue = || {
+            query(
+                "INSERT INTO inbox_queue (id, activity_id, actor_id, body, next_attempt_at, claimed_until, received_at, peer)
+                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7) ON CONFLICT (activity_id) DO NOTHING",
+            )
+            .bind(id.to_string())
+            .bind(activity_id)
+            .bind(actor_id)
+            .bind(body)
+            .bind(now)
+            .bind(now + lease)
+            .bind(peer.clone())
+        };
+        let mut queued = queue().execute(&mut tx).await?.rows_affected();
+        if queued == 0 {
+            // Rarely: an entry under this id is there. A dead one (of an
+            // earlier delivery) gives way; a live one is an operator's
+            // retry of the same activity, queued meanwhile.
+            let dead =
+                query("DELETE FROM inbox_queue WHERE activity_id = $1 AND dead_at IS NOT NULL")
+                    .bind(activity_id)
+                    .execute(&mut tx)
+                    .await?;
+            if dead.rows_affected() > 0 {
+                queued = queue().execute(&mut tx).await?.rows_affected();
+            }
+        }
+        if queued == 0 {
             return Ok(None);
         }
         tx.commit().await?;

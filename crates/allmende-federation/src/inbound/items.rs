@@ -97,12 +97,7 @@ impl Inbound {
     /// organization follows it (the feed is where they are shown). Posts
     /// of strangers merely addressed here would be stored and never shown.
     async fn followed_here(&self, sender: &Sender) -> Result<bool, FederationError> {
-        Ok(self
-            .core
-            .store
-            .follows()
-            .has_local_follower(sender.org.id)
-            .await?)
+        sender.followed_here(&self.core.store).await
     }
 
     async fn store_item<T: Item>(

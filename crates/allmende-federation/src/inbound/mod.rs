@@ -50,6 +50,36 @@ pub struct Inbound {
 pub(crate) struct Sender {
     pub org: allmende_domain::Organization,
     pub actor: allmende_store::RemoteActor,
+    /// Whether a local organization follows the sender, once asked: the
+    /// inbox asks before storing an activity and again before keeping its
+    /// object, and under load every round trip counts.
+    followed: tokio::sync::OnceCell<bool>,
+}
+
+impl Sender {
+    pub(crate) fn new(
+        org: allmende_domain::Organization,
+        actor: allmende_store::RemoteActor,
+    ) -> Self {
+        Self {
+            org,
+            actor,
+            followed: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Whether a local organization follows the sender.
+    pub(crate) async fn followed_here(
+        &self,
+        store: &allmende_store::Store,
+    ) -> Result<bool, FederationError> {
+        self.followed
+            .get_or_try_init(|| async {
+                Ok::<_, FederationError>(store.follows().has_local_follower(self.org.id).await?)
+            })
+            .await
+            .copied()
+    }
 }
 
 impl Inbound {
@@ -122,10 +152,17 @@ impl Inbound {
                 activity.id
             )));
         }
-        // It answered: if deliveries to it were failing, they resume.
+        // It answered: if deliveries to it were failing, they resume. Beside
+        // the request, not in its way: bookkeeping of our deliveries, not a
+        // check of this activity.
         let host = crate::urls::authority(&activity.actor);
-        self.core.store.outbox().peer_answered(&host).await?;
-        let sender = Sender { org, actor };
+        let store = self.core.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.outbox().peer_answered(&host).await {
+                tracing::warn!(error = %e, %host, "could not resume deliveries to a peer that answered");
+            }
+        });
+        let sender = Sender::new(org, actor);
         if !self.wanted(&activity, &sender).await? {
             tracing::debug!(id = %activity.id, kind = %activity.kind, "activity concerns nobody here; dropped");
             return Ok(StatusCode::ACCEPTED);
@@ -234,12 +271,7 @@ impl Inbound {
             "Create" | "Update" => {
                 id_of(&activity.object).as_ref() == Some(&activity.actor)
                     || replies_here(&activity.object, &self.core.urls)
-                    || self
-                        .core
-                        .store
-                        .follows()
-                        .has_local_follower(sender.org.id)
-                        .await?
+                    || sender.followed_here(&self.core.store).await?
             }
             _ => false,
         })

@@ -107,7 +107,7 @@ impl Jobs {
                 }
             }
         };
-        let sender = Sender { org, actor };
+        let sender = Sender::new(org, actor);
         let entries = page
             .get("orderedItems")
             .or_else(|| page.get("items"))

@@ -48,7 +48,7 @@ impl Jobs {
                     continue;
                 }
             };
-            let sender = Sender { org, actor };
+            let sender = Sender::new(org, actor);
             self.inbound
                 .handle_stored(
                     stored.id,
