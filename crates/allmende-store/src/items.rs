@@ -128,10 +128,9 @@ impl<'a, T: Item> ItemStore<'a, T> {
     ) -> Result<T, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        // The row as stored comes back with the insert: no second query.
-        let row = query(format!(
+        query(format!(
             "INSERT INTO {} (id, organization_id, title, themenfeld, public, content, created_at, updated_at, ap_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             Self::table()
         ))
         .bind(id.to_string())
@@ -143,7 +142,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .bind(created)
         .bind(updated)
         .bind(ap_id)
-        .fetch_one(&mut tx)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
         // A new id: there is no entry to replace.
@@ -160,7 +159,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
             outbox::record(&mut tx, organization_id, &created, updated).await?;
         }
         tx.commit().await?;
-        from_row(&row)
+        self.get(id).await
     }
 
     /// The item, whoever asks: for its own organization (editing) and for
