@@ -285,7 +285,7 @@ async fn peers(store: &Store, follower: OrganizationId) -> Vec<Peer> {
             .remote_actors()
             .upsert(
                 &Handle::remote(&format!("p{i}"), &host).expect("handle"),
-                &OrganizationDraft::named(&format!("Gemeinde {i}"), OrganizationKind::Municipality),
+                &OrganizationDraft::named(format!("Gemeinde {i}"), OrganizationKind::Municipality),
                 &actor,
                 Utc::now(),
             )
