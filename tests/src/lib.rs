@@ -5,6 +5,7 @@
 pub mod api;
 pub mod harness;
 pub mod peers;
+pub mod process;
 pub mod signed;
 
 use allmende_domain::OrganizationInput;

@@ -46,6 +46,7 @@ use allmende_federation::signatures::sign_post;
 use allmende_federation::SigningKey;
 use allmende_store::testing::TestDatabase;
 use allmende_store::{RemoteActor, Store};
+use allmende_tests::process::{cpu_ms, memory_kb};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -154,32 +155,6 @@ impl Recorder {
             })
             .collect()
     }
-}
-
-fn rss_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) a process has used, in milliseconds.
-fn cpu_ms(pid: &str) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (ticks(11) + ticks(12)) * 10
 }
 
 /// The node's process, killed if the benchmark ends early (a panic): a
@@ -595,7 +570,7 @@ async fn run(binary: &str, engine: &str, items: usize, seconds: u64) {
     let took = started.elapsed().as_secs_f64();
     let node_cpu = cpu_ms(&child.id().to_string()) - node_cpu;
     let bench_cpu = cpu_ms("self") - bench_cpu;
-    let peak_kb = rss_kb(child.id(), "VmHWM:");
+    let peak_kb = memory_kb(child.id(), "VmHWM:");
     let written = recorder.ok("POST /api/v1/projects") as i64;
     let received = recorder.ok("POST /inbox (signed Create)") as i64;
     let after = store.projects().count().await.expect("count");

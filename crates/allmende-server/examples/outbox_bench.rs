@@ -34,6 +34,7 @@ use allmende_domain::{Handle, OrganizationDraft, OrganizationKind};
 use allmende_store::testing::TestDatabase;
 use allmende_store::Store;
 use allmende_tests::peers::{fake_follower, CountingInboxes};
+use allmende_tests::process::{cpu_ms, memory_kb};
 use chrono::Utc;
 
 /// Measured fan-outs per size.
@@ -42,35 +43,6 @@ const ROUNDS: usize = 5;
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn rss_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) a process has used, in milliseconds.
-fn cpu_ms(pid: &str) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // utime and stime are fields 14 and 15 (1-based), 12 and 13 here; the
-    // kernel counts 100 ticks per second.
-    (ticks(11) + ticks(12)) * 10
 }
 
 fn serve(binary: &str, db: &str, port: u16) -> Child {
@@ -184,7 +156,7 @@ async fn run(
     let mut child = serve(binary, db.url(), port);
     wait_healthy(port).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_kb = rss_kb(child.id(), "VmRSS:");
+    let idle_kb = memory_kb(child.id(), "VmRSS:");
 
     // Warm-up: a node that has just started prepares its statements and
     // opens its pool's connections on first use; measure a running one.
@@ -217,7 +189,7 @@ async fn run(
     }
     let node_cpu = (cpu_ms(&child.id().to_string()) - node_cpu) / ROUNDS as u64;
     let bench_cpu = (cpu_ms("self") - bench_cpu) / ROUNDS as u64;
-    let peak_kb = rss_kb(child.id(), "VmHWM:");
+    let peak_kb = memory_kb(child.id(), "VmHWM:");
     println!(
         "{engine} fanout_{n}_deliveries_per_s {:.0}",
         median(&mut from_outbox)

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::{Project, Question, Solution};
+use allmende_domain::{Organization, OrganizationId, Project, Question, Solution};
 use allmende_store::ListFilter;
 use axum::extract::{Query, State};
 use maud::{html, Markup};
@@ -48,15 +48,7 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
         .list(&filter)
         .await
         .map_err(PageError::internal)?;
-    let orgs = org_map(
-        &state,
-        projects
-            .iter()
-            .map(|i| i.organization_id)
-            .chain(questions.iter().map(|i| i.organization_id))
-            .chain(solutions.iter().map(|i| i.organization_id)),
-    )
-    .await?;
+    let orgs = authors(&state, &projects, &questions, &solutions).await?;
     Ok(page(
         &ctx,
         ctx.t(
@@ -101,15 +93,7 @@ pub async fn search(
         search::everything(&state.store, ctx.viewer(), &q, 100).await?
     };
     let (projects, questions, solutions) = (&found.projects, &found.questions, &found.solutions);
-    let orgs = org_map(
-        &state,
-        projects
-            .iter()
-            .map(|i| i.organization_id)
-            .chain(questions.iter().map(|i| i.organization_id))
-            .chain(solutions.iter().map(|i| i.organization_id)),
-    )
-    .await?;
+    let orgs = authors(&state, projects, questions, solutions).await?;
     let total = found.total();
     Ok(page(
         &ctx,
@@ -124,4 +108,17 @@ pub async fn search(
             }
         },
     ))
+}
+
+/// The organizations that published what a page lists.
+async fn authors(
+    state: &AppState,
+    projects: &[Project],
+    questions: &[Question],
+    solutions: &[Solution],
+) -> Result<HashMap<OrganizationId, Organization>, PageError> {
+    let ids = (projects.iter().map(|i| i.organization_id))
+        .chain(questions.iter().map(|i| i.organization_id))
+        .chain(solutions.iter().map(|i| i.organization_id));
+    org_map(state, ids).await
 }
