@@ -175,6 +175,44 @@ impl TestNode {
         self.token_for(&email).await
     }
 
+    /// A group (an association or network, `kind`) with an admin user
+    /// `admin@{handle}.example`, who approves members by hand unless
+    /// `approval` says otherwise; returns the admin's API token.
+    pub async fn group_with_token(
+        &self,
+        handle: &str,
+        kind: &str,
+        approval: allmende_domain::FollowerApproval,
+    ) -> String {
+        let input = OrganizationInput {
+            name: Some(format!("Netzwerk {handle}")),
+            kind: Some(kind.into()),
+            ..Default::default()
+        };
+        let group = organizations::create(&self.state.store, handle, &input)
+            .await
+            .expect("group created");
+        self.state
+            .store
+            .organizations()
+            .set_follower_approval(group.id, approval)
+            .await
+            .expect("approval set");
+        let email = format!("admin@{handle}.example");
+        self.user(&email, handle, "admin").await;
+        self.token_for(&email).await
+    }
+
+    /// The organization with `handle` as this node stores it.
+    pub async fn organization(&self, handle: &str) -> allmende_domain::Organization {
+        self.state
+            .store
+            .organizations()
+            .by_handle(handle)
+            .await
+            .expect("organization")
+    }
+
     /// A new API token of the user with this e-mail address.
     pub async fn token_for(&self, email: &str) -> String {
         let email = allmende_domain::Email::parse(email).expect("valid e-mail");

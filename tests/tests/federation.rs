@@ -7,6 +7,7 @@ mod federation {
     pub mod audiences;
     pub mod discovery;
     pub mod exchange;
+    pub mod groups;
     pub mod hygiene;
     pub mod identity;
     pub mod inbox;

@@ -43,6 +43,12 @@ pub enum Problem {
     RemoteUnavailable,
     /// The address names this node itself.
     LocalAddress,
+    /// Not a group the organization is an accepted member of.
+    NotGroupMember,
+    /// Only public items are passed on by groups.
+    GroupNeedsPublic,
+    /// The organization is not a group (an association or network).
+    NotAGroup,
 }
 
 impl Problem {
@@ -79,6 +85,9 @@ impl Problem {
             Problem::FediverseAddress => "must be an address like ulm@allmende.example.de or an actor URL".into(),
             Problem::RemoteUnavailable => "could not be found or its node did not answer; check the address and try again later".into(),
             Problem::LocalAddress => "is an organization on this node; its items are already shown here".into(),
+            Problem::NotGroupMember => "must name groups your organization is an accepted member of".into(),
+            Problem::GroupNeedsPublic => "can only be chosen for public items: a group passes items on to everyone who follows it".into(),
+            Problem::NotAGroup => "is not a group (an association or network)".into(),
         }
     }
 
@@ -107,6 +116,9 @@ impl Problem {
             Problem::FediverseAddress => "muss eine Adresse wie ulm@allmende.example.de oder eine Actor-URL sein".into(),
             Problem::RemoteUnavailable => "wurde nicht gefunden oder ihr Knoten hat nicht geantwortet; bitte Adresse prüfen und später erneut versuchen".into(),
             Problem::LocalAddress => "ist eine Organisation auf diesem Knoten; ihre Beiträge sind hier bereits sichtbar".into(),
+            Problem::NotGroupMember => "darf nur Gruppen nennen, in die Ihre Organisation aufgenommen ist".into(),
+            Problem::GroupNeedsPublic => "ist nur für öffentliche Beiträge möglich: eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
+            Problem::NotAGroup => "ist keine Gruppe (kein Verband und kein Netzwerk)".into(),
         }
     }
 }

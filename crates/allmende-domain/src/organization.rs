@@ -51,6 +51,18 @@ crate::text::labelled_enum! {
     }
 }
 
+impl OrganizationKind {
+    /// Associations and networks are groups (FEP-1b12): organizations
+    /// join them, and they pass their members' items on to everyone who
+    /// follows them.
+    pub fn is_group(self) -> bool {
+        matches!(
+            self,
+            OrganizationKind::Association | OrganizationKind::Network
+        )
+    }
+}
+
 /// The short name in URLs and in `@handle@node` addresses: lowercase ASCII
 /// for local organizations, so it is the same in every fediverse client.
 /// Actors on other nodes carry `name@host` (their own rules for `name`).

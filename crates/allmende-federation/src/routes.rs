@@ -258,6 +258,9 @@ async fn outbox(
             T => collect::<T>(&federation, &org, &filter, &mut entries).await?,
             _not_an_item => {});
     }
+    if org.profile.kind.is_group() {
+        carried(&federation, &org, wanted + 1, &mut entries).await?;
+    }
     entries.sort_by_key(|e| std::cmp::Reverse(e.0));
     let has_next = entries.len() > wanted as usize && page < OUTBOX_MAX_PAGES;
     let items: Vec<Value> = entries
@@ -277,6 +280,53 @@ async fn outbox(
         doc["next"] = json!(format!("{id}?page={}", page + 1));
     }
     Ok(activity_json(StatusCode::OK, doc))
+}
+
+/// A group's outbox also lists what it carries, as the Announce of each
+/// item's Create (FEP-1b12), so a new follower backfills the group's
+/// items. The Create names only the object: receivers fetch it from its
+/// origin.
+async fn carried(
+    federation: &Federation,
+    group: &Organization,
+    limit: u32,
+    into: &mut Vec<(chrono::DateTime<chrono::Utc>, Value)>,
+) -> Result<(), FederationError> {
+    let store = federation.store();
+    let urls = federation.urls();
+    let actor = urls.organization(group.handle.as_str());
+    let entries = store.groups().items(group.id, limit).await?;
+    let authors = store
+        .organizations()
+        .by_ids(entries.iter().map(|e| e.author_id))
+        .await?;
+    for entry in entries {
+        // Public items only: other servers read as the public.
+        let public = for_item_kind!(entry.kind,
+            T => store.items::<T>().read(Viewer::Public, entry.item_id).await.is_ok(),
+            _not_an_item => false);
+        let Some(author) = authors.get(&entry.author_id).filter(|_| public) else {
+            continue;
+        };
+        let author = federation.outbound().actor_id_of(author);
+        into.push((
+            entry.added_at,
+            json!({
+                "id": format!("{actor}#announce-{}", entry.item_id),
+                "type": "Announce",
+                "actor": actor,
+                "object": {
+                    "id": format!("{}#create", entry.object_id),
+                    "type": "Create",
+                    "actor": author,
+                    "object": entry.object_id,
+                },
+                "to": [PUBLIC],
+                "published": entry.added_at.to_rfc3339(),
+            }),
+        ));
+    }
+    Ok(())
 }
 
 async fn collect<T: Item>(

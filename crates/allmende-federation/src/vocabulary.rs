@@ -40,7 +40,8 @@ pub fn terms() -> Value {
         "ars": "allmende:ars",
         "bundesland": "allmende:bundesland",
         "population": "allmende:population",
-        "profile": { "@id": "allmende:profile", "@type": "@json" }
+        "profile": { "@id": "allmende:profile", "@type": "@json" },
+        "hops": "allmende:hops"
     })
 }
 
@@ -52,6 +53,19 @@ pub fn context() -> Value {
 /// The document served at `/ns`.
 pub fn context_document() -> Value {
     json!({ "@context": terms() })
+}
+
+/// Whether an object or activity is addressed to the public (in any of
+/// the forms in use: the full IRI, `as:Public`, `Public`).
+pub fn is_public(doc: &Value) -> bool {
+    ["to", "cc"].iter().any(|field| {
+        let is_public = |v: &Value| matches!(v.as_str(), Some(PUBLIC | "as:Public" | "Public"));
+        match doc.get(*field) {
+            Some(Value::Array(list)) => list.iter().any(is_public),
+            Some(one) => is_public(one),
+            None => false,
+        }
+    })
 }
 
 /// Whether an `Accept` header asks for ActivityPub JSON rather than HTML.

@@ -62,6 +62,22 @@ impl<'a> Follows<'a> {
             .await
     }
 
+    /// A local organization joins a group on this node: nothing is sent;
+    /// `accepted` at once, or pending until the group's admins approve.
+    pub async fn join_local(
+        &self,
+        follower: OrganizationId,
+        group: OrganizationId,
+        activity_id: &str,
+        accepted: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        upsert(&mut tx, follower, group, activity_id, accepted, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A remote actor asks to follow a local organization that approves its
     /// followers: records the request, pending, without sending anything.
     /// A follower already accepted stays accepted.
@@ -118,9 +134,7 @@ impl<'a> Follows<'a> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.change_announced(
-            "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2
-             AND EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = $1)
-             RETURNING activity_id",
+            "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2 RETURNING activity_id",
             (follower, target),
             target,
             |follow_activity_id| Announcement::RejectFollow {
@@ -322,6 +336,24 @@ impl<'a> Follows<'a> {
         .iter()
         .map(|r| r.col("inbox"))
         .collect::<Result<_, _>>()
+    }
+
+    /// The local organizations whose follow of `target` is accepted.
+    pub async fn local_followers(
+        &self,
+        target: OrganizationId,
+    ) -> Result<Vec<OrganizationId>, StoreError> {
+        query(
+            "SELECT f.follower_id FROM follows f WHERE f.target_id = $1 AND f.accepted = TRUE
+             AND NOT EXISTS (SELECT 1 FROM remote_actors r WHERE r.organization_id = f.follower_id)
+             ORDER BY f.follower_id",
+        )
+        .bind(target.to_string())
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(|r| crate::uuid_column(r, "follower_id").map(OrganizationId))
+        .collect()
     }
 
     /// Who follows `target`, with whether the follow is accepted.

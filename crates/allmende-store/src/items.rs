@@ -58,6 +58,13 @@ pub struct ItemStore<'a, T> {
     item: PhantomData<T>,
 }
 
+/// The groups a new local item is published to, and how its ActivityPub
+/// id is made from its id.
+struct InGroups<'g> {
+    groups: &'g [OrganizationId],
+    object_id: &'g (dyn Fn(Uuid) -> String + Sync),
+}
+
 /// Reads one row of an item table.
 fn from_row<T: Item>(row: &Row) -> Result<T, StoreError> {
     let accepted_answer = if T::KIND == ItemKind::Question {
@@ -100,7 +107,27 @@ impl<'a, T: Item> ItemStore<'a, T> {
         draft: &T::Draft,
         now: DateTime<Utc>,
     ) -> Result<T, StoreError> {
-        self.insert_row(organization_id, draft, now, now, None)
+        self.insert_row(organization_id, draft, now, now, None, None)
+            .await
+    }
+
+    /// Publishes a new item of one of this node's organizations to groups
+    /// (FEP-1b12): the groups are recorded with the item, so its Create is
+    /// addressed to them. `object_id` makes the item's ActivityPub id from
+    /// its id.
+    pub async fn insert_in_groups(
+        &self,
+        organization_id: OrganizationId,
+        draft: &T::Draft,
+        now: DateTime<Utc>,
+        groups: &[OrganizationId],
+        object_id: impl Fn(Uuid) -> String + Sync,
+    ) -> Result<T, StoreError> {
+        let in_groups = InGroups {
+            groups,
+            object_id: &object_id,
+        };
+        self.insert_row(organization_id, draft, now, now, None, Some(in_groups))
             .await
     }
 
@@ -114,8 +141,15 @@ impl<'a, T: Item> ItemStore<'a, T> {
         published: DateTime<Utc>,
         updated: DateTime<Utc>,
     ) -> Result<T, StoreError> {
-        self.insert_row(organization_id, draft, published, updated, Some(ap_id))
-            .await
+        self.insert_row(
+            organization_id,
+            draft,
+            published,
+            updated,
+            Some(ap_id),
+            None,
+        )
+        .await
     }
 
     async fn insert_row(
@@ -125,6 +159,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         created: DateTime<Utc>,
         updated: DateTime<Utc>,
         ap_id: Option<&str>,
+        in_groups: Option<InGroups<'_>>,
     ) -> Result<T, StoreError> {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
@@ -154,6 +189,24 @@ impl<'a, T: Item> ItemStore<'a, T> {
             &T::search_text(draft),
         )
         .await?;
+        for group in in_groups.as_ref().map_or(&[][..], |g| g.groups) {
+            let object_id = in_groups
+                .as_ref()
+                .map(|g| (g.object_id)(id))
+                .unwrap_or_default();
+            crate::groups::insert_item(
+                &mut tx,
+                &crate::Carried {
+                    group: *group,
+                    object_id: &object_id,
+                    kind: T::KIND,
+                    item_id: id,
+                    author: organization_id,
+                },
+                created,
+            )
+            .await?;
+        }
         if ap_id.is_none() {
             let created = Announcement::ItemCreated { item: T::KIND, id };
             outbox::record(&mut tx, organization_id, &created, updated).await?;
@@ -295,6 +348,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .await?
         .ok_or(StoreError::NotFound)?;
         search::remove(&mut tx, T::KIND, id).await?;
+        crate::groups::forget_item(&mut tx, T::KIND, id).await?;
         if let Some((organization, deleted)) = deleted {
             outbox::record(&mut tx, organization, &deleted, Utc::now()).await?;
         }
@@ -328,11 +382,13 @@ impl<'a, T: Item> ItemStore<'a, T> {
                 also.push(OrganizationId(uuid_column(&row, "organization_id")?));
             }
         }
+        let groups = crate::groups::of_item(&mut *tx, T::KIND, id).await?;
         let deleted = Announcement::ItemDeleted {
             item: T::KIND,
             id,
             public,
             also,
+            groups,
         };
         Ok((item.organization_id(), deleted))
     }
@@ -343,10 +399,14 @@ impl<'a, T: Item> ItemStore<'a, T> {
             "SELECT * FROM {table} t WHERE ($1 IS NULL OR t.organization_id = $1)
              AND ($2 IS NULL OR t.themenfeld = $2)
              AND ($3 IS NULL OR t.organization_id IN
-                  (SELECT target_id FROM follows WHERE follower_id = $3 AND accepted = TRUE))
+                  (SELECT target_id FROM follows WHERE follower_id = $3 AND accepted = TRUE)
+                  OR t.id IN (SELECT gi.item_id FROM group_items gi JOIN follows gf
+                       ON gf.target_id = gi.group_id AND gf.follower_id = $3 AND gf.accepted = TRUE
+                       WHERE gi.item_kind = '{kind}'))
              AND {rule}
              ORDER BY t.created_at DESC, t.id DESC LIMIT $5 OFFSET $6",
             table = Self::table(),
+            kind = T::KIND.slug(),
             rule = readable("t", "$4"),
         ))
         .bind(filter.organization_id.map(|o| o.to_string()))

@@ -16,6 +16,7 @@ pub mod backfills;
 mod db;
 mod error;
 pub mod follows;
+pub mod groups;
 pub mod identities;
 pub mod items;
 pub mod keys;
@@ -45,6 +46,7 @@ pub use answers::{Answers, RemoteAnswer};
 pub use backfills::{Backfill, Backfills};
 pub use error::{Found, StoreError};
 pub use follows::{Follow, Follows};
+pub use groups::{Carried, GroupItem, Groups, ModerationEntry};
 pub use identities::{Identities, IdentityCheck};
 pub use items::{ItemStore, ListFilter};
 pub use keys::{Keys, StoredKey};
@@ -200,6 +202,11 @@ impl Store {
 
     pub fn remote_actors(&self) -> RemoteActors<'_> {
         RemoteActors::new(&self.pool)
+    }
+
+    /// What groups carry, announce, block and log.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(&self.pool)
     }
 
     pub fn follows(&self) -> Follows<'_> {

@@ -48,6 +48,10 @@ pub enum Announcement {
         /// author of its accepted answer.
         #[serde(default)]
         also: Vec<OrganizationId>,
+        /// The groups it was published to (their followers heard of it
+        /// through them).
+        #[serde(default)]
+        groups: Vec<OrganizationId>,
     },
     AnswerCreated {
         id: Uuid,
@@ -73,6 +77,18 @@ pub enum Announcement {
     RejectFollow {
         follower: OrganizationId,
         follow_activity_id: String,
+    },
+    /// A local group passes a member's activity on to its followers
+    /// (FEP-1b12): `activity` exactly as received or built, `hops` the
+    /// groups it passed through so far, counting this one.
+    GroupAnnounce {
+        activity: serde_json::Value,
+        hops: u8,
+    },
+    /// A local group's admins removed an item (by its ActivityPub id)
+    /// from the group.
+    GroupRemove {
+        object: String,
     },
 }
 
@@ -616,6 +632,7 @@ mod tests {
                 id,
                 public: true,
                 also: Vec::new(),
+                groups: Vec::new(),
             }
         );
         let followers_only = Announcement::ItemDeleted {
@@ -623,6 +640,7 @@ mod tests {
             id,
             public: false,
             also: vec![OrganizationId(Uuid::now_v7())],
+            groups: vec![OrganizationId(Uuid::now_v7())],
         };
         let again: Announcement =
             serde_json::from_str(&serde_json::to_string(&followers_only).expect("json"))

@@ -36,6 +36,23 @@ impl Inbound {
         let target = self.local_organization(&activity.object).await?;
         let follows = self.core.store.follows();
         let now = chrono::Utc::now();
+        // Blocked by a group's admins: refused (Reject), not even pending.
+        if self
+            .core
+            .store
+            .groups()
+            .is_blocked(target.id, sender.org.id)
+            .await?
+        {
+            follows
+                .record_follow_request(sender.org.id, target.id, activity.id.as_str(), now)
+                .await?;
+            follows
+                .refuse_follower(sender.org.id, target.id, now)
+                .await?;
+            self.core.wake();
+            return Ok(());
+        }
         let already = follows
             .get(sender.org.id, target.id)
             .await?

@@ -97,6 +97,9 @@ impl Inbound {
     /// organization follows it (the feed is where they are shown). Posts
     /// of strangers merely addressed here would be stored and never shown.
     async fn followed_here(&self, sender: &Sender) -> Result<bool, FederationError> {
+        if sender.is_admitted() {
+            return Ok(true);
+        }
         sender.followed_here(&self.core.store).await
     }
 

@@ -10,9 +10,14 @@
 //! the actor's domain; it was not received before. Activity types this
 //! node does not handle are accepted (202) and ignored.
 
+mod announce;
 mod follow;
+mod group;
 mod items;
 mod rate;
+
+pub use announce::MAX_GROUP_HOPS;
+pub use group::Intake;
 
 use std::sync::Arc;
 
@@ -54,6 +59,9 @@ pub(crate) struct Sender {
     /// inbox asks before storing an activity and again before keeping its
     /// object, and under load every round trip counts.
     followed: tokio::sync::OnceCell<bool>,
+    /// A local group took the sender's new item, or a group followed here
+    /// announced it: kept even if no organization follows the sender.
+    admitted: std::sync::atomic::AtomicBool,
 }
 
 impl Sender {
@@ -65,7 +73,18 @@ impl Sender {
             org,
             actor,
             followed: tokio::sync::OnceCell::new(),
+            admitted: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Marks the sender's new objects as wanted here (see `admitted`).
+    pub(crate) fn admit(&self) {
+        self.admitted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_admitted(&self) -> bool {
+        self.admitted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a local organization follows the sender.
@@ -272,6 +291,11 @@ impl Inbound {
                 id_of(&activity.object).as_ref() == Some(&activity.actor)
                     || replies_here(&activity.object, &self.core.urls)
                     || sender.followed_here(&self.core.store).await?
+                    || !self.group_intake(activity, sender).await?.is_empty()
+            }
+            // Only groups announce; only what someone here follows matters.
+            "Announce" => {
+                sender.actor.actor_type == "Group" && sender.followed_here(&self.core.store).await?
             }
             _ => false,
         })
@@ -350,8 +374,17 @@ impl Inbound {
             "Accept" => self.on_follow_answer(activity, sender, true).await,
             "Reject" => self.on_follow_answer(activity, sender, false).await,
             "Undo" => self.on_undo(activity, sender).await,
-            "Create" | "Update" => self.on_create_or_update(activity, sender, budget).await,
-            "Delete" => self.on_delete(activity, sender).await,
+            "Create" | "Update" | "Delete" => {
+                // Asked before: a Delete takes the item out of its groups.
+                let intake = self.group_intake(activity, sender).await?;
+                if activity.kind == "Delete" {
+                    self.on_delete(activity, sender).await?;
+                } else {
+                    self.on_create_or_update(activity, sender, budget).await?;
+                }
+                self.pass_on(activity, sender.org.id, intake, 1).await
+            }
+            "Announce" => self.on_announce(activity, sender, budget, true).await,
             other => {
                 tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
                 Ok(())

@@ -41,6 +41,44 @@ impl Jobs {
         Ok(any)
     }
 
+    /// Hands an activity of a local organization to the local groups it
+    /// concerns (addressed to them, or about an item they carry), which
+    /// pass it on to their followers like one from another node.
+    async fn local_groups_take(
+        &self,
+        event: &OutboxEvent,
+        activity: &allmende_store::NewActivity,
+    ) -> Result<(), FederationError> {
+        use allmende_store::Announcement as A;
+        let store = &self.core.store;
+        let doc: serde_json::Value = serde_json::from_str(&activity.body)
+            .map_err(|e| FederationError::Internal(e.to_string()))?;
+        let incoming = crate::objects::activity::Incoming::parse(doc)?;
+        let intake = match &event.announcement {
+            A::ItemCreated { .. } | A::ItemUpdated { .. } | A::AnswerCreated { .. } => {
+                self.inbound
+                    .group_intake_of(&incoming, event.organization_id)
+                    .await?
+            }
+            // The item is gone here, and with it what the groups carried:
+            // the announcement names them.
+            A::ItemDeleted { groups, .. } => {
+                let mut intake = Vec::new();
+                for group in groups {
+                    let group = store.organizations().get(*group).await?;
+                    if group.is_local() && group.profile.kind.is_group() {
+                        intake.push(crate::inbound::Intake::change(group));
+                    }
+                }
+                intake
+            }
+            _ => return Ok(()),
+        };
+        self.inbound
+            .pass_on(&incoming, event.organization_id, intake, 1)
+            .await
+    }
+
     /// Turns one announcement into its activity and deliveries. One whose
     /// subject is gone (an item deleted before its Create was built, an
     /// organization deleted meanwhile) or that nobody is to hear of ends
@@ -83,6 +121,13 @@ impl Jobs {
                 return None;
             }
         };
+        if let Some(activity) = &built {
+            // Groups on this node take what their members here send them
+            // as if it came over the network.
+            if let Err(e) = self.local_groups_take(event, activity).await {
+                tracing::warn!(error = %e, event = %event.id, "a group here could not pass an activity on");
+            }
+        }
         if built.as_ref().is_none_or(|a| a.inboxes.is_empty()) {
             return Some(event.id);
         }

@@ -150,14 +150,16 @@ impl Jobs {
         self.resolver.fetch_object(&url, budget).await
     }
 
-    /// Imports one outbox entry (a Create); `false` if it is not one.
+    /// Imports one outbox entry (a Create, or a group's Announce); `false`
+    /// if it is neither.
     async fn import_entry(
         &self,
         entry: Value,
         sender: &Sender,
         actor: &Url,
     ) -> Result<bool, FederationError> {
-        if type_of(&entry) != Some("Create") {
+        let kind = type_of(&entry);
+        if kind != Some("Create") && kind != Some("Announce") {
             return Ok(false);
         }
         let activity = Incoming::parse(entry)?;
@@ -165,6 +167,14 @@ impl Jobs {
             return Err(FederationError::Forbidden(
                 "outbox entry by another actor".into(),
             ));
+        }
+        if activity.kind == "Announce" {
+            // What a group carries: checked and fetched from each origin
+            // like a live Announce, but not passed on by groups here.
+            self.inbound
+                .on_announce(&activity, sender, &mut FetchBudget::new(), false)
+                .await?;
+            return Ok(true);
         }
         self.inbound
             .on_create_or_update(&activity, sender, &mut FetchBudget::new())

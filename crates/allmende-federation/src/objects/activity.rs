@@ -37,6 +37,8 @@ pub struct Incoming {
     pub object: Value,
     /// Everyone the activity is addressed to (`to`, `cc`, `audience`).
     pub recipients: Vec<Url>,
+    /// The activity exactly as received, for a group to pass on.
+    pub raw: Value,
 }
 
 impl Incoming {
@@ -69,6 +71,7 @@ impl Incoming {
             actor,
             object,
             recipients,
+            raw: doc,
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Organizations as ActivityPub actors (type `Organization`), the instance
+//! Organizations as ActivityPub actors (type `Organization`, or `Group`
+//! for associations and networks), the instance
 //! actor (type `Application`), and the reading of remote actors.
 
 use allmende_domain::{
@@ -52,7 +53,8 @@ pub fn organization_json(
     json!({
         "@context": context(),
         "id": id,
-        "type": "Organization",
+        // Associations and networks are FEP-1b12 groups.
+        "type": if p.kind.is_group() { "Group" } else { "Organization" },
         "preferredUsername": handle,
         "name": p.name,
         "summary": p.description.as_deref().map(text_to_html).unwrap_or_default(),
@@ -164,7 +166,12 @@ pub fn parse_remote(doc: &Value, fetched_from: &Url) -> Result<ParsedActor, Fede
     let handle = Handle::remote(username, &authority(&id))
         .or_else(|_| Handle::remote(&fallback_name(&id), &authority(&id)))
         .map_err(|_| bad("unusable host"))?;
-    let profile = profile_of(doc, username);
+    let mut profile = profile_of(doc, username);
+    // A group of other software (a Lemmy community, a Friendica forum) is
+    // a network here: organizations join it and it passes items on.
+    if actor_type == "Group" && !profile.kind.is_group() {
+        profile.kind = OrganizationKind::Network;
+    }
     let ed25519 = ed25519_multikey(doc, &id);
     Ok(ParsedActor {
         handle,

@@ -38,7 +38,12 @@ impl Outbound {
                 id,
                 public,
                 also,
-            } => Some(self.deletion(&org, *item, *id, *public, also).await?),
+                groups,
+            } => {
+                let mut also = also.clone();
+                also.extend(groups);
+                Some(self.deletion(&org, *item, *id, *public, &also).await?)
+            }
             Announcement::AnswerCreated { id } => {
                 let answer = store.answers().get(AnswerId(*id)).await?;
                 let object = self.answer_document(&org, &answer).await?;
@@ -51,7 +56,36 @@ impl Outbound {
                     Vec::new()
                 };
                 inboxes.extend(self.inbox_of(question.organization_id).await?);
-                Some(self.wrap(&org, "Create", object, inboxes, &[]))
+                // The groups that carry the question hear of it too, and
+                // pass it on (FEP-1b12: a reply in the group's thread).
+                let mut concerned = Vec::new();
+                let question_id = self.item_ap_id::<Question>(question.id.0).await?;
+                for group in store.groups().of_object(&question_id).await? {
+                    self.reach(group, &mut inboxes, &mut concerned).await?;
+                }
+                let (mut doc, inboxes) = self.wrap(&org, "Create", object, inboxes, &concerned);
+                if let Some(audience) = doc["object"].get("audience").cloned() {
+                    doc["audience"] = audience;
+                }
+                Some((doc, inboxes))
+            }
+            Announcement::GroupAnnounce { activity, hops } => {
+                Some(self.group_announce(&org, activity, *hops).await?)
+            }
+            Announcement::GroupRemove { object } => {
+                let group = self.core.urls.organization(org.handle.as_str());
+                let followers = self.core.urls.followers(org.handle.as_str());
+                let remove = json!({
+                    "id": self.core.urls.new_activity("Remove"),
+                    "type": "Remove",
+                    "actor": group,
+                    "object": object,
+                    "target": group,
+                    "audience": group,
+                    "to": [PUBLIC],
+                    "cc": [followers],
+                });
+                Some(self.group_announce(&org, &remove, 1).await?)
             }
             Announcement::ProfileUpdated => {
                 let object = self.organization_document(&org).await?;
@@ -140,6 +174,11 @@ impl Outbound {
         let object = self.item_document(org, &item).await?;
         let mut inboxes = self.follower_inboxes(org).await?;
         let mut concerned = Vec::new();
+        // The groups it was published to, which pass it on.
+        let object_id = self.core.urls.item(T::KIND, id);
+        for group in self.core.store.groups().of_object(&object_id).await? {
+            self.reach(group, &mut inboxes, &mut concerned).await?;
+        }
         // The author of an accepted answer hears of it even if they do not
         // follow the asker, but only if they may read the question; the
         // activity names them, so that a shared inbox hands it on.
@@ -157,7 +196,51 @@ impl Outbound {
                 }
             }
         }
-        Ok(self.wrap(org, verb, object, inboxes, &concerned))
+        let (mut doc, inboxes) = self.wrap(org, verb, object, inboxes, &concerned);
+        if let Some(audience) = doc["object"].get("audience").cloned() {
+            doc["audience"] = audience;
+        }
+        Ok((doc, inboxes))
+    }
+
+    /// A local group's Announce of `activity` (FEP-1b12: the activity as
+    /// received, unchanged) to its followers, public, with the number of
+    /// groups it has passed through (`hops`). The author's own server is
+    /// left out: it has the original.
+    async fn group_announce(
+        &self,
+        group: &Organization,
+        activity: &Value,
+        hops: u8,
+    ) -> Result<Addressed, FederationError> {
+        let origin = activity
+            .get("actor")
+            .and_then(crate::objects::id_of)
+            .map(|a| authority(&a));
+        let inboxes = self
+            .follower_inboxes(group)
+            .await?
+            .into_iter()
+            .filter(|inbox| {
+                Url::parse(inbox).ok().map(|u| authority(&u)) != origin || origin.is_none()
+            })
+            .collect();
+        let followers = self.core.urls.followers(group.handle.as_str());
+        let actor = self.core.urls.organization(group.handle.as_str());
+        let mut doc = json!({
+            "@context": crate::vocabulary::context(),
+            "id": self.core.urls.new_activity("Announce"),
+            "type": "Announce",
+            "actor": actor,
+            "object": activity,
+            "to": [PUBLIC],
+            "cc": [followers],
+            "audience": actor,
+        });
+        if hops > 1 {
+            doc["hops"] = json!(hops);
+        }
+        Ok((doc, inboxes))
     }
 
     /// Delete of a local item, with the Tombstone it leaves, addressed

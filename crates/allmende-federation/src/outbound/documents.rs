@@ -87,13 +87,37 @@ impl Outbound {
                 );
             }
         }
+        let id = self.urls().item(T::KIND, item.id());
+        // The groups it was published to (FEP-1b12 `audience`).
+        if let Some(audience) = self.audience_of(&id).await? {
+            extra.insert("audience".into(), audience);
+        }
         Ok(item_json(
-            &self.urls().item(T::KIND, item.id()),
+            &id,
             &self.urls().organization(handle),
             &self.urls().followers(handle),
             item,
             extra,
         ))
+    }
+
+    /// The `audience` of the object `object_id`: the actor of the group
+    /// that carries it, or a list when several do; `None` for none.
+    pub(crate) async fn audience_of(
+        &self,
+        object_id: &str,
+    ) -> Result<Option<Value>, FederationError> {
+        let mut actors = Vec::new();
+        for group in self.core.store.groups().of_object(object_id).await? {
+            if let Some(group) = self.core.store.organizations().get(group).await.found()? {
+                actors.push(Value::String(self.actor_id_of(&group)));
+            }
+        }
+        Ok(match actors.len() {
+            0 => None,
+            1 => actors.pop(),
+            _ => Some(Value::Array(actors)),
+        })
     }
 
     /// The object document of an answer written here.
@@ -106,7 +130,7 @@ impl Outbound {
         let question: Question = store.questions().get(answer.question_id).await?;
         let asker = store.organizations().get(question.organization_id).await?;
         let handle = org.handle.as_str();
-        Ok(answer_json(
+        let mut doc = answer_json(
             &self.urls().item(ItemKind::Answer, answer.id.0),
             &self.urls().organization(handle),
             &self.urls().followers(handle),
@@ -114,7 +138,12 @@ impl Outbound {
             &self.actor_id_of(&asker),
             Question::audience(&question.content),
             answer,
-        ))
+        );
+        let question_id = self.item_ap_id::<Question>(question.id.0).await?;
+        if let Some(audience) = self.audience_of(&question_id).await? {
+            doc["audience"] = audience;
+        }
+        Ok(doc)
     }
 
     /// The Tombstone of a deleted local object, if `ap_id` is one.

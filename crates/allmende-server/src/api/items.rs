@@ -172,9 +172,19 @@ pub async fn list<T: Item>(
 pub async fn create<T: Item>(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiJson(input): ApiJson<T::Input>,
+    ApiJson(mut body): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let item: T = items::create(&state, &user, &input).await?;
+    // `groups` (handles of groups to publish to) beside the item's fields.
+    let groups: Vec<String> = match body.remove("groups") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => serde_json::from_value(list).map_err(|_| {
+            ApiError::from(UseCaseError::from(
+                allmende_domain::Problem::Malformed("a list of group handles".into()).at("groups"),
+            ))
+        })?,
+    };
+    let input: T::Input = super::extract::from_value(Value::Object(body))?;
+    let item: T = items::create_in_groups(&state, &user, &input, &groups).await?;
     let body = with_organization(&state, &item).await?;
     let location = format!("/api/v1/{}/{}", T::KIND.collection(), item.id());
     Ok((

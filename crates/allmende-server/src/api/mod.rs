@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extract;
 pub mod follows;
+pub mod groups;
 pub mod items;
 pub mod openapi;
 pub mod organizations;
@@ -96,6 +97,11 @@ pub fn routes() -> ApiRoutes {
         .post("/follows", follows::follow)
         .delete("/follows/{handle}", follows::unfollow)
         .get("/feed", follows::feed)
+        .get("/groups", groups::mine)
+        .get("/groups/{handle}", groups::get)
+        .post("/group/removals", groups::remove)
+        .post("/group/blocks", groups::block)
+        .delete("/group/blocks/{handle}", groups::unblock)
         .get("/openapi.json", || async { Json(openapi::document()) })
 }
 

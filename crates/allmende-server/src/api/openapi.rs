@@ -73,7 +73,7 @@ fn collection(name: &str, input: &str) -> (Value, Value) {
             ],
             "responses": error_responses(&["400"]).into_iter().chain([("200".to_owned(), json!({"description": "{items, limit, offset}"}))]).collect::<serde_json::Map<_, _>>()
         },
-        "post": operation(&format!("Publish a new item in {name} for your organization"), true, Some(input), ("201", "Created; Location names the new item"), &["401", "422"]),
+        "post": operation(&format!("Publish a new item in {name} for your organization, optionally to groups it is a member of"), true, Some(&format!("{input}WithGroups")), ("201", "Created; Location names the new item"), &["401", "422"]),
     });
     let one = json!({
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
@@ -82,6 +82,13 @@ fn collection(name: &str, input: &str) -> (Value, Value) {
         "delete": operation("Delete the item", true, None, ("204", "Deleted"), &["401", "403", "404"]),
     });
     (list, one)
+}
+
+/// `input` with `groups`, the handles of groups to publish to.
+fn with_groups(input: &Value) -> Value {
+    let mut schema = input.clone();
+    schema["properties"]["groups"] = json!({"type": "array", "items": {"type": "string"}, "description": "handles of groups your organization is an accepted member of (public items only); each passes the item on to its followers"});
+    schema
 }
 
 pub fn document() -> Value {
@@ -94,7 +101,7 @@ pub fn document() -> Value {
     let links = json!({"type": "array", "maxItems": 20, "items": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {"title": string, "url": {"type": "string", "format": "uri"}}}});
     let leika = json!({"type": "array", "maxItems": 50, "items": {"type": "string", "pattern": "^[0-9]{14}$"}});
     let ozg = json!({"type": "array", "maxItems": 50, "items": {"type": "integer", "minimum": 1, "maximum": 99999}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Allmende API",
@@ -163,10 +170,29 @@ pub fn document() -> Value {
                 "post": operation("Follow an organization on another node: {\"target\": \"name@host\" or actor URL}", true, None, ("202", "{organization, accepted: false}; accepted once the other node answers"), &["400", "401", "415", "422"])
             },
             "/follows/{handle}": {"delete": operation("Stop following (handle name@host)", true, None, ("204", "Unfollowed"), &["401", "404"])},
-            "/feed": {"get": operation("Newest items of followed organizations (?limit=1..200)", true, None, ("200", "{items: [... with type project|question|solution|post]}"), &["401"])},
+            "/feed": {"get": operation("Newest items of followed organizations and of the groups it is a member of (?limit=1..200)", true, None, ("200", "{items: [... with type project|question|solution|post]}"), &["401"])},
+            "/groups": {"get": operation("The groups (associations and networks) your organization is a member of; join with POST /follows, leave with DELETE /follows/{handle}", true, None, ("200", "{groups: [organization]}"), &["401"])},
+            "/groups/{handle}": {
+                "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "get": operation("A group: members and the items it carries with their authors; for its admins also pending, blocked and moderation_log", false, None, ("200", "{group, members, items: [{object, type, id, href, author, added_at}]}"), &["404"])
+            },
+            "/group/removals": {"post": operation("Remove an item from your group (admins of a group); announced to its followers", true, Some("Removal"), ("204", "Removed"), &["401", "403", "404", "422"])},
+            "/group/blocks": {"post": operation("Block an organization in your group (admins): removed as member, its items removed from the group on every node", true, Some("Block"), ("204", "Blocked"), &["401", "403", "404", "422"])},
+            "/group/blocks/{handle}": {
+                "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "delete": operation("Lift a block (admins of a group)", true, None, ("204", "Unblocked"), &["401", "403", "404"])
+            },
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
-    })
+    });
+    let schemas = &mut doc["components"]["schemas"];
+    for input in ["ProjectInput", "QuestionInput", "SolutionInput"] {
+        let extended = with_groups(&schemas[input]);
+        schemas[format!("{input}WithGroups")] = extended;
+    }
+    schemas["Removal"] = json!({"type": "object", "additionalProperties": false, "required": ["object"], "properties": {"object": {"type": "string", "format": "uri", "description": "the item's ActivityPub id"}}});
+    schemas["Block"] = json!({"type": "object", "additionalProperties": false, "required": ["member"], "properties": {"member": {"type": "string", "description": "the organization's handle (name@host for one elsewhere)"}}});
+    doc
 }
 
 #[cfg(test)]

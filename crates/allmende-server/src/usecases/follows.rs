@@ -45,8 +45,7 @@ pub async fn follow_as(
         .await
         .map_err(unavailable)?;
     if federation.urls().is_local(&actor_url) {
-        // Organizations on this node see each other's items already.
-        return Err(Problem::LocalAddress.at("target").into());
+        return join_local(state, follower, &actor_url).await;
     }
     let (remote, _actor) = federation
         .resolver()
@@ -61,6 +60,48 @@ pub async fn follow_as(
         .await?;
     federation.wake();
     Ok(remote)
+}
+
+/// Joins a group on this node. Other organizations here need no follow:
+/// their items are shown here already.
+async fn join_local(
+    state: &AppState,
+    follower: OrganizationId,
+    actor_url: &url::Url,
+) -> Result<Organization> {
+    let federation = &state.federation;
+    let group = match federation.urls().local_handle(actor_url) {
+        Some(handle) => state.store.organizations().by_handle(handle).await.ok(),
+        None => None,
+    };
+    let Some(group) = group.filter(|g| g.profile.kind.is_group() && g.id != follower) else {
+        return Err(Problem::LocalAddress.at("target").into());
+    };
+    let store = &state.store;
+    if store.groups().is_blocked(group.id, follower).await? {
+        return Err(UseCaseError::Forbidden);
+    }
+    let already = store
+        .follows()
+        .get(follower, group.id)
+        .await?
+        .is_some_and(|f| f.accepted);
+    // Organizations on one node are vouched for by its operators, as
+    // trusted nodes are: only a group that approves everyone makes them wait.
+    let accepted = already
+        || store.organizations().follower_approval(group.id).await?
+            != allmende_domain::FollowerApproval::Manual;
+    store
+        .follows()
+        .join_local(
+            follower,
+            group.id,
+            &federation.urls().new_activity("Follow"),
+            accepted,
+            Utc::now(),
+        )
+        .await?;
+    Ok(group)
 }
 
 /// Stops following the remote organization with `handle` (`name@host`):

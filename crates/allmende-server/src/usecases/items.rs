@@ -14,11 +14,30 @@ use super::{Result, UseCaseError};
 /// Publishes a new item for the user's organization and sends it to the
 /// organization's followers.
 pub async fn create<T: Item>(state: &AppState, user: &User, input: &T::Input) -> Result<T> {
+    create_in_groups(state, user, input, &[]).await
+}
+
+/// [`create`], also published to the groups named by `groups` (handles of
+/// groups the organization is an accepted member of), which pass it on to
+/// their followers. Only public items can go to groups.
+pub async fn create_in_groups<T: Item>(
+    state: &AppState,
+    user: &User,
+    input: &T::Input,
+    groups: &[String],
+) -> Result<T> {
     let draft = T::validate(input)?;
+    let groups = super::groups::publishable(state, user.organization_id, groups).await?;
+    if !groups.is_empty() && !T::is_public(&draft) {
+        return Err(Problem::GroupNeedsPublic.at("groups").into());
+    }
+    let urls = state.federation.urls();
     let item = state
         .store
         .items::<T>()
-        .insert(user.organization_id, &draft, Utc::now())
+        .insert_in_groups(user.organization_id, &draft, Utc::now(), &groups, |id| {
+            urls.item(T::KIND, id)
+        })
         .await?;
     // The store recorded the announcement with the item; send it now.
     state.federation.wake();

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod follows;
+pub mod groups;
 pub mod items;
 pub mod organizations;
 pub mod policy;

@@ -164,6 +164,7 @@ fn form_page<T: ItemPages>(
     action: &str,
     values: &FormValues,
     errors: &FormErrors,
+    groups: &[Organization],
 ) -> Markup {
     page(
         ctx,
@@ -174,6 +175,10 @@ fn form_page<T: ItemPages>(
             form.stacked method="post" action=(action) novalidate {
                 (csrf_field(ctx))
                 (T::form_fields(ctx, values, errors))
+                (super::groups::choice(ctx, groups, &super::groups::chosen(values)))
+                @if let Some((_, message)) = errors.by_field.iter().find(|(f, _)| f == "groups") {
+                    p.error #groups-error { (message) }
+                }
                 div.actions {
                     button type="submit" { (ctx.t("Speichern", "Save")) }
                     a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::KIND.collection()) }) { (ctx.t("Abbrechen", "Cancel")) }
@@ -189,18 +194,29 @@ fn invalid<T: ItemPages>(
     action: &str,
     values: &FormValues,
     e: &ValidationErrors,
+    groups: &[Organization],
 ) -> Response {
-    let errors = FormErrors::from_validation(ctx, e, |f| T::field_label(ctx, f).to_owned());
+    let errors = FormErrors::from_validation(ctx, e, |f| {
+        if f == "groups" {
+            ctx.t("Gruppen", "Groups").to_owned()
+        } else {
+            T::field_label(ctx, f).to_owned()
+        }
+    });
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        Html(form_page::<T>(ctx, title, action, values, &errors).into_string()),
+        Html(form_page::<T>(ctx, title, action, values, &errors, groups).into_string()),
     )
         .into_response()
 }
 
 /// `GET /{items}/new`
-pub async fn new_form<T: ItemPages>(ctx: Ctx) -> Result<Markup, PageError> {
-    ctx.require_user()?;
+pub async fn new_form<T: ItemPages>(
+    ctx: Ctx,
+    State(state): State<AppState>,
+) -> Result<Markup, PageError> {
+    let user = ctx.require_user()?;
+    let groups = crate::usecases::groups::memberships(&state, user.user.organization_id).await?;
     let values = T::form_from_input(&T::Input::default());
     Ok(form_page::<T>(
         &ctx,
@@ -208,6 +224,7 @@ pub async fn new_form<T: ItemPages>(ctx: Ctx) -> Result<Markup, PageError> {
         &format!("/{}", T::KIND.collection()),
         &values,
         &FormErrors::default(),
+        &groups,
     ))
 }
 
@@ -223,6 +240,7 @@ pub async fn create<T: ItemPages>(
 ) -> Result<Response, PageError> {
     let user = &signed_in.user;
     let action = format!("/{}", T::KIND.collection());
+    let groups = crate::usecases::groups::memberships(&state, user.organization_id).await?;
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
         Err(e) => {
@@ -232,14 +250,21 @@ pub async fn create<T: ItemPages>(
                 &action,
                 &values,
                 &e.into(),
+                &groups,
             ))
         }
     };
-    match items::create::<T>(&state, user, &input).await {
+    let chosen = super::groups::chosen(&values);
+    match items::create_in_groups::<T>(&state, user, &input, &chosen).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
-        Err(UseCaseError::Invalid(e)) => {
-            Ok(invalid::<T>(&ctx, T::new_title(&ctx), &action, &values, &e))
-        }
+        Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(
+            &ctx,
+            T::new_title(&ctx),
+            &action,
+            &values,
+            &e,
+            &groups,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -309,6 +334,8 @@ pub async fn edit_form<T: ItemPages>(
         &format!("{}/edit", href(&item)),
         &values,
         &FormErrors::default(),
+        // The groups are chosen when publishing; they stay with the item.
+        &[],
     ))
 }
 
@@ -328,11 +355,11 @@ pub async fn update<T: ItemPages>(
     let title = format!("{}: {}", ctx.t("Bearbeiten", "Edit"), heading(&item));
     let input = match T::input_from_form(&values) {
         Ok(i) => i,
-        Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into())),
+        Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into(), &[])),
     };
     match items::update::<T>(&state, user, item.id(), &input).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
-        Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(&ctx, &title, &action, &values, &e)),
+        Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(&ctx, &title, &action, &values, &e, &[])),
         Err(e) => Err(e.into()),
     }
 }

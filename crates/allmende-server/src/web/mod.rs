@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod fields;
 pub mod forms;
+pub mod groups;
 pub mod home;
 pub mod items;
 pub mod layout;
@@ -78,6 +79,9 @@ pub fn router() -> Router<AppState> {
             "/network/followers/approval",
             post(network::set_follower_approval),
         )
+        .route("/group/remove", post(groups::remove))
+        .route("/group/block", post(groups::block))
+        .route("/group/unblock", post(groups::unblock))
         .route("/orgs", get(organizations::list))
         .route("/orgs/{handle}", get(organizations::show))
         .route(

@@ -95,8 +95,12 @@ pub async fn show(
         None => format!("@{}@{}", org.handle, state.federation.urls().host()),
         Some(_) => format!("@{}", org.handle),
     };
-    let following = match (ctx.user(), org.is_local()) {
-        (Some(user), false) => state
+    // A group here can be joined by the other organizations here.
+    let joinable = org.is_local()
+        && org.profile.kind.is_group()
+        && ctx.user().is_some_and(|u| u.organization_id != org.id);
+    let following = match (ctx.user(), !org.is_local() || joinable) {
+        (Some(user), true) => state
             .store
             .follows()
             .get(user.organization_id, org.id)
@@ -128,26 +132,37 @@ pub async fn show(
             .collect(),
         None => Vec::new(),
     };
+    let group = org.profile.kind.is_group();
+    let group_section = if group {
+        Some(super::groups::section(&ctx, &state, &org).await?)
+    } else {
+        None
+    };
     let p = &org.profile;
     Ok(page(
         &ctx,
         &p.name,
         html! {
             @if is_admin { div.actions { a.button.secondary href={ "/orgs/" (org.handle) "/edit" } { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
-            @if let (Some(_), false) = (ctx.user(), org.is_local()) {
+            @if ctx.user().is_some() && (!org.is_local() || joinable) {
                 div.actions {
                     @if let Some(f) = &following {
-                        span.badge { (if f.accepted { ctx.t("Sie folgen", "You follow") } else { ctx.t("Folgen angefragt", "Follow requested") }) }
+                        span.badge { (match (group, f.accepted) {
+                            (false, true) => ctx.t("Sie folgen", "You follow"),
+                            (false, false) => ctx.t("Folgen angefragt", "Follow requested"),
+                            (true, true) => ctx.t("Ihre Organisation ist Mitglied", "Your organization is a member"),
+                            (true, false) => ctx.t("Beitritt angefragt", "Asked to join"),
+                        }) }
                         form.inline method="post" action="/network/unfollow" {
                             (csrf_field(&ctx))
                             input type="hidden" name="handle" value=(org.handle);
-                            button.secondary type="submit" { (ctx.t("Nicht mehr folgen", "Unfollow")) }
+                            button.secondary type="submit" { (if group { ctx.t("Gruppe verlassen", "Leave the group") } else { ctx.t("Nicht mehr folgen", "Unfollow") }) }
                         }
                     } @else {
                         form.inline method="post" action="/network/follow" {
                             (csrf_field(&ctx))
-                            input type="hidden" name="target" value=(org.handle);
-                            button type="submit" { (ctx.t("Folgen", "Follow")) }
+                            input type="hidden" name="target" value=(if org.is_local() { state.federation.urls().organization(org.handle.as_str()) } else { org.handle.to_string() });
+                            button type="submit" { (if group { ctx.t("Beitreten", "Join") } else { ctx.t("Folgen", "Follow") }) }
                         }
                     }
                 }
@@ -210,6 +225,7 @@ pub async fn show(
                     dd { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } }
                 }
             }
+            @if let Some(section) = group_section { (section) }
             h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs, true))
             h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs, true))
             h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs, true))
