@@ -511,3 +511,139 @@ async fn removal_and_block_take_effect_on_every_node_and_are_logged() {
     let public = allmende_tests::get_json(&g.at("/api/v1/groups/verband")).await;
     assert!(public.get("moderation_log").is_none());
 }
+
+/// An Announce from node M of `inner`, by M's organization `by`.
+fn announce(m: &TestNode, by: &str, n: u32, inner: Value) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": m.at(&format!("/activities/announce-{n}")),
+        "type": "Announce",
+        "actor": m.at(&format!("/orgs/{by}")),
+        "object": inner,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    })
+}
+
+/// A Create by `actor` (an actor URL) of a project document `object_id`
+/// with `title`, with the activity id `id`.
+fn create_of(id: &str, actor: &str, object_id: &str, title: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "Create",
+        "actor": actor,
+        "object": {
+            "id": object_id,
+            "type": "Article",
+            "attributedTo": actor,
+            "name": title,
+            "itemType": "project",
+            "item": { "title": title, "status": "idea" },
+        },
+    })
+}
+
+#[tokio::test]
+async fn forged_announces_are_refused_and_store_nothing() {
+    use allmende_tests::signed::post_signed;
+    // M runs a group (and a municipality) that Ulm on R follows; V is an
+    // honest node whose organizations M tries to speak for.
+    let m = spawn_app().await;
+    m.group_with_token("netz", "network", FollowerApproval::Everyone)
+        .await;
+    m.org("mallory", "Mallory").await;
+    let v = spawn_app().await;
+    let victim = v.org_with_token("victim").await;
+    v.org("victim2", "Opfer Zwei").await;
+    let real = create(
+        &v,
+        &victim,
+        "projects",
+        json!({"title": "Echt", "status": "running"}),
+    )
+    .await;
+    let real_id = v.at(&format!("/projects/{}", real["id"].as_str().unwrap()));
+    let r = spawn_app().await;
+    let ulm = r.org_with_token("ulm").await;
+    assert_eq!(follow(&r, &ulm, &address(&m, "netz")).await, 202);
+    assert_eq!(follow(&r, &ulm, &address(&m, "mallory")).await, 202);
+    settle(&[&m, &r]).await;
+    let victim_actor = v.at("/orgs/victim");
+    let stored = |r: &TestNode| {
+        let store = r.state.store.clone();
+        async move {
+            let projects = store.projects().count().await.unwrap();
+            let carried: i64 = store.groups().count_carried().await.unwrap();
+            (projects, carried)
+        }
+    };
+
+    // 1. An Announce by an actor that is not a group: not taken.
+    let inner = create_of(&v.at("/activities/c1"), &victim_actor, &real_id, "Echt");
+    let res = post_signed(&m, "mallory", &r, &announce(&m, "mallory", 1, inner)).await;
+    assert_eq!(res.status(), 202, "ignored, like a boost");
+    assert_eq!(stored(&r).await, (0, 0), "nothing stored");
+
+    // 2. The group announces a Create by victim2 of victim's project.
+    let inner = create_of(
+        &v.at("/activities/c2"),
+        &v.at("/orgs/victim2"),
+        &real_id,
+        "Gefälscht",
+    );
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 2, inner)).await;
+    assert_eq!(res.status(), 403, "not from the announced member");
+    assert_eq!(stored(&r).await, (0, 0));
+
+    // 3. An inner activity whose id is on another origin than its actor.
+    let inner = create_of(&m.at("/activities/c3"), &victim_actor, &real_id, "Echt");
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 3, inner)).await;
+    assert_eq!(res.status(), 403, "inner activity claims another origin");
+    assert_eq!(stored(&r).await, (0, 0));
+
+    // 4. A Create of an object its origin does not have.
+    let invented = v.at(&format!("/projects/{}", uuid::Uuid::now_v7()));
+    let inner = create_of(
+        &v.at("/activities/c4"),
+        &victim_actor,
+        &invented,
+        "Erfunden",
+    );
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 4, inner)).await;
+    assert_eq!(res.status(), 403, "forged object");
+    assert_eq!(stored(&r).await, (0, 0));
+
+    // 5. A genuine Create with a doctored copy: what is stored is what the
+    // origin serves, never the copy in the Announce.
+    let inner = create_of(
+        &v.at("/activities/c5"),
+        &victim_actor,
+        &real_id,
+        "Gefälscht",
+    );
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 5, inner)).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(titles(&r, "projects").await, vec!["Echt"]);
+
+    // 6. A Delete of an object its origin still serves: refused, kept.
+    let delete = json!({
+        "id": v.at("/activities/d6"),
+        "type": "Delete",
+        "actor": victim_actor,
+        "object": real_id,
+    });
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 6, delete)).await;
+    assert_eq!(res.status(), 403, "forged deletion");
+    assert_eq!(titles(&r, "projects").await, vec!["Echt"]);
+
+    // 7. A Remove in the group's name by someone else.
+    let remove = json!({
+        "id": v.at("/activities/r7"),
+        "type": "Remove",
+        "actor": victim_actor,
+        "object": real_id,
+        "target": m.at("/orgs/netz"),
+    });
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 7, remove)).await;
+    assert_eq!(res.status(), 403, "a group removes only in its own name");
+    assert_eq!(titles(&r, "projects").await, vec!["Echt"]);
+}

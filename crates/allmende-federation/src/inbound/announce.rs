@@ -79,7 +79,11 @@ impl Inbound {
             return Ok(());
         }
         self.core.policy.check(&inner.actor)?;
-        let (author_org, author_actor) = self.resolver.actor_by_id(&inner.actor, budget).await?;
+        let (author_org, author_actor) = self
+            .resolver
+            .actor_by_id(&inner.actor, budget)
+            .await
+            .map_err(|e| not_at_origin(e, &inner.actor))?;
         let author = Sender::new(author_org, author_actor);
         // Kept because a local organization follows the group.
         author.admit();
@@ -108,7 +112,11 @@ impl Inbound {
             },
             "Create" if known.is_some() => Value::Null,
             _ => {
-                let doc = self.resolver.fetch_object(&object_id, budget).await?;
+                let doc = self
+                    .resolver
+                    .fetch_object(&object_id, budget)
+                    .await
+                    .map_err(|e| not_at_origin(e, &object_id))?;
                 if id_of(&doc).as_ref() != Some(&object_id) {
                     return Err(FederationError::Forbidden(format!(
                         "{object_id} answers with another object"
@@ -288,6 +296,17 @@ impl Inbound {
             T => store.items::<T>().delete_remote(item_id).await?,
             _not_an_item => {});
         Ok(())
+    }
+}
+
+/// Something an Announce names that its origin does not have: the
+/// Announce is refused (403), not answered as if this node lacked it.
+fn not_at_origin(e: FederationError, what: &url::Url) -> FederationError {
+    match e {
+        FederationError::NotFound => {
+            FederationError::Forbidden(format!("announced {what} does not exist at its origin"))
+        }
+        other => other,
     }
 }
 
