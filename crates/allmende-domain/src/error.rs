@@ -47,8 +47,6 @@ pub enum Problem {
     NotGroupMember,
     /// Only public items are passed on by groups.
     GroupNeedsPublic,
-    /// The organization is not a group (an association or network).
-    NotAGroup,
 }
 
 impl Problem {
@@ -87,7 +85,6 @@ impl Problem {
             Problem::LocalAddress => "is an organization on this node; its items are already shown here".into(),
             Problem::NotGroupMember => "must name groups your organization is an accepted member of".into(),
             Problem::GroupNeedsPublic => "can only be chosen for public items: a group passes items on to everyone who follows it".into(),
-            Problem::NotAGroup => "is not a group (an association or network)".into(),
         }
     }
 
@@ -118,7 +115,6 @@ impl Problem {
             Problem::LocalAddress => "ist eine Organisation auf diesem Knoten; ihre Beiträge sind hier bereits sichtbar".into(),
             Problem::NotGroupMember => "darf nur Gruppen nennen, in die Ihre Organisation aufgenommen ist".into(),
             Problem::GroupNeedsPublic => "ist nur für öffentliche Beiträge möglich: eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
-            Problem::NotAGroup => "ist keine Gruppe (kein Verband und kein Netzwerk)".into(),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! `allmende demo`: three federating nodes on localhost with realistic
 //! sample data, ready to click through: a municipality's node (Ulm, also
-//! hosting the small town of Blaustein), a second municipality (Mannheim)
-//! and an association (Digitalverbund). They follow each other over
+//! hosting the small town of Blaustein), a second municipality (Mannheim,
+//! whose node also hosts a cross-city network, ANDI) and an association
+//! (Digitalverbund). The municipalities are members of the association's
+//! group, which follows the network: what a member shares with either
+//! travels on through the groups. They join and follow each other over
 //! ActivityPub before anything is published, so every item travels. Each
 //! uses its own database (`data/demo-*.sqlite`, recreated on each run) so
 //! the demo never touches a real node's data.
@@ -20,7 +23,7 @@ use crate::usecases::{accounts, follows, items, organizations, questions, UseCas
 /// The demo's nodes: database file name and what runs there.
 const NODES: [(&str, &str); 3] = [
     ("demo-ulm", "Ulm (mit Blaustein)"),
-    ("demo-mannheim", "Mannheim"),
+    ("demo-mannheim", "Mannheim (mit ANDI)"),
     ("demo-verbund", "Digitalverbund BW"),
 ];
 
@@ -149,6 +152,19 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     )
     .await?;
     organizations::create(
+        &mannheim_node.store,
+        "andi",
+        &org(
+            "ANDI – Agiles Netzwerk Digitale Innovation (Beispiel)",
+            "network",
+            None,
+            None,
+            "https://andi.example.org",
+            "Netzwerk von Städten, die digitale Innovationen gemeinsam erproben und teilen.",
+        ),
+    )
+    .await?;
+    organizations::create(
         &verbund_node.store,
         "digitalverbund-bw",
         &org(
@@ -196,22 +212,30 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
             }
         }
     }
-    // Everyone follows everyone on the other nodes.
+    // The municipalities follow each other and join the association's
+    // group; Mannheim joins the network on its own node; the association
+    // follows the network (networks following networks).
     let org_on = |node: &AppState, handle: &'static str| {
         let node = node.clone();
         async move { node.store.organizations().by_handle(handle).await }
     };
     for (follower_node, follower, target_node, target) in [
         (ulm_node, "ulm", mannheim_node, "mannheim"),
-        (ulm_node, "ulm", verbund_node, "digitalverbund-bw"),
-        (ulm_node, "blaustein", mannheim_node, "mannheim"),
         (mannheim_node, "mannheim", ulm_node, "ulm"),
         (mannheim_node, "mannheim", ulm_node, "blaustein"),
-        (verbund_node, "digitalverbund-bw", ulm_node, "ulm"),
-        (verbund_node, "digitalverbund-bw", ulm_node, "blaustein"),
-        (verbund_node, "digitalverbund-bw", mannheim_node, "mannheim"),
+        (ulm_node, "ulm", verbund_node, "digitalverbund-bw"),
+        (ulm_node, "blaustein", verbund_node, "digitalverbund-bw"),
+        (mannheim_node, "mannheim", verbund_node, "digitalverbund-bw"),
+        (mannheim_node, "mannheim", mannheim_node, "andi"),
+        (verbund_node, "digitalverbund-bw", mannheim_node, "andi"),
     ] {
-        if follower_node.config.public_url == target_node.config.public_url {
+        let same_node = follower_node.config.public_url == target_node.config.public_url;
+        if same_node && follower == target {
+            continue;
+        }
+        // On one node only groups are joined: other organizations there
+        // see each other's items already.
+        if same_node && !["andi", "digitalverbund-bw"].contains(&target) {
             continue;
         }
         let org = org_on(follower_node, follower).await?;
@@ -226,7 +250,16 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     settle(&nodes).await;
 
     let dog_tax_leika = strings(&["99041006017000"]);
-    items::create::<Project>(ulm_node, u_ulm, &ProjectInput {
+    // The handle of a group as the member's node knows it.
+    let group_at = |member: &AppState, group_node: &AppState, handle: &str| {
+        if member.config.public_url == group_node.config.public_url {
+            handle.to_owned()
+        } else {
+            format!("{handle}@{}", host(group_node))
+        }
+    };
+    let verbund = |member: &AppState| vec![group_at(member, verbund_node, "digitalverbund-bw")];
+    items::create_in_groups::<Project>(ulm_node, u_ulm, &ProjectInput {
         title: Some("Hundesteuer digital anmelden".into()),
         summary: Some("An- und Abmeldung von Hunden vollständig online, mit Übergabe an das Steuerverfahren.".into()),
         body: Some("Seit Anfang 2026 können Hundehalterinnen und -halter in Ulm ihre Hunde online anmelden.\n\nWir suchen Kommunen, die den Dienst nachnutzen und gemeinsam weiterentwickeln möchten.".into()),
@@ -240,8 +273,9 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
         contact: contact("Eva Schäfer", "Digitalisierungsstelle", "eva.schaefer@ulm.example"),
         links: vec![LinkInput { title: Some("Onlinedienst".into()), url: "https://www.ulm.de/hundesteuer".into() }],
         ..Default::default()
-    }).await?;
-    items::create::<Project>(
+    }, &verbund(ulm_node)).await?;
+    // Shared with the network: it reaches the association through it.
+    items::create_in_groups::<Project>(
         mannheim_node,
         u_mannheim,
         &ProjectInput {
@@ -260,9 +294,10 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
             ),
             ..Default::default()
         },
+        &[group_at(mannheim_node, mannheim_node, "andi")],
     )
     .await?;
-    items::create::<Project>(
+    items::create_in_groups::<Project>(
         ulm_node,
         u_blaustein,
         &ProjectInput {
@@ -273,6 +308,7 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
             seeking_partners: Some(true),
             ..Default::default()
         },
+        &verbund(ulm_node),
     )
     .await?;
     items::create::<Project>(
@@ -290,13 +326,13 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     )
     .await?;
 
-    let question: Question = items::create(ulm_node, u_blaustein, &QuestionInput {
+    let question: Question = items::create_in_groups(ulm_node, u_blaustein, &QuestionInput {
         title: Some("Wer hat die Hundesteuer-Anmeldung schon digitalisiert?".into()),
         body: Some("Wir sind eine kleine Stadt ohne eigene IT und möchten die Hundesteuer-Anmeldung online anbieten. Wer hat das schon umgesetzt, mit welchem Produkt, und was würden Sie heute anders machen?".into()),
         themenfeld: Some("steuern-zoll".into()),
         leika_keys: dog_tax_leika.clone(),
         ..Default::default()
-    }).await?;
+    }, &verbund(ulm_node)).await?;
     let from_ulm = questions::answer(ulm_node, u_ulm, question.id.0, &AnswerInput {
         body: Some("Wir haben den Dienst selbst gebaut und stellen ihn unter EUPL zur Nachnutzung bereit (siehe Lösung „Hundesteuer online“). Sie müssen nur Ihre Steuersätze und das zuständige Amt eintragen.".into()),
     }).await?;
@@ -405,7 +441,7 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
     );
     let _ = writeln!(
         out,
-        "Three things to try (each node keeps its own login, so one browser serves all three):"
+        "Four things to try (each node keeps its own login, so one browser serves all three):"
     );
     let _ = writeln!(
         out,
@@ -422,6 +458,12 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
         out,
         "  3. On Mannheim's node, open \"Netzwerk\" ({}): whom Mannheim follows and the\n     feed of what they publish, each item linked to its home node.",
         url(1, "/network")
+    );
+    let _ = writeln!(
+        out,
+        "  4. Open the association's group ({}): members on two nodes, and what they\n     shared, including Mannheim's project that reached it through the ANDI\n     network ({}), which the association follows.",
+        url(2, "/orgs/digitalverbund-bw"),
+        url(1, "/orgs/andi")
     );
     let _ = writeln!(out, "Stop with Ctrl-C.\n");
     out

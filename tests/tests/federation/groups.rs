@@ -446,7 +446,7 @@ async fn removal_and_block_take_effect_on_every_node_and_are_logged() {
         json!({"object": werbung}),
     )
     .await;
-    assert_eq!(status, 422, "Ulm is no group");
+    assert_eq!(status, 403, "Ulm is no group");
     let (status, _) = api(
         g,
         &cast.verband,
@@ -646,4 +646,46 @@ async fn forged_announces_are_refused_and_store_nothing() {
     let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 7, remove)).await;
     assert_eq!(res.status(), 403, "a group removes only in its own name");
     assert_eq!(titles(&r, "projects").await, vec!["Echt"]);
+}
+
+#[tokio::test]
+async fn the_demo_shows_an_association_aggregating_members_on_two_nodes_and_a_network() {
+    let ulm_node = spawn_app().await;
+    let mannheim_node = spawn_app().await;
+    let verbund_node = spawn_app().await;
+    allmende_server::demo::seed_network([
+        &ulm_node.state,
+        &mannheim_node.state,
+        &verbund_node.state,
+    ])
+    .await
+    .expect("the demo seeds three nodes");
+    settle(&[&ulm_node, &mannheim_node, &verbund_node]).await;
+
+    let view = allmende_tests::get_json(&verbund_node.at("/api/v1/groups/digitalverbund-bw")).await;
+    let members = handles(&view["members"]);
+    assert!(members.contains(&address(&ulm_node, "ulm")), "{members:?}");
+    assert!(
+        members.contains(&address(&mannheim_node, "mannheim")),
+        "{members:?}"
+    );
+    let authors: Vec<&str> = view["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["author"]["handle"].as_str().unwrap())
+        .collect();
+    assert!(
+        authors.contains(&address(&ulm_node, "ulm").as_str()),
+        "{view}"
+    );
+    // Mannheim shared its project with the network only; the association
+    // carries it because it follows the network.
+    assert!(
+        authors.contains(&address(&mannheim_node, "mannheim").as_str()),
+        "through the network: {view}"
+    );
+    let html = allmende_tests::get_text(&verbund_node.at("/orgs/digitalverbund-bw")).await;
+    assert!(html.contains("Bewohnerparkausweis online"), "{html}");
+    assert!(html.contains("Hundesteuer digital anmelden"));
 }

@@ -490,6 +490,8 @@ async fn demo_data_renders_on_every_page() {
         "/solutions",
         "/orgs",
         "/orgs/ulm",
+        "/orgs/digitalverbund-bw",
+        "/orgs/andi",
         "/search?q=Hundesteuer",
     ] {
         let res = client().get(node.at(path)).send().await.unwrap();

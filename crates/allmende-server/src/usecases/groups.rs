@@ -116,8 +116,9 @@ async fn administered(state: &AppState, user: &User) -> Result<Organization> {
         .organizations()
         .get(user.organization_id)
         .await?;
+    // Only a group has members to moderate.
     if !group.profile.kind.is_group() {
-        return Err(Problem::NotAGroup.at("organization").into());
+        return Err(UseCaseError::Forbidden);
     }
     Ok(group)
 }

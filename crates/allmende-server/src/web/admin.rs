@@ -109,6 +109,7 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
             &ctx,
             ctx.t("Betrieb: Zustellung", "Operations: delivery"),
             html! {
+                p { a href="/admin/organizations" { (ctx.t("Organisationen und Personen auf diesem Knoten verwalten", "Manage the organizations and people on this node")) } }
                 p { a href="/admin/policy" { (ctx.t("Föderationsregeln: gesperrte, erlaubte und vertrauenswürdige Domains", "Federation policy: blocked, allowed and trusted domains")) } }
                 section aria-labelledby="queue-heading" {
                     h2 #queue-heading { (ctx.t("Warteschlange", "Queue")) }

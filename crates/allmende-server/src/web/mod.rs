@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_organizations;
 pub mod context;
 pub mod error;
 pub mod fields;
@@ -64,6 +65,14 @@ pub fn router() -> Router<AppState> {
         .route("/account/totp/disable", post(account::totp_disable))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/admin/queue", get(admin::queue))
+        .route(
+            "/admin/organizations",
+            get(admin_organizations::show).post(admin_organizations::create),
+        )
+        .route(
+            "/admin/organizations/users",
+            post(admin_organizations::add_user),
+        )
         .route("/admin/policy", get(policy::show).post(policy::add))
         .route("/admin/policy/remove", post(policy::remove))
         .route("/admin/queue/retry", post(admin::retry))

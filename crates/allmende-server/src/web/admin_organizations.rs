@@ -1,0 +1,275 @@
+//! Organizations hosted on this node, for its operators: a node hosts any
+//! number of them (an association's node hosts its small members, and the
+//! association's own group), each with its own users, actor and keys.
+//! Operators create organizations with their first admin and add people
+//! to any of them, as `allmende org create` and `allmende user create` do.
+//! A new person's password is generated and shown once.
+
+use allmende_domain::{OrganizationInput, OrganizationKind, Role};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup};
+
+use super::context::Ctx;
+use super::error::PageError;
+use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
+use super::layout::page;
+use super::posted::SignedForm;
+use crate::auth::password;
+use crate::state::AppState;
+use crate::usecases::{accounts, organizations, UseCaseError};
+
+/// What the last action did, shown above the lists.
+enum Outcome {
+    None,
+    /// Created: the person and their password, shown once.
+    Created {
+        what: String,
+        email: String,
+        password: String,
+    },
+}
+
+async fn render(
+    ctx: &Ctx,
+    state: &AppState,
+    values: &FormValues,
+    errors: &FormErrors,
+    outcome: Outcome,
+) -> Result<Markup, PageError> {
+    let orgs = state
+        .store
+        .organizations()
+        .list()
+        .await
+        .map_err(PageError::internal)?;
+    let kinds: Vec<(&str, &str)> = OrganizationKind::ALL
+        .iter()
+        .filter(|k| **k != OrganizationKind::Other)
+        .map(|k| (k.slug(), ctx.label(*k)))
+        .collect();
+    let org_options: Vec<(&str, &str)> = orgs
+        .iter()
+        .map(|o| (o.handle.as_str(), o.profile.name.as_str()))
+        .collect();
+    let roles = [
+        ("admin", ctx.t("Admin", "Admin")),
+        ("editor", ctx.t("Redaktion", "Editor")),
+    ];
+    Ok(page(
+        ctx,
+        ctx.t("Organisationen verwalten", "Manage organizations"),
+        html! {
+            p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } }
+            @if let Outcome::Created { what, email, password } = &outcome {
+                div.notice role="status" {
+                    p { (what) }
+                    p {
+                        (ctx.t("Anmeldung: ", "Sign-in: ")) code { (email) }
+                        " · " (ctx.t("Passwort (nur jetzt sichtbar, bitte sicher weitergeben): ", "Password (shown only now; pass it on securely): "))
+                        code { (password) }
+                    }
+                }
+            }
+            (error_summary(ctx, errors))
+            h2 { (ctx.t("Organisationen auf diesem Knoten", "Organizations on this node")) }
+            table {
+                thead { tr {
+                    th scope="col" { (ctx.t("Name", "Name")) }
+                    th scope="col" { (ctx.t("Kennung", "Handle")) }
+                    th scope="col" { (ctx.t("Art", "Kind")) }
+                } }
+                tbody {
+                    @for o in &orgs {
+                        tr {
+                            td { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                            td { code { (o.handle) } }
+                            td {
+                                (ctx.label(o.profile.kind))
+                                @if o.profile.kind.is_group() { " (" (ctx.t("Gruppe", "group")) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (ctx.t("Organisation anlegen", "Create an organization")) }
+            p.hint { (ctx.t("Verbände und Netzwerke sind Gruppen: Organisationen treten ihnen bei, und sie geben die Beiträge ihrer Mitglieder weiter.", "Associations and networks are groups: organizations join them, and they pass their members' items on.")) }
+            form.stacked method="post" action="/admin/organizations" novalidate {
+                (csrf_field(ctx))
+                (Field::new("handle", ctx.t("Kennung", "Handle")).required().hint(ctx.t("Kleinbuchstaben, Ziffern, - und _; Teil der Fediverse-Adresse, später nicht änderbar", "Lowercase letters, digits, - and _; part of the fediverse address, cannot be changed later")).input(ctx, "text", values, errors))
+                (Field::new("name", ctx.t("Name", "Name")).required().input(ctx, "text", values, errors))
+                (Field::new("kind", ctx.t("Art", "Kind")).required().select(ctx, &kinds, values, errors))
+                (Field::new("email", ctx.t("E-Mail der ersten Admin-Person", "E-mail of its first admin")).required().input(ctx, "email", values, errors))
+                div.actions { button type="submit" { (ctx.t("Anlegen", "Create")) } }
+            }
+            h2 { (ctx.t("Person hinzufügen", "Add a person")) }
+            form.stacked method="post" action="/admin/organizations/users" novalidate {
+                (csrf_field(ctx))
+                (Field::new("organization", ctx.t("Organisation", "Organization")).required().select(ctx, &org_options, values, errors))
+                (Field::new("user_email", ctx.t("E-Mail", "E-mail")).required().input(ctx, "email", values, errors))
+                (Field::new("role", ctx.t("Rolle", "Role")).required().select(ctx, &roles, values, errors))
+                div.actions { button type="submit" { (ctx.t("Hinzufügen", "Add")) } }
+            }
+        },
+    ))
+}
+
+/// `GET /admin/organizations`
+pub async fn show(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
+    ctx.require_operator()?;
+    render(
+        &ctx,
+        &state,
+        &FormValues::new(),
+        &FormErrors::default(),
+        Outcome::None,
+    )
+    .await
+}
+
+fn label(ctx: &Ctx, field: &str) -> String {
+    match field {
+        "handle" => ctx.t("Kennung", "Handle"),
+        "name" => ctx.t("Name", "Name"),
+        "kind" => ctx.t("Art", "Kind"),
+        "email" | "user_email" => ctx.t("E-Mail", "E-mail"),
+        "role" => ctx.t("Rolle", "Role"),
+        "organization" => ctx.t("Organisation", "Organization"),
+        other => other,
+    }
+    .to_owned()
+}
+
+async fn invalid(
+    ctx: &Ctx,
+    state: &AppState,
+    values: &FormValues,
+    error: UseCaseError,
+    email_field: &str,
+) -> Result<Response, PageError> {
+    let errors = match error {
+        UseCaseError::Invalid(e) => FormErrors::from_validation(ctx, &e, |f| {
+            label(ctx, if f == "email" { email_field } else { f })
+        }),
+        UseCaseError::Conflict(what) => FormErrors::single(
+            if what.contains("mail") {
+                email_field
+            } else {
+                "handle"
+            },
+            ctx.t("ist bereits vergeben", "is already taken").to_owned(),
+        ),
+        UseCaseError::NotFound => FormErrors::single(
+            "organization",
+            ctx.t("gibt es nicht", "does not exist").to_owned(),
+        ),
+        other => return Err(other.into()),
+    };
+    let errors = FormErrors {
+        by_field: errors
+            .by_field
+            .into_iter()
+            .map(|(f, m)| {
+                if f == "email" {
+                    (email_field.to_owned(), m)
+                } else {
+                    (f, m)
+                }
+            })
+            .collect(),
+    };
+    let body = render(ctx, state, values, &errors, Outcome::None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
+}
+
+/// `POST /admin/organizations`: a new organization with its first admin.
+pub async fn create(
+    State(state): State<AppState>,
+    SignedForm { ctx, values, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    ctx.require_operator()?;
+    let handle = value(&values, "handle").unwrap_or_default();
+    let email = value(&values, "email").unwrap_or_default();
+    if allmende_domain::Email::parse(&email).is_err() {
+        let e: UseCaseError = allmende_domain::Problem::Email.at("email").into();
+        return invalid(&ctx, &state, &values, e, "email").await;
+    }
+    let input = OrganizationInput {
+        name: value(&values, "name"),
+        kind: value(&values, "kind"),
+        ..Default::default()
+    };
+    let org = match organizations::create(&state.store, &handle, &input).await {
+        Ok(org) => org,
+        Err(e) => return invalid(&ctx, &state, &values, e, "email").await,
+    };
+    let pw = password::generate();
+    if let Err(e) = accounts::create_user(
+        &state.store,
+        &email,
+        org.handle.as_str(),
+        Role::Admin.slug(),
+        &pw,
+    )
+    .await
+    {
+        return invalid(&ctx, &state, &values, e, "email").await;
+    }
+    tracing::info!(operator = %ctx.require_operator()?.user.email, organization = %org.handle, "organization created on the admin page");
+    let what = format!(
+        "{} „{}“ ({})",
+        ctx.t("Angelegt:", "Created:"),
+        org.profile.name,
+        org.handle
+    );
+    let body = render(
+        &ctx,
+        &state,
+        &FormValues::new(),
+        &FormErrors::default(),
+        Outcome::Created {
+            what,
+            email,
+            password: pw,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Html(body.into_string())).into_response())
+}
+
+/// `POST /admin/organizations/users`: a person for an organization here.
+pub async fn add_user(
+    State(state): State<AppState>,
+    SignedForm { ctx, values, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    ctx.require_operator()?;
+    let org = value(&values, "organization").unwrap_or_default();
+    let email = value(&values, "user_email").unwrap_or_default();
+    let role = value(&values, "role").unwrap_or_default();
+    let pw = password::generate();
+    let user = match accounts::create_user(&state.store, &email, &org, &role, &pw).await {
+        Ok(user) => user,
+        Err(e) => return invalid(&ctx, &state, &values, e, "user_email").await,
+    };
+    tracing::info!(operator = %ctx.require_operator()?.user.email, organization = %org, "person added on the admin page");
+    let what = format!(
+        "{} {} ({})",
+        ctx.t("Hinzugefügt:", "Added:"),
+        user.email,
+        org
+    );
+    let body = render(
+        &ctx,
+        &state,
+        &FormValues::new(),
+        &FormErrors::default(),
+        Outcome::Created {
+            what,
+            email: user.email.to_string(),
+            password: pw,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Html(body.into_string())).into_response())
+}
