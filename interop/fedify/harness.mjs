@@ -38,6 +38,7 @@ import {
   PUBLIC_COLLECTION,
   Undo,
   Update,
+  Announce,
 } from "@fedify/vocab";
 
 const federation = createFederation({
@@ -120,6 +121,8 @@ federation
     );
   })
   .on(Accept, record)
+  // A group's Announce (FEP-1b12) of a member's activity.
+  .on(Announce, record)
   .on(Create, record)
   .on(Update, record)
   .on(Delete, record)

@@ -44,6 +44,10 @@ fn main() {
             interop::bovine::bovine_herd_runs_the_scenario,
         ),
         trial(
+            "interop::fedify::fedify_joins_a_group_and_posts_to_it",
+            interop::fedify::fedify_joins_a_group_and_posts_to_it,
+        ),
+        trial(
             "interop::fedify::fedify_runs_the_scenario",
             interop::fedify::fedify_runs_the_scenario,
         ),

@@ -327,6 +327,123 @@ async fn tampered_requests_are_refused(node: &TestNode, fedify: &str, key_id: &s
     }
 }
 
+/// How many activities the group `netz` on `node` has announced.
+async fn announced(node: &TestNode) -> i64 {
+    let group = node.organization("netz").await;
+    node.state
+        .store
+        .groups()
+        .count_announced(group.id)
+        .await
+        .unwrap()
+}
+
+/// Fedify's alice joins a group here (FEP-1b12): she sees a `Group`, her
+/// Follow is accepted (and our Accept verifies), the group's `Announce` of
+/// a member's item reaches her and verifies, and her own Create addressed
+/// to the group is passed on once she is a member, not before.
+pub async fn fedify_joins_a_group_and_posts_to_it() -> Ran {
+    let Some(command) = fedify() else {
+        return peer::missing("interop/fedify/node_modules missing (npm ci in interop/fedify)");
+    };
+    let node = spawn_app_with(authorized_fetch()).await;
+    node.group_with_token(
+        "netz",
+        "network",
+        allmende_domain::FollowerApproval::Everyone,
+    )
+    .await;
+    let ulm = node.org_with_token("ulm").await;
+    let group = node.at("/orgs/netz");
+    let key_id = node.at("/orgs/netz#main-key");
+    let (_peer, fedify) = peer::start(command, "READY").await;
+    let seen = control(&fedify, "/_test/lookup", json!({ "actor": group })).await;
+    assert_eq!(seen["type"], "Group", "{seen}");
+
+    // Not a member: her post to the group is not passed on (nor kept).
+    control(
+        &fedify,
+        "/_test/create",
+        json!({ "actor": group, "type": "Note", "content": "<p>Vor dem Beitritt</p>" }),
+    )
+    .await;
+    settle(&[&node]).await;
+    assert_eq!(announced(&node).await, 0, "a non-member's post is refused");
+
+    // She joins; our Accept reaches her and verifies.
+    control(&fedify, "/_test/follow", json!({ "actor": group })).await;
+    settle(&[&node]).await;
+    let got = received(&fedify).await;
+    let accept = got
+        .iter()
+        .find(|a| a["type"] == "Accept" && a["actor"] == group)
+        .unwrap_or_else(|| panic!("Fedify got the group's Accept: {got:?}"));
+    assert_verified(&fedify, accept, &key_id).await;
+
+    // Ulm, a member on this node, publishes to the group: the group's
+    // Announce of Ulm's Create reaches her, and Fedify verifies it.
+    let (status, _) = api(
+        &node,
+        &ulm,
+        Method::POST,
+        "/api/v1/follows",
+        json!({ "target": group }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (status, body) = api(
+        &node,
+        &ulm,
+        Method::POST,
+        "/api/v1/projects",
+        json!({ "title": "Glasfaser im Verbund", "status": "planned", "groups": ["netz"] }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    settle(&[&node]).await;
+    let got = received(&fedify).await;
+    let announce = got
+        .iter()
+        .find(|a| a["type"] == "Announce" && a["actor"] == group)
+        .unwrap_or_else(|| panic!("Fedify got the group's Announce: {got:?}"));
+    assert_verified(&fedify, announce, &key_id).await;
+    assert_eq!(announce["objectType"], "Create", "{announce}");
+    assert_eq!(
+        announce["object"]["actor"],
+        node.at("/orgs/ulm"),
+        "{announce}"
+    );
+    assert_eq!(announced(&node).await, 1);
+
+    // A member now: her post to the group is passed on to its followers
+    // (a follower elsewhere receives the Announce of her Create).
+    let inbox = allmende_tests::peers::CountingInboxes::start_recording(1).await;
+    allmende_tests::peers::fake_follower(
+        &node.state.store,
+        node.organization("netz").await.id,
+        "zaehler",
+        &inbox.url(0),
+    )
+    .await;
+    let post = control(
+        &fedify,
+        "/_test/create",
+        json!({ "actor": group, "type": "Note", "content": "<p>Nach dem Beitritt</p>" }),
+    )
+    .await;
+    settle(&[&node]).await;
+    assert_eq!(announced(&node).await, 2, "a member's post is passed on");
+    let passed: Vec<Value> = inbox
+        .received()
+        .into_iter()
+        .map(|(_, body)| body)
+        .filter(|b| b["type"] == "Announce" && b["object"]["id"] == post["activity"])
+        .collect();
+    assert_eq!(passed.len(), 1, "{passed:?}");
+    assert_eq!(passed[0]["actor"], group);
+    Ran::Yes
+}
+
 /// The scenario every full peer runs (`scenario.rs`), against Fedify, with
 /// our node in authorized-fetch mode (Fedify signs its fetches).
 pub async fn fedify_runs_the_scenario() -> Ran {

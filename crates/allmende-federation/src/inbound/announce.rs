@@ -52,6 +52,12 @@ impl Inbound {
                 self.resolver.fetch_object(&id, budget).await?
             }
         };
+        // A bare object (Lemmy's compatibility Announce of a Page, a boost)
+        // is not a member's activity: the Announce of its Create is.
+        if inner_raw.get("actor").is_none() {
+            tracing::debug!(id = %announce.id, "Announce of an object, not an activity; ignored");
+            return Ok(());
+        }
         let inner = Incoming::parse(inner_raw)?;
         if !same_origin(&inner.id, &inner.actor) {
             return Err(FederationError::Forbidden(format!(
