@@ -72,7 +72,12 @@ async fn main() {
     let follow = |node: &TestNode, who: &'static str, whom: String| {
         let state = node.state.clone();
         async move {
-            let org = state.store.organizations().by_handle(who).await.unwrap();
+            let org = state
+                .store
+                .organizations()
+                .by_handle(who)
+                .await
+                .expect("organization");
             allmende_server::usecases::follows::follow_as(&state, org.id, &whom)
                 .await
                 .expect("follow");
@@ -86,15 +91,15 @@ async fn main() {
     let all = [&a, &g, &n, &c, &d, &e];
     settle(&all).await;
 
-    let email = allmende_domain::Email::parse("digital@ulm.example").unwrap();
+    let email = allmende_domain::Email::parse("digital@ulm.example").expect("e-mail");
     let user = a
         .state
         .store
         .accounts()
         .credentials(&email)
         .await
-        .unwrap()
-        .unwrap()
+        .expect("store")
+        .expect("user")
         .0;
     let groups = [format!("verband@{}", g.host())];
     let (mut direct, mut one, mut two) = (Vec::new(), Vec::new(), Vec::new());
