@@ -47,6 +47,8 @@ pub enum Problem {
     NotGroupMember,
     /// Only public items are passed on by groups.
     GroupNeedsPublic,
+    /// An item shared with groups cannot become followers-only.
+    SharedWithGroups,
 }
 
 impl Problem {
@@ -85,6 +87,7 @@ impl Problem {
             Problem::LocalAddress => "is an organization on this node; its items are already shown here".into(),
             Problem::NotGroupMember => "must name groups your organization is an accepted member of".into(),
             Problem::GroupNeedsPublic => "can only be chosen for public items: a group passes items on to everyone who follows it".into(),
+            Problem::SharedWithGroups => "must stay public: the item is shared with groups, which passed it on to everyone who follows them".into(),
         }
     }
 
@@ -115,6 +118,7 @@ impl Problem {
             Problem::LocalAddress => "ist eine Organisation auf diesem Knoten; ihre Beiträge sind hier bereits sichtbar".into(),
             Problem::NotGroupMember => "darf nur Gruppen nennen, in die Ihre Organisation aufgenommen ist".into(),
             Problem::GroupNeedsPublic => "ist nur für öffentliche Beiträge möglich: eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
+            Problem::SharedWithGroups => "muss öffentlich bleiben: der Beitrag ist mit Gruppen geteilt, die ihn an alle weitergegeben haben, die ihnen folgen".into(),
         }
     }
 }

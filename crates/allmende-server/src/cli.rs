@@ -88,6 +88,8 @@ pub enum OrgCommand {
         #[arg(long)]
         ags: Option<String>,
     },
+    /// List the organizations on this node (groups marked).
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -272,6 +274,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             println!("created organization {} ({})", org.handle, org.profile.name);
+            store.close().await;
+            Ok(())
+        }
+        Command::Org(OrgCommand::List) => {
+            let store = Store::open(config.database_url()).await?;
+            for org in store.organizations().list().await? {
+                let kind = org.profile.kind;
+                let group = if kind.is_group() { " (group)" } else { "" };
+                println!(
+                    "{}\t{}{group}\t{}",
+                    org.handle,
+                    kind.slug(),
+                    org.profile.name
+                );
+            }
             store.close().await;
             Ok(())
         }

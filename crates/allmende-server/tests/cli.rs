@@ -118,6 +118,29 @@ async fn operator_workflow_and_graceful_shutdown() {
         None,
     );
     assert!(!dup.status.success(), "handles are unique");
+    let group = allmende(
+        d,
+        &db,
+        &[
+            "org",
+            "create",
+            "verband",
+            "--name",
+            "Gemeindetag",
+            "--kind",
+            "association",
+        ],
+        None,
+    );
+    assert!(group.status.success(), "{group:?}");
+    let list = allmende(d, &db, &["org", "list"], None);
+    assert!(list.status.success(), "{list:?}");
+    let listed = stdout(&list);
+    assert!(listed.contains("ulm\tmunicipality\tStadt Ulm"), "{listed}");
+    assert!(
+        listed.contains("verband\tassociation (group)\tGemeindetag"),
+        "{listed}"
+    );
 
     let typed = allmende(
         d,

@@ -235,6 +235,21 @@ async fn a_members_items_reach_the_groups_followers_with_their_changes_answers_a
     cast.settle().await;
     assert_eq!(titles(c, "projects").await, vec!["Hundesteuer online"]);
 
+    // Shared with a group, the question cannot become followers-only.
+    let (status, body) = api(
+        a,
+        &cast.ulm,
+        Method::PATCH,
+        &format!("/api/v1/questions/{}", question["id"].as_str().unwrap()),
+        json!({"audience": "followers"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("audience")),
+        "{body}"
+    );
+
     // Mannheim answers from its node; the answer reaches the asker and,
     // through the group, everyone; Ulm accepts it and everyone learns.
     let question_on_c =
@@ -562,6 +577,15 @@ async fn forged_announces_are_refused_and_store_nothing() {
     )
     .await;
     let real_id = v.at(&format!("/projects/{}", real["id"].as_str().unwrap()));
+    v.state
+        .store
+        .organizations()
+        .set_follower_approval(
+            v.organization("victim").await.id,
+            FollowerApproval::Everyone,
+        )
+        .await
+        .unwrap();
     let r = spawn_app().await;
     let ulm = r.org_with_token("ulm").await;
     assert_eq!(follow(&r, &ulm, &address(&m, "netz")).await, 202);
@@ -572,6 +596,7 @@ async fn forged_announces_are_refused_and_store_nothing() {
         let store = r.state.store.clone();
         async move {
             let projects = store.projects().count().await.unwrap();
+            // (The victim's own items, followed directly, are not counted.)
             let carried: i64 = store.groups().count_carried().await.unwrap();
             (projects, carried)
         }
@@ -634,6 +659,49 @@ async fn forged_announces_are_refused_and_store_nothing() {
     let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 6, delete)).await;
     assert_eq!(res.status(), 403, "forged deletion");
     assert_eq!(titles(&r, "projects").await, vec!["Echt"]);
+
+    // Ulm also follows the victim, and so holds its followers-only question.
+    assert_eq!(follow(&r, &ulm, &address(&v, "victim")).await, 202);
+    settle(&[&m, &r, &v]).await;
+    let secret = create(
+        &v,
+        &victim,
+        "questions",
+        json!({"title": "Nur für Folgende", "body": "Intern", "audience": "followers"}),
+    )
+    .await;
+    settle(&[&v, &r]).await;
+    let secret_id = v.at(&format!("/questions/{}", secret["id"].as_str().unwrap()));
+    assert_eq!(r.state.store.questions().count().await.unwrap(), 1);
+    // 8. A Delete of something the group did not bring here (the
+    // followers-only question, which its origin hides from us with 404):
+    // ignored, the copy stays.
+    let delete = json!({
+        "id": v.at("/activities/d8"),
+        "type": "Delete",
+        "actor": victim_actor,
+        "object": secret_id,
+    });
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 8, delete)).await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(r.state.store.questions().count().await.unwrap(), 1, "kept");
+    // Nor can a group delete an actor.
+    let delete = json!({
+        "id": v.at("/activities/d9"),
+        "type": "Delete",
+        "actor": victim_actor,
+        "object": victim_actor,
+    });
+    let res = post_signed(&m, "netz", &r, &announce(&m, "netz", 9, delete)).await;
+    assert_eq!(res.status(), 202);
+    assert!(r
+        .state
+        .store
+        .remote_actors()
+        .by_actor_id(&victim_actor)
+        .await
+        .unwrap()
+        .is_some());
 
     // 7. A Remove in the group's name by someone else.
     let remove = json!({

@@ -295,7 +295,14 @@ impl Inbound {
             }
             // Only groups announce; only what someone here follows matters.
             "Announce" => {
-                sender.actor.actor_type == "Group" && sender.followed_here(&self.core.store).await?
+                sender.actor.actor_type == "Group"
+                    && !self
+                        .core
+                        .store
+                        .follows()
+                        .local_followers(sender.org.id)
+                        .await?
+                        .is_empty()
             }
             _ => false,
         })

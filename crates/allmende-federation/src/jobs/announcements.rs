@@ -41,6 +41,38 @@ impl Jobs {
         Ok(any)
     }
 
+    /// Records that building an announcement failed: retried with backoff
+    /// while the failure is passing, dead otherwise.
+    async fn failed(&self, event: &OutboxEvent, e: FederationError) {
+        let outbox = self.core.store.outbox();
+        let now = Utc::now();
+
+        let retry_at =
+            (e.is_transient() && event.attempts + 1 < MAX_ANNOUNCEMENT_ATTEMPTS).then(|| {
+                let wait = crate::retry::backoff(
+                    &self.core.settings.delivery,
+                    event.attempts,
+                    rand::random::<f64>(),
+                );
+                now + chrono::Duration::from_std(wait).unwrap_or_default()
+            });
+        match retry_at {
+            Some(at) => {
+                tracing::warn!(error = %e, event = %event.id, %at, "could not build activity, will retry")
+            }
+            None => {
+                tracing::error!(error = %e, event = %event.id, "could not build activity, given up")
+            }
+        }
+        if let Err(e) = outbox
+            .event_failed(event.id, &e.to_string(), retry_at, now)
+            .await
+        {
+            // Left claimed: tried again when the lease runs out.
+            tracing::error!(error = %e, event = %event.id, "could not record the failure");
+        }
+    }
+
     /// Hands an activity of a local organization to the local groups it
     /// concerns (addressed to them, or about an item they carry), which
     /// pass it on to their followers like one from another node.
@@ -94,38 +126,18 @@ impl Jobs {
                 None
             }
             Err(e) => {
-                let retry_at = (e.is_transient() && event.attempts + 1 < MAX_ANNOUNCEMENT_ATTEMPTS)
-                    .then(|| {
-                        let wait = crate::retry::backoff(
-                            &self.core.settings.delivery,
-                            event.attempts,
-                            rand::random::<f64>(),
-                        );
-                        now + chrono::Duration::from_std(wait).unwrap_or_default()
-                    });
-                match retry_at {
-                    Some(at) => {
-                        tracing::warn!(error = %e, event = %event.id, %at, "could not build activity, will retry")
-                    }
-                    None => {
-                        tracing::error!(error = %e, event = %event.id, "could not build activity, given up")
-                    }
-                }
-                if let Err(e) = outbox
-                    .event_failed(event.id, &e.to_string(), retry_at, now)
-                    .await
-                {
-                    // Left claimed: tried again when the lease runs out.
-                    tracing::error!(error = %e, event = %event.id, "could not record the failure");
-                }
+                self.failed(event, e).await;
                 return None;
             }
         };
         if let Some(activity) = &built {
             // Groups on this node take what their members here send them
-            // as if it came over the network.
+            // as if it came over the network; if that fails, the whole
+            // announcement is tried again (receivers keep an item once,
+            // however often a group passes it on).
             if let Err(e) = self.local_groups_take(event, activity).await {
-                tracing::warn!(error = %e, event = %event.id, "a group here could not pass an activity on");
+                self.failed(event, e).await;
+                return None;
             }
         }
         if built.as_ref().is_none_or(|a| a.inboxes.is_empty()) {

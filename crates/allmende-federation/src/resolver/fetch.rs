@@ -50,6 +50,32 @@ impl Resolver {
         url: &Url,
         budget: &mut FetchBudget,
     ) -> Result<Value, FederationError> {
+        match self.fetch_or_gone(url, budget).await? {
+            Fetched::Document(doc) => Ok(doc),
+            Fetched::Gone | Fetched::Missing => Err(FederationError::NotFound),
+        }
+    }
+
+    /// Whether the origin says the object at `url` was deleted: 410 Gone,
+    /// or a `Tombstone`. A plain 404 is no proof (origins answer 404 for
+    /// what a signer may not read), nor is a document still served.
+    pub async fn confirms_deleted(
+        &self,
+        url: &Url,
+        budget: &mut FetchBudget,
+    ) -> Result<bool, FederationError> {
+        Ok(match self.fetch_or_gone(url, budget).await? {
+            Fetched::Gone => true,
+            Fetched::Document(doc) => crate::objects::type_of(&doc) == Some("Tombstone"),
+            Fetched::Missing => false,
+        })
+    }
+
+    async fn fetch_or_gone(
+        &self,
+        url: &Url,
+        budget: &mut FetchBudget,
+    ) -> Result<Fetched, FederationError> {
         budget.spend(url)?;
         let request = self.core.http.get(url)?;
         let key = self.core.key(crate::INSTANCE_HANDLE).await?;
@@ -62,7 +88,8 @@ impl Resolver {
             .map_err(|e| PeerClient::failure(url, e))?;
         match response.status() {
             s if s.is_success() => {}
-            StatusCode::GONE | StatusCode::NOT_FOUND => return Err(FederationError::NotFound),
+            StatusCode::GONE => return Ok(Fetched::Gone),
+            StatusCode::NOT_FOUND => return Ok(Fetched::Missing),
             s => return Err(FederationError::fetch(url, format!("status {s}"))),
         }
         let doc = read_json(&mut response, url).await?;
@@ -70,6 +97,15 @@ impl Resolver {
         if !same_origin(&id, url) {
             return Err(FederationError::fetch(url, "document id on another domain"));
         }
-        Ok(doc)
+        Ok(Fetched::Document(doc))
     }
+}
+
+/// What a fetch found.
+enum Fetched {
+    Document(Value),
+    /// 410: deleted.
+    Gone,
+    /// 404: unknown, or not for this signer.
+    Missing,
 }

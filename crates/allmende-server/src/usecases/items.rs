@@ -73,6 +73,13 @@ pub async fn update<T: Item>(
 ) -> Result<T> {
     editable::<T>(&state.store, user, id).await?;
     let draft = T::validate(input)?;
+    // Groups passed it on to the public: it cannot become followers-only.
+    if !T::is_public(&draft) {
+        let object_id = state.federation.urls().item(T::KIND, id);
+        if !state.store.groups().of_object(&object_id).await?.is_empty() {
+            return Err(Problem::SharedWithGroups.at("audience").into());
+        }
+    }
     let item = state
         .store
         .items::<T>()

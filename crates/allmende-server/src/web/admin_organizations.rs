@@ -51,6 +51,7 @@ async fn render(
         .collect();
     let org_options: Vec<(&str, &str)> = orgs
         .iter()
+        .filter(|o| o.is_local())
         .map(|o| (o.handle.as_str(), o.profile.name.as_str()))
         .collect();
     let roles = [
@@ -81,7 +82,7 @@ async fn render(
                     th scope="col" { (ctx.t("Art", "Kind")) }
                 } }
                 tbody {
-                    @for o in &orgs {
+                    @for o in orgs.iter().filter(|o| o.is_local()) {
                         tr {
                             td { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
                             td { code { (o.handle) } }
@@ -191,8 +192,24 @@ pub async fn create(
     ctx.require_operator()?;
     let handle = value(&values, "handle").unwrap_or_default();
     let email = value(&values, "email").unwrap_or_default();
-    if allmende_domain::Email::parse(&email).is_err() {
-        let e: UseCaseError = allmende_domain::Problem::Email.at("email").into();
+    let parsed = match allmende_domain::Email::parse(&email) {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            let e: UseCaseError = allmende_domain::Problem::Email.at("email").into();
+            return invalid(&ctx, &state, &values, e, "email").await;
+        }
+    };
+    // Checked before the organization is made, so a taken address does not
+    // leave an organization without an admin.
+    if state
+        .store
+        .accounts()
+        .credentials(&parsed)
+        .await
+        .map_err(PageError::internal)?
+        .is_some()
+    {
+        let e = UseCaseError::Conflict("e-mail");
         return invalid(&ctx, &state, &values, e, "email").await;
     }
     let input = OrganizationInput {
@@ -247,6 +264,17 @@ pub async fn add_user(
     let org = value(&values, "organization").unwrap_or_default();
     let email = value(&values, "user_email").unwrap_or_default();
     let role = value(&values, "role").unwrap_or_default();
+    // People belong to organizations of this node only.
+    let local = state
+        .store
+        .organizations()
+        .by_handle(&org)
+        .await
+        .map(|o| o.is_local())
+        .unwrap_or(false);
+    if !local {
+        return invalid(&ctx, &state, &values, UseCaseError::NotFound, "user_email").await;
+    }
     let pw = password::generate();
     let user = match accounts::create_user(&state.store, &email, &org, &role, &pw).await {
         Ok(user) => user,
