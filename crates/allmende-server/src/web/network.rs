@@ -87,6 +87,23 @@ async fn network_page(
                     }
                 }
             }
+            section aria-labelledby="groups-heading" {
+                h2 #groups-heading { (ctx.t("Unsere Gruppen", "Our groups")) }
+                p { (ctx.t("Verbände und Netzwerke sind Gruppen: Treten Sie einer bei, indem Sie ihr oben folgen. Was Sie beim Veröffentlichen mit einer Gruppe teilen, gibt sie an alle weiter, die ihr folgen.", "Associations and networks are groups: join one by following it above. What you share with a group when publishing, it passes on to everyone who follows it.")) }
+                @let groups: Vec<_> = relations.following.iter().filter(|(o, _)| o.profile.kind.is_group()).collect();
+                @if groups.is_empty() {
+                    p { (ctx.t("Noch in keiner Gruppe.", "In no group yet.")) }
+                } @else {
+                    ul.relations {
+                        @for (org, accepted) in groups {
+                            li {
+                                (org_label(org)) " – "
+                                (if *accepted { ctx.t("Mitglied", "member") } else { ctx.t("Beitritt angefragt", "asked to join") })
+                            }
+                        }
+                    }
+                }
+            }
             section aria-labelledby="followers-heading" {
                 h2 #followers-heading { (ctx.t("Uns folgen", "Our followers")) }
                 p { (ctx.t("Wer Ihrer Organisation folgt, erhält auch Ihre Fragen, die nur für Folgende bestimmt sind.", "Whoever follows your organization also receives your questions meant for followers only.")) }
@@ -114,7 +131,8 @@ async fn network_page(
                         @for (org, _) in &accepted {
                             li {
                                 (org_label(org))
-                                @if admin && !org.is_local() {
+                                // A group removes members on this node too.
+                                @if admin && (!org.is_local() || s.organization.profile.kind.is_group()) {
                                     " "
                                     (decide_button(ctx, org, "refuse", ctx.t("Entfernen", "Remove"), ctx.t("Als Folgende entfernen: ", "Remove follower: ")))
                                 }
