@@ -231,6 +231,11 @@ async fn outbox(
                 T => store.items::<T>().count_public_of(org.id).await?,
                 _not_an_item => 0);
         }
+        // What a group carries is listed too (public items only, so this
+        // is an upper bound when a carried item changed its audience).
+        if org.profile.kind.is_group() {
+            total += store.groups().count_of(org.id).await?;
+        }
         return Ok(activity_json(
             StatusCode::OK,
             json!({

@@ -209,6 +209,14 @@ impl<'a> Groups<'a> {
             .await
     }
 
+    /// How many items `group` carries.
+    pub async fn count_of(&self, group: OrganizationId) -> Result<i64, StoreError> {
+        query("SELECT COUNT(*) FROM group_items WHERE group_id = $1")
+            .bind(group.to_string())
+            .scalar(self.pool)
+            .await
+    }
+
     /// How many items all groups carry on this node (for operators).
     pub async fn count_carried(&self) -> Result<i64, StoreError> {
         query("SELECT COUNT(*) FROM group_items")

@@ -428,6 +428,30 @@ async fn networks_following_each_other_pass_an_item_on_once_without_a_loop() {
         1,
         "the network carries it"
     );
+
+    // A member on the network's own node posts to the Verband: the
+    // Verband's Announce comes back to that node, whose network passes
+    // the item on.
+    let ravensburg = n.org_with_token("ravensburg").await;
+    assert_eq!(follow(&n, &ravensburg, &address(g, "verband")).await, 202);
+    settle(&all).await;
+    let (status, body) = publish(
+        &n,
+        &ravensburg,
+        "projects",
+        json!({"title": "Friedhofsverwaltung digital", "status": "idea"}),
+        &[address(g, "verband")],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    settle(&all).await;
+    let mut on_d = titles(&d, "projects").await;
+    on_d.sort();
+    assert_eq!(
+        on_d,
+        vec!["Bewohnerparken online", "Friedhofsverwaltung digital"]
+    );
+    assert_eq!(announced(&n, "netz").await, 2);
     let _ = augsburg;
 }
 

@@ -205,26 +205,16 @@ impl Outbound {
 
     /// A local group's Announce of `activity` (FEP-1b12: the activity as
     /// received, unchanged) to its followers, public, with the number of
-    /// groups it has passed through (`hops`). The author's own server is
-    /// left out: it has the original.
+    /// groups it has passed through (`hops`). The author's own server gets
+    /// it too when it follows the group: a network there that follows the
+    /// group passes it on.
     async fn group_announce(
         &self,
         group: &Organization,
         activity: &Value,
         hops: u8,
     ) -> Result<Addressed, FederationError> {
-        let origin = activity
-            .get("actor")
-            .and_then(crate::objects::id_of)
-            .map(|a| authority(&a));
-        let inboxes = self
-            .follower_inboxes(group)
-            .await?
-            .into_iter()
-            .filter(|inbox| {
-                Url::parse(inbox).ok().map(|u| authority(&u)) != origin || origin.is_none()
-            })
-            .collect();
+        let inboxes = self.follower_inboxes(group).await?;
         let followers = self.core.urls.followers(group.handle.as_str());
         let actor = self.core.urls.organization(group.handle.as_str());
         let mut doc = json!({
