@@ -85,8 +85,8 @@ impl Problem {
             Problem::FediverseAddress => "must be an address like ulm@allmende.example.de or an actor URL".into(),
             Problem::RemoteUnavailable => "could not be found or its node did not answer; check the address and try again later".into(),
             Problem::LocalAddress => "is an organization on this node; its items are already shown here".into(),
-            Problem::NotGroupMember => "must name groups your organization is an accepted member of".into(),
-            Problem::GroupNeedsPublic => "can only be chosen for public items: a group passes items on to everyone who follows it".into(),
+            Problem::NotGroupMember => "can be chosen only when your organization is an accepted member".into(),
+            Problem::GroupNeedsPublic => "can be chosen only for public items (questions: “public”), since a group passes items on to everyone who follows it".into(),
             Problem::SharedWithGroups => "must stay public: the item is shared with groups, which passed it on to everyone who follows them".into(),
         }
     }
@@ -116,8 +116,8 @@ impl Problem {
             Problem::FediverseAddress => "muss eine Adresse wie ulm@allmende.example.de oder eine Actor-URL sein".into(),
             Problem::RemoteUnavailable => "wurde nicht gefunden oder ihr Knoten hat nicht geantwortet; bitte Adresse prüfen und später erneut versuchen".into(),
             Problem::LocalAddress => "ist eine Organisation auf diesem Knoten; ihre Beiträge sind hier bereits sichtbar".into(),
-            Problem::NotGroupMember => "darf nur Gruppen nennen, in die Ihre Organisation aufgenommen ist".into(),
-            Problem::GroupNeedsPublic => "ist nur für öffentliche Beiträge möglich: eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
+            Problem::NotGroupMember => "können nur gewählt werden, wenn Ihre Organisation in sie aufgenommen ist".into(),
+            Problem::GroupNeedsPublic => "können nur für öffentliche Beiträge gewählt werden (bei Fragen: „Öffentlich“), denn eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
             Problem::SharedWithGroups => "muss öffentlich bleiben: der Beitrag ist mit Gruppen geteilt, die ihn an alle weitergegeben haben, die ihnen folgen".into(),
         }
     }

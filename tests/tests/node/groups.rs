@@ -198,6 +198,19 @@ async fn operators_create_a_group_that_members_join_post_to_and_admins_moderate(
     assert_eq!(status, 422);
     assert!(html.contains("Gruppen"), "{html}");
     assert_eq!(node.count("projects").await, 1, "nothing published");
+    let project = allmende_tests::api::local_id(&node, "projects", "Bürgerbüro im Dorf").await;
+    let page = browser()
+        .get(node.at(&format!("/projects/{project}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("geteilt in"),
+        "the item names its group: {page}"
+    );
     // The group's page lists it with its author, for everyone.
     let public = browser()
         .get(node.at("/orgs/verband"))

@@ -28,6 +28,8 @@ enum Outcome {
         what: String,
         email: String,
         password: String,
+        /// The organization's page.
+        link: String,
     },
 }
 
@@ -63,9 +65,9 @@ async fn render(
         ctx.t("Organisationen verwalten", "Manage organizations"),
         html! {
             p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } }
-            @if let Outcome::Created { what, email, password } = &outcome {
+            @if let Outcome::Created { what, email, password, link } = &outcome {
                 div.notice role="status" {
-                    p { (what) }
+                    p { (what) " " a href=(link) { (ctx.t("Zur Seite der Organisation", "To the organization's page")) } }
                     p {
                         (ctx.t("Anmeldung: ", "Sign-in: ")) code { (email) }
                         " · " (ctx.t("Passwort (nur jetzt sichtbar, bitte sicher weitergeben): ", "Password (shown only now; pass it on securely): "))
@@ -163,7 +165,14 @@ async fn invalid(
         ),
         UseCaseError::NotFound => FormErrors::single(
             "organization",
-            ctx.t("gibt es nicht", "does not exist").to_owned(),
+            format!(
+                "{} {}",
+                label(ctx, "organization"),
+                ctx.t(
+                    "gibt es auf diesem Knoten nicht",
+                    "does not exist on this node"
+                )
+            ),
         ),
         other => return Err(other.into()),
     };
@@ -192,31 +201,48 @@ pub async fn create(
     ctx.require_operator()?;
     let handle = value(&values, "handle").unwrap_or_default();
     let email = value(&values, "email").unwrap_or_default();
-    let parsed = match allmende_domain::Email::parse(&email) {
-        Ok(parsed) => parsed,
-        Err(_) => {
-            let e: UseCaseError = allmende_domain::Problem::Email.at("email").into();
-            return invalid(&ctx, &state, &values, e, "email").await;
-        }
-    };
-    // Checked before the organization is made, so a taken address does not
-    // leave an organization without an admin.
-    if state
-        .store
-        .accounts()
-        .credentials(&parsed)
-        .await
-        .map_err(PageError::internal)?
-        .is_some()
-    {
-        let e = UseCaseError::Conflict("e-mail");
-        return invalid(&ctx, &state, &values, e, "email").await;
-    }
     let input = OrganizationInput {
         name: value(&values, "name"),
         kind: value(&values, "kind"),
         ..Default::default()
     };
+    // Every field checked at once, so the form names all its problems.
+    let mut problems = Vec::new();
+    if let Err(p) = allmende_domain::Handle::parse(&handle) {
+        problems.push(p.at("handle"));
+    }
+    if let Err(e) = input.validate() {
+        problems.extend(e.iter().cloned());
+    }
+    let parsed = allmende_domain::Email::parse(&email);
+    if let Err(p) = &parsed {
+        problems.push(p.clone().at("email"));
+    }
+    if let Some(errors) = allmende_domain::ValidationErrors::new(problems) {
+        return invalid(
+            &ctx,
+            &state,
+            &values,
+            UseCaseError::Invalid(errors),
+            "email",
+        )
+        .await;
+    }
+    // Checked before the organization is made, so a taken address does not
+    // leave an organization without an admin.
+    if let Ok(parsed) = &parsed {
+        if state
+            .store
+            .accounts()
+            .credentials(parsed)
+            .await
+            .map_err(PageError::internal)?
+            .is_some()
+        {
+            let e = UseCaseError::Conflict("e-mail");
+            return invalid(&ctx, &state, &values, e, "email").await;
+        }
+    }
     let org = match organizations::create(&state.store, &handle, &input).await {
         Ok(org) => org,
         Err(e) => return invalid(&ctx, &state, &values, e, "email").await,
@@ -249,6 +275,7 @@ pub async fn create(
             what,
             email,
             password: pw,
+            link: format!("/orgs/{}", org.handle),
         },
     )
     .await?;
@@ -296,6 +323,7 @@ pub async fn add_user(
             what,
             email: user.email.to_string(),
             password: pw,
+            link: format!("/orgs/{org}"),
         },
     )
     .await?;

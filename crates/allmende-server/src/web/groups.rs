@@ -50,6 +50,9 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                 ))
             }
             h3 { (ctx.t("Mitglieder", "Members")) " (" (view.members.len()) ")" }
+            @if admin {
+                p.hint { (ctx.t("„Sperren“ nimmt eine Organisation aus der Gruppe, nimmt ihre Beiträge auf allen Knoten aus der Gruppe und verhindert einen neuen Beitritt. Wird die Sperre aufgehoben, kann sie wieder beitreten; ihre Beiträge kommen nicht von selbst zurück.", "“Block” takes an organization out of the group, takes its items out of the group on every node and prevents it from joining again. Once unblocked it may join again; its items do not come back by themselves.")) }
+            }
             @if view.members.is_empty() {
                 p { (ctx.t("Noch keine Mitglieder.", "No members yet.")) }
             } @else {
@@ -78,6 +81,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                             form.inline method="post" action="/network/followers/decide" {
                                 (csrf_field(ctx))
                                 input type="hidden" name="handle" value=(p.handle);
+                                input type="hidden" name="next" value={ "/orgs/" (org.handle) };
                                 button type="submit" name="decision" value="approve" aria-label=(format!("{} {}", ctx.t("Aufnehmen:", "Admit:"), p.profile.name)) { (ctx.t("Aufnehmen", "Admit")) }
                                 " "
                                 button.secondary type="submit" name="decision" value="refuse" aria-label=(format!("{} {}", ctx.t("Ablehnen:", "Refuse:"), p.profile.name)) { (ctx.t("Ablehnen", "Refuse")) }
@@ -87,6 +91,9 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                 }
             }
             h3 { (ctx.t("Beiträge in der Gruppe", "Items in the group")) }
+            @if admin {
+                p.hint { (ctx.t("„Aus der Gruppe entfernen“ nimmt einen Beitrag auf allen Knoten aus der Gruppe; der Beitrag selbst bleibt bei der Organisation, die ihn veröffentlicht hat.", "“Remove from the group” takes an item out of the group on every node; the item itself stays with the organization that published it.")) }
+            }
             @if listed.is_empty() {
                 p { (ctx.t("Noch keine Einträge.", "No entries yet.")) }
             } @else {
@@ -135,7 +142,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                 @if view.log.is_empty() {
                     p { (ctx.t("Noch keine Moderation.", "No moderation yet.")) }
                 } @else {
-                    table {
+                    div.table-scroll { table {
                         caption.visually-hidden { (ctx.t("Moderationsprotokoll", "Moderation log")) }
                         thead { tr {
                             th scope="col" { (ctx.t("Zeit (UTC)", "Time (UTC)")) }
@@ -149,11 +156,11 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                                     td { (e.at.format("%Y-%m-%d %H:%M")) }
                                     td { (e.moderator) }
                                     td { (action_label(ctx, &e.action)) }
-                                    td { code { (e.subject) } }
+                                    td { code.wrap { (e.subject) } }
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
         }
@@ -259,23 +266,56 @@ async fn back_to_group(state: &AppState, user: &allmende_store::User) -> Respons
 
 /// The groups the user's organization may publish to, as checkboxes for
 /// an item form (nothing when it is a member of none). Checked ones are
-/// submitted as `group.<handle>`.
-pub fn choice(ctx: &Ctx, mine: &[Organization], checked: &[String]) -> Markup {
+/// submitted as `group.<handle>`; `error` is the form's message about them.
+pub fn choice(ctx: &Ctx, mine: &[Organization], checked: &[String], error: Option<&str>) -> Markup {
+    let described = if error.is_some() {
+        "groups-hint groups-error"
+    } else {
+        "groups-hint"
+    };
     html! {
         @if !mine.is_empty() {
-            fieldset {
+            fieldset #groups aria-describedby=(described) tabindex="-1" {
                 legend { (ctx.t("Mit Gruppen teilen", "Share with groups")) }
-                p.hint #groups-hint { (ctx.t("Die Gruppe gibt den Beitrag an alle weiter, die ihr folgen. Nur für öffentliche Beiträge.", "The group passes the item on to everyone who follows it. Public items only.")) }
+                p.hint #groups-hint { (ctx.t("Die Gruppe gibt den Beitrag an alle weiter, die ihr folgen, auch auf anderen Knoten. Fragen lassen sich nur teilen, wenn sie öffentlich sind.", "The group passes the item on to everyone who follows it, on other nodes too. Questions can be shared only when they are public.")) }
+                @if let Some(e) = error { p.error #groups-error { (e) } }
                 @for g in mine {
                     @let name = format!("group.{}", g.handle);
-                    div.check {
-                        input type="checkbox" id=(name) name=(name) value="on" aria-describedby="groups-hint" checked[checked.iter().any(|c| c == g.handle.as_str())];
-                        label for=(name) { (g.profile.name) @if !g.is_local() { " " span.handle { "@" (g.handle) } } }
+                    div.field.checkbox {
+                        input type="checkbox" id=(name) name=(name) value="on" aria-invalid=[error.map(|_| "true")] checked[checked.iter().any(|c| c == g.handle.as_str())];
+                        " "
+                        label.inline for=(name) { (g.profile.name) @if !g.is_local() { " " span.handle { "@" (g.handle) } } }
                     }
                 }
             }
         }
     }
+}
+
+/// The groups an item (by its ActivityPub id) is shared in, for the line
+/// of facts under its title: nothing when none.
+pub async fn shared_in(ctx: &Ctx, state: &AppState, object_id: &str) -> Result<Markup, PageError> {
+    let ids = state
+        .store
+        .groups()
+        .of_object(object_id)
+        .await
+        .map_err(PageError::internal)?;
+    if ids.is_empty() {
+        return Ok(html! {});
+    }
+    let mut groups: Vec<Organization> = super::items::org_map(state, ids)
+        .await?
+        .into_values()
+        .collect();
+    groups.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+    Ok(html! {
+        " · " (ctx.t("geteilt in ", "shared in "))
+        @for (i, g) in groups.iter().enumerate() {
+            @if i > 0 { ", " }
+            (org_label(g))
+        }
+    })
 }
 
 /// The group handles checked in a submitted item form.

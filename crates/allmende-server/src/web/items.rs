@@ -175,10 +175,7 @@ fn form_page<T: ItemPages>(
             form.stacked method="post" action=(action) novalidate {
                 (csrf_field(ctx))
                 (T::form_fields(ctx, values, errors))
-                (super::groups::choice(ctx, groups, &super::groups::chosen(values)))
-                @if let Some((_, message)) = errors.by_field.iter().find(|(f, _)| f == "groups") {
-                    p.error #groups-error { (message) }
-                }
+                (super::groups::choice(ctx, groups, &super::groups::chosen(values), errors.get("groups")))
                 div.actions {
                     button type="submit" { (ctx.t("Speichern", "Save")) }
                     a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::KIND.collection()) }) { (ctx.t("Abbrechen", "Cancel")) }
@@ -303,6 +300,10 @@ pub async fn show<T: ItemPages>(
         .ap_id(item.id())
         .await
         .map_err(PageError::internal)?;
+    let object_id = original
+        .clone()
+        .unwrap_or_else(|| state.federation.urls().item(T::KIND, item.id()));
+    let shared = super::groups::shared_in(&ctx, &state, &object_id).await?;
     Ok(page(
         &ctx,
         heading(&item),
@@ -310,6 +311,7 @@ pub async fn show<T: ItemPages>(
             p.meta {
                 (super::network::org_label(&org))
                 " · " (ctx.t("veröffentlicht am ", "published ")) (timestamp(&ctx, item.created_at()))
+                (shared)
                 (original_link(&ctx, original.as_deref()))
             }
             (owner_actions(&ctx, &item))

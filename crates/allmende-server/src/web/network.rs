@@ -89,7 +89,7 @@ async fn network_page(
             }
             section aria-labelledby="groups-heading" {
                 h2 #groups-heading { (ctx.t("Unsere Gruppen", "Our groups")) }
-                p { (ctx.t("Verbände und Netzwerke sind Gruppen: Treten Sie einer bei, indem Sie ihr oben folgen. Was Sie beim Veröffentlichen mit einer Gruppe teilen, gibt sie an alle weiter, die ihr folgen.", "Associations and networks are groups: join one by following it above. What you share with a group when publishing, it passes on to everyone who follows it.")) }
+                p { (ctx.t("Verbände und Netzwerke sind Gruppen: Treten Sie einer bei mit „Beitreten“ auf ihrer Seite, oder indem Sie ihre Adresse oben eingeben. Was Sie beim Veröffentlichen mit einer Gruppe teilen, gibt sie an alle weiter, die ihr folgen.", "Associations and networks are groups: join one with “Join” on its page, or by entering its address above. What you share with a group when publishing, it passes on to everyone who follows it.")) }
                 @let groups: Vec<_> = relations.following.iter().filter(|(o, _)| o.profile.kind.is_group()).collect();
                 @if groups.is_empty() {
                     p { (ctx.t("Noch in keiner Gruppe.", "In no group yet.")) }
@@ -271,7 +271,11 @@ pub async fn decide_follower(
         _ => return Err(PageError::BadRequest("decision: approve or refuse".into())),
     };
     follows::decide_follower(&state, &signed_in.user, &handle, approve).await?;
-    Ok(Redirect::to("/network").into_response())
+    // Back where the decision was made (the network page or a group's).
+    let back = value(&values, "next")
+        .and_then(|next| crate::auth::local_target(&next, &state.config.public_url))
+        .unwrap_or_else(|| "/network".to_owned());
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// `POST /network/followers/approval`: who may follow at once (admins).

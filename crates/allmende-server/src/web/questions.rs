@@ -133,6 +133,13 @@ async fn question_page(
         .ap_id(q.id)
         .await
         .map_err(PageError::internal)?;
+    let object_id = original.clone().unwrap_or_else(|| {
+        state
+            .federation
+            .urls()
+            .item(allmende_domain::ItemKind::Question, q.id.0)
+    });
+    let shared = super::groups::shared_in(ctx, state, &object_id).await?;
     Ok(page(
         ctx,
         &q.content.title,
@@ -140,6 +147,7 @@ async fn question_page(
             p.meta {
                 (super::network::org_label(org))
                 " · " (ctx.t("gefragt am ", "asked ")) (timestamp(ctx, q.created_at))
+                (shared)
                 (super::items::original_link(ctx, original.as_deref()))
                 " " (Question::badges(ctx, q))
             }
