@@ -272,4 +272,15 @@ async fn operators_create_a_group_that_members_join_post_to_and_admins_moderate(
     assert!(page.contains("Beitrag entfernt"));
     assert!(page.contains("gs@verband.example"));
     assert_eq!(node.count("projects").await, 1, "the item itself stays");
+    // For a group, the network page speaks of members.
+    let network = admin
+        .get(node.at("/network"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(network.contains("Mitglieder"), "{network}");
+    assert!(network.contains("Stadt Blaustein"));
 }

@@ -38,6 +38,7 @@ async fn network_page(
     let feed = follows::feed(state, &s.user, 50).await?;
     let orgs = org_map(state, feed.iter().map(FeedEntry::organization_id)).await?;
     let admin = s.user.role == allmende_domain::Role::Admin;
+    let group = s.organization.profile.kind.is_group();
     let approval = state
         .store
         .organizations()
@@ -105,8 +106,14 @@ async fn network_page(
                 }
             }
             section aria-labelledby="followers-heading" {
-                h2 #followers-heading { (ctx.t("Uns folgen", "Our followers")) }
-                p { (ctx.t("Wer Ihrer Organisation folgt, erhält auch Ihre Fragen, die nur für Folgende bestimmt sind.", "Whoever follows your organization also receives your questions meant for followers only.")) }
+                @if group {
+                    // For a group, following is membership.
+                    h2 #followers-heading { (ctx.t("Mitglieder", "Members")) }
+                    p { (ctx.t("Wer Ihrer Gruppe folgt, ist Mitglied: Die Gruppe gibt weiter, was Mitglieder mit ihr teilen, und Mitglieder erhalten auch Ihre Fragen, die nur für Folgende bestimmt sind. Moderation (Entfernen von Beiträgen, Sperren) auf der Seite der Gruppe.", "Whoever follows your group is a member: the group passes on what members share with it, and members also receive your questions meant for followers only. Moderation (removing items, blocking) on the group's page.")) " " a href={ "/orgs/" (s.organization.handle) } { (ctx.t("Zur Seite der Gruppe", "To the group's page")) } }
+                } @else {
+                    h2 #followers-heading { (ctx.t("Uns folgen", "Our followers")) }
+                    p { (ctx.t("Wer Ihrer Organisation folgt, erhält auch Ihre Fragen, die nur für Folgende bestimmt sind.", "Whoever follows your organization also receives your questions meant for followers only.")) }
+                }
                 @let (accepted, pending): (Vec<_>, Vec<_>) = relations.followers.iter().partition(|(_, a)| *a);
                 @if !pending.is_empty() {
                     h3 { (ctx.t("Anfragen", "Requests")) }
@@ -116,7 +123,11 @@ async fn network_page(
                                 (org_label(org))
                                 @if admin {
                                     " "
-                                    (decide_button(ctx, org, "approve", ctx.t("Annehmen", "Approve"), ctx.t("Annehmen: ", "Approve: ")))
+                                    @if group {
+                                        (decide_button(ctx, org, "approve", ctx.t("Aufnehmen", "Admit"), ctx.t("Aufnehmen: ", "Admit: ")))
+                                    } @else {
+                                        (decide_button(ctx, org, "approve", ctx.t("Annehmen", "Approve"), ctx.t("Annehmen: ", "Approve: ")))
+                                    }
                                     " "
                                     (decide_button(ctx, org, "refuse", ctx.t("Ablehnen", "Refuse"), ctx.t("Ablehnen: ", "Refuse: ")))
                                 }
@@ -134,7 +145,11 @@ async fn network_page(
                                 // A group removes members on this node too.
                                 @if admin && (!org.is_local() || s.organization.profile.kind.is_group()) {
                                     " "
-                                    (decide_button(ctx, org, "refuse", ctx.t("Entfernen", "Remove"), ctx.t("Als Folgende entfernen: ", "Remove follower: ")))
+                                    @if group {
+                                        (decide_button(ctx, org, "refuse", ctx.t("Aus der Gruppe nehmen", "Remove from the group"), ctx.t("Aus der Gruppe nehmen: ", "Remove from the group: ")))
+                                    } @else {
+                                        (decide_button(ctx, org, "refuse", ctx.t("Entfernen", "Remove"), ctx.t("Als Folgende entfernen: ", "Remove follower: ")))
+                                    }
                                 }
                             }
                         }
