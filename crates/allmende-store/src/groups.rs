@@ -217,13 +217,6 @@ impl<'a> Groups<'a> {
             .await
     }
 
-    /// How many items all groups carry on this node (for operators).
-    pub async fn count_carried(&self) -> Result<i64, StoreError> {
-        query("SELECT COUNT(*) FROM group_items")
-            .scalar(self.pool)
-            .await
-    }
-
     /// Blocks `member` in `group`: it can no longer join or post.
     pub async fn block(
         &self,

@@ -616,12 +616,13 @@ async fn forged_announces_are_refused_and_store_nothing() {
     assert_eq!(follow(&r, &ulm, &address(&m, "mallory")).await, 202);
     settle(&[&m, &r]).await;
     let victim_actor = v.at("/orgs/victim");
+    // Projects stored on R, and items the group carries there.
+    let netz_on_r = r.organization(&address(&m, "netz")).await.id;
     let stored = |r: &TestNode| {
         let store = r.state.store.clone();
         async move {
             let projects = store.projects().count().await.unwrap();
-            // (The victim's own items, followed directly, are not counted.)
-            let carried: i64 = store.groups().count_carried().await.unwrap();
+            let carried = store.groups().count_of(netz_on_r).await.unwrap();
             (projects, carried)
         }
     };

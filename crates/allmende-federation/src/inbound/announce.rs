@@ -19,6 +19,7 @@
 //! count stays within [`MAX_GROUP_HOPS`].
 
 use allmende_domain::{for_item_kind, Item, ItemKind, OrganizationId, Viewer};
+use allmende_store::Found;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use url::Url;
@@ -289,7 +290,7 @@ impl Inbound {
         };
         let store = &self.core.store;
         Ok(for_item_kind!(kind,
-            T => store.items::<T>().get(id).await.ok().map(|i: T| i.updated_at()),
+            T => store.items::<T>().get(id).await.found()?.map(|i: T| i.updated_at()),
             _not_an_item => None))
     }
 
@@ -323,16 +324,13 @@ impl Inbound {
         {
             return Ok(Some(answer.organization_id));
         }
-        for kind in ItemKind::ALL.into_iter().filter(|k| k.is_item()) {
-            let owner = for_item_kind!(kind,
-                T => self.core.store.items::<T>().find_by_ap_id(object_id.as_str()).await?
-                    .map(|i| i.organization_id()),
-                _not_an_item => None);
-            if owner.is_some() {
-                return Ok(owner);
-            }
-        }
-        Ok(None)
+        let Some((kind, id)) = self.stored_item(object_id).await? else {
+            return Ok(None);
+        };
+        let store = &self.core.store;
+        Ok(for_item_kind!(kind,
+            T => store.items::<T>().get(id).await.found()?.map(|i: T| i.organization_id()),
+            _not_an_item => None))
     }
 
     /// The group removed an item (moderation): it no longer carries it

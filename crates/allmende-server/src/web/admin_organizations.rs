@@ -20,17 +20,13 @@ use crate::auth::password;
 use crate::state::AppState;
 use crate::usecases::{accounts, organizations, UseCaseError};
 
-/// What the last action did, shown above the lists.
-enum Outcome {
-    None,
-    /// Created: the person and their password, shown once.
-    Created {
-        what: String,
-        email: String,
-        password: String,
-        /// The organization's page.
-        link: String,
-    },
+/// Someone just created, shown above the lists with the password once.
+struct Created {
+    what: String,
+    email: String,
+    password: String,
+    /// The organization's page.
+    link: String,
 }
 
 async fn render(
@@ -38,7 +34,7 @@ async fn render(
     state: &AppState,
     values: &FormValues,
     errors: &FormErrors,
-    outcome: Outcome,
+    created: Option<&Created>,
 ) -> Result<Markup, PageError> {
     let orgs = state
         .store
@@ -65,7 +61,7 @@ async fn render(
         ctx.t("Organisationen verwalten", "Manage organizations"),
         html! {
             p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } }
-            @if let Outcome::Created { what, email, password, link } = &outcome {
+            @if let Some(Created { what, email, password, link }) = created {
                 div.notice role="status" {
                     p { (what) " " a href=(link) { (ctx.t("Zur Seite der Organisation", "To the organization's page")) } }
                     p {
@@ -126,7 +122,7 @@ pub async fn show(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
         &state,
         &FormValues::new(),
         &FormErrors::default(),
-        Outcome::None,
+        None,
     )
     .await
 }
@@ -189,8 +185,21 @@ async fn invalid(
             })
             .collect(),
     };
-    let body = render(ctx, state, values, &errors, Outcome::None).await?;
+    let body = render(ctx, state, values, &errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
+}
+
+/// The page after a creation (201), with the new password shown once.
+async fn created(ctx: &Ctx, state: &AppState, created: Created) -> Result<Response, PageError> {
+    let body = render(
+        ctx,
+        state,
+        &FormValues::new(),
+        &FormErrors::default(),
+        Some(&created),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Html(body.into_string())).into_response())
 }
 
 /// `POST /admin/organizations`: a new organization with its first admin.
@@ -266,20 +275,17 @@ pub async fn create(
         org.profile.name,
         org.handle
     );
-    let body = render(
+    created(
         &ctx,
         &state,
-        &FormValues::new(),
-        &FormErrors::default(),
-        Outcome::Created {
+        Created {
             what,
             email,
             password: pw,
             link: format!("/orgs/{}", org.handle),
         },
     )
-    .await?;
-    Ok((StatusCode::CREATED, Html(body.into_string())).into_response())
+    .await
 }
 
 /// `POST /admin/organizations/users`: a person for an organization here.
@@ -314,18 +320,15 @@ pub async fn add_user(
         user.email,
         org
     );
-    let body = render(
+    created(
         &ctx,
         &state,
-        &FormValues::new(),
-        &FormErrors::default(),
-        Outcome::Created {
+        Created {
             what,
             email: user.email.to_string(),
             password: pw,
             link: format!("/orgs/{org}"),
         },
     )
-    .await?;
-    Ok((StatusCode::CREATED, Html(body.into_string())).into_response())
+    .await
 }
