@@ -67,7 +67,7 @@ impl Ars {
 
 /// Key of the federal service catalogue (Leistungskatalog): 14 digits.
 /// 99041006017000 is "Hundesteuer Anmeldung".
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct LeikaKey(String);
 
@@ -113,6 +113,47 @@ impl OzgId {
     }
 }
 
+/// A public service an item is about: a LeiKa key or an OZG service. One
+/// page per service lists everything the network has on it; the key is
+/// its URL segment (`leika:99041006017000`, `ozg:42`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceKey {
+    Leika(LeikaKey),
+    Ozg(OzgId),
+}
+
+impl ServiceKey {
+    /// `leika:<14 digits>` or `ozg:<id>`; a bare 14-digit number is a
+    /// LeiKa key, a bare shorter number an OZG id.
+    pub fn parse(input: &str) -> Result<Self, Problem> {
+        let s = input.trim();
+        match s.split_once(':') {
+            Some(("leika", key)) => LeikaKey::parse(key).map(Self::Leika),
+            Some(("ozg", id)) => OzgId::parse(id).map(Self::Ozg),
+            Some(_) => Err(Problem::Leika),
+            None if s.len() == 14 => LeikaKey::parse(s).map(Self::Leika),
+            None => OzgId::parse(s).map(Self::Ozg),
+        }
+    }
+
+    /// The form kept in the index and used in URLs.
+    pub fn slug(&self) -> String {
+        match self {
+            Self::Leika(key) => format!("leika:{key}"),
+            Self::Ozg(id) => format!("ozg:{id}"),
+        }
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Leika(key) => write!(f, "LeiKa {key}"),
+            Self::Ozg(id) => write!(f, "OZG {id}"),
+        }
+    }
+}
+
 macro_rules! string_conversions {
     ($($t:ty),*) => {$(
         impl TryFrom<String> for $t {
@@ -151,6 +192,18 @@ impl fmt::Display for OzgId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_keys_read_both_forms() {
+        let dog_tax = ServiceKey::parse("leika:99041006017000").unwrap();
+        assert_eq!(dog_tax, ServiceKey::parse("99041006017000").unwrap());
+        assert_eq!(dog_tax.slug(), "leika:99041006017000");
+        assert_eq!(ServiceKey::parse("ozg:42").unwrap().slug(), "ozg:42");
+        assert_eq!(ServiceKey::parse("42").unwrap().slug(), "ozg:42");
+        assert!(ServiceKey::parse("leika:123").is_err());
+        assert!(ServiceKey::parse("x:1").is_err());
+        assert!(ServiceKey::parse("ozg:0").is_err());
+    }
 
     #[test]
     fn ags_accepts_real_keys() {

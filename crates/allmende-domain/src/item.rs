@@ -194,6 +194,8 @@ pub trait Item: Clone + Serialize + Send + Sync + Unpin + 'static {
     }
     /// The text the full-text index finds the item by, besides its title.
     fn search_text(draft: &Self::Draft) -> String;
+    /// What search facets and service pages see of the item.
+    fn facets(draft: &Self::Draft) -> ItemFacets;
     /// The accepted answer, for questions.
     fn accepted_answer(&self) -> Option<AnswerId> {
         None
@@ -201,6 +203,30 @@ pub trait Item: Clone + Serialize + Send + Sync + Unpin + 'static {
 
     fn is_public(draft: &Self::Draft) -> bool {
         Self::audience(draft) == Audience::Public
+    }
+}
+
+/// What search filters by, beside the Themenfeld and the author's
+/// profile: one status value (a project's stage, a solution's maturity;
+/// a question's is kept by the store, which knows its accepted answer),
+/// the licence, whether partners are sought, and the services.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemFacets {
+    pub status: Option<&'static str>,
+    pub licence: Option<String>,
+    pub seeking_partners: bool,
+    pub services: Vec<crate::ServiceKey>,
+}
+
+impl ItemFacets {
+    /// The services named by LeiKa keys and OZG ids, without repeats.
+    pub fn services_of(leika: &[crate::LeikaKey], ozg: &[crate::OzgId]) -> Vec<crate::ServiceKey> {
+        let mut services: Vec<_> = (leika.iter().cloned().map(crate::ServiceKey::Leika))
+            .chain(ozg.iter().copied().map(crate::ServiceKey::Ozg))
+            .collect();
+        services.sort();
+        services.dedup();
+        services
     }
 }
 

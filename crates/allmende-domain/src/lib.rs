@@ -23,8 +23,8 @@ pub mod themenfeld;
 pub use account::{Email, Role};
 pub use contact::{Contact, ContactInput};
 pub use error::{Problem, ValidationError, ValidationErrors};
-pub use ids::{Ags, Ars, LeikaKey, OzgId};
-pub use item::{Audience, Item, ItemKind, Viewer};
+pub use ids::{Ags, Ars, LeikaKey, OzgId, ServiceKey};
+pub use item::{Audience, Item, ItemFacets, ItemKind, Viewer};
 pub use organization::{
     FollowerApproval, Handle, Organization, OrganizationDraft, OrganizationId, OrganizationInput,
     OrganizationKind, Origin,

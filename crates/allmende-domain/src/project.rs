@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::contact::{Contact, ContactInput};
 use crate::error::{check_all, Problem, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
-use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemKind};
+use crate::item::{
+    input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemFacets, ItemKind,
+};
 use crate::organization::OrganizationId;
 use crate::text::{
     self, optional, optional_date, optional_parsed, required_line, Link, LinkInput, BODY_MAX,
@@ -181,6 +183,14 @@ impl Item for Project {
             Some(&partners),
             d.themenfeld.map(|t| t.label_de()),
         ])
+    }
+    fn facets(d: &ProjectDraft) -> ItemFacets {
+        ItemFacets {
+            status: Some(d.status.slug()),
+            licence: None,
+            seeking_partners: d.seeking_partners,
+            services: ItemFacets::services_of(&d.leika_keys, &d.ozg_ids),
+        }
     }
 }
 

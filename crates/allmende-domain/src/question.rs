@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_all, ValidationErrors};
 use crate::ids::LeikaKey;
-use crate::item::{input_rules, item_fields, join_text, keys_text, Audience, Item, ItemKind};
+use crate::item::{
+    input_rules, item_fields, join_text, keys_text, Audience, Item, ItemFacets, ItemKind,
+};
 use crate::organization::OrganizationId;
 use crate::text::{self, optional_parsed, required, required_line, BODY_MAX, LIST_MAX, TITLE_MAX};
 use crate::themenfeld::Themenfeld;
@@ -120,6 +122,12 @@ impl Item for Question {
             Some(&keys),
             d.themenfeld.map(|t| t.label_de()),
         ])
+    }
+    fn facets(d: &QuestionDraft) -> ItemFacets {
+        ItemFacets {
+            services: ItemFacets::services_of(&d.leika_keys, &[]),
+            ..ItemFacets::default()
+        }
     }
     fn accepted_answer(&self) -> Option<AnswerId> {
         self.accepted_answer_id

@@ -8,7 +8,9 @@ use url::Url;
 use crate::contact::{Contact, ContactInput};
 use crate::error::{check_all, Problem, ValidationError, ValidationErrors};
 use crate::ids::{LeikaKey, OzgId};
-use crate::item::{input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemKind};
+use crate::item::{
+    input_rules, item_fields, join_text, keys_text, text_parts, Item, ItemFacets, ItemKind,
+};
 use crate::organization::OrganizationId;
 use crate::spdx_licence::SpdxExpression;
 use crate::text::{
@@ -256,6 +258,14 @@ impl Item for Solution {
             Some(&used_by),
             d.themenfeld.map(|t| t.label_de()),
         ])
+    }
+    fn facets(d: &SolutionDraft) -> ItemFacets {
+        ItemFacets {
+            status: Some(d.maturity.slug()),
+            licence: d.licence.as_ref().map(|l| l.as_str().to_owned()),
+            seeking_partners: false,
+            services: ItemFacets::services_of(&d.leika_keys, &d.ozg_ids),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::db::{query, Pool, Row};
 use allmende_domain::{Handle, Organization, OrganizationDraft, OrganizationId};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::{to_json, StoreError};
 
@@ -128,6 +129,9 @@ impl<'a> RemoteActors<'a> {
                 id
             }
         };
+        let organization = Uuid::parse_str(&id)
+            .map_err(|_| StoreError::Corrupt(format!("organization id {id:?}")))?;
+        crate::search::refresh_organization(&mut tx, OrganizationId(organization)).await?;
         tx.commit().await?;
         self.organization(&id).await
     }

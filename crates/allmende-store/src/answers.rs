@@ -1,7 +1,7 @@
 //! Where answers to questions are stored (the questions themselves are
 //! items, see `items.rs`), and which answer the asker accepted.
 
-use crate::db::{query, Pool, Row};
+use crate::db::{query, Pool, Row, Tx};
 use crate::outbox::{self, Announcement};
 use crate::visibility::{readable, viewer_arg};
 use allmende_domain::{
@@ -55,6 +55,7 @@ impl<'a> Answers<'a> {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
             _ => StoreError::from(e),
         })?;
+        crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
         let created = Announcement::AnswerCreated { id: id.0 };
         outbox::record(&mut tx, organization_id, &created, now).await?;
         tx.commit().await?;
@@ -69,6 +70,7 @@ impl<'a> Answers<'a> {
         answer: &RemoteAnswer<'_>,
     ) -> Result<Answer, StoreError> {
         let id = AnswerId::new();
+        let mut tx = self.pool.begin().await?;
         query(
             "INSERT INTO answers (id, question_id, organization_id, body, body_html, ap_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -81,9 +83,11 @@ impl<'a> Answers<'a> {
         .bind(answer.ap_id)
         .bind(answer.published)
         .bind(answer.updated)
-        .execute(self.pool)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
+        crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 
@@ -93,13 +97,19 @@ impl<'a> Answers<'a> {
         id: AnswerId,
         answer: &RemoteAnswer<'_>,
     ) -> Result<Answer, StoreError> {
-        query("UPDATE answers SET body = $1, body_html = $2, updated_at = $3 WHERE id = $4")
-            .bind(answer.body)
-            .bind(answer.body_html)
-            .bind(answer.updated)
-            .bind(id.to_string())
-            .execute(self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        let question: Option<String> = query(
+            "UPDATE answers SET body = $1, body_html = $2, updated_at = $3 WHERE id = $4
+             RETURNING question_id",
+        )
+        .bind(answer.body)
+        .bind(answer.body_html)
+        .bind(answer.updated)
+        .bind(id.to_string())
+        .optional_scalar(&mut tx)
+        .await?;
+        refresh_question(&mut tx, question.as_deref()).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 
@@ -127,10 +137,12 @@ impl<'a> Answers<'a> {
             .bind(id.to_string())
             .execute(&mut tx)
             .await?;
-        query("DELETE FROM answers WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut tx)
-            .await?;
+        let question: Option<String> =
+            query("DELETE FROM answers WHERE id = $1 RETURNING question_id")
+                .bind(id.to_string())
+                .optional_scalar(&mut tx)
+                .await?;
+        refresh_question(&mut tx, question.as_deref()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -209,6 +221,7 @@ impl<'a> Answers<'a> {
         .fetch_optional(&mut tx)
         .await?
         .ok_or(StoreError::NotFound)?;
+        crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
         if announce {
             let asker = OrganizationId(uuid_column(&done, "organization_id")?);
             let updated = Announcement::ItemUpdated {
@@ -220,6 +233,17 @@ impl<'a> Answers<'a> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Rewrites the search row of the question an answer belongs to: its
+/// answers are part of what finds it.
+async fn refresh_question(tx: &mut Tx, question_id: Option<&str>) -> Result<(), StoreError> {
+    let Some(question_id) = question_id else {
+        return Ok(());
+    };
+    let id = uuid::Uuid::parse_str(question_id)
+        .map_err(|_| StoreError::Corrupt(format!("question id {question_id:?}")))?;
+    crate::search::refresh_item(tx, ItemKind::Question, id).await
 }
 
 fn answer_from_row(row: &Row) -> Result<Answer, StoreError> {

@@ -180,15 +180,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .execute(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
-        // A new id: there is no entry to replace.
-        search::add(
-            &mut tx,
-            T::KIND,
-            id,
-            T::title(draft),
-            &T::search_text(draft),
-        )
-        .await?;
+        search::refresh_item(&mut tx, T::KIND, id).await?;
         for group in in_groups.as_ref().map_or(&[][..], |g| g.groups) {
             let object_id = in_groups
                 .as_ref()
@@ -303,14 +295,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .fetch_optional(&mut tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        search::reindex(
-            &mut tx,
-            T::KIND,
-            id,
-            T::title(draft),
-            &T::search_text(draft),
-        )
-        .await?;
+        search::refresh_item(&mut tx, T::KIND, id).await?;
         if announce {
             let organization = OrganizationId(uuid_column(&done, "organization_id")?);
             let updated = Announcement::ItemUpdated { item: T::KIND, id };

@@ -55,7 +55,7 @@ pub use outbox::{Announcement, Delivery, NewActivity, Outbox, OutboxEvent};
 pub use policy::{AuditEntry, DomainEntry, Policy, PolicyKind};
 pub use posts::{Post, Posts};
 pub use queue::{JobKind, PeerStatus, Queue, QueueStatus, Scope, StuckWork, Touched};
-pub use search::{Search, SearchHit};
+pub use search::{DocKind, Facet, Search, SearchHit, SearchPage, SearchQuery, SizeClass};
 
 /// Embedded migrations, one set per engine.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -146,7 +146,9 @@ impl Store {
             // advisory lock on PostgreSQL, so only one applies migrations.
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
-        queue::fill_missing_peers(&self.pool).await
+        queue::fill_missing_peers(&self.pool).await?;
+        self.search().rebuild_if_stale().await?;
+        Ok(())
     }
 
     /// Closes the pool, waiting for open connections, so WAL data is

@@ -24,6 +24,7 @@ impl<'a> Organizations<'a> {
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
         let id = OrganizationId::new();
+        let mut tx = self.pool.begin().await?;
         query(
             "INSERT INTO organizations (id, handle, name, kind, profile, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -35,9 +36,11 @@ impl<'a> Organizations<'a> {
         .bind(to_json(profile))
         .bind(now)
         .bind(now)
-        .execute(self.pool)
+        .execute(&mut tx)
         .await
         .map_err(StoreError::unique("organization handle"))?;
+        crate::search::refresh_organization(&mut tx, id).await?;
+        tx.commit().await?;
         self.get(id).await
     }
 
@@ -62,6 +65,7 @@ impl<'a> Organizations<'a> {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        crate::search::refresh_organization(&mut tx, id).await?;
         crate::outbox::record(&mut tx, id, &crate::Announcement::ProfileUpdated, now).await?;
         tx.commit().await?;
         self.get(id).await

@@ -69,14 +69,14 @@ async fn projects_round_trip_and_are_searchable() {
 
     let hits = store
         .search()
-        .query(Viewer::Public, "hunde strasse", 10)
+        .find(Viewer::Public, "hunde strasse", 10)
         .await
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, p.id.0);
     assert!(store
         .search()
-        .query(Viewer::Public, "katzensteuer", 10)
+        .find(Viewer::Public, "katzensteuer", 10)
         .await
         .unwrap()
         .is_empty());
@@ -91,7 +91,7 @@ async fn projects_round_trip_and_are_searchable() {
     assert_eq!(
         store
             .search()
-            .query(Viewer::Public, "katzen", 10)
+            .find(Viewer::Public, "katzen", 10)
             .await
             .unwrap()
             .len(),
@@ -99,7 +99,7 @@ async fn projects_round_trip_and_are_searchable() {
     );
     assert!(store
         .search()
-        .query(Viewer::Public, "hundesteuer", 10)
+        .find(Viewer::Public, "hundesteuer", 10)
         .await
         .unwrap()
         .is_empty());
@@ -121,7 +121,7 @@ async fn projects_round_trip_and_are_searchable() {
     ));
     assert!(store
         .search()
-        .query(Viewer::Public, "katzen", 10)
+        .find(Viewer::Public, "katzen", 10)
         .await
         .unwrap()
         .is_empty());
@@ -314,7 +314,7 @@ async fn search_entries_go_with_their_items() {
         async move {
             let mut ids: Vec<uuid::Uuid> = store
                 .search()
-                .query(Viewer::Public, q, 10)
+                .find(Viewer::Public, q, 10)
                 .await
                 .unwrap()
                 .into_iter()

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiUser, OptionalApiUser};
 use crate::state::AppState;
+use crate::usecases::items;
 use crate::usecases::UseCaseError;
-use crate::usecases::{items, search};
 
 pub const MAX_LIMIT: u32 = 200;
 
@@ -136,12 +136,33 @@ pub async fn list<T: Item>(
         })?),
     };
     let found: Vec<T> = match params.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
-        Some(q) => search::of_type::<T>(&state.store, items::viewer(viewer.as_ref()), q, limit)
-            .await?
-            .into_iter()
-            .filter(|i| organization_id.is_none_or(|o| i.organization_id() == o))
-            .filter(|i| themenfeld.is_none_or(|t| T::themenfeld(i.draft()) == Some(t)))
-            .collect(),
+        Some(q) => {
+            let viewer = items::viewer(viewer.as_ref());
+            let kind = allmende_store::DocKind::from_item(T::KIND).expect("items are indexed");
+            let mut request = allmende_store::SearchQuery::new(viewer, q)
+                .filter(allmende_store::Facet::Kind, kind.slug());
+            if let Some(t) = themenfeld {
+                request = request.filter(allmende_store::Facet::Themenfeld, t.slug());
+            }
+            request.organization = organization_id;
+            request.limit = limit;
+            request.offset = offset;
+            let page = state
+                .store
+                .search()
+                .query(&request)
+                .await
+                .map_err(UseCaseError::from)?;
+            let mut found = Vec::new();
+            for hit in &page.hits {
+                match items::get::<T>(&state.store, viewer, hit.id).await {
+                    Ok(item) => found.push(item),
+                    Err(UseCaseError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            found
+        }
         None => {
             let filter = ListFilter {
                 organization_id,

@@ -4,27 +4,14 @@ use std::collections::HashMap;
 
 use allmende_domain::{Organization, OrganizationId, Project, Question, Solution};
 use allmende_store::ListFilter;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::{html, Markup};
 
 use super::context::Ctx;
 use super::error::PageError;
-use super::forms::{Field, FormErrors, FormValues};
-use super::items::{item_list, org_map, ItemPages};
+use super::items::{item_list, org_map};
 use super::layout::page;
 use crate::state::AppState;
-use crate::usecases::search;
-
-fn search_form(ctx: &Ctx, q: &str) -> Markup {
-    let mut values = FormValues::new();
-    values.insert("q".into(), q.to_owned());
-    html! {
-        form.search-form role="search" method="get" action="/search" {
-            (Field::new("q", ctx.t("Suchbegriff", "Search term")).hint(ctx.t("z. B. Hundesteuer, Bewohnerparken, 99041006017000", "e.g. dog tax, resident parking, 99041006017000")).input(ctx, "search", &values, &FormErrors::default()))
-            button type="submit" { (ctx.t("Suchen", "Search")) }
-        }
-    }
-}
 
 /// `GET /`: what is new on this node.
 pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, PageError> {
@@ -60,7 +47,7 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
                 "Kommunen, Kreise und Verbände zeigen hier ihre Vorhaben, stellen Fragen und teilen nachnutzbare Lösungen. Niemand muss das Rad neu erfinden.",
                 "Municipalities, districts and associations show their projects here, ask questions and share reusable solutions. Nobody has to reinvent the wheel."
             )) }
-            (search_form(&ctx, ""))
+            (super::search::search_form(&ctx, &Default::default()))
             div.columns {
                 section aria-labelledby="new-projects" {
                     h2 #new-projects { a href="/projects" { (ctx.t("Neue Vorhaben", "New projects")) } }
@@ -74,37 +61,6 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
                     h2 #new-solutions { a href="/solutions" { (ctx.t("Lösungen zur Nachnutzung", "Solutions to reuse")) } }
                     (item_list(&ctx, &solutions, &orgs, true))
                 }
-            }
-        },
-    ))
-}
-
-/// `GET /search?q=`: every item type, best matches first.
-pub async fn search(
-    ctx: Ctx,
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Markup, PageError> {
-    let q = params.get("q").map(|q| q.trim()).unwrap_or("");
-    let q: String = q.chars().take(200).collect();
-    let found = if q.is_empty() {
-        search::Found::default()
-    } else {
-        search::everything(&state.store, ctx.viewer(), &q, 100).await?
-    };
-    let (projects, questions, solutions) = (&found.projects, &found.questions, &found.solutions);
-    let orgs = authors(&state, projects, questions, solutions).await?;
-    let total = found.total();
-    Ok(page(
-        &ctx,
-        ctx.t("Suche", "Search"),
-        html! {
-            (search_form(&ctx, &q))
-            @if !q.is_empty() {
-                p role="status" { (total) " " (ctx.t("Treffer für", "results for")) " „" (q) "“" }
-                @if !projects.is_empty() { h2 { (Project::plural(&ctx)) } (item_list(&ctx, projects, &orgs, true)) }
-                @if !questions.is_empty() { h2 { (Question::plural(&ctx)) } (item_list(&ctx, questions, &orgs, true)) }
-                @if !solutions.is_empty() { h2 { (Solution::plural(&ctx)) } (item_list(&ctx, solutions, &orgs, true)) }
             }
         },
     ))

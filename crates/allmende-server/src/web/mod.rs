@@ -19,6 +19,7 @@ pub mod policy;
 pub mod posted;
 pub mod projects;
 pub mod questions;
+pub mod search;
 pub mod session;
 pub mod solutions;
 
@@ -53,7 +54,7 @@ fn item_routes<T: items::ItemPages + 'static>(
 pub fn router() -> Router<AppState> {
     let router = Router::new()
         .route("/", get(home::home))
-        .route("/search", get(home::search))
+        .route("/search", get(search::show))
         .route("/login", get(session::login_form).post(session::login))
         .route("/login/code", post(session::login_code))
         .route("/logout", post(session::logout))
