@@ -9,6 +9,7 @@ pub mod items;
 pub mod openapi;
 pub mod organizations;
 pub mod questions;
+pub mod search;
 
 use allmende_domain::{Project, Question, Solution};
 use axum::handler::Handler;
@@ -102,6 +103,7 @@ pub fn routes() -> ApiRoutes {
         .post("/group/removals", groups::remove)
         .post("/group/blocks", groups::block)
         .delete("/group/blocks/{handle}", groups::unblock)
+        .get("/search", search::search)
         .get("/openapi.json", || async { Json(openapi::document()) })
 }
 

@@ -91,6 +91,31 @@ fn with_groups(input: &Value) -> Value {
     schema
 }
 
+/// The parameters of `GET /search`; facet values from the domain's lists.
+fn search_parameters() -> Value {
+    use allmende_store::{DocKind, SizeClass};
+    let mut statuses: Vec<&str> = ProjectStatus::ALL.iter().map(|s| s.slug()).collect();
+    statuses.extend(Maturity::ALL.iter().map(|m| m.slug()));
+    statuses.extend(["open", "answered"]);
+    let param = |name: &str, schema: Value, description: &str| json!({"name": name, "in": "query", "schema": schema, "description": description});
+    json!([
+        param("q", json!({"type": "string", "maxLength": 200}), "words; every word must occur (as a German stem, so 'Bewohnerparken' finds 'Bewohnerparkausweis'); empty lists newest first"),
+        param("type", json!({"type": "string", "enum": slugs(&DocKind::ALL, DocKind::slug)}), "kind of entry"),
+        param("status", json!({"type": "string", "enum": statuses}), "project status, solution maturity, or open/answered for questions"),
+        param("themenfeld", json!({"$ref": "#/components/schemas/Themenfeld"}), ""),
+        param("service", json!({"type": "string", "pattern": "^(leika:[0-9]{14}|ozg:[0-9]{1,5}|[0-9]{1,5}|[0-9]{14})$"}), "LeiKa key or OZG id"),
+        param("bundesland", json!({"type": "string", "enum": slugs(Bundesland::ALL, Bundesland::slug)}), "federal state of the author"),
+        param("organization_kind", json!({"type": "string", "enum": slugs(OrganizationKind::ALL, OrganizationKind::slug)}), "kind of the author"),
+        param("size", json!({"type": "string", "enum": slugs(&SizeClass::ALL, SizeClass::slug)}), "population class of the author"),
+        param("licence", json!({"type": "string"}), "SPDX expression of a solution"),
+        param("seeking_partners", json!({"type": "boolean"}), "projects looking for partners"),
+        param("from", json!({"type": "string", "format": "date"}), "published on or after"),
+        param("to", json!({"type": "string", "format": "date"}), "published on or before"),
+        param("page", json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 1}), ""),
+        param("per_page", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), "")
+    ])
+}
+
 pub fn document() -> Value {
     let (projects, project) = collection(ItemKind::Project.collection(), "ProjectInput");
     let (questions, question) = collection(ItemKind::Question.collection(), "QuestionInput");
@@ -182,6 +207,11 @@ pub fn document() -> Value {
                 "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "delete": operation("Lift a block (admins of a group)", true, None, ("204", "Unblocked"), &["401", "403", "404"])
             },
+            "/search": {"get": {
+                "summary": "Search everything this node holds (projects, questions with their answers, solutions, organizations and groups, local and from other nodes), with German stemming, facet counts over all hits and paging; the same search as the /search page",
+                "parameters": search_parameters(),
+                "responses": error_responses(&["400"]).into_iter().chain([("200".to_owned(), json!({"description": "{total, page, per_page, pages, hits: [{type, id, title, url, organization, published, snippet}], facets: {type|status|themenfeld|service|bundesland|organization_kind|size|licence|seeking_partners: [{value, count, label_de, label_en}]}}"}))]).collect::<serde_json::Map<_, _>>()
+            }},
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     });

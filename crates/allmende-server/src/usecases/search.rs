@@ -41,6 +41,10 @@ pub struct Request {
     pub to: Option<NaiveDate>,
     pub page: u32,
     pub per_page: u32,
+    /// Only what this organization published (not from parameters).
+    pub organization: Option<allmende_domain::OrganizationId>,
+    /// Newest first instead of best first (feeds).
+    pub newest_first: bool,
 }
 
 impl Request {
@@ -127,8 +131,10 @@ impl Request {
         query.filters = self.filters.clone();
         query.published_from = self.from.map(start_of);
         query.published_before = self.to.and_then(|d| d.succ_opt()).map(start_of);
+        query.organization = self.organization;
+        query.newest_first = self.newest_first;
         query.limit = self.per_page;
-        query.offset = (self.page - 1) * self.per_page;
+        query.offset = (self.page.max(1) - 1) * self.per_page;
         query
     }
 }
@@ -214,6 +220,37 @@ pub fn status_label(value: &str) -> Option<(&'static str, &'static str)> {
             .or_else(|_| Maturity::parse(v).map(|m| (m.label_de(), m.label_en())))
             .ok(),
     }
+}
+
+/// A facet value's German and English names (the value itself where it
+/// has none, as licences).
+pub fn value_labels(facet: Facet, value: &str) -> (String, String) {
+    use allmende_domain::text::Labelled;
+    fn both(l: impl Labelled) -> (String, String) {
+        (l.label_de().to_owned(), l.label_en().to_owned())
+    }
+    let pair = |(de, en): (&str, &str)| (de.to_owned(), en.to_owned());
+    let named = match facet {
+        Facet::Kind => DocKind::parse(value).map(|k| {
+            pair(match k {
+                DocKind::Project => ("Vorhaben", "Project"),
+                DocKind::Question => ("Frage", "Question"),
+                DocKind::Solution => ("Lösung", "Solution"),
+                DocKind::Organization => ("Organisation", "Organization"),
+            })
+        }),
+        Facet::Status => status_label(value).map(pair),
+        Facet::Themenfeld => Themenfeld::parse(value).ok().map(both),
+        Facet::Service => ServiceKey::parse(value)
+            .ok()
+            .map(|s| (s.to_string(), s.to_string())),
+        Facet::Land => Bundesland::parse(value).ok().map(both),
+        Facet::OrgKind => OrganizationKind::parse(value).ok().map(both),
+        Facet::SizeClass => SizeClass::parse(value).map(|s| pair((s.label_de(), s.label_en()))),
+        Facet::Licence => None,
+        Facet::SeekingPartners => Some(pair(("Ja", "Yes"))),
+    };
+    named.unwrap_or_else(|| (value.to_owned(), value.to_owned()))
 }
 
 /// One thing found.

@@ -157,11 +157,11 @@ pub fn shared_facts(
         @if let Some(t) = themenfeld { dt { (ctx.t("Themenfeld", "Topic field")) } dd { (ctx.label(t)) } }
         @if !leika.is_empty() {
             dt { (ctx.t("LeiKa-Schlüssel", "LeiKa keys")) }
-            dd { @for (i, k) in leika.iter().enumerate() { @if i > 0 { ", " } code { (k) } } }
+            dd { @for (i, k) in leika.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/leika:" (k) } { code { (k) } } } }
         }
         @if !ozg.is_empty() {
             dt { (ctx.t("OZG-Leistungen", "OZG services")) }
-            dd { @for (i, k) in ozg.iter().enumerate() { @if i > 0 { ", " } (k) } }
+            dd { @for (i, k) in ozg.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/ozg:" (k) } { (k) } } }
         }
     }
 }

@@ -19,8 +19,8 @@ use super::forms::{csrf_field, error_summary, FormErrors, FormValues};
 use super::layout::{page, timestamp};
 use super::posted::SignedForm;
 use crate::state::AppState;
-use crate::usecases::items;
 use crate::usecases::UseCaseError;
+use crate::usecases::{items, search};
 
 pub const PAGE_SIZE: u32 = 30;
 
@@ -166,14 +166,38 @@ fn form_page<T: ItemPages>(
     errors: &FormErrors,
     groups: &[Organization],
 ) -> Markup {
+    form_page_with::<T>(ctx, title, action, values, errors, groups, None)
+}
+
+/// The form, with the similar items found before publishing above it.
+fn form_page_with<T: ItemPages>(
+    ctx: &Ctx,
+    title: &str,
+    action: &str,
+    values: &FormValues,
+    errors: &FormErrors,
+    groups: &[Organization],
+    similar: Option<Markup>,
+) -> Markup {
     page(
         ctx,
         title,
         html! {
             (error_summary(ctx, errors))
+            @if let Some(similar) = &similar {
+                section.similar-check aria-labelledby="similar-heading" {
+                    h2 #similar-heading tabindex="-1" { (ctx.t("Gibt es das schon? Ähnliche Einträge im Netzwerk", "Does this exist already? Similar entries in the network")) }
+                    p { (ctx.t(
+                        "Bevor Ihr Vorhaben veröffentlicht wird: Diese Einträge anderer Organisationen ähneln ihm. Vielleicht lohnt sich ein Anruf oder die Nachnutzung. Wenn Ihr Vorhaben trotzdem neu ist, veröffentlichen Sie es unten.",
+                        "Before your project is published: these entries of other organizations are similar. A call or re-use may pay off. If yours is new all the same, publish it below."
+                    )) }
+                    (similar)
+                }
+            }
             p.hint { (ctx.t("Felder mit * sind Pflichtfelder. Listen: ein Eintrag pro Zeile.", "Fields marked * are required. Lists: one entry per line.")) }
             form.stacked method="post" action=(action) novalidate {
                 (csrf_field(ctx))
+                @if similar.is_some() { input type="hidden" name="similar_checked" value="1"; }
                 (T::form_fields(ctx, values, errors))
                 (super::groups::choice(ctx, groups, &super::groups::chosen(values), errors.get("groups")))
                 div.actions {
@@ -251,6 +275,31 @@ pub async fn create<T: ItemPages>(
             ))
         }
     };
+    // A new project first meets the similar ones already in the network
+    // (once: the form then carries `similar_checked`).
+    if T::KIND == allmende_domain::ItemKind::Project
+        && values.get("similar_checked").map(String::as_str) != Some("1")
+    {
+        if let Ok(draft) = T::validate(&input) {
+            let similar = search::similar::<T>(&state.store, ctx.viewer(), &draft, None, 5).await?;
+            if !similar.is_empty() {
+                let list = super::search::similar_list(&ctx, &state, &similar).await?;
+                return Ok(Html(
+                    form_page_with::<T>(
+                        &ctx,
+                        T::new_title(&ctx),
+                        &action,
+                        &values,
+                        &FormErrors::default(),
+                        &groups,
+                        Some(list),
+                    )
+                    .into_string(),
+                )
+                .into_response());
+            }
+        }
+    }
     let chosen = super::groups::chosen(&values);
     match items::create_in_groups::<T>(&state, user, &input, &chosen).await {
         Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
@@ -304,6 +353,14 @@ pub async fn show<T: ItemPages>(
         .clone()
         .unwrap_or_else(|| state.federation.urls().item(T::KIND, item.id()));
     let shared = super::groups::shared_in(&ctx, &state, &object_id).await?;
+    let similar =
+        search::similar::<T>(&state.store, ctx.viewer(), item.draft(), Some(item.id()), 5).await?;
+    let similar = if similar.is_empty() {
+        html! {}
+    } else {
+        super::search::similar_list(&ctx, &state, &similar).await?
+    };
+    let similar_found = !similar.0.is_empty();
     Ok(page(
         &ctx,
         heading(&item),
@@ -316,6 +373,12 @@ pub async fn show<T: ItemPages>(
             }
             (owner_actions(&ctx, &item))
             (T::detail(&ctx, &item, &org))
+            @if similar_found {
+                section aria-labelledby="similar-heading" {
+                    h2 #similar-heading { (ctx.t("Ähnliche Einträge im Netzwerk", "Similar entries in the network")) }
+                    (similar)
+                }
+            }
         },
     ))
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod admin_organizations;
 pub mod context;
 pub mod error;
+pub mod feeds;
 pub mod fields;
 pub mod forms;
 pub mod groups;
@@ -20,6 +21,7 @@ pub mod posted;
 pub mod projects;
 pub mod questions;
 pub mod search;
+pub mod services;
 pub mod session;
 pub mod solutions;
 
@@ -55,6 +57,10 @@ pub fn router() -> Router<AppState> {
     let router = Router::new()
         .route("/", get(home::home))
         .route("/search", get(search::show))
+        .route("/search/feed.atom", get(feeds::search))
+        .route("/services/{key}", get(services::show))
+        .route("/services/{key}/feed.atom", get(feeds::service))
+        .route("/orgs/{handle}/feed.atom", get(feeds::organization))
         .route("/login", get(session::login_form).post(session::login))
         .route("/login/code", post(session::login_code))
         .route("/logout", post(session::logout))

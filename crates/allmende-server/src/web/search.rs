@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 
-use allmende_domain::{
-    Bundesland, Organization, OrganizationId, OrganizationKind, ServiceKey, Themenfeld,
-};
+use allmende_domain::{Organization, OrganizationId};
 use allmende_store::search::analysis::Piece;
-use allmende_store::{DocKind, Facet, SizeClass};
+use allmende_store::{DocKind, Facet};
 use axum::extract::{Query, State};
 use maud::{html, Markup};
 
@@ -160,7 +158,7 @@ pub fn results_section(
                     p { (ctx.t("Nichts gefunden. Versuchen Sie ein kürzeres Wort (etwa „Hund“ statt „Hundehaltung“), einen LeiKa-Schlüssel oder entfernen Sie Filter.", "Nothing found. Try a shorter word, a LeiKa key, or remove filters.")) }
                 } @else {
                     ol.items start=((request.page - 1) * request.per_page + 1) {
-                        @for hit in &results.hits { li { (hit_entry(ctx, hit, orgs)) } }
+                        @for hit in &results.hits { li { (hit_entry(ctx, hit, orgs, 3)) } }
                     }
                 }
                 @if pages > 1 {
@@ -175,15 +173,29 @@ pub fn results_section(
     }
 }
 
-/// One hit: type, linked title, author and facts, snippet.
-pub fn hit_entry(ctx: &Ctx, hit: &Hit, orgs: &HashMap<OrganizationId, Organization>) -> Markup {
+/// A heading of level 3 or, under an h3, 4.
+fn heading(level: u8, content: Markup) -> Markup {
+    html! {
+        @if level >= 4 { h4 { (content) } } @else { h3 { (content) } }
+    }
+}
+
+/// One hit: type, linked title (a heading of `level`), author and facts,
+/// snippet.
+pub fn hit_entry(
+    ctx: &Ctx,
+    hit: &Hit,
+    orgs: &HashMap<OrganizationId, Organization>,
+    level: u8,
+) -> Markup {
     fn item<T: ItemPages>(
         ctx: &Ctx,
         item: &T,
         orgs: &HashMap<OrganizationId, Organization>,
+        level: u8,
     ) -> Markup {
         html! {
-            h3 { a href=(href(item)) { (T::title(item.draft())) } }
+            (heading(level, html! { a href=(href(item)) { (T::title(item.draft())) } }))
             p.meta {
                 span.kind { (DocKind::from_item(T::KIND).map_or("", |k| kind_label(ctx, k))) } " · "
                 @if let Some(org) = orgs.get(&item.organization_id()) {
@@ -195,11 +207,11 @@ pub fn hit_entry(ctx: &Ctx, hit: &Hit, orgs: &HashMap<OrganizationId, Organizati
     }
     html! {
         @match &hit.found {
-            Found::Project(p) => (item(ctx, p, orgs)),
-            Found::Question(q) => (item(ctx, q, orgs)),
-            Found::Solution(s) => (item(ctx, s, orgs)),
+            Found::Project(p) => (item(ctx, p, orgs, level)),
+            Found::Question(q) => (item(ctx, q, orgs, level)),
+            Found::Solution(s) => (item(ctx, s, orgs, level)),
             Found::Organization(o) => {
-                h3 { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }
+                (heading(level, html! { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }))
                 p.meta {
                     span.kind { (ctx.label(o.profile.kind)) }
                     @if let Some(ags) = &o.profile.ags { " · AGS " (ags.as_str()) }
@@ -246,26 +258,37 @@ pub fn facet_title(ctx: &Ctx, facet: Facet) -> &'static str {
 
 /// A facet value as people read it.
 pub fn value_label(ctx: &Ctx, facet: Facet, value: &str) -> String {
-    let de = ctx.lang == Lang::De;
-    let pick = |(de_label, en_label): (&str, &str)| if de { de_label } else { en_label }.to_owned();
-    match facet {
-        Facet::Kind => DocKind::parse(value).map(|k| kind_label(ctx, k).to_owned()),
-        Facet::Status => search::status_label(value).map(pick),
-        Facet::Themenfeld => Themenfeld::parse(value)
-            .ok()
-            .map(|t| ctx.label(t).to_owned()),
-        Facet::Service => ServiceKey::parse(value).ok().map(|s| s.to_string()),
-        Facet::Land => Bundesland::parse(value)
-            .ok()
-            .map(|l| ctx.label(l).to_owned()),
-        Facet::OrgKind => OrganizationKind::parse(value)
-            .ok()
-            .map(|k| ctx.label(k).to_owned()),
-        Facet::SizeClass => SizeClass::parse(value).map(|s| pick((s.label_de(), s.label_en()))),
-        Facet::Licence => None,
-        Facet::SeekingPartners => Some(ctx.t("Ja", "Yes").to_owned()),
+    let (de, en) = search::value_labels(facet, value);
+    match ctx.lang {
+        Lang::De => de,
+        Lang::En => en,
     }
-    .unwrap_or_else(|| value.to_owned())
+}
+
+/// Similar entries, those for the same service marked as such.
+pub async fn similar_list(
+    ctx: &Ctx,
+    state: &AppState,
+    similar: &[(Found, bool)],
+) -> Result<Markup, PageError> {
+    let hits: Vec<Hit> = similar
+        .iter()
+        .map(|(found, _)| Hit {
+            found: found.clone(),
+            snippet: None,
+        })
+        .collect();
+    let orgs = authors(state, &hits).await?;
+    Ok(html! {
+        ul.items {
+            @for (hit, (_, same_service)) in hits.iter().zip(similar) {
+                li {
+                    (hit_entry(ctx, hit, &orgs, 3))
+                    @if *same_service { p.badge-line { span.badge { (ctx.t("Gleiche Leistung", "Same service")) } } }
+                }
+            }
+        }
+    })
 }
 
 /// The organizations behind a page of hits.

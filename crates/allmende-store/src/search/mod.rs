@@ -212,6 +212,8 @@ pub struct SearchQuery {
     pub published_before: Option<DateTime<Utc>>,
     pub limit: u32,
     pub offset: u32,
+    /// Newest first even with words (feeds), instead of best first.
+    pub newest_first: bool,
 }
 
 impl SearchQuery {
@@ -225,6 +227,7 @@ impl SearchQuery {
             published_before: None,
             limit: 20,
             offset: 0,
+            newest_first: false,
         }
     }
 
@@ -277,6 +280,15 @@ impl<'a> Search<'a> {
     /// Rebuilds the index if it was made by another version of the
     /// analysis; see [`index::rebuild_if_stale`].
     pub async fn rebuild_if_stale(&self) -> Result<u64, StoreError> {
+        index::rebuild_if_stale(self.pool).await
+    }
+
+    /// Rebuilds every row now (`allmende search reindex`); returns how
+    /// many were written.
+    pub async fn rebuild(&self) -> Result<u64, StoreError> {
+        query("UPDATE search_meta SET version = 0 WHERE id = 1")
+            .execute(self.pool)
+            .await?;
         index::rebuild_if_stale(self.pool).await
     }
 
@@ -367,6 +379,11 @@ impl<'a> Search<'a> {
         let Some((matching, rank)) = self.matching(search, &terms, false, &mut args) else {
             return Ok(SearchPage::default());
         };
+        let rank = if search.newest_first {
+            "0".to_owned()
+        } else {
+            rank
+        };
         let limit = args.push(i64::from(search.limit.clamp(1, 100)));
         let offset = args.push(i64::from(search.offset));
         let counted: Vec<String> = Facet::ALL
@@ -428,6 +445,31 @@ impl<'a> Search<'a> {
             .get(&Facet::Kind)
             .map_or(0, |kinds| kinds.iter().map(|(_, n)| n).sum());
         Ok(page)
+    }
+
+    /// The organizations with something `viewer` may read on `service`
+    /// (each once), with the Bundesland their profile gives.
+    pub async fn authors_of_service(
+        &self,
+        viewer: Viewer,
+        service: &ServiceKey,
+    ) -> Result<Vec<(OrganizationId, Option<String>)>, StoreError> {
+        let rows = query(format!(
+            "SELECT DISTINCT d.organization_id, d.land FROM search_services s
+             JOIN search_docs d ON d.id = s.doc_id
+             WHERE s.service = $1 AND d.kind <> 'organization' AND {}",
+            readable("d", "$2")
+        ))
+        .bind(service.slug())
+        .bind(viewer_arg(viewer))
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id = crate::uuid_column(row, "organization_id")?;
+                Ok((OrganizationId(id), row.col("land")?))
+            })
+            .collect()
     }
 
     /// Items like one described by `services` and `text` (its title and

@@ -1,0 +1,151 @@
+//! Service pages: everything the network has on one public service (a
+//! LeiKa key or an OZG service), grouped by kind and status, with who
+//! works on it by Bundesland. `/services/leika:99041006017000`.
+
+use std::collections::BTreeMap;
+
+use allmende_domain::{Bundesland, ServiceKey};
+use allmende_store::{DocKind, Facet};
+use axum::extract::{Path, State};
+use maud::{html, Markup};
+
+use super::context::{Ctx, Lang};
+use super::error::PageError;
+use super::items::org_map;
+use super::layout::page;
+use super::search::{authors, hit_entry, kind_label, value_label};
+use crate::state::AppState;
+use crate::usecases::search::{self, Found, Hit, Request};
+
+/// How many entries the page lists; the rest are a search away.
+const LISTED: u32 = 100;
+
+pub fn parse_key(raw: &str) -> Result<ServiceKey, PageError> {
+    ServiceKey::parse(raw).map_err(|_| PageError::NotFound)
+}
+
+/// `GET /services/{key}`
+pub async fn show(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Markup, PageError> {
+    let service = parse_key(&key)?;
+    let mut request = Request {
+        page: 1,
+        per_page: LISTED,
+        ..Request::default()
+    };
+    request.filters.insert(Facet::Service, service.slug());
+    let results = search::run(&state.store, ctx.viewer(), &request).await?;
+    let orgs = authors(&state, &results.hits).await?;
+    let working = state
+        .store
+        .search()
+        .authors_of_service(ctx.viewer(), &service)
+        .await
+        .map_err(PageError::internal)?;
+    let working_orgs = org_map(&state, working.iter().map(|(id, _)| *id)).await?;
+    let mut by_land: BTreeMap<Option<usize>, Vec<&allmende_domain::Organization>> = BTreeMap::new();
+    for (id, land) in &working {
+        if let Some(org) = working_orgs.get(id) {
+            let position = land
+                .as_deref()
+                .and_then(|l| Bundesland::parse(l).ok())
+                .and_then(|l| Bundesland::ALL.iter().position(|x| *x == l));
+            by_land.entry(position).or_default().push(org);
+        }
+    }
+    for list in by_land.values_mut() {
+        list.sort_by(|a, b| a.profile.name.cmp(&b.profile.name));
+    }
+    // Entries by kind, then by status in the order the status facet names.
+    let mut grouped: BTreeMap<DocKind, BTreeMap<String, Vec<&Hit>>> = BTreeMap::new();
+    for hit in &results.hits {
+        let status = status_of(&hit.found);
+        grouped
+            .entry(hit.found.kind())
+            .or_default()
+            .entry(status)
+            .or_default()
+            .push(hit);
+    }
+    let title = format!("{} {}", ctx.t("Leistung", "Service"), service);
+    let count = working.len();
+    Ok(page(
+        &ctx,
+        &title,
+        html! {
+            p.lead role="status" {
+                (working_text(&ctx, count))
+                " " (results.total) " " (ctx.t("Einträge.", "entries."))
+            }
+            p {
+                a href={ "/services/" (service.slug()) "/feed.atom" } type="application/atom+xml" { (ctx.t("Neue Einträge zu dieser Leistung als Feed (Atom)", "New entries on this service as a feed (Atom)")) }
+                @if results.total > u64::from(LISTED) {
+                    " · " a href={ "/search?service=" (service.slug()) } { (ctx.t("Alle Einträge in der Suche", "All entries in the search")) }
+                }
+            }
+            @for (kind, by_status) in &grouped {
+                section aria-labelledby={ "kind-" (kind.slug()) } {
+                    h2 id={ "kind-" (kind.slug()) } { (kind_label(&ctx, *kind)) }
+                    @for (status, hits) in by_status {
+                        h3 { (if status.is_empty() { ctx.t("Ohne Angabe", "Not stated").to_owned() } else { value_label(&ctx, Facet::Status, status) }) " (" (hits.len()) ")" }
+                        ul.items {
+                            @for hit in hits { li { (hit_entry(&ctx, hit, &orgs, 4)) } }
+                        }
+                    }
+                }
+            }
+            @if !by_land.is_empty() {
+                section aria-labelledby="by-land" {
+                    h2 #by-land { (ctx.t("Wer daran arbeitet, nach Bundesland", "Who works on it, by federal state")) }
+                    dl.facts {
+                        @for (position, list) in &by_land {
+                            dt { (position.and_then(|p| Bundesland::ALL.get(p)).map_or(ctx.t("Ohne Bundesland", "No federal state"), |l| ctx.label(*l))) }
+                            dd {
+                                @for (i, org) in list.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (super::network::org_label(org))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// "12 municipalities work on this", in the page's language.
+fn working_text(ctx: &Ctx, count: usize) -> String {
+    match (count, ctx.lang) {
+        (0, _) => ctx
+            .t(
+                "Noch arbeitet keine Organisation im Netzwerk sichtbar an dieser Leistung.",
+                "No organization in the network works visibly on this service yet.",
+            )
+            .to_owned(),
+        (1, Lang::De) => "1 Organisation arbeitet daran.".to_owned(),
+        (1, Lang::En) => "1 organization works on this.".to_owned(),
+        (n, Lang::De) => format!("{n} Organisationen arbeiten daran."),
+        (n, Lang::En) => format!("{n} organizations work on this."),
+    }
+}
+
+/// The status facet value of a found item, "" where it has none.
+fn status_of(found: &Found) -> String {
+    use allmende_domain::Item;
+    match found {
+        Found::Project(p) => allmende_domain::Project::facets(&p.content).status,
+        Found::Solution(s) => allmende_domain::Solution::facets(&s.content).status,
+        Found::Question(q) => Some(if q.accepted_answer_id.is_some() {
+            "answered"
+        } else {
+            "open"
+        }),
+        Found::Organization(_) => None,
+    }
+    .unwrap_or_default()
+    .to_owned()
+}
