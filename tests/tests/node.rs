@@ -7,5 +7,6 @@ mod node {
     pub mod groups;
     pub mod pages;
     pub mod restart;
+    pub mod search;
     pub mod signin;
 }
