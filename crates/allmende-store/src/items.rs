@@ -180,7 +180,7 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .execute(&mut tx)
         .await
         .map_err(StoreError::unique("ap_id"))?;
-        search::refresh_item(&mut tx, T::KIND, id).await?;
+        search::add_item::<T>(&mut tx, id, organization_id, draft, created).await?;
         for group in in_groups.as_ref().map_or(&[][..], |g| g.groups) {
             let object_id = in_groups
                 .as_ref()

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use allmende_domain::{Organization, OrganizationId, Project, Question, Solution};
-use allmende_store::ListFilter;
+use allmende_store::{Facet, ListFilter};
+
+use crate::usecases::search;
 use axum::extract::State;
 use maud::{html, Markup};
 
@@ -25,11 +27,24 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
         .list(&filter)
         .await
         .map_err(PageError::internal)?;
-    let questions = store
-        .questions()
-        .list(&filter)
-        .await
-        .map_err(PageError::internal)?;
+    // Only questions still waiting for an answer: the section invites help.
+    let mut open = search::Request {
+        newest_first: true,
+        page: 1,
+        per_page: 5,
+        ..search::Request::default()
+    };
+    open.filters.insert(Facet::Kind, "question".into());
+    open.filters.insert(Facet::Status, "open".into());
+    let questions: Vec<Question> = search::run(store, ctx.viewer(), &open)
+        .await?
+        .hits
+        .into_iter()
+        .filter_map(|hit| match hit.found {
+            search::Found::Question(q) => Some(q),
+            _ => None,
+        })
+        .collect();
     let solutions = store
         .solutions()
         .list(&filter)
@@ -54,7 +69,7 @@ pub async fn home(ctx: Ctx, State(state): State<AppState>) -> Result<Markup, Pag
                     (item_list(&ctx, &projects, &orgs, true))
                 }
                 section aria-labelledby="new-questions" {
-                    h2 #new-questions { a href="/questions" { (ctx.t("Offene Fragen", "Recent questions")) } }
+                    h2 #new-questions { a href="/search?type=question&status=open" { (ctx.t("Offene Fragen", "Open questions")) } }
                     (item_list(&ctx, &questions, &orgs, true))
                 }
                 section aria-labelledby="new-solutions" {

@@ -67,6 +67,46 @@ pub(crate) async fn refresh_item(tx: &mut Tx, kind: ItemKind, id: Uuid) -> Resul
     for_item_kind!(kind, T => refresh::<T>(tx, id).await, _other => Ok(()))
 }
 
+/// Writes the row of an item just inserted, from what the caller has in
+/// hand: no read of the item, no earlier row to replace (the common path
+/// of publishing and of receiving items, kept short).
+pub(crate) async fn add_item<T: Item>(
+    tx: &mut Tx,
+    id: Uuid,
+    organization_id: OrganizationId,
+    draft: &T::Draft,
+    created: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let organization_id = organization_id.to_string();
+    let facets = T::facets(draft);
+    let status = if T::KIND == ItemKind::Question {
+        Some("open")
+    } else {
+        facets.status
+    };
+    let author = AuthorFacets::of(&profile_of(tx, &organization_id).await?);
+    write(
+        tx,
+        &Doc {
+            kind: DocKind::from_item(T::KIND).expect("indexed kinds only"),
+            item_id: id.to_string(),
+            organization_id,
+            public: T::is_public(draft),
+            status,
+            themenfeld: T::themenfeld(draft).map(|t| t.slug()),
+            author: &author,
+            licence: facets.licence,
+            seeking_partners: facets.seeking_partners,
+            services: facets.services,
+            published: created,
+            title: T::title(draft).to_owned(),
+            content: T::search_text(draft),
+        },
+        true,
+    )
+    .await
+}
+
 async fn refresh<T: Item>(tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
     let accepted = if T::KIND == ItemKind::Question {
         ", accepted_answer_id"
@@ -127,6 +167,7 @@ async fn refresh<T: Item>(tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
             title: T::title(&draft).to_owned(),
             content,
         },
+        false,
     )
     .await
 }
@@ -174,6 +215,7 @@ pub(crate) async fn refresh_organization(
             title: profile.name.clone(),
             content,
         },
+        false,
     )
     .await?;
     query(
@@ -189,7 +231,9 @@ pub(crate) async fn refresh_organization(
     Ok(())
 }
 
-async fn write(tx: &mut Tx, doc: &Doc<'_>) -> Result<(), StoreError> {
+/// Writes a row; `new` when there is certainly none yet for the item, so
+/// nothing needs replacing.
+async fn write(tx: &mut Tx, doc: &Doc<'_>, new: bool) -> Result<(), StoreError> {
     let title = index_text(&doc.title);
     let content = index_text(&doc.content);
     let engine = tx.engine();
@@ -232,10 +276,12 @@ async fn write(tx: &mut Tx, doc: &Doc<'_>) -> Result<(), StoreError> {
     }
     let id: i64 = insert.scalar(&mut *tx).await?;
     if engine == Engine::Sqlite {
-        query("DELETE FROM search_text WHERE rowid = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        if !new {
+            query("DELETE FROM search_text WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         query("INSERT INTO search_text (rowid, title, content) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(&title)
@@ -243,10 +289,12 @@ async fn write(tx: &mut Tx, doc: &Doc<'_>) -> Result<(), StoreError> {
             .execute(&mut *tx)
             .await?;
     }
-    query("DELETE FROM search_services WHERE doc_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    if !new {
+        query("DELETE FROM search_services WHERE doc_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     for service in &doc.services {
         query("INSERT INTO search_services (service, doc_id) VALUES ($1, $2)")
             .bind(service.slug())

@@ -23,7 +23,9 @@ use crate::db::{query, Arg, Engine, Pool};
 use crate::visibility::{readable, viewer_arg};
 use crate::StoreError;
 
-pub(crate) use index::{refresh_item, refresh_organization, remove, remove_of_organization};
+pub(crate) use index::{
+    add_item, refresh_item, refresh_organization, remove, remove_of_organization,
+};
 
 /// What a search row describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
