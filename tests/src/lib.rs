@@ -35,6 +35,9 @@ pub fn test_config() -> Config {
     Config {
         federation_development: true,
         delivery_retry_ms: 100,
+        // 14,000 rows per test database would only slow tests down; the
+        // tests of reference data load it themselves.
+        reference_data: false,
         ..Config::default()
     }
 }

@@ -14,6 +14,7 @@ pub mod item;
 pub mod organization;
 pub mod project;
 pub mod question;
+pub mod reference;
 pub mod region;
 pub mod solution;
 pub mod spdx_licence;

@@ -64,11 +64,41 @@ const ACTIONS: &[&str] = &[
     "E-Akte",
 ];
 const FILLER: &[&str] = &[
-    "Die", "Stadt", "Verwaltung", "möchte", "den", "Prozess", "für", "Bürgerinnen", "und",
-    "Bürger", "vereinfachen", "mit", "dem", "neuen", "Verfahren", "werden", "Anträge",
-    "schneller", "bearbeitet", "Zusammenarbeit", "Landkreis", "Rechenzentrum", "Datenschutz",
-    "Barrierefreiheit", "Nachnutzung", "Kommune", "Projektteam", "Pilotphase", "Rathaus",
-    "Fachamt", "Beteiligung", "Umsetzung", "Förderung", "Ausschreibung", "Betrieb",
+    "Die",
+    "Stadt",
+    "Verwaltung",
+    "möchte",
+    "den",
+    "Prozess",
+    "für",
+    "Bürgerinnen",
+    "und",
+    "Bürger",
+    "vereinfachen",
+    "mit",
+    "dem",
+    "neuen",
+    "Verfahren",
+    "werden",
+    "Anträge",
+    "schneller",
+    "bearbeitet",
+    "Zusammenarbeit",
+    "Landkreis",
+    "Rechenzentrum",
+    "Datenschutz",
+    "Barrierefreiheit",
+    "Nachnutzung",
+    "Kommune",
+    "Projektteam",
+    "Pilotphase",
+    "Rathaus",
+    "Fachamt",
+    "Beteiligung",
+    "Umsetzung",
+    "Förderung",
+    "Ausschreibung",
+    "Betrieb",
 ];
 /// The common word: in about a third of all texts.
 const COMMON: &str = "digital";
@@ -118,7 +148,9 @@ async fn main() {
     let store = Store::open(db.url()).await.expect("store");
     let mut rng = StdRng::seed_from_u64(14);
 
-    let lands = ["01", "03", "05", "06", "07", "08", "09", "10", "12", "13", "14", "15", "16"];
+    let lands = [
+        "01", "03", "05", "06", "07", "08", "09", "10", "12", "13", "14", "15", "16",
+    ];
     let mut orgs: Vec<OrganizationId> = Vec::new();
     for n in 0..400u32 {
         let land = lands[n as usize % lands.len()];
@@ -157,7 +189,11 @@ async fn main() {
             let org = *orgs.choose(&mut rng).expect("orgs");
             let at = Utc::now() - Duration::minutes(rng.gen_range(0..525_600));
             let title = format!("{service} {action}");
-            let summary = format!("{} {service} {}", sentence(&mut rng, 8), sentence(&mut rng, 10));
+            let summary = format!(
+                "{} {service} {}",
+                sentence(&mut rng, 8),
+                sentence(&mut rng, 10)
+            );
             let body = sentence(&mut rng, 50);
             match kind {
                 "projects" => {
@@ -167,7 +203,15 @@ async fn main() {
                         body: Some(body),
                         status: Some(["idea", "planned", "running", "live"][i % 4].into()),
                         leika_keys: vec![key.into()],
-                        themenfeld: Some(["steuern-zoll", "mobilitaet-reisen", "bauen-wohnen", "familie-kind"][i % 4].into()),
+                        themenfeld: Some(
+                            [
+                                "steuern-zoll",
+                                "mobilitaet-reisen",
+                                "bauen-wohnen",
+                                "familie-kind",
+                            ][i % 4]
+                                .into(),
+                        ),
                         seeking_partners: Some(i % 7 == 0),
                         ..Default::default()
                     };
@@ -239,7 +283,11 @@ async fn main() {
     .await;
     report("one_word", samples);
     let samples = time(ROUNDS, |i| {
-        let q = search(format!("{} {}", word(i), ["online", "Portal", "Antrag"][i % 3]));
+        let q = search(format!(
+            "{} {}",
+            word(i),
+            ["online", "Portal", "Antrag"][i % 3]
+        ));
         async move {
             store_ref.search().query(&q).await.expect("search");
         }
@@ -276,7 +324,11 @@ async fn main() {
     })
     .await;
     report("three_facets", samples);
-    let page = store.search().query(&search(COMMON.into())).await.expect("search");
+    let page = store
+        .search()
+        .query(&search(COMMON.into()))
+        .await
+        .expect("search");
     totals.push(page.total);
     println!("common_word_hits {}", page.total);
 

@@ -45,6 +45,14 @@ impl Application {
             // (on PostgreSQL other processes may be alive; leases run out).
             store.outbox().release_all().await?;
         }
+        if config.reference_data {
+            let loaded = crate::usecases::reference::load_shipped(&store).await?;
+            if loaded > 0 {
+                tracing::info!(
+                    "loaded {loaded} districts and municipalities (docs/data-sources.md)"
+                );
+            }
+        }
         let federation = Federation::start(store.clone(), config.federation()).await?;
         let password_checks = Arc::new(auth::password::PasswordChecks::new(
             config.login_concurrency,

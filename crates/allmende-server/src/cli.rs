@@ -49,9 +49,36 @@ pub enum Command {
     /// audit log of changes.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Reference data: services and places.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// The search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Start three federating nodes with sample data on localhost (ports
     /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Import an official publication: Destatis' municipality directory
+    /// (GV100AD), a LeiKa or an OZG catalogue export (CSV). The file is
+    /// checked whole first; any wrong line and nothing is imported.
+    Import {
+        file: PathBuf,
+        /// gv100ad, leika, ozg, districts or regions; guessed from the
+        /// first line when not given.
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SearchCommand {
+    /// Rebuild the whole search index now (it is rebuilt by itself at
+    /// start-up when a new version analyses text differently).
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -445,6 +472,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             store.close().await;
+            Ok(())
+        }
+        Command::Data(DataCommand::Import { file, format }) => {
+            let format = match format.as_deref() {
+                None => None,
+                Some(name) => Some(allmende_domain::reference::Format::parse(name).ok_or_else(
+                    || {
+                        anyhow::anyhow!(
+                            "--format {name}: use gv100ad, leika, ozg, districts or regions"
+                        )
+                    },
+                )?),
+            };
+            let store = Store::open(config.database_url()).await?;
+            let result = crate::usecases::reference::import_file(&store, &file, format).await;
+            store.close().await;
+            let imported = result?;
+            println!(
+                "imported {} services and {} places from {} ({:?})",
+                imported.services,
+                imported.places,
+                file.display(),
+                imported.format
+            );
+            Ok(())
+        }
+        Command::Search(SearchCommand::Reindex) => {
+            let store = Store::open(config.database_url()).await?;
+            let written = store.search().rebuild().await;
+            store.close().await;
+            println!("search index rebuilt: {} rows", written?);
             Ok(())
         }
         Command::Demo => crate::demo::run(config).await,

@@ -99,6 +99,10 @@ pub struct Config {
     /// `X-Real-IP`), for the per-client login limit. Unset: the address of
     /// the connection. Set it only when a proxy always sets the header.
     pub client_ip_header: Option<String>,
+    /// Loads the districts and municipalities shipped with Allmende into
+    /// an empty reference directory at start-up (see
+    /// docs/data-sources.md); newer editions come by `allmende data import`.
+    pub reference_data: bool,
 }
 
 impl Default for Config {
@@ -132,6 +136,7 @@ impl Default for Config {
                 .unwrap_or(2),
             login_wait_ms: 2_000,
             client_ip_header: None,
+            reference_data: true,
         }
     }
 }

@@ -112,6 +112,22 @@ pub async fn seed(state: &AppState) -> Result<Vec<DemoLogin>, UseCaseError> {
 pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCaseError> {
     let [ulm_node, mannheim_node, verbund_node] = nodes;
     let store = &ulm_node.store;
+    // The catalogue entry of the service the sample items are about, so
+    // that pages show its name (real catalogues come by `allmende data
+    // import`).
+    let dog_tax = allmende_domain::reference::ServiceEntry {
+        key: allmende_domain::ServiceKey::Leika(
+            allmende_domain::LeikaKey::parse("99041006017000").expect("a valid key"),
+        ),
+        name: "Hundesteuer Anmeldung".into(),
+        themenfeld: Some(allmende_domain::Themenfeld::SteuernZoll),
+    };
+    for node in nodes {
+        node.store
+            .reference()
+            .import_services(std::slice::from_ref(&dog_tax), "demo")
+            .await?;
+    }
     organizations::create(
         store,
         "ulm",

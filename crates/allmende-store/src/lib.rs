@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod policy;
 pub mod posts;
 pub mod queue;
+pub mod reference;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -55,6 +56,7 @@ pub use outbox::{Announcement, Delivery, NewActivity, Outbox, OutboxEvent};
 pub use policy::{AuditEntry, DomainEntry, Policy, PolicyKind};
 pub use posts::{Post, Posts};
 pub use queue::{JobKind, PeerStatus, Queue, QueueStatus, Scope, StuckWork, Touched};
+pub use reference::{Place, Reference};
 pub use search::{DocKind, Facet, Search, SearchHit, SearchPage, SearchQuery, SizeClass};
 
 /// Embedded migrations, one set per engine.
@@ -167,6 +169,10 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    pub fn reference(&self) -> Reference<'_> {
+        Reference::new(&self.pool)
     }
 
     pub fn organizations(&self) -> Organizations<'_> {

@@ -33,7 +33,7 @@ pub async fn search(
     let orgs = state
         .store
         .organizations()
-        .by_ids(results.hits.iter().filter_map(|h| author(h)))
+        .by_ids(results.hits.iter().filter_map(author))
         .await
         .map_err(crate::usecases::UseCaseError::from)?;
     let hits: Vec<Value> = results
@@ -73,7 +73,16 @@ pub async fn search(
             .flatten()
             .map(|(value, count)| {
                 let (de, en) = search::value_labels(facet, value);
-                json!({"value": value, "count": count, "label_de": de, "label_en": en})
+                let mut entry =
+                    json!({"value": value, "count": count, "label_de": de, "label_en": en});
+                if let Some(name) = results
+                    .service_names
+                    .get(value)
+                    .filter(|_| facet == Facet::Service)
+                {
+                    entry["name"] = Value::String(name.clone());
+                }
+                entry
             })
             .collect();
         facets.insert(facet.param().into(), Value::Array(values));

@@ -9,6 +9,7 @@ pub mod items;
 pub mod organizations;
 pub mod policy;
 pub mod questions;
+pub mod reference;
 pub mod search;
 
 use allmende_domain::{ValidationError, ValidationErrors};

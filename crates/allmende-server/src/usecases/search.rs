@@ -287,6 +287,8 @@ pub struct Results {
     pub hits: Vec<Hit>,
     pub total: u64,
     pub facets: BTreeMap<Facet, Vec<(String, u64)>>,
+    /// Names of the services in the facets, where the catalogue has them.
+    pub service_names: HashMap<String, String>,
 }
 
 impl Results {
@@ -306,11 +308,34 @@ pub async fn run(store: &Store, viewer: Viewer, request: &Request) -> Result<Res
             hits.push(Hit { found, snippet });
         }
     }
+    let services: Vec<ServiceKey> = page
+        .facets
+        .get(&Facet::Service)
+        .into_iter()
+        .flatten()
+        .filter_map(|(value, _)| ServiceKey::parse(value).ok())
+        .collect();
+    let service_names = service_names(store, &services).await?;
     Ok(Results {
         hits,
         total: page.total,
         facets: page.facets,
+        service_names,
     })
+}
+
+/// The catalogue's names of `services`, by their slugs.
+pub async fn service_names(
+    store: &Store,
+    services: &[ServiceKey],
+) -> Result<HashMap<String, String>> {
+    Ok(store
+        .reference()
+        .service_names(services)
+        .await?
+        .into_iter()
+        .map(|(key, name)| (key.slug(), name))
+        .collect())
 }
 
 /// Items like `item` (same service first, then similar text), for its page

@@ -40,6 +40,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                                 (nav_link(ctx, "/questions", ctx.t("Fragen", "Questions")))
                                 (nav_link(ctx, "/solutions", ctx.t("Lösungen", "Solutions")))
                                 (nav_link(ctx, "/orgs", ctx.t("Organisationen", "Organizations")))
+                                (nav_link(ctx, "/services", ctx.t("Leistungen", "Services")))
                                 @if ctx.signed_in.is_some() { (nav_link(ctx, "/network", ctx.t("Netzwerk", "Network"))) }
                                 (nav_link(ctx, "/search", ctx.t("Suche", "Search")))
                                 @if ctx.operator { (nav_link(ctx, "/admin/queue", ctx.t("Betrieb", "Operations"))) }

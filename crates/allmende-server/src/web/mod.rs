@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/search", get(search::show))
         .route("/search/feed.atom", get(feeds::search))
+        .route("/services", get(services::catalogue))
         .route("/services/{key}", get(services::show))
         .route("/services/{key}/feed.atom", get(feeds::service))
         .route("/orgs/{handle}/feed.atom", get(feeds::organization))

@@ -142,7 +142,11 @@ pub fn results_section(
                                     li {
                                         a href=(link(Some((facet, value)), 1)) aria-current=[chosen.then_some("true")] {
                                             @if chosen { span.visually-hidden { (ctx.t("Filter entfernen: ", "Remove filter: ")) } "✓ " }
-                                            (value_label(ctx, facet, value))
+                                            @if let Some(name) = results.service_names.get(value).filter(|_| facet == Facet::Service) {
+                                                (name) " " span.count { "(" (value_label(ctx, facet, value)) ")" }
+                                            } @else {
+                                                (value_label(ctx, facet, value))
+                                            }
                                         }
                                         " " span.count { "(" (count) ")" }
                                     }

@@ -2,11 +2,11 @@
 //! LeiKa key or an OZG service), grouped by kind and status, with who
 //! works on it by Bundesland. `/services/leika:99041006017000`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use allmende_domain::{Bundesland, ServiceKey};
 use allmende_store::{DocKind, Facet};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use maud::{html, Markup};
 
 use super::context::{Ctx, Lang};
@@ -70,7 +70,11 @@ pub async fn show(
             .or_default()
             .push(hit);
     }
-    let title = format!("{} {}", ctx.t("Leistung", "Service"), service);
+    let names = search::service_names(&state.store, std::slice::from_ref(&service)).await?;
+    let title = match names.get(&service.slug()) {
+        Some(name) => format!("{name} ({service})"),
+        None => format!("{} {}", ctx.t("Leistung", "Service"), service),
+    };
     let count = working.len();
     Ok(page(
         &ctx,
@@ -107,6 +111,100 @@ pub async fn show(
                                 @for (i, org) in list.iter().enumerate() {
                                     @if i > 0 { ", " }
                                     (super::network::org_label(org))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// `GET /services?q=`: the catalogue. Every service the network has
+/// entries on, with their number; with words, the services of the
+/// reference catalogue whose names contain them.
+pub async fn catalogue(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Markup, PageError> {
+    let q: String = params
+        .get("q")
+        .map(|q| q.trim().chars().take(100).collect())
+        .unwrap_or_default();
+    let used: HashMap<String, u64> = state
+        .store
+        .search()
+        .services(ctx.viewer())
+        .await
+        .map_err(PageError::internal)?
+        .into_iter()
+        .collect();
+    let listed: Vec<(ServiceKey, Option<String>, u64)> = if q.is_empty() {
+        let mut keys: Vec<(ServiceKey, u64)> = used
+            .iter()
+            .filter_map(|(k, n)| ServiceKey::parse(k).ok().map(|k| (k, *n)))
+            .collect();
+        keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let only: Vec<ServiceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let names = search::service_names(&state.store, &only).await?;
+        keys.into_iter()
+            .map(|(k, n)| {
+                let name = names.get(&k.slug()).cloned();
+                (k, name, n)
+            })
+            .collect()
+    } else {
+        let mut found: Vec<(ServiceKey, Option<String>, u64)> = state
+            .store
+            .reference()
+            .find_services(&q, 200)
+            .await
+            .map_err(PageError::internal)?
+            .into_iter()
+            .map(|(k, name)| {
+                let n = used.get(&k.slug()).copied().unwrap_or(0);
+                (k, Some(name), n)
+            })
+            .collect();
+        // A typed key finds its service even without a catalogue entry.
+        if let Ok(key) = ServiceKey::parse(&q) {
+            if !found.iter().any(|(k, _, _)| *k == key) {
+                let n = used.get(&key.slug()).copied().unwrap_or(0);
+                found.insert(0, (key, None, n));
+            }
+        }
+        found.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+        found
+    };
+    let mut values = super::forms::FormValues::new();
+    values.insert("q".into(), q.clone());
+    Ok(page(
+        &ctx,
+        ctx.t("Leistungen", "Services"),
+        html! {
+            p { (ctx.t(
+                "Wählen Sie eine Verwaltungsleistung, um zu sehen, wer im Netzwerk daran arbeitet und welche Lösungen es gibt.",
+                "Choose a public service to see who in the network works on it and which solutions exist."
+            )) }
+            form.search-form role="search" method="get" action="/services" {
+                (super::forms::Field::new("q", ctx.t("Leistung suchen", "Find a service")).hint(ctx.t("Name oder Schlüssel, z. B. Hundesteuer oder 99041006017000", "Name or key, e.g. Hundesteuer or 99041006017000")).input(&ctx, "search", &values, &super::forms::FormErrors::default()))
+                button type="submit" { (ctx.t("Suchen", "Search")) }
+            }
+            @if listed.is_empty() {
+                p { (ctx.t("Keine Leistung gefunden.", "No service found.")) }
+            } @else {
+                div.table-scroll {
+                    table {
+                        caption.visually-hidden { (ctx.t("Leistungen mit der Zahl ihrer Einträge", "Services with the number of their entries")) }
+                        thead { tr { th scope="col" { (ctx.t("Leistung", "Service")) } th scope="col" { (ctx.t("Schlüssel", "Key")) } th scope="col" { (ctx.t("Einträge", "Entries")) } } }
+                        tbody {
+                            @for (key, name, n) in &listed {
+                                tr {
+                                    td { a href={ "/services/" (key.slug()) } { (name.clone().unwrap_or_else(|| key.to_string())) } }
+                                    td { code { (key.to_string()) } }
+                                    td { (n) }
                                 }
                             }
                         }

@@ -22,6 +22,23 @@ struct AuthorFacets {
     size_class: Option<&'static str>,
 }
 
+/// The author's profile, with the population of its municipality from
+/// the reference directory where the profile gives none.
+async fn author_of(tx: &mut Tx, organization_id: &str) -> Result<AuthorFacets, StoreError> {
+    let mut profile = profile_of(tx, organization_id).await?;
+    if profile.population.is_none() {
+        if let Some(ags) = &profile.ags {
+            let population: Option<Option<i64>> =
+                query("SELECT population FROM ref_places WHERE ags = $1")
+                    .bind(ags.as_str())
+                    .optional_scalar(&mut *tx)
+                    .await?;
+            profile.population = population.flatten().and_then(|p| u32::try_from(p).ok());
+        }
+    }
+    Ok(AuthorFacets::of(&profile))
+}
+
 impl AuthorFacets {
     fn of(profile: &OrganizationDraft) -> Self {
         let land = profile
@@ -84,7 +101,7 @@ pub(crate) async fn add_item<T: Item>(
     } else {
         facets.status
     };
-    let author = AuthorFacets::of(&profile_of(tx, &organization_id).await?);
+    let author = author_of(tx, &organization_id).await?;
     write(
         tx,
         &Doc {
@@ -149,7 +166,7 @@ async fn refresh<T: Item>(tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
             content.push_str(&answer);
         }
     }
-    let author = AuthorFacets::of(&profile_of(tx, &organization_id).await?);
+    let author = author_of(tx, &organization_id).await?;
     write(
         tx,
         &Doc {
@@ -188,7 +205,7 @@ pub(crate) async fn refresh_organization(
     };
     let handle: String = row.col("handle")?;
     let profile: OrganizationDraft = json_column(&row, "profile")?;
-    let author = AuthorFacets::of(&profile);
+    let author = author_of(tx, &id).await?;
     let place = [
         Some(handle.as_str()),
         profile.ags.as_ref().map(|a| a.as_str()),

@@ -294,6 +294,25 @@ impl<'a> Search<'a> {
         index::rebuild_if_stale(self.pool).await
     }
 
+    /// Rewrites the rows of every organization and the profile facets of
+    /// what they published (after the reference directory changed).
+    pub async fn refresh_organizations(&self) -> Result<u64, StoreError> {
+        let ids: Vec<String> = query("SELECT id FROM organizations")
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(|row| row.col("id"))
+            .collect::<Result<_, _>>()?;
+        let mut tx = self.pool.begin().await?;
+        for id in &ids {
+            let id = Uuid::parse_str(id)
+                .map_err(|_| StoreError::Corrupt(format!("organization id {id:?}")))?;
+            refresh_organization(&mut tx, OrganizationId(id)).await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
     /// The best `limit` hits for `text`, of every kind, without facets.
     pub async fn find(
         &self,
@@ -447,6 +466,26 @@ impl<'a> Search<'a> {
             .get(&Facet::Kind)
             .map_or(0, |kinds| kinds.iter().map(|(_, n)| n).sum());
         Ok(page)
+    }
+
+    /// Every service something `viewer` may read is about, with how many
+    /// entries, most first.
+    pub async fn services(&self, viewer: Viewer) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = query(format!(
+            "SELECT s.service, COUNT(*) AS n FROM search_services s
+             JOIN search_docs d ON d.id = s.doc_id
+             WHERE {} GROUP BY s.service ORDER BY n DESC, s.service",
+            readable("d", "$1")
+        ))
+        .bind(viewer_arg(viewer))
+        .fetch_all(self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let n: i64 = row.col("n")?;
+                Ok((row.col("service")?, n as u64))
+            })
+            .collect()
     }
 
     /// The organizations with something `viewer` may read on `service`
