@@ -6,6 +6,7 @@ mod node {
     pub mod busy;
     pub mod groups;
     pub mod pages;
+    pub mod reference;
     pub mod restart;
     pub mod search;
     pub mod signin;
