@@ -342,8 +342,13 @@ impl<'a> Search<'a> {
                 Engine::Sqlite => {
                     let q = args.push(analysis::fts5(terms, any)?);
                     conditions.push(format!("search_text MATCH {q}"));
+                    // CROSS JOIN keeps the text match as the outer loop:
+                    // with filters on `search_docs`, SQLite's planner would
+                    // otherwise walk the rows and ask FTS5 for each (3 s
+                    // instead of 0.1 s at 320,000 rows).
                     (
-                        "search_text JOIN search_docs d ON d.id = search_text.rowid".to_owned(),
+                        "search_text CROSS JOIN search_docs d ON d.id = search_text.rowid"
+                            .to_owned(),
                         "bm25(search_text, 5.0, 1.0)".to_owned(),
                     )
                 }
