@@ -7,17 +7,18 @@
 # Markdown table for docs/performance.md.
 #
 #   bench/search.sh [SCALE]        (default 1; needs PostgreSQL as in the README)
+#   ENGINES=sqlite bench/search.sh 0.25   (one engine, a quarter of the data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=${CARGO_TARGET_DIR:-target}
 scale=${1:-1}
 cargo build --release --quiet -p allmende-server --example search_bench
 declare -A results
-for engine in sqlite postgres; do
+for engine in ${ENGINES:-sqlite postgres}; do
   results[$engine]=$(RUST_LOG=error "$target_dir"/release/examples/search_bench "$engine" "$scale")
 done
-get() { echo "${results[$1]}" | awk -v k="$2" '$1 == k {print $2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
+get() { echo "${results[$1]:-}" | awk -v k="$2" '$1 == k {print $2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f", a / b; else printf "–" }'; }
 echo "Machine: $(nproc) cores, $(date -u +%Y-%m-%d); $(get sqlite items) items per engine (scale $scale); target: p95 < 50 ms on SQLite"
 echo
 echo "| query | SQLite p50 | SQLite p95 | PostgreSQL p50 | PostgreSQL p95 |"
