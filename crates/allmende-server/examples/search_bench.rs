@@ -273,7 +273,6 @@ async fn main() {
     .await;
     report("baseline_read", baseline);
     let word = |i: usize| SERVICES[i % SERVICES.len()].0.to_owned();
-    let mut totals = Vec::new();
     let samples = time(ROUNDS, |i| {
         let q = search(word(i));
         async move {
@@ -329,7 +328,6 @@ async fn main() {
         .query(&search(COMMON.into()))
         .await
         .expect("search");
-    totals.push(page.total);
     println!("common_word_hits {}", page.total);
 
     // The HTML page of a node on this database.
