@@ -65,7 +65,7 @@ fn collection(name: &str, input: &str) -> (Value, Value) {
         "get": {
             "summary": format!("List {name}, newest first, or search them with q"),
             "parameters": [
-                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "full-text search; results best first"},
+                {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "full-text search (as GET /search with type); results best first, at most 100 per request"},
                 {"name": "organization", "in": "query", "schema": {"type": "string"}, "description": "organization handle"},
                 {"name": "themenfeld", "in": "query", "schema": {"$ref": "#/components/schemas/Themenfeld"}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
