@@ -49,6 +49,10 @@ pub enum Problem {
     GroupNeedsPublic,
     /// An item shared with groups cannot become followers-only.
     SharedWithGroups,
+    /// A publiccode.yml that breaks the standard, at one of its keys.
+    Publiccode(Box<crate::publiccode::Finding>),
+    /// A solution cannot be a variant of itself.
+    VariantOfItself,
 }
 
 impl Problem {
@@ -88,6 +92,8 @@ impl Problem {
             Problem::NotGroupMember => "can be chosen only when your organization is an accepted member".into(),
             Problem::GroupNeedsPublic => "can be chosen only for public items (questions: “public”), since a group passes items on to everyone who follows it".into(),
             Problem::SharedWithGroups => "must stay public: the item is shared with groups, which passed it on to everyone who follows them".into(),
+            Problem::Publiccode(finding) => finding.message_en(),
+            Problem::VariantOfItself => "must name another solution than this one".into(),
         }
     }
 
@@ -119,6 +125,8 @@ impl Problem {
             Problem::NotGroupMember => "können nur gewählt werden, wenn Ihre Organisation in sie aufgenommen ist".into(),
             Problem::GroupNeedsPublic => "können nur für öffentliche Beiträge gewählt werden (bei Fragen: „Öffentlich“), denn eine Gruppe gibt Beiträge an alle weiter, die ihr folgen".into(),
             Problem::SharedWithGroups => "muss öffentlich bleiben: der Beitrag ist mit Gruppen geteilt, die ihn an alle weitergegeben haben, die ihnen folgen".into(),
+            Problem::Publiccode(finding) => finding.message_de(),
+            Problem::VariantOfItself => "muss eine andere Lösung als diese nennen".into(),
         }
     }
 }

@@ -7,12 +7,14 @@
 //! don't validate"): a value of type [`Ags`] is a valid AGS.
 
 pub mod account;
+pub mod adoption;
 pub mod contact;
 pub mod error;
 pub mod ids;
 pub mod item;
 pub mod organization;
 pub mod project;
+pub mod publiccode;
 pub mod question;
 pub mod reference;
 pub mod region;
@@ -22,6 +24,7 @@ pub mod text;
 pub mod themenfeld;
 
 pub use account::{Email, Role};
+pub use adoption::{Adoption, AdoptionDraft, AdoptionId, AdoptionInput, AdoptionStage};
 pub use contact::{Contact, ContactInput};
 pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{Ags, Ars, LeikaKey, OzgId, ServiceKey};

@@ -55,6 +55,9 @@ pub struct LocalParameter {
     pub name: String,
     pub description: Option<String>,
     pub example: Option<String>,
+    /// Whether every adopter must set it (or may keep a default).
+    #[serde(default)]
+    pub required: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +69,8 @@ pub struct LocalParameterInput {
     pub description: Option<String>,
     #[serde(default)]
     pub example: Option<String>,
+    #[serde(default)]
+    pub required: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,12 +82,14 @@ pub struct SolutionDraft {
     pub licence: Option<SpdxExpression>,
     pub maturity: Maturity,
     pub repository_url: Option<Url>,
-    /// The solution's publiccode.yml as published by its maintainers.
+    /// The solution's publiccode.yml as published by its maintainers,
+    /// checked against the standard when it was saved.
     pub publiccode_yml: Option<String>,
-    /// Where the solution is in use, as free text; verifiable usage claims
-    /// arrive with federation.
-    pub used_by: Vec<String>,
     pub local_parameters: Vec<LocalParameter>,
+    /// The solution this one adapts (a fork, an adapted process model):
+    /// its ActivityPub id, on this node or another.
+    #[serde(default)]
+    pub variant_of: Option<Url>,
     pub themenfeld: Option<Themenfeld>,
     pub leika_keys: Vec<LeikaKey>,
     pub ozg_ids: Vec<OzgId>,
@@ -119,10 +126,15 @@ pub struct SolutionInput {
     pub repository_url: Option<String>,
     #[serde(default)]
     pub publiccode_yml: Option<String>,
-    #[serde(default)]
+    /// Replaced by adoption declarations: still accepted from older
+    /// clients and nodes, and ignored.
+    #[serde(default, skip_serializing)]
     pub used_by: Vec<String>,
     #[serde(default)]
     pub local_parameters: Vec<LocalParameterInput>,
+    /// The address of the solution this one adapts.
+    #[serde(default)]
+    pub variant_of: Option<String>,
     #[serde(default)]
     pub themenfeld: Option<String>,
     #[serde(default)]
@@ -146,9 +158,9 @@ impl SolutionInput {
             licence = optional_parsed("licence", self.licence.as_deref(), SpdxExpression::parse);
             maturity = optional_parsed("maturity", self.maturity.as_deref(), Maturity::parse);
             repository_url = optional_url("repository_url", self.repository_url.as_deref());
-            publiccode_yml = optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX);
-            used_by = text::names("used_by", &self.used_by);
+            publiccode_yml = self.publiccode();
             local_parameters = self.local_parameters();
+            variant_of = optional_url("variant_of", self.variant_of.as_deref());
             themenfeld = optional_parsed("themenfeld", self.themenfeld.as_deref(), Themenfeld::parse);
             leika_keys = text::list("leika_keys", &self.leika_keys, LIST_MAX, LeikaKey::parse);
             ozg_ids = text::ozg_ids("ozg_ids", &self.ozg_ids);
@@ -164,8 +176,8 @@ impl SolutionInput {
             maturity: maturity.unwrap_or(Maturity::Concept),
             repository_url,
             publiccode_yml,
-            used_by,
             local_parameters,
+            variant_of,
             themenfeld,
             leika_keys,
             ozg_ids,
@@ -194,9 +206,21 @@ impl SolutionInput {
                         SUMMARY_MAX,
                     )?,
                     example: optional(&f("example"), p.example.as_deref(), NAME_MAX)?,
+                    required: p.required,
                 })
             })
             .collect()
+    }
+
+    /// The publiccode.yml, checked against the standard: each error names
+    /// the key in the file.
+    fn publiccode(&self) -> Result<Option<String>, ValidationErrors> {
+        let Some(text) = optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX)?
+        else {
+            return Ok(None);
+        };
+        crate::publiccode::validate("publiccode_yml", &text)?;
+        Ok(Some(text))
     }
 }
 
@@ -211,7 +235,8 @@ impl From<&SolutionDraft> for SolutionInput {
             maturity: Some(d.maturity.slug().into()),
             repository_url: d.repository_url.as_ref().map(ToString::to_string),
             publiccode_yml: d.publiccode_yml.clone(),
-            used_by: d.used_by.clone(),
+            used_by: Vec::new(),
+            variant_of: d.variant_of.as_ref().map(ToString::to_string),
             local_parameters: d
                 .local_parameters
                 .iter()
@@ -219,6 +244,7 @@ impl From<&SolutionDraft> for SolutionInput {
                     name: Some(p.name.clone()),
                     description: p.description.clone(),
                     example: p.example.clone(),
+                    required: p.required,
                 })
                 .collect(),
             themenfeld: d.themenfeld.map(|t| t.slug().into()),
@@ -248,14 +274,12 @@ impl Item for Solution {
 
     fn search_text(d: &SolutionDraft) -> String {
         let keys = keys_text(&d.leika_keys);
-        let used_by = d.used_by.join(" ");
         join_text([
             d.summary.as_deref(),
             d.body.as_deref(),
             Some(d.kind.label_de()),
             d.licence.as_ref().map(|l| l.as_str()),
             Some(&keys),
-            Some(&used_by),
             d.themenfeld.map(|t| t.label_de()),
         ])
     }

@@ -44,6 +44,8 @@ where
         .route("/orgs/{handle}/followers", get(followers))
         .route("/orgs/{handle}/following", get(following))
         .route("/users/{handle}", get(conventional_actor_path))
+        .route("/adoptions/{id}", get(adoption))
+        .route("/solutions/{id}/adopters", get(adopters))
 }
 
 /// `/users/NAME` answers with a permanent redirect to `/orgs/NAME`, the
@@ -395,4 +397,54 @@ async fn following(
             "totalItems": total,
         }),
     ))
+}
+
+/// A declaration of use made here; a withdrawn one answers 410 with its
+/// Tombstone.
+async fn adoption(
+    State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, FederationError> {
+    authorize(&federation, &uri, &headers).await?;
+    let id: uuid::Uuid = id.parse().map_err(|_| FederationError::NotFound)?;
+    let ap_id = federation.urls().adoption(id);
+    let store = federation.store();
+    match store.adoptions().get(allmende_domain::AdoptionId(id)).await {
+        Ok(adoption) if adoption.ap_id.is_none() => {
+            let org = store.organizations().get(adoption.organization_id).await?;
+            let doc = federation.outbound().adoption_document(&org, &adoption).await?;
+            Ok(activity_json(StatusCode::OK, doc))
+        }
+        Ok(_) | Err(allmende_store::StoreError::NotFound) => {
+            match federation.outbound().tombstone_document(&ap_id).await? {
+                Some(tombstone) => Ok(activity_json(StatusCode::GONE, tombstone)),
+                None => Err(FederationError::NotFound),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The adopters collection of a local solution.
+async fn adopters(
+    State(federation): State<Federation>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, FederationError> {
+    authorize(&federation, &uri, &headers).await?;
+    let id: uuid::Uuid = id.parse().map_err(|_| FederationError::NotFound)?;
+    let solution: allmende_domain::Solution = federation
+        .store()
+        .solutions()
+        .read(allmende_domain::Viewer::Public, id)
+        .await?;
+    if federation.store().solutions().ap_id(solution.id.0).await?.is_some() {
+        return Err(FederationError::NotFound);
+    }
+    let solution_id = federation.urls().item(allmende_domain::ItemKind::Solution, id);
+    let doc = federation.outbound().adopters_document(&solution_id).await?;
+    Ok(activity_json(StatusCode::OK, doc))
 }

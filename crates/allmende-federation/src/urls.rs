@@ -66,6 +66,10 @@ impl Urls {
     pub fn item(&self, kind: ItemKind, id: Uuid) -> String {
         format!("{}/{}/{id}", self.base, kind.collection())
     }
+    /// A declaration of use made on this node.
+    pub fn adoption(&self, id: Uuid) -> String {
+        format!("{}/adoptions/{id}", self.base)
+    }
     /// A new activity id. Activities are not stored, so they are not
     /// fetchable; their ids only need to be unique.
     pub fn new_activity(&self, kind: &str) -> String {

@@ -41,7 +41,11 @@ pub fn terms() -> Value {
         "bundesland": "allmende:bundesland",
         "population": "allmende:population",
         "profile": { "@id": "allmende:profile", "@type": "@json" },
-        "hops": "allmende:hops"
+        "hops": "allmende:hops",
+        "Adoption": "allmende:Adoption",
+        "adoption": { "@id": "allmende:adoption", "@type": "@json" },
+        "adopters": { "@id": "allmende:adopters", "@type": "@id" },
+        "variantOf": { "@id": "allmende:variantOf", "@type": "@id" }
     })
 }
 

@@ -149,6 +149,7 @@ impl<'a> RemoteActors<'a> {
             return Ok(false);
         };
         crate::search::remove_of_organization(&mut tx, &id).await?;
+        crate::adoptions::remove_of_organization(&mut tx, &id).await?;
         query("DELETE FROM organizations WHERE id = $1")
             .bind(&id)
             .execute(&mut tx)

@@ -440,3 +440,31 @@ impl<'a, T: Item> ItemStore<'a, T> {
             .await
     }
 }
+
+impl ItemStore<'_, allmende_domain::Solution> {
+    /// The solutions kept here that are variants of the solution with the
+    /// ActivityPub id `original` (by the index on `variant_of`), oldest
+    /// first.
+    pub async fn variants_of(
+        &self,
+        original: &str,
+        viewer: Viewer,
+    ) -> Result<Vec<allmende_domain::Solution>, StoreError> {
+        let variant_of = match self.pool.engine() {
+            crate::Engine::Sqlite => "json_extract(t.content, '$.variant_of')",
+            crate::Engine::Postgres => "((t.content::jsonb) ->> 'variant_of')",
+        };
+        query(format!(
+            "SELECT * FROM solutions t WHERE {variant_of} = $1 AND {rule}
+             ORDER BY t.created_at, t.id LIMIT 200",
+            rule = readable("t", "$2"),
+        ))
+        .bind(original)
+        .bind(viewer_arg(viewer))
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+}

@@ -9,6 +9,7 @@
 //! the binary and run at start-up.
 
 pub mod accounts;
+pub mod adoptions;
 pub mod activities;
 pub mod actors;
 pub mod answers;
@@ -41,6 +42,7 @@ use crate::db::{query, Pool, Row};
 pub use db::Engine;
 
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
+pub use adoptions::{Adoptions, Stored};
 pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
 pub use answers::{Answers, RemoteAnswer};
@@ -231,6 +233,10 @@ impl Store {
 
     pub fn activities(&self) -> Activities<'_> {
         Activities::new(&self.pool)
+    }
+
+    pub fn adoptions(&self) -> Adoptions<'_> {
+        Adoptions::new(&self.pool)
     }
 
     pub fn posts(&self) -> Posts<'_> {

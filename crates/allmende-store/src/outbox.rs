@@ -90,6 +90,32 @@ pub enum Announcement {
     GroupRemove {
         object: String,
     },
+    /// The organization declared that it uses a solution.
+    AdoptionDeclared {
+        id: Uuid,
+    },
+    AdoptionUpdated {
+        id: Uuid,
+    },
+    /// The organization withdrew its declaration (stored rows are gone,
+    /// so what the Delete needs travels here).
+    AdoptionWithdrawn {
+        ap_id: String,
+        solution: String,
+        /// The solution's author, told even if it does not follow.
+        solution_author: Option<OrganizationId>,
+    },
+    /// A declaration (by its row here) joined the adopters of one of the
+    /// organization's solutions: its followers hear of it (`Add`).
+    AdopterAdded {
+        adoption: Uuid,
+    },
+    /// A declaration (by its ActivityPub id) left the adopters of one of
+    /// the organization's solutions (`Remove`).
+    AdopterRemoved {
+        adoption: String,
+        solution: String,
+    },
 }
 
 fn public_by_default() -> bool {

@@ -63,6 +63,9 @@ impl Inbound {
                 "object attributed to someone else".into(),
             ));
         }
+        if kind == crate::objects::adoption::ADOPTION_TYPE {
+            return self.store_adoption(&object, sender).await;
+        }
         // Allmende items by their `itemType`; answers (`itemType` answer)
         // and notes of other software by what they reply to.
         match str_field(&object, "itemType").and_then(ItemKind::parse) {
@@ -142,7 +145,13 @@ impl Inbound {
                 items.update_remote(existing.id(), &draft, updated).await?
             }
             None => {
-                if !self.followed_here(sender).await? {
+                // A variant of one of this node's solutions is kept from
+                // anyone: the original lists its variants.
+                let variant_here = T::KIND == ItemKind::Solution
+                    && super::variant_of(object).is_some_and(|o| {
+                        matches!(self.core.urls.local_item(&o), Some((ItemKind::Solution, _)))
+                    });
+                if !variant_here && !self.followed_here(sender).await? {
                     return Ok(());
                 }
                 items
@@ -338,6 +347,9 @@ impl Inbound {
         let store = &self.core.store;
         if id == activity.actor {
             store.remote_actors().delete(id.as_str()).await?;
+            return Ok(());
+        }
+        if self.withdraw_adoption(activity, &id, sender).await? {
             return Ok(());
         }
         let owner = sender.org.id;

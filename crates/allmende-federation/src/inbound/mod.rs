@@ -10,6 +10,7 @@
 //! the actor's domain; it was not received before. Activity types this
 //! node does not handle are accepted (202) and ignored.
 
+mod adoptions;
 mod announce;
 mod follow;
 mod group;
@@ -290,9 +291,12 @@ impl Inbound {
             "Create" | "Update" => {
                 id_of(&activity.object).as_ref() == Some(&activity.actor)
                     || replies_here(&activity.object, &self.core.urls)
+                    || refers_to_local_solution(&activity.object, &self.core.urls)
                     || sender.followed_here(&self.core.store).await?
                     || !self.group_intake(activity, sender).await?.is_empty()
             }
+            // A solution's author changing its adopters.
+            "Add" | "Remove" => sender.followed_here(&self.core.store).await?,
             // Only groups announce; only what someone here follows matters.
             "Announce" => {
                 sender.actor.actor_type == "Group"
@@ -392,6 +396,7 @@ impl Inbound {
                 self.pass_on(activity, sender.org.id, intake, 1).await
             }
             "Announce" => self.on_announce(activity, sender, budget, true).await,
+            "Add" | "Remove" => self.on_adopters_change(activity, sender, budget).await,
             other => {
                 tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
                 Ok(())
@@ -412,7 +417,9 @@ fn concerns_this_node(doc: &Value, urls: &crate::urls::Urls) -> bool {
             .get("object")
             .and_then(id_of)
             .is_some_and(|o| urls.local_handle(&o).is_some()),
-        Some("Create") => doc.get("object").is_some_and(|o| replies_here(o, urls)),
+        Some("Create") => doc
+            .get("object")
+            .is_some_and(|o| replies_here(o, urls) || refers_to_local_solution(o, urls)),
         _ => false,
     }
 }
@@ -424,4 +431,27 @@ fn replies_here(object: &Value, urls: &crate::urls::Urls) -> bool {
         urls.is_local(&r)
             && (r.path().starts_with("/questions/") || r.path().starts_with("/answers/"))
     })
+}
+
+/// Whether an (embedded) object declares the use of a solution on this
+/// node, or is a variant of one: the solution's node keeps those from
+/// anyone, so that the solution shows its adopters and variants.
+fn refers_to_local_solution(object: &Value, urls: &crate::urls::Urls) -> bool {
+    let is_local_solution = |u: &url::Url| {
+        matches!(
+            urls.local_item(u),
+            Some((allmende_domain::ItemKind::Solution, _))
+        )
+    };
+    crate::objects::adoption::adopted_solution(object).is_some_and(|s| is_local_solution(&s))
+        || variant_of(object).is_some_and(|s| is_local_solution(&s))
+}
+
+/// The original a solution object says it adapts.
+pub(crate) fn variant_of(object: &Value) -> Option<url::Url> {
+    object
+        .get("item")
+        .and_then(|i| i.get("variant_of"))
+        .and_then(Value::as_str)
+        .and_then(|u| url::Url::parse(u).ok())
 }

@@ -63,6 +63,10 @@ pub fn item_json<T: Item>(
         "itemType": T::KIND.slug(),
         "item": T::to_input(draft),
     });
+    // A variant names its original for every reader (`item` has it too).
+    if let Some(original) = doc["item"].get("variant_of").filter(|v| v.is_string()).cloned() {
+        doc["variantOf"] = original;
+    }
     if let Some(summary) = T::summary(draft) {
         doc["summary"] = Value::String(escape_text(summary).into_owned());
     }

@@ -5,6 +5,7 @@
 //! an array of either).
 
 pub mod activity;
+pub mod adoption;
 pub mod actor;
 pub mod item;
 

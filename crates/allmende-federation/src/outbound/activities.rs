@@ -87,6 +87,26 @@ impl Outbound {
                 });
                 Some(self.group_announce(&org, &remove, 1).await?)
             }
+            Announcement::AdoptionDeclared { id } => {
+                Some(self.adoption_activity(&org, *id, "Create").await?)
+            }
+            Announcement::AdoptionUpdated { id } => {
+                Some(self.adoption_activity(&org, *id, "Update").await?)
+            }
+            Announcement::AdoptionWithdrawn {
+                ap_id,
+                solution_author,
+                ..
+            } => Some(
+                self.adoption_withdrawal(&org, ap_id, *solution_author)
+                    .await?,
+            ),
+            Announcement::AdopterAdded { adoption } => {
+                Some(self.adopter_added(&org, *adoption).await?)
+            }
+            Announcement::AdopterRemoved { adoption, solution } => {
+                Some(self.adopters_change(&org, "Remove", adoption, solution).await?)
+            }
             Announcement::ProfileUpdated => {
                 let object = self.organization_document(&org).await?;
                 let inboxes = self.follower_inboxes(&org).await?;
@@ -174,6 +194,13 @@ impl Outbound {
         let object = self.item_document(org, &item).await?;
         let mut inboxes = self.follower_inboxes(org).await?;
         let mut concerned = Vec::new();
+        // The author of the solution a variant adapts, so that the
+        // original can show its variants.
+        if let Some(original) = object.get("variantOf").and_then(Value::as_str) {
+            if let Some(author) = self.solution_author(original).await? {
+                self.reach(author, &mut inboxes, &mut concerned).await?;
+            }
+        }
         // The groups it was published to, which pass it on.
         let object_id = self.core.urls.item(T::KIND, id);
         for group in self.core.store.groups().of_object(&object_id).await? {
@@ -320,7 +347,7 @@ impl Outbound {
     /// inbox (if it is remote) to `inboxes`, its actor id to `concerned`
     /// (for `cc`). One gone since (a remote actor deleted) is skipped: the
     /// activity still goes to everyone else.
-    async fn reach(
+    pub(super) async fn reach(
         &self,
         id: OrganizationId,
         inboxes: &mut Vec<String>,
@@ -337,7 +364,7 @@ impl Outbound {
     /// Wraps `object` in an activity of `verb` by `org`, addressed like the
     /// object (an object without addressing, such as a profile, is public
     /// with the followers in copy), and also to `concerned` actors.
-    fn wrap(
+    pub(super) fn wrap(
         &self,
         org: &Organization,
         verb: &str,
@@ -356,7 +383,7 @@ impl Outbound {
 
     /// An activity of `verb` by `org` about `object`, to `to` and `cc`,
     /// with the `concerned` actors added to `cc`.
-    fn addressed_as(
+    pub(super) fn addressed_as(
         &self,
         org: &Organization,
         verb: &str,

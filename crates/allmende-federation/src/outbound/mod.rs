@@ -4,6 +4,7 @@
 //! (`activities.rs`).
 
 mod activities;
+mod adoptions;
 mod discovery;
 mod documents;
 
