@@ -53,6 +53,8 @@ pub enum Problem {
     Publiccode(Box<crate::publiccode::Finding>),
     /// A solution cannot be a variant of itself.
     VariantOfItself,
+    /// Not the address of a solution known on this node.
+    NotASolution,
 }
 
 impl Problem {
@@ -94,6 +96,7 @@ impl Problem {
             Problem::SharedWithGroups => "must stay public: the item is shared with groups, which passed it on to everyone who follows them".into(),
             Problem::Publiccode(finding) => finding.message_en(),
             Problem::VariantOfItself => "must name another solution than this one".into(),
+            Problem::NotASolution => "must be the address of a solution known on this node (open the original and choose “Create a variant”)".into(),
         }
     }
 
@@ -127,6 +130,7 @@ impl Problem {
             Problem::SharedWithGroups => "muss öffentlich bleiben: der Beitrag ist mit Gruppen geteilt, die ihn an alle weitergegeben haben, die ihnen folgen".into(),
             Problem::Publiccode(finding) => finding.message_de(),
             Problem::VariantOfItself => "muss eine andere Lösung als diese nennen".into(),
+            Problem::NotASolution => "muss die Adresse einer Lösung sein, die dieser Knoten kennt (öffnen Sie das Original und wählen Sie „Variante anlegen“)".into(),
         }
     }
 }

@@ -196,6 +196,11 @@ pub trait Item: Clone + Serialize + Send + Sync + Unpin + 'static {
     fn search_text(draft: &Self::Draft) -> String;
     /// What search facets and service pages see of the item.
     fn facets(draft: &Self::Draft) -> ItemFacets;
+    /// The address of the item this one adapts, as entered (a solution's
+    /// `variant_of`), for the use case to check against what is known.
+    fn original_mut(_input: &mut Self::Input) -> Option<&mut Option<String>> {
+        None
+    }
     /// The accepted answer, for questions.
     fn accepted_answer(&self) -> Option<AnswerId> {
         None

@@ -283,6 +283,9 @@ impl Item for Solution {
             d.themenfeld.map(|t| t.label_de()),
         ])
     }
+    fn original_mut(input: &mut SolutionInput) -> Option<&mut Option<String>> {
+        Some(&mut input.variant_of)
+    }
     fn facets(d: &SolutionDraft) -> ItemFacets {
         ItemFacets {
             status: Some(d.maturity.slug()),

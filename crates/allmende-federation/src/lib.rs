@@ -366,3 +366,25 @@ impl Federation {
         }
     }
 }
+
+impl Federation {
+    /// Fetches a text file (a publiccode.yml) from `url` through the
+    /// node's HTTP client: the same address checks as for other servers
+    /// (no private addresses, no redirects, the operators' domain policy),
+    /// and at most the size of an ActivityPub document. `NotFound` for
+    /// anything but 200.
+    pub async fn fetch_text(&self, url: &url::Url) -> Result<String, FederationError> {
+        let mut response = self
+            .core
+            .http
+            .get(url)?
+            .send()
+            .await
+            .map_err(|e| http::PeerClient::failure(url, e))?;
+        if response.status() != reqwest::StatusCode::OK {
+            return Err(FederationError::NotFound);
+        }
+        let body = http::read_body(&mut response, url).await?;
+        String::from_utf8(body).map_err(|_| FederationError::fetch(url, "not UTF-8 text"))
+    }
+}

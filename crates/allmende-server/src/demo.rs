@@ -68,22 +68,25 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-const PUBLICCODE: &str = "publiccodeYmlVersion: \"0.4\"
+/// The demo solution's publiccode.yml (valid by the standard, version 0).
+const PUBLICCODE: &str = "publiccodeYmlVersion: \"0\"
 name: Hundesteuer online
 url: https://git.example.org/ulm/hundesteuer-online
+softwareVersion: \"2.3\"
 releaseDate: \"2026-03-01\"
 platforms:
   - web
 categories:
-  - tax-management
+  - taxes-management
 developmentStatus: stable
 softwareType: standalone/web
 description:
   de:
     shortDescription: Online-Anmeldung und -Abmeldung von Hunden zur Hundesteuer
     longDescription: >
-      Bürgerinnen und Bürger melden Hunde online an und ab. Der Dienst
-      übergibt die Daten an das Steuerverfahren und erzeugt den Bescheid.
+      Bürgerinnen und Bürger melden Hunde online an und ab und beantragen
+      Ermäßigungen. Der Dienst übergibt die Daten an das Steuerverfahren,
+      erzeugt den Bescheid und wird mit den örtlichen Steuersätzen betrieben.
     features:
       - Anmeldung, Abmeldung, Ermäßigungsantrag
       - Anbindung an Servicekonto BW
@@ -373,7 +376,7 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     settle(&nodes).await;
     questions::accept(ulm_node, u_blaustein, from_ulm.id.0).await?;
 
-    items::create::<Solution>(ulm_node, u_ulm, &SolutionInput {
+    let dog_tax: Solution = items::create::<Solution>(ulm_node, u_ulm, &SolutionInput {
         title: Some("Hundesteuer online".into()),
         summary: Some("Onlinedienst zur An- und Abmeldung von Hunden, angebunden an das Servicekonto.".into()),
         body: Some("Der Dienst ist seit 2026 in Ulm produktiv. Die Nachnutzung erfordert keine Programmierung: Steuersätze, Ermäßigungen und das zuständige Amt werden konfiguriert.".into()),
@@ -382,15 +385,54 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
         maturity: Some("stable".into()),
         repository_url: Some("https://git.example.org/ulm/hundesteuer-online".into()),
         publiccode_yml: Some(PUBLICCODE.into()),
-        used_by: strings(&["Stadt Ulm", "Stadt Blaustein (Pilot)"]),
         local_parameters: vec![
-            LocalParameterInput { name: Some("Steuersatz Ersthund".into()), description: Some("Jahresbetrag laut Hundesteuersatzung".into()), example: Some("120 €".into()) },
-            LocalParameterInput { name: Some("Steuersatz Zweithund".into()), description: None, example: Some("240 €".into()) },
-            LocalParameterInput { name: Some("Zuständiges Amt".into()), description: Some("Empfänger der Anträge".into()), example: Some("Steueramt".into()) },
+            LocalParameterInput { name: Some("Steuersatz Ersthund".into()), description: Some("Jahresbetrag laut Hundesteuersatzung".into()), example: Some("120 €".into()), required: true },
+            LocalParameterInput { name: Some("Steuersatz Zweithund".into()), description: None, example: Some("240 €".into()), required: true },
+            LocalParameterInput { name: Some("Zuständiges Amt".into()), description: Some("Empfänger der Anträge".into()), example: Some("Steueramt".into()), required: false },
         ],
         themenfeld: Some("steuern-zoll".into()),
         leika_keys: dog_tax_leika,
         contact: contact("Eva Schäfer", "Digitalisierungsstelle", "eva.schaefer@ulm.example"),
+        ..Default::default()
+    }).await?;
+    // Re-use that can be verified: Blaustein (same node) runs a pilot,
+    // Mannheim (another node) runs it in production and adapted it.
+    settle(&nodes).await;
+    let dog_tax_url = ulm_node
+        .federation
+        .urls()
+        .item(ItemKind::Solution, dog_tax.id.0);
+    crate::usecases::adoptions::declare(ulm_node, u_blaustein, dog_tax.id.0, &AdoptionInput {
+        stage: Some("pilot".into()),
+        since: Some("2026-09-01".into()),
+        version: Some("2.3".into()),
+        note: Some("Pilot mit 40 Hunden, Bescheide noch auf Papier.".into()),
+        ..Default::default()
+    }).await?;
+    let copy = mannheim_node
+        .store
+        .solutions()
+        .find_by_ap_id(&dog_tax_url)
+        .await?
+        .map_or(dog_tax.id.0, |c| c.id.0);
+    crate::usecases::adoptions::declare(mannheim_node, u_mannheim, copy, &AdoptionInput {
+        stage: Some("production".into()),
+        since: Some("2026-05-01".into()),
+        version: Some("2.3".into()),
+        parameters: vec![
+            allmende_domain::adoption::ParameterValueInput { name: Some("Steuersatz Ersthund".into()), value: Some("180 €".into()) },
+            allmende_domain::adoption::ParameterValueInput { name: Some("Zuständiges Amt".into()), value: Some("Steuerverwaltung, Fachbereich Finanzen".into()) },
+        ],
+        note: Some("Angebunden an unser SAP-Steuerverfahren.".into()),
+    }).await?;
+    items::create::<Solution>(mannheim_node, u_mannheim, &SolutionInput {
+        title: Some("Hundesteuer online – Anbindung SAP".into()),
+        summary: Some("Variante der Ulmer Lösung mit Schnittstelle zum SAP-Steuerverfahren.".into()),
+        kind: Some("software".into()),
+        licence: Some("EUPL-1.2".into()),
+        maturity: Some("beta".into()),
+        themenfeld: Some("steuern-zoll".into()),
+        variant_of: Some(dog_tax_url.clone()),
         ..Default::default()
     }).await?;
     items::create::<Solution>(
@@ -410,6 +452,7 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
                 name: Some("Anzahl Gateways".into()),
                 description: None,
                 example: Some("6".into()),
+                required: true,
             }],
             ..Default::default()
         },

@@ -468,3 +468,20 @@ impl ItemStore<'_, allmende_domain::Solution> {
         .collect()
     }
 }
+
+impl<T: Item> ItemStore<'_, T> {
+    /// This node's organizations' public items, oldest first (for the
+    /// catalogue of publiccode.yml files).
+    pub async fn local_public(&self, limit: u32) -> Result<Vec<T>, StoreError> {
+        query(format!(
+            "SELECT * FROM {} WHERE ap_id IS NULL AND public = TRUE ORDER BY created_at, id LIMIT $1",
+            Self::table()
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+    }
+}

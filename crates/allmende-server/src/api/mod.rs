@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` (documented in docs/api.md and served as
 //! OpenAPI at `/api/v1/openapi.json`).
 
+pub mod adoptions;
 pub mod error;
 pub mod extract;
 pub mod follows;
@@ -90,6 +91,11 @@ pub fn routes() -> ApiRoutes {
         .get("/solutions/{id}", items::get::<Solution>)
         .patch("/solutions/{id}", items::patch::<Solution>)
         .delete("/solutions/{id}", items::delete::<Solution>)
+        .put("/solutions/{id}/adoption", adoptions::declare)
+        .delete("/solutions/{id}/adoption", adoptions::withdraw)
+        .get("/solutions/{id}/adopters", adoptions::adopters)
+        .post("/publiccode/import", adoptions::import)
+        .get("/catalogue", adoptions::catalogue)
         .get("/organizations", organizations::list)
         .get("/organizations/{handle}", organizations::get)
         .put("/organizations/{handle}", organizations::update)

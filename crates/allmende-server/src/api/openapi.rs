@@ -157,8 +157,11 @@ pub fn document() -> Value {
                     "kind": {"type": "string", "enum": slugs(SolutionKind::ALL, SolutionKind::slug)},
                     "licence": {"type": "string", "description": "SPDX licence expression"},
                     "maturity": {"type": "string", "enum": slugs(Maturity::ALL, Maturity::slug), "default": "concept"},
-                    "repository_url": {"type": "string", "format": "uri"}, "publiccode_yml": string, "used_by": strings,
-                    "local_parameters": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": string, "description": string, "example": string}}},
+                    "repository_url": {"type": "string", "format": "uri"},
+                    "publiccode_yml": {"type": "string", "maxLength": 65536, "description": "checked against the publiccode.yml standard (0.x, read by the 0.7 rules); each error names the key in the file"},
+                    "used_by": {"type": "array", "items": {"type": "string"}, "deprecated": true, "description": "ignored; use PUT /solutions/{id}/adoption"},
+                    "variant_of": {"type": "string", "format": "uri", "description": "the original solution this one adapts: its ActivityPub id or its page on this node"},
+                    "local_parameters": {"type": "array", "maxItems": 30, "items": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": string, "description": string, "example": string, "required": {"type": "boolean", "default": false}}}},
                     "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika, "ozg_ids": ozg,
                     "contact": contact, "links": links}},
                 "OrganizationInput": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
@@ -183,6 +186,17 @@ pub fn document() -> Value {
             },
             "/solutions": solutions,
             "/solutions/{id}": solution,
+            "/solutions/{id}/adoption": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "put": operation("Declare (or update) that your organization uses this solution; published by your organization and federated", true, Some("AdoptionInput"), ("200", "The adoption {id, organization, solution, stage, since, version, parameters, note, created_at, updated_at}"), &["401", "404", "415", "422"]),
+                "delete": operation("Withdraw your organization's declaration", true, None, ("204", "Withdrawn"), &["401", "404"])
+            },
+            "/solutions/{id}/adopters": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "get": operation("The verified adopters of a solution known on this node, and its variants", false, None, ("200", "{solution, total, production, adopters: [adoption], variants: [{id, title, url}]}"), &["404"])
+            },
+            "/publiccode/import": {"post": operation("Check a publiccode.yml ({publiccode_yml} or {url} of the file or a GitLab repository) and make a solution input from it", true, Some("PubliccodeImport"), ("200", "{publiccode: facts, solution: SolutionInput}"), &["401", "415", "422"])},
+            "/catalogue": {"get": operation("Every public software solution of this node with a publiccode.yml, with the file's stable URL (for catalogues that crawl publiccode.yml files)", false, None, ("200", "{total, items: [{name, title, url, publiccode_url, repository, updated_at}]}"), &[])},
             "/organizations": {"get": operation("List the organizations on this node", false, None, ("200", "{items}"), &[])},
             "/organizations/{handle}": {
                 "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -220,6 +234,13 @@ pub fn document() -> Value {
         let extended = with_groups(&schemas[input]);
         schemas[format!("{input}WithGroups")] = extended;
     }
+    schemas["AdoptionInput"] = json!({"type": "object", "additionalProperties": false, "required": ["stage"], "properties": {
+        "stage": {"type": "string", "enum": ["pilot", "production"]},
+        "since": {"type": "string", "format": "date"},
+        "version": {"type": "string", "maxLength": 200},
+        "parameters": {"type": "array", "maxItems": 30, "items": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string"}, "value": {"type": "string"}}}, "description": "your values for the solution's local parameters, where you want to share them"},
+        "note": {"type": "string", "maxLength": 1000}}});
+    schemas["PubliccodeImport"] = json!({"type": "object", "additionalProperties": false, "properties": {"publiccode_yml": {"type": "string"}, "url": {"type": "string", "format": "uri"}}});
     schemas["Removal"] = json!({"type": "object", "additionalProperties": false, "required": ["object"], "properties": {"object": {"type": "string", "format": "uri", "description": "the item's ActivityPub id"}}});
     schemas["Block"] = json!({"type": "object", "additionalProperties": false, "required": ["member"], "properties": {"member": {"type": "string", "description": "the organization's handle (name@host for one elsewhere)"}}});
     doc

@@ -26,6 +26,7 @@ pub async fn create_in_groups<T: Item>(
     input: &T::Input,
     groups: &[String],
 ) -> Result<T> {
+    let input = &checked_original::<T>(state, input, None).await?;
     let draft = T::validate(input)?;
     let groups = super::groups::publishable(state, user.organization_id, groups).await?;
     if !groups.is_empty() && !T::is_public(&draft) {
@@ -72,6 +73,7 @@ pub async fn update<T: Item>(
     input: &T::Input,
 ) -> Result<T> {
     editable::<T>(&state.store, user, id).await?;
+    let input = &checked_original::<T>(state, input, Some(id)).await?;
     let draft = T::validate(input)?;
     // Groups passed it on to the public: it cannot become followers-only.
     if !T::is_public(&draft) {
@@ -126,4 +128,18 @@ pub async fn delete<T: Item>(state: &AppState, user: &User, id: Uuid) -> Result<
     state.store.items::<T>().delete(id).await?;
     state.federation.wake();
     Ok(())
+}
+
+/// The input with the item it adapts checked and named by its
+/// ActivityPub id (see [`Item::original_mut`]).
+async fn checked_original<T: Item>(
+    state: &AppState,
+    input: &T::Input,
+    this: Option<Uuid>,
+) -> Result<T::Input> {
+    let mut input = input.clone();
+    if let Some(original) = T::original_mut(&mut input) {
+        super::adoptions::check_variant(state, original, this).await?;
+    }
+    Ok(input)
 }

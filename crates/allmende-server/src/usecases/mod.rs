@@ -3,11 +3,13 @@
 //! outcome into a page or a JSON response.
 
 pub mod accounts;
+pub mod adoptions;
 pub mod follows;
 pub mod groups;
 pub mod items;
 pub mod organizations;
 pub mod policy;
+pub mod publiccode;
 pub mod questions;
 pub mod reference;
 pub mod search;

@@ -36,6 +36,17 @@ pub trait ItemPages: Item {
     fn badges(ctx: &Ctx, item: &Self) -> Markup;
     /// The body of the detail page, below the heading.
     fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
+    /// What the detail page shows about the item beyond its own content
+    /// (a solution's adopters and variants); `object_id` is its
+    /// ActivityPub id.
+    fn related<'a>(
+        _ctx: &'a Ctx,
+        _state: &'a AppState,
+        _item: &'a Self,
+        _object_id: &'a str,
+    ) -> impl std::future::Future<Output = Result<Markup, PageError>> + Send + 'a {
+        async { Ok(html! {}) }
+    }
 }
 
 pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
@@ -158,7 +169,7 @@ pub async fn list<T: ItemPages>(
     ))
 }
 
-fn form_page<T: ItemPages>(
+pub(crate) fn form_page<T: ItemPages>(
     ctx: &Ctx,
     title: &str,
     action: &str,
@@ -361,6 +372,7 @@ pub async fn show<T: ItemPages>(
         super::search::similar_list(&ctx, &state, &similar).await?
     };
     let similar_found = !similar.0.is_empty();
+    let related = T::related(&ctx, &state, &item, &object_id).await?;
     Ok(page(
         &ctx,
         heading(&item),
@@ -373,6 +385,7 @@ pub async fn show<T: ItemPages>(
             }
             (owner_actions(&ctx, &item))
             (T::detail(&ctx, &item, &org))
+            (related)
             @if similar_found {
                 section aria-labelledby="similar-heading" {
                     h2 #similar-heading { (ctx.t("Ähnliche Einträge im Netzwerk", "Similar entries in the network")) }

@@ -4,11 +4,23 @@ use allmende_domain::solution::LocalParameterInput;
 use allmende_domain::{
     Maturity, Organization, Solution, SolutionInput, SolutionKind, ValidationError,
 };
+use allmende_domain::publiccode::Publiccode;
+use allmende_domain::solution::{LocalParameter, PARAMETERS_MAX};
+use allmende_domain::{Adoption, AdoptionInput, AdoptionStage, Item};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup};
+
+use super::error::PageError;
+use super::forms::csrf_field;
+use super::posted::SignedForm;
+use crate::state::AppState;
+use crate::usecases::{adoptions, UseCaseError};
 
 use super::context::Ctx;
 use super::fields::*;
-use super::forms::{lines, rows, set, value, Field, FormErrors, FormValues};
+use super::forms::{lines, set, value, Field, FormErrors, FormValues};
 use super::items::ItemPages;
 use super::layout::text_block;
 
@@ -31,21 +43,9 @@ impl ItemPages for Solution {
             maturity: value(v, "maturity"),
             repository_url: value(v, "repository_url"),
             publiccode_yml: value(v, "publiccode_yml"),
-            used_by: lines(v, "used_by"),
-            local_parameters: rows(v, "local_parameters")
-                .into_iter()
-                .map(|row| {
-                    let mut parts = row
-                        .splitn(3, '|')
-                        .map(|p| p.trim().to_owned())
-                        .map(|p| (!p.is_empty()).then_some(p));
-                    LocalParameterInput {
-                        name: parts.next().flatten(),
-                        description: parts.next().flatten(),
-                        example: parts.next().flatten(),
-                    }
-                })
-                .collect(),
+            used_by: Vec::new(),
+            local_parameters: parameters_from_form(v),
+            variant_of: value(v, "variant_of"),
             themenfeld: value(v, "themenfeld"),
             leika_keys: lines(v, "leika_keys"),
             ozg_ids: ozg_from_form(v)?,
@@ -64,19 +64,15 @@ impl ItemPages for Solution {
         set(&mut v, "maturity", i.maturity.as_ref());
         set(&mut v, "repository_url", i.repository_url.as_ref());
         set(&mut v, "publiccode_yml", i.publiccode_yml.as_ref());
-        v.insert("used_by".into(), i.used_by.join("\n"));
-        let params: Vec<String> = i
-            .local_parameters
-            .iter()
-            .map(|p| {
-                [&p.name, &p.description, &p.example]
-                    .iter()
-                    .map(|x| x.as_deref().unwrap_or_default().to_owned())
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            })
-            .collect();
-        v.insert("local_parameters".into(), params.join("\n"));
+        set(&mut v, "variant_of", i.variant_of.as_ref());
+        for (n, p) in i.local_parameters.iter().enumerate() {
+            set(&mut v, &format!("param_name_{n}"), p.name.as_ref());
+            set(&mut v, &format!("param_description_{n}"), p.description.as_ref());
+            set(&mut v, &format!("param_example_{n}"), p.example.as_ref());
+            if p.required {
+                v.insert(format!("param_required_{n}"), "1".into());
+            }
+        }
         shared_to_form(
             &mut v,
             i.themenfeld.as_ref(),
@@ -95,8 +91,8 @@ impl ItemPages for Solution {
             "maturity" => ctx.t("Reifegrad", "Maturity"),
             "repository_url" => ctx.t("Quellcode", "Source code"),
             "publiccode_yml" => "publiccode.yml",
-            "used_by" => ctx.t("Im Einsatz bei", "In use at"),
             "local_parameters" => ctx.t("Lokale Parameter", "Local parameters"),
+            "variant_of" => ctx.t("Variante von", "Variant of"),
             _ => ctx.t("Eingabe", "Input"),
         })
     }
@@ -118,12 +114,12 @@ impl ItemPages for Solution {
             (Field::new("licence", ctx.t("Lizenz", "Licence")).hint(ctx.t("SPDX-Ausdruck, z. B. EUPL-1.2 oder CC-BY-4.0", "SPDX expression, e.g. EUPL-1.2 or CC-BY-4.0")).input(ctx, "text", v, e))
             (Field::new("maturity", ctx.t("Reifegrad", "Maturity")).required().select(ctx, &maturities, v, e))
             (Field::new("repository_url", ctx.t("Quellcode (Adresse)", "Source code (address)")).input(ctx, "url", v, e))
-            (Field::new("used_by", ctx.t("Im Einsatz bei", "In use at")).hint(ctx.t("Organisationen, eine pro Zeile", "Organizations, one per line")).textarea(ctx, 2, v, e))
-            (Field::new("local_parameters", ctx.t("Lokale Parameter", "Local parameters")).hint(ctx.t("Was Nachnutzende selbst festlegen müssen, einer pro Zeile: Name | Beschreibung | Beispiel", "What adopters must set themselves, one per line: Name | Description | Example")).textarea(ctx, 3, v, e))
+            (parameter_rows(ctx, v, e))
+            (Field::new("variant_of", ctx.t("Variante von (Adresse der Originallösung)", "Variant of (address of the original solution)")).hint(ctx.t("Leer lassen, wenn die Lösung keine Anpassung einer anderen ist. Einfacher: beim Original „Variante anlegen“ wählen.", "Leave empty unless the solution adapts another. Easier: choose “Create a variant” on the original.")).input(ctx, "url", v, e))
             (themenfeld_field(ctx, v, e))
             (leika_field(ctx, v, e))
             (ozg_field(ctx, v, e))
-            (Field::new("publiccode_yml", "publiccode.yml").hint(ctx.t("Inhalt der publiccode.yml, falls vorhanden", "Contents of the publiccode.yml, if there is one")).textarea(ctx, 6, v, e))
+            (Field::new("publiccode_yml", "publiccode.yml").hint(ctx.t("Inhalt der publiccode.yml, falls vorhanden; sie wird nach dem Standard (Version 0.x) geprüft", "Contents of the publiccode.yml, if there is one; it is checked against the standard (version 0.x)")).textarea(ctx, 6, v, e))
             (contact_fields(ctx, v, e))
             (links_field(ctx, v, e))
         }
@@ -146,19 +142,379 @@ impl ItemPages for Solution {
                 dt { (ctx.t("Reifegrad", "Maturity")) } dd { (ctx.label(c.maturity)) }
                 @if let Some(l) = &c.licence { dt { (ctx.t("Lizenz", "Licence")) } dd { code { (l) } } }
                 @if let Some(r) = &c.repository_url { dt { (ctx.t("Quellcode", "Source code")) } dd { a href=(r) rel="noopener" { (r) } } }
-                @if !c.used_by.is_empty() { dt { (ctx.t("Im Einsatz bei", "In use at")) } dd { (c.used_by.join(", ")) } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &c.ozg_ids))
             }
             @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (text_block(b)) }
             @if !c.local_parameters.is_empty() {
                 h2 { (ctx.t("Was Nachnutzende festlegen müssen", "What adopters must set")) }
-                table {
-                    thead { tr { th scope="col" { (ctx.t("Parameter", "Parameter")) } th scope="col" { (ctx.t("Beschreibung", "Description")) } th scope="col" { (ctx.t("Beispiel", "Example")) } } }
-                    tbody { @for p in &c.local_parameters { tr { td { (p.name) } td { (p.description.as_deref().unwrap_or("")) } td { (p.example.as_deref().unwrap_or("")) } } } }
+                (parameter_table(ctx, &c.local_parameters))
+            }
+            @if let Some(y) = &c.publiccode_yml { (publiccode_facts(ctx, s, y)) }
+            (contact_and_links(ctx, c.contact.as_ref(), &c.links))
+        }
+    }
+
+    fn related<'a>(
+        ctx: &'a Ctx,
+        state: &'a AppState,
+        item: &'a Self,
+        object_id: &'a str,
+    ) -> impl std::future::Future<Output = Result<Markup, PageError>> + Send + 'a {
+        related(ctx, state, item, object_id)
+    }
+
+}
+
+/// Empty rows offered after the filled ones, for new parameters.
+const SPARE_ROWS: usize = 2;
+
+/// The rows `param_*_{n}` of the form; rows left entirely empty are not
+/// parameters.
+fn parameters_from_form(v: &FormValues) -> Vec<LocalParameterInput> {
+    (0..PARAMETERS_MAX + SPARE_ROWS)
+        .map(|n| LocalParameterInput {
+            name: value(v, &format!("param_name_{n}")),
+            description: value(v, &format!("param_description_{n}")),
+            example: value(v, &format!("param_example_{n}")),
+            required: v.contains_key(&format!("param_required_{n}")),
+        })
+        .filter(|p| p.name.is_some() || p.description.is_some() || p.example.is_some())
+        .collect()
+}
+
+/// The local parameters as rows of inputs: the filled ones and two empty.
+fn parameter_rows(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
+    let filled = (0..PARAMETERS_MAX + SPARE_ROWS)
+        .rev()
+        .find(|n| ["name", "description", "example"].iter().any(|f| v.contains_key(&format!("param_{f}_{n}"))))
+        .map_or(0, |n| n + 1);
+    let rows = (filled + SPARE_ROWS).min(PARAMETERS_MAX);
+    let error = e.get("local_parameters");
+    html! {
+        fieldset #local_parameters aria-describedby="local_parameters-hint" {
+            legend { (ctx.t("Lokale Parameter", "Local parameters")) }
+            p.hint #local_parameters-hint { (ctx.t(
+                "Was Nachnutzende selbst festlegen müssen, z. B. Steuersätze oder das zuständige Amt. Eine Zeile je Parameter; leere Zeilen werden ignoriert. Nach dem Speichern erscheinen weitere leere Zeilen.",
+                "What adopters must set themselves, e.g. tax rates or the responsible office. One row per parameter; empty rows are ignored. More empty rows appear after saving.")) }
+            @if let Some(msg) = error { p.error-message { (msg) } }
+            @for n in 0..rows {
+                div.parameter-row role="group" aria-label={ (ctx.t("Parameter", "Parameter")) " " (n + 1) } {
+                    @for (field, label) in [("name", ctx.t("Name", "Name")), ("description", ctx.t("Beschreibung", "Description")), ("example", ctx.t("Beispiel", "Example"))] {
+                        @let id = format!("param_{field}_{n}");
+                        label for=(id) { (label) " " (n + 1) }
+                        input type="text" id=(id) name=(id) value=(v.get(&id).map(String::as_str).unwrap_or(""));
+                    }
+                    @let req = format!("param_required_{n}");
+                    label.checkbox for=(req) {
+                        input type="checkbox" id=(req) name=(req) value="1" checked[v.contains_key(&req)];
+                        " " (ctx.t("Pflicht", "Required"))
+                    }
                 }
             }
-            @if let Some(y) = &c.publiccode_yml { h2 { "publiccode.yml" } pre { code { (y) } } }
-            (contact_and_links(ctx, c.contact.as_ref(), &c.links))
+        }
+    }
+}
+
+fn parameter_table(ctx: &Ctx, params: &[LocalParameter]) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th scope="col" { (ctx.t("Parameter", "Parameter")) }
+                th scope="col" { (ctx.t("Beschreibung", "Description")) }
+                th scope="col" { (ctx.t("Beispiel", "Example")) }
+                th scope="col" { (ctx.t("Pflicht", "Required")) }
+            } }
+            tbody { @for p in params { tr {
+                td { (p.name) }
+                td { (p.description.as_deref().unwrap_or("")) }
+                td { (p.example.as_deref().unwrap_or("")) }
+                td { (if p.required { ctx.t("ja", "yes") } else { ctx.t("nein", "no") }) }
+            } } }
+        }
+    }
+}
+
+/// The facts of a publiccode.yml, with the file itself behind a disclosure.
+fn publiccode_facts(ctx: &Ctx, s: &Solution, text: &str) -> Markup {
+    let lang = ctx.lang.code();
+    html! {
+        section aria-labelledby="publiccode-heading" {
+            h2 #publiccode-heading { "publiccode.yml" }
+            @match Publiccode::parse(text) {
+                Ok(p) => {
+                    dl.facts {
+                        dt { (ctx.t("Name", "Name")) } dd { (p.name) }
+                        @if let Some(d) = p.description(lang) { dt { (ctx.t("Beschreibung", "Description")) } dd lang=(d.language) { (d.short) } }
+                        dt { (ctx.t("Lizenz", "Licence")) } dd { code { (p.licence) } }
+                        dt { (ctx.t("Entwicklungsstand", "Development status")) } dd { (p.development_status) }
+                        dt { (ctx.t("Art der Software", "Software type")) } dd { (p.software_type) }
+                        dt { (ctx.t("Plattformen", "Platforms")) } dd { (p.platforms.join(", ")) }
+                        dt { (ctx.t("Wartung", "Maintenance")) } dd { (p.maintenance) @if !p.maintainers.is_empty() { " (" (p.maintainers.join(", ")) ")" } }
+                        @if let Some(v) = &p.software_version { dt { (ctx.t("Version", "Version")) } dd { (v) @if let Some(d) = &p.release_date { " (" (d) ")" } } }
+                        dt { (ctx.t("Quelle", "Source")) } dd.break { a href=(p.url) rel="noopener" { (p.url) } }
+                    }
+                }
+                Err(_) => { p { (ctx.t("Die Datei entspricht nicht dem Standard.", "The file does not follow the standard.")) } }
+            }
+            details {
+                summary { (ctx.t("Datei anzeigen", "Show the file")) }
+                pre { code { (text) } }
+            }
+            p { a href={ "/solutions/" (s.id) "/publiccode.yml" } download="publiccode.yml" { (ctx.t("publiccode.yml herunterladen (mit den Nachnutzenden als usedBy)", "Download publiccode.yml (with the adopters as usedBy)")) } }
+        }
+    }
+}
+
+async fn related(ctx: &Ctx, state: &AppState, s: &Solution, object_id: &str) -> Result<Markup, PageError> {
+    let store = &state.store;
+    let adoptions = adoptions::of_solution(store, object_id).await?;
+    let orgs = super::items::org_map(state, adoptions.iter().map(|a| a.organization_id)).await?;
+    let variants = adoptions::variants(store, ctx.viewer(), object_id).await?;
+    let variant_orgs = super::items::org_map(state, variants.iter().map(|v| v.organization_id)).await?;
+    let original = match &s.content.variant_of {
+        Some(url) => adoptions::original(state, url.as_str()).await?,
+        None => None,
+    };
+    let own = match ctx.user() {
+        Some(u) => adoptions::own(store, u.organization_id, object_id).await?,
+        None => None,
+    };
+    let production = adoptions.iter().filter(|a| a.content.stage == AdoptionStage::Production).count();
+    Ok(html! {
+        @if let Some(url) = &s.content.variant_of {
+            p.variant-of {
+                (ctx.t("Variante von: ", "Variant of: "))
+                @match &original {
+                    Some((title, href)) => a href=(href) { (title) },
+                    None => a href=(url) rel="noopener" { (url) },
+                }
+            }
+        }
+        section aria-labelledby="adopters-heading" {
+            h2 #adopters-heading { (ctx.t("Im Einsatz bei", "In use at")) " (" (adoptions.len()) ")" }
+            @if adoptions.is_empty() {
+                p { (ctx.t("Noch hat keine Organisation erklärt, diese Lösung zu nutzen.", "No organization has declared that it uses this solution yet.")) }
+            } @else {
+                p { (adoptions.len()) " " (ctx.t("bestätigte Nachnutzungen, davon", "verified adoptions, of which")) " " (production) " " (ctx.t("im Produktivbetrieb. Jede Erklärung stammt von der Organisation selbst.", "in production. Each declaration comes from the organization itself.")) }
+                ul.adopters {
+                    @for a in &adoptions {
+                        li {
+                            @if let Some(org) = orgs.get(&a.organization_id) { (super::network::org_label(org)) } @else { (ctx.t("Unbekannte Organisation", "Unknown organization")) }
+                            ": " (ctx.label(a.content.stage))
+                            @if let Some(since) = a.content.since { ", " (ctx.t("seit ", "since ")) (super::layout::date(ctx, since)) }
+                            @if let Some(v) = &a.content.version { ", " (ctx.t("Version ", "version ")) (v) }
+                            @if let Some(n) = &a.content.note { br; span.note { (n) } }
+                            @if !a.content.parameters.is_empty() {
+                                details {
+                                    summary { (ctx.t("Gewählte Parameter", "Chosen parameters")) }
+                                    table {
+                                        thead { tr { th scope="col" { (ctx.t("Parameter", "Parameter")) } th scope="col" { (ctx.t("Wert", "Value")) } } }
+                                        tbody { @for p in &a.content.parameters { tr { td { (p.name) } td { (p.value) } } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if ctx.user().is_some() { (adoption_form(ctx, s, own.as_ref(), &FormValues::new(), &FormErrors::default())) }
+        }
+        section aria-labelledby="variants-heading" {
+            h2 #variants-heading { (ctx.t("Varianten", "Variants")) " (" (variants.len()) ")" }
+            @if variants.is_empty() {
+                p { (ctx.t("Noch keine Varianten.", "No variants yet.")) }
+            } @else {
+                ul { @for v in &variants { li {
+                    a href={ "/solutions/" (v.id) } { (Solution::title(&v.content)) }
+                    @if let Some(org) = variant_orgs.get(&v.organization_id) { " · " (super::network::org_label(org)) }
+                } } }
+            }
+            @if ctx.user().is_some() {
+                p { a.button.secondary href={ "/solutions/" (s.id) "/variant" } { (ctx.t("Variante anlegen", "Create a variant")) } }
+            }
+        }
+    })
+}
+
+/// The form to declare, update or withdraw one's own use.
+fn adoption_form(ctx: &Ctx, s: &Solution, own: Option<&Adoption>, values: &FormValues, errors: &FormErrors) -> Markup {
+    let mut v = values.clone();
+    if v.is_empty() {
+        if let Some(a) = own {
+            let input = AdoptionInput::from(&a.content);
+            set(&mut v, "stage", input.stage.as_ref());
+            set(&mut v, "since", input.since.as_ref());
+            set(&mut v, "version", input.version.as_ref());
+            set(&mut v, "note", input.note.as_ref());
+            for p in &a.content.parameters {
+                v.insert(format!("value_{}", p.name), p.value.clone());
+            }
+        }
+    }
+    let stages: Vec<(&str, &str)> = AdoptionStage::ALL.iter().map(|st| (st.slug(), ctx.label(*st))).collect();
+    html! {
+        h3 { @if own.is_some() { (ctx.t("Ihre Nachnutzung", "Your adoption")) } @else { (ctx.t("Nutzen Sie diese Lösung?", "Do you use this solution?")) } }
+        (super::forms::error_summary(ctx, errors))
+        form.stacked method="post" action={ "/solutions/" (s.id) "/adoption" } novalidate {
+            (csrf_field(ctx))
+            (Field::new("stage", ctx.t("Stand", "Stage")).required().select(ctx, &stages, &v, errors))
+            (Field::new("since", ctx.t("Seit (JJJJ-MM-TT)", "Since (YYYY-MM-DD)")).input(ctx, "date", &v, errors))
+            (Field::new("version", ctx.t("Genutzte Version", "Version in use")).input(ctx, "text", &v, errors))
+            @for p in &s.content.local_parameters {
+                @let id = format!("value_{}", p.name);
+                (Field::new(&id, &p.name).hint(ctx.t("Ihr Wert, wenn Sie ihn teilen möchten", "Your value, if you want to share it")).input(ctx, "text", &v, errors))
+            }
+            (Field::new("note", ctx.t("Anmerkung", "Note")).textarea(ctx, 2, &v, errors))
+            div.actions {
+                button type="submit" { @if own.is_some() { (ctx.t("Nachnutzung aktualisieren", "Update adoption")) } @else { (ctx.t("Nachnutzung erklären", "Declare adoption")) } }
+            }
+        }
+        @if own.is_some() {
+            form method="post" action={ "/solutions/" (s.id) "/adoption/withdraw" } {
+                (csrf_field(ctx))
+                button.danger type="submit" { (ctx.t("Nachnutzung zurückziehen", "Withdraw adoption")) }
+            }
+        }
+    }
+}
+
+fn adoption_from_form(s: &Solution, v: &FormValues) -> AdoptionInput {
+    AdoptionInput {
+        stage: value(v, "stage"),
+        since: value(v, "since"),
+        version: value(v, "version"),
+        parameters: s
+            .content
+            .local_parameters
+            .iter()
+            .map(|p| allmende_domain::adoption::ParameterValueInput {
+                name: Some(p.name.clone()),
+                value: value(v, &format!("value_{}", p.name)),
+            })
+            .collect(),
+        note: value(v, "note"),
+    }
+}
+
+/// `POST /solutions/{id}/adoption`: declares or updates the signed-in
+/// user's organization's use.
+pub async fn declare(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { ctx, signed_in, values }: SignedForm,
+) -> Result<Response, PageError> {
+    let id = super::items::parse_id(&id)?;
+    let known = adoptions::known(&state, ctx.viewer(), id).await?;
+    let input = adoption_from_form(&known.solution, &values);
+    match adoptions::declare(&state, &signed_in.user, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/solutions/{id}#adopters-heading")).into_response()),
+        Err(UseCaseError::Invalid(e)) => {
+            let errors = FormErrors::from_validation(&ctx, &e, |f| match f {
+                "stage" => ctx.t("Stand", "Stage").to_owned(),
+                "since" => ctx.t("Seit", "Since").to_owned(),
+                "version" => ctx.t("Version", "Version").to_owned(),
+                "note" => ctx.t("Anmerkung", "Note").to_owned(),
+                _ => ctx.t("Parameter", "Parameter").to_owned(),
+            });
+            let own = adoptions::own(&state.store, signed_in.user.organization_id, &known.ap_id).await?;
+            let title = format!("{}: {}", ctx.t("Nachnutzung", "Adoption"), Solution::title(&known.solution.content));
+            let body = super::layout::page(&ctx, &title, adoption_form(&ctx, &known.solution, own.as_ref(), &values, &errors));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /solutions/{id}/adoption/withdraw`
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { signed_in, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    let id = super::items::parse_id(&id)?;
+    adoptions::withdraw(&state, &signed_in.user, id).await?;
+    Ok(Redirect::to(&format!("/solutions/{id}#adopters-heading")).into_response())
+}
+
+/// `GET /solutions/{id}/variant`: the form for a new solution that adapts
+/// this one, filled with what it likely shares.
+pub async fn variant_form(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    ctx.require_user()?;
+    let known = adoptions::known(&state, ctx.viewer(), super::items::parse_id(&id)?).await?;
+    let c = &known.solution.content;
+    let input = SolutionInput {
+        title: Some(format!("{} ({})", c.title, ctx.t("Variante", "variant"))),
+        kind: Some(c.kind.slug().into()),
+        licence: c.licence.as_ref().map(ToString::to_string),
+        themenfeld: c.themenfeld.map(|t| t.slug().into()),
+        leika_keys: c.leika_keys.iter().map(ToString::to_string).collect(),
+        variant_of: Some(known.ap_id.clone()),
+        local_parameters: Solution::to_input(c).local_parameters,
+        ..Default::default()
+    };
+    let title = format!("{}: {}", ctx.t("Variante anlegen", "Create a variant"), c.title);
+    Ok(super::items::form_page::<Solution>(&ctx, &title, "/solutions", &Solution::form_from_input(&input), &FormErrors::default(), &[]))
+}
+
+/// `GET /solutions/{id}/publiccode.yml`: the file with the adopters known
+/// here as `usedBy`, at a stable URL for catalogues.
+pub async fn publiccode(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
+    let text = adoptions::publiccode_export(&state, super::items::parse_id(&id)?).await?;
+    Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response())
+}
+
+/// `POST /solutions/import`: a publiccode.yml, pasted or fetched from its
+/// address, fills the form for a new software solution.
+pub async fn import(
+    State(state): State<AppState>,
+    SignedForm { ctx, values, .. }: SignedForm,
+) -> Result<Response, PageError> {
+    let title = ctx.t("Neue Lösung aus publiccode.yml", "New solution from publiccode.yml");
+    let fail = |field: &str, problem: allmende_domain::Problem| {
+        let e: allmende_domain::ValidationErrors = problem.at(field).into();
+        let errors = FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned());
+        let body = super::layout::page(&ctx, title, import_form(&ctx, &values, &errors));
+        (StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response()
+    };
+    let text = match (value(&values, "publiccode_yml"), value(&values, "publiccode_url")) {
+        (Some(text), _) => text,
+        (None, Some(url)) => match crate::usecases::publiccode::fetch(&state, &url).await {
+            Ok(text) => text,
+            Err(problem) => return Ok(fail("publiccode_url", problem)),
+        },
+        (None, None) => return Ok(fail("publiccode_yml", allmende_domain::Problem::Required)),
+    };
+    let input = crate::usecases::publiccode::to_input(&text);
+    let form = Solution::form_from_input(&input);
+    let errors = match Solution::validate(&input) {
+        Ok(_) => FormErrors::default(),
+        Err(e) => FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned()),
+    };
+    Ok(Html(super::items::form_page::<Solution>(&ctx, title, "/solutions", &form, &errors, &[]).into_string()).into_response())
+}
+
+/// `GET /solutions/import`
+pub async fn import_page(ctx: Ctx) -> Result<Markup, PageError> {
+    ctx.require_user()?;
+    let title = ctx.t("Neue Lösung aus publiccode.yml", "New solution from publiccode.yml");
+    Ok(super::layout::page(&ctx, title, import_form(&ctx, &FormValues::new(), &FormErrors::default())))
+}
+
+fn import_form(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
+    html! {
+        (super::forms::error_summary(ctx, e))
+        p { (ctx.t(
+            "Übernehmen Sie Name, Beschreibung, Lizenz und Reifegrad aus der publiccode.yml Ihrer Software. Die Datei wird nach dem Standard geprüft; danach können Sie alles ergänzen.",
+            "Take name, description, licence and maturity from your software's publiccode.yml. The file is checked against the standard; then you can complete everything.")) }
+        form.stacked method="post" action="/solutions/import" novalidate {
+            (csrf_field(ctx))
+            (Field::new("publiccode_url", ctx.t("Adresse der Datei oder des Repositorys", "Address of the file or the repository")).hint(ctx.t("z. B. https://gitlab.opencode.de/gruppe/projekt (dann wird -/raw/HEAD/publiccode.yml geladen)", "e.g. https://gitlab.opencode.de/group/project (then -/raw/HEAD/publiccode.yml is loaded)")).input(ctx, "url", v, e))
+            (Field::new("publiccode_yml", ctx.t("… oder Inhalt der Datei", "… or the file's contents")).textarea(ctx, 10, v, e))
+            div.actions { button type="submit" { (ctx.t("Übernehmen", "Take over")) } }
         }
     }
 }
