@@ -165,10 +165,18 @@ mod tests {
         let mut bad = input.clone();
         bad.stage = Some("someday".into());
         bad.since = Some("15.01.2026".into());
-        let errors: Vec<_> = bad.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let errors: Vec<_> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(errors, ["stage", "since"]);
         let mut unnamed = input;
         unnamed.parameters[0].name = None;
-        assert_eq!(unnamed.validate().unwrap_err().first().field, "parameters[0].name");
+        assert_eq!(
+            unnamed.validate().unwrap_err().first().field,
+            "parameters[0].name"
+        );
     }
 }

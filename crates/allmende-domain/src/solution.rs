@@ -128,7 +128,7 @@ pub struct SolutionInput {
     pub publiccode_yml: Option<String>,
     /// Replaced by adoption declarations: still accepted from older
     /// clients and nodes, and ignored.
-    #[serde(default, skip_serializing)]
+    #[serde(default)]
     pub used_by: Vec<String>,
     #[serde(default)]
     pub local_parameters: Vec<LocalParameterInput>,
@@ -215,7 +215,11 @@ impl SolutionInput {
     /// The publiccode.yml, checked against the standard: each error names
     /// the key in the file.
     fn publiccode(&self) -> Result<Option<String>, ValidationErrors> {
-        let Some(text) = optional("publiccode_yml", self.publiccode_yml.as_deref(), PUBLICCODE_MAX)?
+        let Some(text) = optional(
+            "publiccode_yml",
+            self.publiccode_yml.as_deref(),
+            PUBLICCODE_MAX,
+        )?
         else {
             return Ok(None);
         };

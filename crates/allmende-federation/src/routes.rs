@@ -414,7 +414,10 @@ async fn adoption(
     match store.adoptions().get(allmende_domain::AdoptionId(id)).await {
         Ok(adoption) if adoption.ap_id.is_none() => {
             let org = store.organizations().get(adoption.organization_id).await?;
-            let doc = federation.outbound().adoption_document(&org, &adoption).await?;
+            let doc = federation
+                .outbound()
+                .adoption_document(&org, &adoption)
+                .await?;
             Ok(activity_json(StatusCode::OK, doc))
         }
         Ok(_) | Err(allmende_store::StoreError::NotFound) => {
@@ -441,10 +444,21 @@ async fn adopters(
         .solutions()
         .read(allmende_domain::Viewer::Public, id)
         .await?;
-    if federation.store().solutions().ap_id(solution.id.0).await?.is_some() {
+    if federation
+        .store()
+        .solutions()
+        .ap_id(solution.id.0)
+        .await?
+        .is_some()
+    {
         return Err(FederationError::NotFound);
     }
-    let solution_id = federation.urls().item(allmende_domain::ItemKind::Solution, id);
-    let doc = federation.outbound().adopters_document(&solution_id).await?;
+    let solution_id = federation
+        .urls()
+        .item(allmende_domain::ItemKind::Solution, id);
+    let doc = federation
+        .outbound()
+        .adopters_document(&solution_id)
+        .await?;
     Ok(activity_json(StatusCode::OK, doc))
 }

@@ -402,39 +402,64 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
         .federation
         .urls()
         .item(ItemKind::Solution, dog_tax.id.0);
-    crate::usecases::adoptions::declare(ulm_node, u_blaustein, dog_tax.id.0, &AdoptionInput {
-        stage: Some("pilot".into()),
-        since: Some("2026-09-01".into()),
-        version: Some("2.3".into()),
-        note: Some("Pilot mit 40 Hunden, Bescheide noch auf Papier.".into()),
-        ..Default::default()
-    }).await?;
+    crate::usecases::adoptions::declare(
+        ulm_node,
+        u_blaustein,
+        dog_tax.id.0,
+        &AdoptionInput {
+            stage: Some("pilot".into()),
+            since: Some("2026-09-01".into()),
+            version: Some("2.3".into()),
+            note: Some("Pilot mit 40 Hunden, Bescheide noch auf Papier.".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let copy = mannheim_node
         .store
         .solutions()
         .find_by_ap_id(&dog_tax_url)
         .await?
         .map_or(dog_tax.id.0, |c| c.id.0);
-    crate::usecases::adoptions::declare(mannheim_node, u_mannheim, copy, &AdoptionInput {
-        stage: Some("production".into()),
-        since: Some("2026-05-01".into()),
-        version: Some("2.3".into()),
-        parameters: vec![
-            allmende_domain::adoption::ParameterValueInput { name: Some("Steuersatz Ersthund".into()), value: Some("180 €".into()) },
-            allmende_domain::adoption::ParameterValueInput { name: Some("Zuständiges Amt".into()), value: Some("Steuerverwaltung, Fachbereich Finanzen".into()) },
-        ],
-        note: Some("Angebunden an unser SAP-Steuerverfahren.".into()),
-    }).await?;
-    items::create::<Solution>(mannheim_node, u_mannheim, &SolutionInput {
-        title: Some("Hundesteuer online – Anbindung SAP".into()),
-        summary: Some("Variante der Ulmer Lösung mit Schnittstelle zum SAP-Steuerverfahren.".into()),
-        kind: Some("software".into()),
-        licence: Some("EUPL-1.2".into()),
-        maturity: Some("beta".into()),
-        themenfeld: Some("steuern-zoll".into()),
-        variant_of: Some(dog_tax_url.clone()),
-        ..Default::default()
-    }).await?;
+    crate::usecases::adoptions::declare(
+        mannheim_node,
+        u_mannheim,
+        copy,
+        &AdoptionInput {
+            stage: Some("production".into()),
+            since: Some("2026-05-01".into()),
+            version: Some("2.3".into()),
+            parameters: vec![
+                allmende_domain::adoption::ParameterValueInput {
+                    name: Some("Steuersatz Ersthund".into()),
+                    value: Some("180 €".into()),
+                },
+                allmende_domain::adoption::ParameterValueInput {
+                    name: Some("Zuständiges Amt".into()),
+                    value: Some("Steuerverwaltung, Fachbereich Finanzen".into()),
+                },
+            ],
+            note: Some("Angebunden an unser SAP-Steuerverfahren.".into()),
+        },
+    )
+    .await?;
+    items::create::<Solution>(
+        mannheim_node,
+        u_mannheim,
+        &SolutionInput {
+            title: Some("Hundesteuer online – Anbindung SAP".into()),
+            summary: Some(
+                "Variante der Ulmer Lösung mit Schnittstelle zum SAP-Steuerverfahren.".into(),
+            ),
+            kind: Some("software".into()),
+            licence: Some("EUPL-1.2".into()),
+            maturity: Some("beta".into()),
+            themenfeld: Some("steuern-zoll".into()),
+            variant_of: Some(dog_tax_url.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
     items::create::<Solution>(
         verbund_node,
         u_verbund,

@@ -71,8 +71,18 @@ impl<'a> Adoptions<'a> {
             }
             None => {
                 let id = AdoptionId(Uuid::now_v7());
-                Self::insert(&mut tx, id, organization, solution, None, draft, home, now, now)
-                    .await?;
+                Self::insert(
+                    &mut tx,
+                    id,
+                    organization,
+                    solution,
+                    None,
+                    draft,
+                    home,
+                    now,
+                    now,
+                )
+                .await?;
                 id
             }
         };
@@ -156,7 +166,9 @@ impl<'a> Adoptions<'a> {
             Some(a) if a.organization_id != organization || a.solution != solution => {
                 return Ok(Stored::OwnedByAnother)
             }
-            Some(a) if a.updated_at > updated || (a.updated_at == updated && a.content == *draft) => {
+            Some(a)
+                if a.updated_at > updated || (a.updated_at == updated && a.content == *draft) =>
+            {
                 return Ok(Stored::Ignored)
             }
             Some(a) => {
@@ -244,7 +256,11 @@ impl<'a> Adoptions<'a> {
 
     /// The solution's author removed a declaration from its adopters
     /// (`Remove`): it is dropped here if it concerns that solution.
-    pub async fn drop_from_solution(&self, ap_id: &str, solution: &str) -> Result<bool, StoreError> {
+    pub async fn drop_from_solution(
+        &self,
+        ap_id: &str,
+        solution: &str,
+    ) -> Result<bool, StoreError> {
         let done = query("DELETE FROM adoptions WHERE ap_id = $1 AND solution_ap_id = $2")
             .bind(ap_id)
             .bind(solution)
@@ -381,7 +397,10 @@ impl<'a> Adoptions<'a> {
 /// adopters lists of this node's solutions lose it, and their followers
 /// hear so. `adoption_ap_id` is `None` for rows without one (never for a
 /// remote organization's).
-pub(crate) async fn remove_of_organization(tx: &mut Tx, organization: &str) -> Result<(), StoreError> {
+pub(crate) async fn remove_of_organization(
+    tx: &mut Tx,
+    organization: &str,
+) -> Result<(), StoreError> {
     let rows = query(
         "SELECT * FROM adoptions WHERE organization_id = $1 AND home_organization_id IS NOT NULL AND ap_id IS NOT NULL",
     )

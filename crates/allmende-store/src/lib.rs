@@ -9,9 +9,9 @@
 //! the binary and run at start-up.
 
 pub mod accounts;
-pub mod adoptions;
 pub mod activities;
 pub mod actors;
+pub mod adoptions;
 pub mod answers;
 pub mod backfills;
 mod db;
@@ -42,9 +42,9 @@ use crate::db::{query, Pool, Row};
 pub use db::Engine;
 
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
-pub use adoptions::{Adoptions, Stored};
 pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
+pub use adoptions::{Adoptions, Stored};
 pub use answers::{Answers, RemoteAnswer};
 pub use backfills::{Backfill, Backfills};
 pub use error::{Found, StoreError};

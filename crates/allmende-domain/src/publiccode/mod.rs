@@ -104,25 +104,44 @@ impl Finding {
                 "unsupported version: '{v}'. Supported versions: {}",
                 SUPPORTED_VERSIONS.join(", ")
             ),
-            Issue::OldVersion(v) => format!("v{v} is not the latest version, use '0'. Parsing this file as v0.7."),
-            Issue::Deprecated => format!("{f}: this key is DEPRECATED and will be removed in the future"),
-            Issue::OneOf(allowed) => format!("{f} must be one of the following: {}", quoted(allowed, "or")),
+            Issue::OldVersion(v) => {
+                format!("v{v} is not the latest version, use '0'. Parsing this file as v0.7.")
+            }
+            Issue::Deprecated => {
+                format!("{f}: this key is DEPRECATED and will be removed in the future")
+            }
+            Issue::OneOf(allowed) => format!(
+                "{f} must be one of the following: {}",
+                quoted(allowed, "or")
+            ),
             Issue::Date => format!("{f} must be a date with format 'YYYY-MM-DD'"),
             Issue::Url => format!("{f} must be a valid URL"),
             Issue::HttpUrl => format!("{f} must be an HTTP URL"),
             Issue::PathOrUrl => format!("{f} must be a relative path or an HTTP(S) URL"),
             Issue::Uri => format!("{f} is not a valid URI"),
             Issue::Email => format!("{f} must be a valid email address"),
-            Issue::Licence => format!("{f} must be a valid license (see https://spdx.org/licenses)"),
+            Issue::Licence => {
+                format!("{f} must be a valid license (see https://spdx.org/licenses)")
+            }
             Issue::Language => format!("{f} must be a valid BCP 47 language"),
-            Issue::Country => format!("{f} must be a valid ISO 3166-1 alpha-2 two-letter country code"),
-            Issue::Support => format!("{f} must be a known alias ('alias:<name>') or a valid URI (URL or URN)"),
+            Issue::Country => {
+                format!("{f} must be a valid ISO 3166-1 alpha-2 two-letter country code")
+            }
+            Issue::Support => {
+                format!("{f} must be a known alias ('alias:<name>') or a valid URI (URL or URN)")
+            }
             Issue::TooLong(max) => format!("{f} must be a maximum of {max} characters in length"),
             Issue::TooShort(min) => format!("{f} must be at least {min} characters in length"),
             Issue::Empty => format!("{f} must contain more than 0 items"),
-            Issue::ContractorsRequired => "contractors is a required field when \"type\" is \"contract\"".into(),
-            Issue::ContractorsForbidden => "contractors must not be present unless \"type\" is \"contract\"".into(),
-            Issue::ContactsRequired(kind) => format!("contacts is a required field when \"type\" is \"{kind}\""),
+            Issue::ContractorsRequired => {
+                "contractors is a required field when \"type\" is \"contract\"".into()
+            }
+            Issue::ContractorsForbidden => {
+                "contractors must not be present unless \"type\" is \"contract\"".into()
+            }
+            Issue::ContactsRequired(kind) => {
+                format!("contacts is a required field when \"type\" is \"{kind}\"")
+            }
             Issue::BothCountrySections => "'IT' key already present. Remove this key".into(),
         };
         format!("line {}, {}: {text}", self.line, self.shown_key())
@@ -222,9 +241,8 @@ impl Publiccode {
     /// Reads and checks a publiccode.yml: its facts, or every error found
     /// (warnings alone do not fail it).
     pub fn parse(text: &str) -> Result<Self, Vec<Finding>> {
-        let doc = tree::parse(text).map_err(|e| {
-            vec![Finding::error("", e.line.max(1), Issue::Syntax(e.message))]
-        })?;
+        let doc = tree::parse(text)
+            .map_err(|e| vec![Finding::error("", e.line.max(1), Issue::Syntax(e.message))])?;
         let (errors, warnings): (Vec<_>, Vec<_>) =
             schema::check(&doc).into_iter().partition(|f| !f.warning);
         if !errors.is_empty() {
@@ -243,9 +261,7 @@ impl Publiccode {
                 .map(str::to_owned)
                 .collect()
         };
-        let get = |path: &str| -> Option<&Node> {
-            path.split('.').try_fold(&doc, |n, k| n.get(k))
-        };
+        let get = |path: &str| -> Option<&Node> { path.split('.').try_fold(&doc, |n, k| n.get(k)) };
         let maintainers = ["maintenance.contacts", "maintenance.contractors"]
             .iter()
             .flat_map(|p| get(p).map(Node::items).unwrap_or_default())
@@ -257,8 +273,14 @@ impl Publiccode {
                 .map(|(language, d)| Description {
                     language: language.clone(),
                     localised_name: text(d.get("localisedName")),
-                    short: text(d.get("shortDescription")).unwrap_or_default().trim().to_owned(),
-                    long: text(d.get("longDescription")).unwrap_or_default().trim().to_owned(),
+                    short: text(d.get("shortDescription"))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                    long: text(d.get("longDescription"))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
                     features: texts(d.get("features")),
                     documentation: text(d.get("documentation")),
                 })

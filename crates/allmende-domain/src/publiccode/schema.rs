@@ -9,8 +9,8 @@ use super::{Finding, Issue};
 
 /// Versions the reference parser accepts; all are read by the 0.7 rules.
 pub const SUPPORTED_VERSIONS: &[&str] = &[
-    "0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0", "0.5.0", "0.5",
-    "0.7.0", "0.7",
+    "0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0", "0.5.0", "0.5", "0.7.0",
+    "0.7",
 ];
 
 pub const DEVELOPMENT_STATUSES: &[&str] = &["concept", "development", "beta", "stable", "obsolete"];
@@ -27,39 +27,138 @@ pub const SOFTWARE_TYPES: &[&str] = &[
 ];
 pub const MAINTENANCE_TYPES: &[&str] = &["internal", "contract", "community", "none"];
 const SCOPES: &[&str] = &[
-    "agriculture", "culture", "defence", "education", "emergency-services", "employment",
-    "energy", "environment", "finance-and-economic-development", "foreign-affairs",
-    "government", "healthcare", "infrastructures", "justice", "local-authorities",
-    "manufacturing", "research", "science-and-technology", "security", "society", "sport",
-    "tourism", "transportation", "welfare",
+    "agriculture",
+    "culture",
+    "defence",
+    "education",
+    "emergency-services",
+    "employment",
+    "energy",
+    "environment",
+    "finance-and-economic-development",
+    "foreign-affairs",
+    "government",
+    "healthcare",
+    "infrastructures",
+    "justice",
+    "local-authorities",
+    "manufacturing",
+    "research",
+    "science-and-technology",
+    "security",
+    "society",
+    "sport",
+    "tourism",
+    "transportation",
+    "welfare",
 ];
 const CATEGORIES: &[&str] = &[
-    "accounting", "agile-project-management", "applicant-tracking", "application-development",
-    "appointment-scheduling", "backup", "billing-and-invoicing", "blog", "budgeting",
-    "business-intelligence", "business-process-management", "cad", "call-center-management",
-    "cloud-management", "collaboration", "communications", "compliance-management",
-    "contact-management", "content-management", "crm", "customer-service-and-support",
-    "data-analytics", "data-collection", "data-visualization", "design", "design-system",
-    "digital-asset-management", "digital-citizenship", "document-management",
-    "donor-management", "e-commerce", "e-signature", "educational-content", "email-management",
-    "email-marketing", "employee-management", "enterprise-project-management",
-    "enterprise-social-networking", "erp", "event-management", "facility-management",
-    "feedback-and-reviews-management", "financial-reporting", "fleet-management",
-    "fundraising", "gamification", "geographic-information-systems", "grant-management",
-    "graphic-design", "help-desk", "hr", "ide", "identity-management", "instant-messaging",
-    "integrated-library-system", "inventory-management", "it-asset-management",
-    "it-development", "it-management", "it-security", "it-service-management",
-    "knowledge-management", "learning-management-system", "marketing", "mind-mapping",
-    "mobile-marketing", "mobile-payment", "network-management", "office", "online-booking",
-    "online-community", "payment-gateway", "payroll", "predictive-analysis", "procurement",
-    "productivity-suite", "project-collaboration", "project-management",
-    "property-management", "real-estate-management", "regulations-and-directives",
-    "remote-support", "resource-management", "sales-management", "seo", "service-desk",
-    "social-media-management", "survey", "talent-management", "task-management",
-    "taxes-management", "test-management", "time-management", "time-tracking", "translation",
-    "video-conferencing", "video-editing", "visitor-management", "voip",
-    "warehouse-management", "web-collaboration", "web-conferencing", "whistleblowing",
-    "website-builder", "workflow-management", "other",
+    "accounting",
+    "agile-project-management",
+    "applicant-tracking",
+    "application-development",
+    "appointment-scheduling",
+    "backup",
+    "billing-and-invoicing",
+    "blog",
+    "budgeting",
+    "business-intelligence",
+    "business-process-management",
+    "cad",
+    "call-center-management",
+    "cloud-management",
+    "collaboration",
+    "communications",
+    "compliance-management",
+    "contact-management",
+    "content-management",
+    "crm",
+    "customer-service-and-support",
+    "data-analytics",
+    "data-collection",
+    "data-visualization",
+    "design",
+    "design-system",
+    "digital-asset-management",
+    "digital-citizenship",
+    "document-management",
+    "donor-management",
+    "e-commerce",
+    "e-signature",
+    "educational-content",
+    "email-management",
+    "email-marketing",
+    "employee-management",
+    "enterprise-project-management",
+    "enterprise-social-networking",
+    "erp",
+    "event-management",
+    "facility-management",
+    "feedback-and-reviews-management",
+    "financial-reporting",
+    "fleet-management",
+    "fundraising",
+    "gamification",
+    "geographic-information-systems",
+    "grant-management",
+    "graphic-design",
+    "help-desk",
+    "hr",
+    "ide",
+    "identity-management",
+    "instant-messaging",
+    "integrated-library-system",
+    "inventory-management",
+    "it-asset-management",
+    "it-development",
+    "it-management",
+    "it-security",
+    "it-service-management",
+    "knowledge-management",
+    "learning-management-system",
+    "marketing",
+    "mind-mapping",
+    "mobile-marketing",
+    "mobile-payment",
+    "network-management",
+    "office",
+    "online-booking",
+    "online-community",
+    "payment-gateway",
+    "payroll",
+    "predictive-analysis",
+    "procurement",
+    "productivity-suite",
+    "project-collaboration",
+    "project-management",
+    "property-management",
+    "real-estate-management",
+    "regulations-and-directives",
+    "remote-support",
+    "resource-management",
+    "sales-management",
+    "seo",
+    "service-desk",
+    "social-media-management",
+    "survey",
+    "talent-management",
+    "task-management",
+    "taxes-management",
+    "test-management",
+    "time-management",
+    "time-tracking",
+    "translation",
+    "video-conferencing",
+    "video-editing",
+    "visitor-management",
+    "voip",
+    "warehouse-management",
+    "web-collaboration",
+    "web-conferencing",
+    "whistleblowing",
+    "website-builder",
+    "workflow-management",
+    "other",
 ];
 const SUPPORT_ALIASES: &[&str] = &[
     "gdpr", "eidas", "nis2", "cra", "spid", "cie", "anpr", "pagopa", "io",
@@ -72,7 +171,10 @@ enum Rule {
     /// An SPDX licence expression.
     Licence,
     /// Text of at most / at least this many characters.
-    TextLen { min: usize, max: usize },
+    TextLen {
+        min: usize,
+        max: usize,
+    },
     Bool,
     Date,
     /// A URL with a scheme (`url`).
@@ -87,7 +189,10 @@ enum Rule {
     OneOf(&'static [&'static str]),
     /// A list of values that each follow the rule; `non_empty` lists must
     /// have an entry.
-    List { each: &'static Rule, non_empty: bool },
+    List {
+        each: &'static Rule,
+        non_empty: bool,
+    },
     /// A URL or a list of URLs (`isBasedOn`).
     UrlOrList,
     Map(&'static [Key]),
@@ -150,7 +255,13 @@ const DESCRIPTION: &[Key] = &[
     key("localisedName", Rule::Text),
     deprecated("genericName", Rule::TextLen { min: 0, max: 35 }),
     required("shortDescription", Rule::TextLen { min: 0, max: 150 }),
-    required("longDescription", Rule::TextLen { min: 150, max: 10_000 }),
+    required(
+        "longDescription",
+        Rule::TextLen {
+            min: 150,
+            max: 10_000,
+        },
+    ),
     key("documentation", Rule::HttpUrl),
     key("apiDocumentation", Rule::HttpUrl),
     required(
@@ -326,12 +437,20 @@ const TOP: &[Key] = &[
 pub fn check(doc: &Node) -> Vec<Finding> {
     let mut found = Vec::new();
     let Some(version) = doc.get("publiccodeYmlVersion") else {
-        found.push(Finding::error("publiccodeYmlVersion", doc.line, Issue::Required));
+        found.push(Finding::error(
+            "publiccodeYmlVersion",
+            doc.line,
+            Issue::Required,
+        ));
         return found;
     };
     match version.as_str().filter(|_| is_quoted_or_text(version)) {
         None => {
-            found.push(Finding::error("publiccodeYmlVersion", version.line, Issue::WrongType));
+            found.push(Finding::error(
+                "publiccodeYmlVersion",
+                version.line,
+                Issue::WrongType,
+            ));
             return found;
         }
         Some(v) if !SUPPORTED_VERSIONS.contains(&v) => {
@@ -384,7 +503,11 @@ fn map(node: &Node, at: &str, keys: &[Key], found: &mut Vec<Finding>) {
     for (name, value) in entries {
         let here = path(at, name);
         match keys.iter().find(|k| k.name == name) {
-            None => found.push(Finding::error(&here, value.line, Issue::Unknown(name.clone()))),
+            None => found.push(Finding::error(
+                &here,
+                value.line,
+                Issue::Unknown(name.clone()),
+            )),
             Some(k) => {
                 if k.deprecated {
                     found.push(Finding::warning(&here, value.line, Issue::Deprecated));
@@ -399,7 +522,11 @@ fn map(node: &Node, at: &str, keys: &[Key], found: &mut Vec<Finding>) {
     }
     for k in keys.iter().filter(|k| k.required) {
         if !entries.iter().any(|(name, _)| name == k.name) {
-            found.push(Finding::error(&path(at, k.name), node.line, Issue::Required));
+            found.push(Finding::error(
+                &path(at, k.name),
+                node.line,
+                Issue::Required,
+            ));
         }
     }
 }

@@ -39,19 +39,45 @@ fn valid_files_give_their_facts() {
 #[test]
 fn invalid_files_name_the_key() {
     let cases = [
-        ("invalid-missing-name.yml", "name", "name is a required field"),
-        ("invalid-unknown-key.yml", "foobar", "unknown field \"foobar\""),
-        ("invalid-licence.yml", "legal.license", "must be a valid license"),
-        ("invalid-development-status.yml", "developmentStatus", "\"concept\", \"development\", \"beta\", \"stable\" or \"obsolete\""),
+        (
+            "invalid-missing-name.yml",
+            "name",
+            "name is a required field",
+        ),
+        (
+            "invalid-unknown-key.yml",
+            "foobar",
+            "unknown field \"foobar\"",
+        ),
+        (
+            "invalid-licence.yml",
+            "legal.license",
+            "must be a valid license",
+        ),
+        (
+            "invalid-development-status.yml",
+            "developmentStatus",
+            "\"concept\", \"development\", \"beta\", \"stable\" or \"obsolete\"",
+        ),
         ("invalid-wrong-type.yml", "platforms", "wrong type"),
-        ("invalid-version.yml", "publiccodeYmlVersion", "unsupported version: '1'"),
-        ("invalid-short-description.yml", "description.de.longDescription", "at least 150 characters"),
+        (
+            "invalid-version.yml",
+            "publiccodeYmlVersion",
+            "unsupported version: '1'",
+        ),
+        (
+            "invalid-short-description.yml",
+            "description.de.longDescription",
+            "at least 150 characters",
+        ),
         ("invalid-yaml-syntax.yml", "", "is not valid YAML"),
     ];
     for (file, key, text) in cases {
         let found = errors(file);
         assert!(
-            found.iter().any(|f| f.key == key && f.message_en().contains(text)),
+            found
+                .iter()
+                .any(|f| f.key == key && f.message_en().contains(text)),
             "{file}: {:?}",
             found.iter().map(Finding::message_en).collect::<Vec<_>>()
         );

@@ -18,7 +18,10 @@ const MAX_DEPTH: usize = 16;
 pub enum Value {
     /// A scalar; `plain` when it was written without quotes (then `true`
     /// is a boolean and `~` or an empty value is null).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     List(Vec<Node>),
     Map(Vec<(String, Node)>),
 }
@@ -79,12 +82,10 @@ pub struct SyntaxError {
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| SyntaxError {
-            line: e.marker().line(),
-            message: e.info().to_owned(),
-        })?;
+    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+        line: e.marker().line(),
+        message: e.info().to_owned(),
+    })?;
     if let Some(error) = builder.error {
         return Err(error);
     }

@@ -56,8 +56,7 @@ impl Inbound {
     ) -> Result<Option<allmende_domain::OrganizationId>, FederationError> {
         match self.core.urls.local_item(url) {
             Some((ItemKind::Solution, id)) => {
-                let found: Option<Solution> =
-                    self.core.store.solutions().get(id).await.found()?;
+                let found: Option<Solution> = self.core.store.solutions().get(id).await.found()?;
                 Ok(found.map(|s| s.organization_id))
             }
             _ => Ok(None),
@@ -111,10 +110,7 @@ impl Inbound {
         id: &Url,
         sender: &Sender,
     ) -> Result<bool, FederationError> {
-        let former_type = activity
-            .object
-            .get("formerType")
-            .and_then(Value::as_str);
+        let former_type = activity.object.get("formerType").and_then(Value::as_str);
         let known = self
             .core
             .store
@@ -175,9 +171,8 @@ impl Inbound {
                 "adopters of another actor's solution".into(),
             ));
         }
-        let adoption = id_of(&activity.object).ok_or_else(|| {
-            FederationError::BadRequest("Add/Remove without object".into())
-        })?;
+        let adoption = id_of(&activity.object)
+            .ok_or_else(|| FederationError::BadRequest("Add/Remove without object".into()))?;
         if activity.kind == "Remove" {
             self.core
                 .store
@@ -207,10 +202,7 @@ impl Inbound {
         if adopters_of(solution.as_str()) != target.as_str() {
             return Ok(());
         }
-        let (adopter, _) = self
-            .resolver
-            .actor_by_id(&received.adopter, budget)
-            .await?;
+        let (adopter, _) = self.resolver.actor_by_id(&received.adopter, budget).await?;
         self.keep_adoption(&received, adopter.id, None).await
     }
 }

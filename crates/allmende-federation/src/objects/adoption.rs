@@ -34,7 +34,10 @@ pub fn adoption_json(
     let mut cc = vec![Value::String(followers.to_owned())];
     cc.extend(solution_author.map(|a| Value::String(a.to_owned())));
     let stage = adoption.content.stage.label_en();
-    let mut content = format!("<p>Uses <a href=\"{0}\">{0}</a> ({stage})", escape_text(&adoption.solution));
+    let mut content = format!(
+        "<p>Uses <a href=\"{0}\">{0}</a> ({stage})",
+        escape_text(&adoption.solution)
+    );
     if let Some(since) = adoption.content.since {
         content.push_str(&format!(" since {since}"));
     }

@@ -64,7 +64,11 @@ pub fn item_json<T: Item>(
         "item": T::to_input(draft),
     });
     // A variant names its original for every reader (`item` has it too).
-    if let Some(original) = doc["item"].get("variant_of").filter(|v| v.is_string()).cloned() {
+    if let Some(original) = doc["item"]
+        .get("variant_of")
+        .filter(|v| v.is_string())
+        .cloned()
+    {
         doc["variantOf"] = original;
     }
     if let Some(summary) = T::summary(draft) {

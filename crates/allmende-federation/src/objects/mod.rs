@@ -5,8 +5,8 @@
 //! an array of either).
 
 pub mod activity;
-pub mod adoption;
 pub mod actor;
+pub mod adoption;
 pub mod item;
 
 use chrono::{DateTime, Utc};

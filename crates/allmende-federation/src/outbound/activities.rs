@@ -104,9 +104,10 @@ impl Outbound {
             Announcement::AdopterAdded { adoption } => {
                 Some(self.adopter_added(&org, *adoption).await?)
             }
-            Announcement::AdopterRemoved { adoption, solution } => {
-                Some(self.adopters_change(&org, "Remove", adoption, solution).await?)
-            }
+            Announcement::AdopterRemoved { adoption, solution } => Some(
+                self.adopters_change(&org, "Remove", adoption, solution)
+                    .await?,
+            ),
             Announcement::ProfileUpdated => {
                 let object = self.organization_document(&org).await?;
                 let inboxes = self.follower_inboxes(&org).await?;

@@ -4,7 +4,9 @@
 //! with its publiccode.yml files (`/api/v1/catalogue`).
 
 use allmende_domain::publiccode::Publiccode;
-use allmende_domain::{Adoption, AdoptionInput, AdoptionStage, Item, Problem, Solution, SolutionKind};
+use allmende_domain::{
+    Adoption, AdoptionInput, AdoptionStage, Item, Problem, Solution, SolutionKind,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -111,7 +113,9 @@ pub async fn import(
         (None, Some(url)) => publiccode::fetch(&state, &url)
             .await
             .map_err(|p| UseCaseError::from(p.at("url")))?,
-        (None, None) => return Err(UseCaseError::from(Problem::Required.at("publiccode_yml")).into()),
+        (None, None) => {
+            return Err(UseCaseError::from(Problem::Required.at("publiccode_yml")).into())
+        }
     };
     if text.len() > allmende_domain::solution::PUBLICCODE_MAX {
         let max = allmende_domain::solution::PUBLICCODE_MAX;

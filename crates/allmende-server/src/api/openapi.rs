@@ -157,11 +157,7 @@ pub fn document() -> Value {
                     "kind": {"type": "string", "enum": slugs(SolutionKind::ALL, SolutionKind::slug)},
                     "licence": {"type": "string", "description": "SPDX licence expression"},
                     "maturity": {"type": "string", "enum": slugs(Maturity::ALL, Maturity::slug), "default": "concept"},
-                    "repository_url": {"type": "string", "format": "uri"},
-                    "publiccode_yml": {"type": "string", "maxLength": 65536, "description": "checked against the publiccode.yml standard (0.x, read by the 0.7 rules); each error names the key in the file"},
-                    "used_by": {"type": "array", "items": {"type": "string"}, "deprecated": true, "description": "ignored; use PUT /solutions/{id}/adoption"},
-                    "variant_of": {"type": "string", "format": "uri", "description": "the original solution this one adapts: its ActivityPub id or its page on this node"},
-                    "local_parameters": {"type": "array", "maxItems": 30, "items": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": string, "description": string, "example": string, "required": {"type": "boolean", "default": false}}}},
+                    "repository_url": {"type": "string", "format": "uri"}, "publiccode_yml": string,
                     "themenfeld": {"$ref": "#/components/schemas/Themenfeld"}, "leika_keys": leika, "ozg_ids": ozg,
                     "contact": contact, "links": links}},
                 "OrganizationInput": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
@@ -186,17 +182,6 @@ pub fn document() -> Value {
             },
             "/solutions": solutions,
             "/solutions/{id}": solution,
-            "/solutions/{id}/adoption": {
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
-                "put": operation("Declare (or update) that your organization uses this solution; published by your organization and federated", true, Some("AdoptionInput"), ("200", "The adoption {id, organization, solution, stage, since, version, parameters, note, created_at, updated_at}"), &["401", "404", "415", "422"]),
-                "delete": operation("Withdraw your organization's declaration", true, None, ("204", "Withdrawn"), &["401", "404"])
-            },
-            "/solutions/{id}/adopters": {
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
-                "get": operation("The verified adopters of a solution known on this node, and its variants", false, None, ("200", "{solution, total, production, adopters: [adoption], variants: [{id, title, url}]}"), &["404"])
-            },
-            "/publiccode/import": {"post": operation("Check a publiccode.yml ({publiccode_yml} or {url} of the file or a GitLab repository) and make a solution input from it", true, Some("PubliccodeImport"), ("200", "{publiccode: facts, solution: SolutionInput}"), &["401", "415", "422"])},
-            "/catalogue": {"get": operation("Every public software solution of this node with a publiccode.yml, with the file's stable URL (for catalogues that crawl publiccode.yml files)", false, None, ("200", "{total, items: [{name, title, url, publiccode_url, repository, updated_at}]}"), &[])},
             "/organizations": {"get": operation("List the organizations on this node", false, None, ("200", "{items}"), &[])},
             "/organizations/{handle}": {
                 "parameters": [{"name": "handle", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -229,7 +214,25 @@ pub fn document() -> Value {
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         }
     });
+    let paths = &mut doc["paths"];
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}]);
+    paths["/solutions/{id}/adoption"] = json!({
+        "parameters": id_param,
+        "put": operation("Declare (or update) that your organization uses this solution; published by your organization and federated", true, Some("AdoptionInput"), ("200", "The adoption {id, organization, solution, stage, since, version, parameters, note, created_at, updated_at}"), &["401", "404", "415", "422"]),
+        "delete": operation("Withdraw your organization's declaration", true, None, ("204", "Withdrawn"), &["401", "404"])
+    });
+    paths["/solutions/{id}/adopters"] = json!({
+        "parameters": id_param,
+        "get": operation("The verified adopters of a solution known on this node, and its variants", false, None, ("200", "{solution, total, production, adopters: [adoption], variants: [{id, title, url}]}"), &["404"])
+    });
+    paths["/publiccode/import"] = json!({"post": operation("Check a publiccode.yml ({publiccode_yml} or {url} of the file or a GitLab repository) and make a solution input from it", true, Some("PubliccodeImport"), ("200", "{publiccode: facts, solution: SolutionInput}"), &["401", "415", "422"])});
+    paths["/catalogue"] = json!({"get": operation("Every public software solution of this node with a publiccode.yml, with the file's stable URL (for catalogues that crawl publiccode.yml files)", false, None, ("200", "{total, items: [{name, title, url, publiccode_url, repository, updated_at}]}"), &[])});
     let schemas = &mut doc["components"]["schemas"];
+    let solution = &mut schemas["SolutionInput"]["properties"];
+    solution["publiccode_yml"] = json!({"type": "string", "maxLength": 65536, "description": "checked against the publiccode.yml standard (0.x, read by the 0.7 rules); each error names the key in the file"});
+    solution["used_by"] = json!({"type": "array", "items": {"type": "string"}, "deprecated": true, "description": "ignored; use PUT /solutions/{id}/adoption"});
+    solution["variant_of"] = json!({"type": "string", "format": "uri", "description": "the original solution this one adapts: its ActivityPub id or its page on this node"});
+    solution["local_parameters"] = json!({"type": "array", "maxItems": 30, "items": {"type": "object", "additionalProperties": false, "required": ["name"], "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "example": {"type": "string"}, "required": {"type": "boolean", "default": false}}}});
     for input in ["ProjectInput", "QuestionInput", "SolutionInput"] {
         let extended = with_groups(&schemas[input]);
         schemas[format!("{input}WithGroups")] = extended;
@@ -291,6 +294,7 @@ mod tests {
             ("AnswerInput", fields::<AnswerInput>()),
             ("SolutionInput", fields::<SolutionInput>()),
             ("OrganizationInput", fields::<OrganizationInput>()),
+            ("AdoptionInput", fields::<allmende_domain::AdoptionInput>()),
         ];
         for (name, expected) in cases {
             let schema = &schemas[name];

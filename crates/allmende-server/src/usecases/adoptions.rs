@@ -118,7 +118,11 @@ pub async fn check_variant(
     this: Option<Uuid>,
 ) -> Result<()> {
     use allmende_domain::Problem;
-    let Some(raw) = variant_of.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(raw) = variant_of
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(());
     };
     let url = allmende_domain::text::http_url(raw).map_err(|p| p.at("variant_of"))?;
@@ -127,7 +131,9 @@ pub async fn check_variant(
         Some((allmende_domain::ItemKind::Solution, id)) => {
             let found = known(state, Viewer::Public, id).await;
             match found {
-                Ok(_) if Some(id) == this => return Err(Problem::VariantOfItself.at("variant_of").into()),
+                Ok(_) if Some(id) == this => {
+                    return Err(Problem::VariantOfItself.at("variant_of").into())
+                }
                 Ok(k) => k.ap_id,
                 Err(_) => return Err(Problem::NotASolution.at("variant_of").into()),
             }
@@ -171,6 +177,12 @@ pub async fn original(state: &AppState, ap_id: &str) -> Result<Option<(String, S
             .map(|s| s.id.0),
     };
     let Some(id) = id else { return Ok(None) };
-    let found: Option<Solution> = allmende_store::Found::found(state.store.solutions().get(id).await)?;
-    Ok(found.map(|s| (Solution::title(&s.content).to_owned(), format!("/solutions/{id}"))))
+    let found: Option<Solution> =
+        allmende_store::Found::found(state.store.solutions().get(id).await)?;
+    Ok(found.map(|s| {
+        (
+            Solution::title(&s.content).to_owned(),
+            format!("/solutions/{id}"),
+        )
+    }))
 }

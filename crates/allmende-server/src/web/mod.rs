@@ -108,9 +108,15 @@ pub fn router() -> Router<AppState> {
         .route("/questions/{id}/answers", post(questions::answer))
         .route("/answers/{id}", get(questions::show_answer))
         .route("/answers/{id}/accept", post(questions::accept))
-        .route("/solutions/import", get(solutions::import_page).post(solutions::import))
+        .route(
+            "/solutions/import",
+            get(solutions::import_page).post(solutions::import),
+        )
         .route("/solutions/{id}/adoption", post(solutions::declare))
-        .route("/solutions/{id}/adoption/withdraw", post(solutions::withdraw))
+        .route(
+            "/solutions/{id}/adoption/withdraw",
+            post(solutions::withdraw),
+        )
         .route("/solutions/{id}/variant", get(solutions::variant_form))
         .route("/solutions/{id}/publiccode.yml", get(solutions::publiccode))
         .route(

@@ -1,12 +1,12 @@
 //! Solution pages: the form fields and the detail view.
 
+use allmende_domain::publiccode::Publiccode;
 use allmende_domain::solution::LocalParameterInput;
+use allmende_domain::solution::{LocalParameter, PARAMETERS_MAX};
+use allmende_domain::{Adoption, AdoptionInput, AdoptionStage, Item};
 use allmende_domain::{
     Maturity, Organization, Solution, SolutionInput, SolutionKind, ValidationError,
 };
-use allmende_domain::publiccode::Publiccode;
-use allmende_domain::solution::{LocalParameter, PARAMETERS_MAX};
-use allmende_domain::{Adoption, AdoptionInput, AdoptionStage, Item};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -67,7 +67,11 @@ impl ItemPages for Solution {
         set(&mut v, "variant_of", i.variant_of.as_ref());
         for (n, p) in i.local_parameters.iter().enumerate() {
             set(&mut v, &format!("param_name_{n}"), p.name.as_ref());
-            set(&mut v, &format!("param_description_{n}"), p.description.as_ref());
+            set(
+                &mut v,
+                &format!("param_description_{n}"),
+                p.description.as_ref(),
+            );
             set(&mut v, &format!("param_example_{n}"), p.example.as_ref());
             if p.required {
                 v.insert(format!("param_required_{n}"), "1".into());
@@ -162,7 +166,6 @@ impl ItemPages for Solution {
     ) -> impl std::future::Future<Output = Result<Markup, PageError>> + Send + 'a {
         related(ctx, state, item, object_id)
     }
-
 }
 
 /// Empty rows offered after the filled ones, for new parameters.
@@ -186,7 +189,11 @@ fn parameters_from_form(v: &FormValues) -> Vec<LocalParameterInput> {
 fn parameter_rows(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
     let filled = (0..PARAMETERS_MAX + SPARE_ROWS)
         .rev()
-        .find(|n| ["name", "description", "example"].iter().any(|f| v.contains_key(&format!("param_{f}_{n}"))))
+        .find(|n| {
+            ["name", "description", "example"]
+                .iter()
+                .any(|f| v.contains_key(&format!("param_{f}_{n}")))
+        })
         .map_or(0, |n| n + 1);
     let rows = (filled + SPARE_ROWS).min(PARAMETERS_MAX);
     let error = e.get("local_parameters");
@@ -265,12 +272,18 @@ fn publiccode_facts(ctx: &Ctx, s: &Solution, text: &str) -> Markup {
     }
 }
 
-async fn related(ctx: &Ctx, state: &AppState, s: &Solution, object_id: &str) -> Result<Markup, PageError> {
+async fn related(
+    ctx: &Ctx,
+    state: &AppState,
+    s: &Solution,
+    object_id: &str,
+) -> Result<Markup, PageError> {
     let store = &state.store;
     let adoptions = adoptions::of_solution(store, object_id).await?;
     let orgs = super::items::org_map(state, adoptions.iter().map(|a| a.organization_id)).await?;
     let variants = adoptions::variants(store, ctx.viewer(), object_id).await?;
-    let variant_orgs = super::items::org_map(state, variants.iter().map(|v| v.organization_id)).await?;
+    let variant_orgs =
+        super::items::org_map(state, variants.iter().map(|v| v.organization_id)).await?;
     let original = match &s.content.variant_of {
         Some(url) => adoptions::original(state, url.as_str()).await?,
         None => None,
@@ -279,7 +292,10 @@ async fn related(ctx: &Ctx, state: &AppState, s: &Solution, object_id: &str) -> 
         Some(u) => adoptions::own(store, u.organization_id, object_id).await?,
         None => None,
     };
-    let production = adoptions.iter().filter(|a| a.content.stage == AdoptionStage::Production).count();
+    let production = adoptions
+        .iter()
+        .filter(|a| a.content.stage == AdoptionStage::Production)
+        .count();
     Ok(html! {
         @if let Some(url) = &s.content.variant_of {
             p.variant-of {
@@ -337,7 +353,13 @@ async fn related(ctx: &Ctx, state: &AppState, s: &Solution, object_id: &str) -> 
 }
 
 /// The form to declare, update or withdraw one's own use.
-fn adoption_form(ctx: &Ctx, s: &Solution, own: Option<&Adoption>, values: &FormValues, errors: &FormErrors) -> Markup {
+fn adoption_form(
+    ctx: &Ctx,
+    s: &Solution,
+    own: Option<&Adoption>,
+    values: &FormValues,
+    errors: &FormErrors,
+) -> Markup {
     let mut v = values.clone();
     if v.is_empty() {
         if let Some(a) = own {
@@ -351,7 +373,10 @@ fn adoption_form(ctx: &Ctx, s: &Solution, own: Option<&Adoption>, values: &FormV
             }
         }
     }
-    let stages: Vec<(&str, &str)> = AdoptionStage::ALL.iter().map(|st| (st.slug(), ctx.label(*st))).collect();
+    let stages: Vec<(&str, &str)> = AdoptionStage::ALL
+        .iter()
+        .map(|st| (st.slug(), ctx.label(*st)))
+        .collect();
     html! {
         h3 { @if own.is_some() { (ctx.t("Ihre Nachnutzung", "Your adoption")) } @else { (ctx.t("Nutzen Sie diese Lösung?", "Do you use this solution?")) } }
         (super::forms::error_summary(ctx, errors))
@@ -401,7 +426,11 @@ fn adoption_from_form(s: &Solution, v: &FormValues) -> AdoptionInput {
 pub async fn declare(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { ctx, signed_in, values }: SignedForm,
+    SignedForm {
+        ctx,
+        signed_in,
+        values,
+    }: SignedForm,
 ) -> Result<Response, PageError> {
     let id = super::items::parse_id(&id)?;
     let known = adoptions::known(&state, ctx.viewer(), id).await?;
@@ -416,9 +445,18 @@ pub async fn declare(
                 "note" => ctx.t("Anmerkung", "Note").to_owned(),
                 _ => ctx.t("Parameter", "Parameter").to_owned(),
             });
-            let own = adoptions::own(&state.store, signed_in.user.organization_id, &known.ap_id).await?;
-            let title = format!("{}: {}", ctx.t("Nachnutzung", "Adoption"), Solution::title(&known.solution.content));
-            let body = super::layout::page(&ctx, &title, adoption_form(&ctx, &known.solution, own.as_ref(), &values, &errors));
+            let own =
+                adoptions::own(&state.store, signed_in.user.organization_id, &known.ap_id).await?;
+            let title = format!(
+                "{}: {}",
+                ctx.t("Nachnutzung", "Adoption"),
+                Solution::title(&known.solution.content)
+            );
+            let body = super::layout::page(
+                &ctx,
+                &title,
+                adoption_form(&ctx, &known.solution, own.as_ref(), &values, &errors),
+            );
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
         }
         Err(e) => Err(e.into()),
@@ -456,15 +494,33 @@ pub async fn variant_form(
         local_parameters: Solution::to_input(c).local_parameters,
         ..Default::default()
     };
-    let title = format!("{}: {}", ctx.t("Variante anlegen", "Create a variant"), c.title);
-    Ok(super::items::form_page::<Solution>(&ctx, &title, "/solutions", &Solution::form_from_input(&input), &FormErrors::default(), &[]))
+    let title = format!(
+        "{}: {}",
+        ctx.t("Variante anlegen", "Create a variant"),
+        c.title
+    );
+    Ok(super::items::form_page::<Solution>(
+        &ctx,
+        &title,
+        "/solutions",
+        &Solution::form_from_input(&input),
+        &FormErrors::default(),
+        &[],
+    ))
 }
 
 /// `GET /solutions/{id}/publiccode.yml`: the file with the adopters known
 /// here as `usedBy`, at a stable URL for catalogues.
-pub async fn publiccode(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn publiccode(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let text = adoptions::publiccode_export(&state, super::items::parse_id(&id)?).await?;
-    Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 /// `POST /solutions/import`: a publiccode.yml, pasted or fetched from its
@@ -473,14 +529,21 @@ pub async fn import(
     State(state): State<AppState>,
     SignedForm { ctx, values, .. }: SignedForm,
 ) -> Result<Response, PageError> {
-    let title = ctx.t("Neue Lösung aus publiccode.yml", "New solution from publiccode.yml");
+    let title = ctx.t(
+        "Neue Lösung aus publiccode.yml",
+        "New solution from publiccode.yml",
+    );
     let fail = |field: &str, problem: allmende_domain::Problem| {
         let e: allmende_domain::ValidationErrors = problem.at(field).into();
-        let errors = FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned());
+        let errors =
+            FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned());
         let body = super::layout::page(&ctx, title, import_form(&ctx, &values, &errors));
         (StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response()
     };
-    let text = match (value(&values, "publiccode_yml"), value(&values, "publiccode_url")) {
+    let text = match (
+        value(&values, "publiccode_yml"),
+        value(&values, "publiccode_url"),
+    ) {
         (Some(text), _) => text,
         (None, Some(url)) => match crate::usecases::publiccode::fetch(&state, &url).await {
             Ok(text) => text,
@@ -492,16 +555,29 @@ pub async fn import(
     let form = Solution::form_from_input(&input);
     let errors = match Solution::validate(&input) {
         Ok(_) => FormErrors::default(),
-        Err(e) => FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned()),
+        Err(e) => {
+            FormErrors::from_validation(&ctx, &e, |f| Solution::field_label(&ctx, f).to_owned())
+        }
     };
-    Ok(Html(super::items::form_page::<Solution>(&ctx, title, "/solutions", &form, &errors, &[]).into_string()).into_response())
+    Ok(Html(
+        super::items::form_page::<Solution>(&ctx, title, "/solutions", &form, &errors, &[])
+            .into_string(),
+    )
+    .into_response())
 }
 
 /// `GET /solutions/import`
 pub async fn import_page(ctx: Ctx) -> Result<Markup, PageError> {
     ctx.require_user()?;
-    let title = ctx.t("Neue Lösung aus publiccode.yml", "New solution from publiccode.yml");
-    Ok(super::layout::page(&ctx, title, import_form(&ctx, &FormValues::new(), &FormErrors::default())))
+    let title = ctx.t(
+        "Neue Lösung aus publiccode.yml",
+        "New solution from publiccode.yml",
+    );
+    Ok(super::layout::page(
+        &ctx,
+        title,
+        import_form(&ctx, &FormValues::new(), &FormErrors::default()),
+    ))
 }
 
 fn import_form(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
