@@ -4,6 +4,7 @@
 
 mod federation {
     pub mod addressing;
+    pub mod adoption;
     pub mod audiences;
     pub mod discovery;
     pub mod exchange;

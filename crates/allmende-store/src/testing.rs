@@ -167,6 +167,7 @@ const COUNTABLE: &[&str] = &[
     "organizations",
     "login_attempts",
     "policy_audit",
+    "adoptions",
 ];
 
 impl crate::Store {
