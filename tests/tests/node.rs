@@ -8,6 +8,7 @@ mod node {
     pub mod pages;
     pub mod reference;
     pub mod restart;
+    pub mod reuse;
     pub mod search;
     pub mod signin;
 }

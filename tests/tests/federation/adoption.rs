@@ -127,7 +127,7 @@ async fn declare_update_and_withdraw_across_three_nodes() {
         assert_eq!((*total, *production), (1, 0), "node {node}");
         // Remote nodes name Mannheim by its actor; Mannheim by its handle.
         if node != 1 {
-            assert_eq!(actors, &[mannheim_actor.clone()], "node {node}");
+            assert_eq!(actors, std::slice::from_ref(&mannheim_actor), "node {node}");
         }
     }
     // The values travelled, and the adopters collection lists the

@@ -368,8 +368,10 @@ fn adoption_form(
             set(&mut v, "since", input.since.as_ref());
             set(&mut v, "version", input.version.as_ref());
             set(&mut v, "note", input.note.as_ref());
-            for p in &a.content.parameters {
-                v.insert(format!("value_{}", p.name), p.value.clone());
+            for (n, p) in s.content.local_parameters.iter().enumerate() {
+                if let Some(chosen) = a.content.parameters.iter().find(|c| c.name == p.name) {
+                    v.insert(format!("value_{n}"), chosen.value.clone());
+                }
             }
         }
     }
@@ -385,8 +387,8 @@ fn adoption_form(
             (Field::new("stage", ctx.t("Stand", "Stage")).required().select(ctx, &stages, &v, errors))
             (Field::new("since", ctx.t("Seit (JJJJ-MM-TT)", "Since (YYYY-MM-DD)")).input(ctx, "date", &v, errors))
             (Field::new("version", ctx.t("Genutzte Version", "Version in use")).input(ctx, "text", &v, errors))
-            @for p in &s.content.local_parameters {
-                @let id = format!("value_{}", p.name);
+            @for (n, p) in s.content.local_parameters.iter().enumerate() {
+                @let id = format!("value_{n}");
                 (Field::new(&id, &p.name).hint(ctx.t("Ihr Wert, wenn Sie ihn teilen möchten", "Your value, if you want to share it")).input(ctx, "text", &v, errors))
             }
             (Field::new("note", ctx.t("Anmerkung", "Note")).textarea(ctx, 2, &v, errors))
@@ -412,9 +414,10 @@ fn adoption_from_form(s: &Solution, v: &FormValues) -> AdoptionInput {
             .content
             .local_parameters
             .iter()
-            .map(|p| allmende_domain::adoption::ParameterValueInput {
+            .enumerate()
+            .map(|(n, p)| allmende_domain::adoption::ParameterValueInput {
                 name: Some(p.name.clone()),
-                value: value(v, &format!("value_{}", p.name)),
+                value: value(v, &format!("value_{n}")),
             })
             .collect(),
         note: value(v, "note"),
