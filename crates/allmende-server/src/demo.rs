@@ -525,7 +525,7 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
     );
     let _ = writeln!(
         out,
-        "Four things to try (each node keeps its own login, so one browser serves all three):"
+        "Five things to try (each node keeps its own login, so one browser serves all three):"
     );
     let _ = writeln!(
         out,
@@ -548,6 +548,12 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
         "  4. Open the association's group ({}): members on two nodes, and what they\n     shared, including Mannheim's project that reached it through the ANDI\n     network ({}), which the association follows.",
         url(2, "/orgs/digitalverbund-bw"),
         url(1, "/orgs/andi")
+    );
+    let _ = writeln!(
+        out,
+        "  5. Open the solution \"Hundesteuer online\" ({}, search for it): Blaustein and\n     Mannheim declared that they use it (Mannheim from its own node), the same\n     two on Ulm's and on Mannheim's node; Mannheim's variant links back to it.\n     Its publiccode.yml lists them as usedBy; {} lists it for catalogues.",
+        url(0, "/solutions"),
+        url(0, "/api/v1/catalogue")
     );
     let _ = writeln!(out, "Stop with Ctrl-C.\n");
     out

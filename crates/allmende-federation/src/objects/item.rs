@@ -63,6 +63,10 @@ pub fn item_json<T: Item>(
         "itemType": T::KIND.slug(),
         "item": T::to_input(draft),
     });
+    // A solution's verified adopters (FEP-400e-style collection).
+    if T::KIND == ItemKind::Solution {
+        doc["adopters"] = Value::String(super::adoption::adopters_of(id));
+    }
     // A variant names its original for every reader (`item` has it too).
     if let Some(original) = doc["item"]
         .get("variant_of")
