@@ -216,6 +216,73 @@ async fn export_with_adopters_imports_back_and_is_catalogued() {
 }
 
 #[tokio::test]
+async fn a_publiccode_file_is_uploaded_in_the_browser() {
+    let node = spawn_app().await;
+    node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "editor")
+        .await;
+    let b = browser();
+    let csrf = login(&node, &b, "digital@ulm.example").await;
+    let new_form = get_page(&b, &node.at("/solutions/new")).await;
+    assert!(
+        new_form.contains("href=\"/solutions/import\""),
+        "the new form offers the import"
+    );
+    let import = get_page(&b, &node.at("/solutions/import")).await;
+    assert!(import.contains("enctype=\"multipart/form-data\""));
+    assert!(import.contains("<label for=\"publiccode_file\">"));
+
+    let upload = |file: String, token: String| {
+        let boundary = "allmende-test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"publiccode_file\"; filename=\"publiccode.yml\"\r\n\
+             Content-Type: application/yaml\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        );
+        b.post(node.at("/solutions/import"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    // A valid file fills the form for a new solution.
+    let response = upload(fixture("valid-hundesteuer.yml"), csrf.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let form = response.text().await.unwrap();
+    assert!(
+        form.contains("value=\"Hundesteuer online\""),
+        "title from the file"
+    );
+    assert!(form.contains("value=\"EUPL-1.2\""), "licence from the file");
+    assert!(form.contains("action=\"/solutions\""));
+    // An invalid one: the form again, with the key named; nothing stored.
+    let response = upload(fixture("invalid-unknown-key.yml"), csrf.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let form = response.text().await.unwrap();
+    assert!(
+        form.contains("unbekannter Schlüssel „foobar“"),
+        "the problem is shown"
+    );
+    // Without the form token: refused before anything is read.
+    let response = upload(fixture("valid-hundesteuer.yml"), "wrong".into())
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error());
+    assert_eq!(node.count("solutions").await, 0);
+}
+
+async fn get_page(b: &reqwest::Client, url: &str) -> String {
+    let response = b.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
 async fn parameters_as_rows_and_adoption_in_the_browser() {
     let node = spawn_app().await;
     node.org_with_user("ulm", "Stadt Ulm", "digital@ulm.example", "editor")

@@ -111,6 +111,9 @@ impl ItemPages for Solution {
             .map(|m| (m.slug(), ctx.label(*m)))
             .collect();
         html! {
+            @if !v.contains_key("title") {
+                p { a href="/solutions/import" { (ctx.t("Software mit publiccode.yml? Angaben aus der Datei übernehmen", "Software with a publiccode.yml? Take the details from the file")) } }
+            }
             (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
             (Field::new("kind", ctx.t("Art", "Kind")).required().select(ctx, &kinds, v, e))
             (Field::new("summary", ctx.t("Kurzbeschreibung", "Summary")).textarea(ctx, 2, v, e))
@@ -543,10 +546,9 @@ pub async fn import(
         let body = super::layout::page(&ctx, title, import_form(&ctx, &values, &errors));
         (StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response()
     };
-    let text = match (
-        value(&values, "publiccode_yml"),
-        value(&values, "publiccode_url"),
-    ) {
+    let uploaded = value(&values, "publiccode_file");
+    let pasted = value(&values, "publiccode_yml");
+    let text = match (uploaded.or(pasted), value(&values, "publiccode_url")) {
         (Some(text), _) => text,
         (None, Some(url)) => match crate::usecases::publiccode::fetch(&state, &url).await {
             Ok(text) => text,
@@ -589,10 +591,11 @@ fn import_form(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
         p { (ctx.t(
             "Übernehmen Sie Name, Beschreibung, Lizenz und Reifegrad aus der publiccode.yml Ihrer Software. Die Datei wird nach dem Standard geprüft; danach können Sie alles ergänzen.",
             "Take name, description, licence and maturity from your software's publiccode.yml. The file is checked against the standard; then you can complete everything.")) }
-        form.stacked method="post" action="/solutions/import" novalidate {
+        form.stacked method="post" action="/solutions/import" enctype="multipart/form-data" novalidate {
             (csrf_field(ctx))
-            (Field::new("publiccode_url", ctx.t("Adresse der Datei oder des Repositorys", "Address of the file or the repository")).hint(ctx.t("z. B. https://gitlab.opencode.de/gruppe/projekt (dann wird -/raw/HEAD/publiccode.yml geladen)", "e.g. https://gitlab.opencode.de/group/project (then -/raw/HEAD/publiccode.yml is loaded)")).input(ctx, "url", v, e))
-            (Field::new("publiccode_yml", ctx.t("… oder Inhalt der Datei", "… or the file's contents")).textarea(ctx, 10, v, e))
+            (Field::new("publiccode_file", ctx.t("Datei hochladen", "Upload the file")).input(ctx, "file", &FormValues::new(), e))
+            (Field::new("publiccode_url", ctx.t("… oder Adresse der Datei oder des Repositorys", "… or the address of the file or the repository")).hint(ctx.t("z. B. https://gitlab.opencode.de/gruppe/projekt (dann wird -/raw/HEAD/publiccode.yml geladen)", "e.g. https://gitlab.opencode.de/group/project (then -/raw/HEAD/publiccode.yml is loaded)")).input(ctx, "url", v, e))
+            (Field::new("publiccode_yml", ctx.t("… oder Inhalt der Datei einfügen", "… or paste the file's contents")).textarea(ctx, 10, v, e))
             div.actions { button type="submit" { (ctx.t("Übernehmen", "Take over")) } }
         }
     }
