@@ -269,6 +269,17 @@ impl<'a> Adoptions<'a> {
         Ok(done.rows_affected() > 0)
     }
 
+    /// The solution `solution` was deleted: its declarations go (they
+    /// declared the use of something that no longer exists). Returns how
+    /// many.
+    pub async fn drop_of_solution(&self, solution: &str) -> Result<u64, StoreError> {
+        let done = query("DELETE FROM adoptions WHERE solution_ap_id = $1")
+            .bind(solution)
+            .execute(self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn get(&self, id: AdoptionId) -> Result<Adoption, StoreError> {
         query("SELECT * FROM adoptions WHERE id = $1")
             .bind(id.to_string())

@@ -216,6 +216,21 @@ async fn declare_update_and_withdraw_across_three_nodes() {
     )
     .await;
     assert_eq!(status, 404);
+
+    // The solution is deleted: its declarations go with it everywhere.
+    let (status, _) = api(
+        &net.ulm,
+        &net.ulm_token,
+        Method::DELETE,
+        &format!("/api/v1/solutions/{}", net.at_ulm),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    net.settle().await;
+    for node in [&net.ulm, &net.mannheim, &net.verbund] {
+        assert_eq!(node.count("adoptions").await, 0, "{}", node.url);
+    }
 }
 
 /// An Adoption object signed by Mannheim's organization.

@@ -393,6 +393,13 @@ impl Inbound {
             ));
         }
         items.delete_remote(item.id()).await?;
+        if T::KIND == ItemKind::Solution {
+            self.core
+                .store
+                .adoptions()
+                .drop_of_solution(id.as_str())
+                .await?;
+        }
         Ok(true)
     }
 }

@@ -126,6 +126,10 @@ pub async fn patch<T: Item>(
 pub async fn delete<T: Item>(state: &AppState, user: &User, id: Uuid) -> Result<()> {
     editable::<T>(&state.store, user, id).await?;
     state.store.items::<T>().delete(id).await?;
+    if T::KIND == allmende_domain::ItemKind::Solution {
+        let ap_id = state.federation.urls().item(T::KIND, id);
+        state.store.adoptions().drop_of_solution(&ap_id).await?;
+    }
     state.federation.wake();
     Ok(())
 }
