@@ -193,9 +193,16 @@ impl SolutionInput {
             }
             .at("local_parameters"));
         }
+        // Rows with nothing in them (an empty row of a form) are left out;
+        // the others keep their index in messages.
         self.local_parameters
             .iter()
             .enumerate()
+            .filter(|(_, p)| {
+                [&p.name, &p.description, &p.example]
+                    .iter()
+                    .any(|x| x.as_deref().is_some_and(|t| !t.trim().is_empty()))
+            })
             .map(|(i, p)| {
                 let f = |name: &str| format!("local_parameters[{i}].{name}");
                 Ok(LocalParameter {

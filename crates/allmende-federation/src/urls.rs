@@ -114,6 +114,18 @@ impl Urls {
             _ => None,
         }
     }
+
+    /// The id of a local solution named by exactly its ActivityPub id (no
+    /// query, fragment or other spelling of the UUID): what adoptions and
+    /// variants must name, so that one solution has one name.
+    pub fn local_solution(&self, url: &Url) -> Option<Uuid> {
+        match self.local_item(url) {
+            Some((ItemKind::Solution, id)) if self.item(ItemKind::Solution, id) == url.as_str() => {
+                Some(id)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// `host[:port]` of a URL (the port only when it is not the default).

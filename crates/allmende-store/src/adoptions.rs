@@ -117,6 +117,7 @@ impl<'a> Adoptions<'a> {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        tombstone(&mut tx, adoption_ap_id, now).await?;
         let withdrawn = Announcement::AdoptionWithdrawn {
             ap_id: adoption_ap_id.to_owned(),
             solution: adoption.solution.clone(),
@@ -182,12 +183,25 @@ impl<'a> Adoptions<'a> {
             }
             None => {
                 // A second declaration of the same organization for the
-                // same solution replaces the first.
-                query("DELETE FROM adoptions WHERE organization_id = $1 AND solution_ap_id = $2")
-                    .bind(organization.to_string())
-                    .bind(solution)
-                    .execute(&mut tx)
-                    .await?;
+                // same solution replaces the first if it is newer; the
+                // first's id is then withdrawn, so a late copy of it
+                // cannot come back.
+                if let Some(previous) = Self::of_in(&mut tx, organization, solution).await? {
+                    if previous.updated_at >= updated {
+                        return Ok(Stored::Ignored);
+                    }
+                    if let Some(old) = &previous.ap_id {
+                        query("INSERT INTO withdrawn_adoptions (ap_id, withdrawn_at) VALUES ($1, $2) ON CONFLICT (ap_id) DO NOTHING")
+                            .bind(old)
+                            .bind(Utc::now())
+                            .execute(&mut tx)
+                            .await?;
+                    }
+                    query("DELETE FROM adoptions WHERE id = $1")
+                        .bind(previous.id.to_string())
+                        .execute(&mut tx)
+                        .await?;
+                }
                 let id = AdoptionId(Uuid::now_v7());
                 Self::insert(
                     &mut tx,
@@ -270,13 +284,39 @@ impl<'a> Adoptions<'a> {
     }
 
     /// The solution `solution` was deleted: its declarations go (they
-    /// declared the use of something that no longer exists). Returns how
-    /// many.
-    pub async fn drop_of_solution(&self, solution: &str) -> Result<u64, StoreError> {
+    /// declared the use of something that no longer exists). This node's
+    /// own are withdrawn as if by hand (a Delete to the adopter's
+    /// followers, a Tombstone at their id, made by `ap_id_of`). Returns
+    /// how many.
+    pub async fn drop_of_solution(
+        &self,
+        solution: &str,
+        ap_id_of: impl Fn(Uuid) -> String,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = query("SELECT * FROM adoptions WHERE solution_ap_id = $1")
+            .bind(solution)
+            .fetch_all(&mut tx)
+            .await?;
+        let now = Utc::now();
+        for row in &rows {
+            let adoption = from_row(row)?;
+            if adoption.ap_id.is_none() {
+                let ap_id = ap_id_of(adoption.id.0);
+                tombstone(&mut tx, &ap_id, now).await?;
+                let withdrawn = Announcement::AdoptionWithdrawn {
+                    ap_id,
+                    solution: adoption.solution.clone(),
+                    solution_author: None,
+                };
+                outbox::record(&mut tx, adoption.organization_id, &withdrawn, now).await?;
+            }
+        }
         let done = query("DELETE FROM adoptions WHERE solution_ap_id = $1")
             .bind(solution)
-            .execute(self.pool)
+            .execute(&mut tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -402,6 +442,20 @@ impl<'a> Adoptions<'a> {
         .map_err(StoreError::unique("solution"))?;
         Ok(())
     }
+}
+
+/// The Tombstone a withdrawn declaration of this node leaves at its id
+/// (served with 410 from the moment it is withdrawn).
+async fn tombstone(tx: &mut Tx, ap_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO tombstones (ap_id, former_type, deleted_at) VALUES ($1, 'Adoption', $2)
+         ON CONFLICT (ap_id) DO NOTHING",
+    )
+    .bind(ap_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Before a remote organization is deleted (its actor was deleted): the

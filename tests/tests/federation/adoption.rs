@@ -6,7 +6,7 @@
 //! the Verbund follows only Ulm, so it learns of Mannheim's declaration
 //! through Ulm's `Add`, checked at Mannheim.
 
-use allmende_tests::api::{api, api_get, create, follow, local_id};
+use allmende_tests::api::{api, create, follow, local_id};
 use allmende_tests::signed::post_signed;
 use allmende_tests::{settle, spawn_app, TestNode};
 use reqwest::Method;
@@ -183,10 +183,7 @@ async fn declare_update_and_withdraw_across_three_nodes() {
     // The solution page shows them.
     let page =
         allmende_tests::get_text(&net.verbund.at(&format!("/solutions/{}", net.at_verbund))).await;
-    assert!(
-        page.contains("Im Einsatz bei") && page.contains("(2)"),
-        "adopters on the page"
-    );
+    assert!(page.contains("Im Einsatz bei (2)"), "adopters on the page");
 
     // Withdrawn: gone everywhere, and its id answers 410.
     let (status, _) = api(
@@ -397,16 +394,81 @@ async fn forged_late_and_repeated_declarations() {
     net.settle().await;
     assert_eq!(net.verbund.count("adoptions").await, 0);
 
-    // Someone else deleting Mannheim's declaration: refused.
+    // Andi, another organization on Mannheim's node, declares too.
+    net.mannheim.org_with_token("andi").await;
+    let andi = net.mannheim.at("/orgs/andi");
+    let declared = activity(
+        "Create",
+        &net.mannheim.at("/activities/c3"),
+        &andi,
+        adoption(
+            &net.mannheim.at("/adoptions/andi"),
+            &andi,
+            &net.solution,
+            "pilot",
+            "2026-11-03T10:00:00Z",
+        ),
+    );
+    assert_eq!(
+        post_signed(&net.mannheim, "andi", &net.ulm, &declared)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(adoptions_at_ulm().await, 2);
+    // The solution named in another spelling (a query) is not this
+    // solution: nothing stored, the same organization's second
+    // declaration included.
+    let odd = activity(
+        "Create",
+        &net.mannheim.at("/activities/c4"),
+        &andi,
+        adoption(
+            &net.mannheim.at("/adoptions/odd"),
+            &andi,
+            &format!("{}?again=1", net.solution),
+            "pilot",
+            "2026-11-03T10:00:00Z",
+        ),
+    );
+    let status = post_signed(&net.mannheim, "andi", &net.ulm, &odd)
+        .await
+        .status();
+    assert!(status == 202 || status == 400, "{status}");
+    assert_eq!(adoptions_at_ulm().await, 2);
+
+    // Andi deleting Mannheim's declaration: refused.
     let foreign_delete = activity(
         "Delete",
-        &net.verbund.at("/activities/d2"),
-        &verbund_actor,
+        &net.mannheim.at("/activities/d2"),
+        &andi,
         json!({"id": real, "type": "Tombstone", "formerType": "Adoption"}),
     );
-    let response = post_signed(&net.verbund, "verbund", &net.ulm, &foreign_delete).await;
+    let response = post_signed(&net.mannheim, "andi", &net.ulm, &foreign_delete).await;
     assert_eq!(response.status(), 403);
-    assert_eq!(adoptions_at_ulm().await, 1);
+    assert_eq!(adoptions_at_ulm().await, 2);
+
+    // An Add from someone the Verbund follows who is not the solution's
+    // author: refused, nothing fetched or stored.
+    let verbund_token = net.verbund.token_for("admin@verbund.example").await;
+    assert_eq!(
+        follow(
+            &net.verbund,
+            &verbund_token,
+            &format!("mannheim@{}", net.mannheim.host())
+        )
+        .await,
+        202
+    );
+    net.settle().await;
+    let add = json!({
+        "id": net.mannheim.at("/activities/a1"), "type": "Add", "actor": mannheim_actor,
+        "object": real,
+        "target": {"id": format!("{}/adopters", net.solution), "type": "OrderedCollection"},
+    });
+    let response = post_signed(&net.mannheim, "mannheim", &net.verbund, &add).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(net.verbund.count("adoptions").await, 0);
 }
 
 #[tokio::test]
@@ -504,5 +566,61 @@ async fn a_variant_links_both_ways_across_nodes() {
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("variant_of")));
-    let _ = api_get(&net.ulm, &net.ulm_token, "/api/v1/me").await;
+
+    // A stranger's "variant" of a solution Ulm does not have is not kept;
+    // a variant that stops being one is dropped.
+    let mannheim_actor = net.mannheim.at("/orgs/mannheim");
+    let before = net.ulm.count("solutions").await;
+    let fake = json!({
+        "id": net.mannheim.at("/solutions/0193a000-0000-7000-8000-000000000001"),
+        "type": "Article", "attributedTo": mannheim_actor, "name": "Fake",
+        "itemType": "solution",
+        "item": {"title": "Fake", "kind": "software",
+                 "variant_of": net.ulm.at("/solutions/0193a000-0000-7000-8000-00000000ffff")},
+    });
+    let create = json!({"id": net.mannheim.at("/activities/v1"), "type": "Create",
+                        "actor": mannheim_actor, "object": fake});
+    assert_eq!(
+        post_signed(&net.mannheim, "mannheim", &net.ulm, &create)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        net.ulm.count("solutions").await,
+        before,
+        "no such original here"
+    );
+    let real_id = net
+        .mannheim
+        .at("/solutions/0193a000-0000-7000-8000-000000000002");
+    let mut real = json!({
+        "id": real_id, "type": "Article", "attributedTo": mannheim_actor, "name": "Echt",
+        "itemType": "solution",
+        "item": {"title": "Echt", "kind": "software", "variant_of": net.solution},
+    });
+    let create = json!({"id": net.mannheim.at("/activities/v2"), "type": "Create",
+                        "actor": mannheim_actor, "object": real});
+    assert_eq!(
+        post_signed(&net.mannheim, "mannheim", &net.ulm, &create)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(net.ulm.count("solutions").await, before + 1);
+    real["item"]["variant_of"] = Value::Null;
+    real["item"]["title"] = json!("Etwas ganz anderes");
+    let update = json!({"id": net.mannheim.at("/activities/v3"), "type": "Update",
+                        "actor": mannheim_actor, "object": real});
+    assert_eq!(
+        post_signed(&net.mannheim, "mannheim", &net.ulm, &update)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        net.ulm.count("solutions").await,
+        before,
+        "no longer a variant: dropped"
+    );
 }

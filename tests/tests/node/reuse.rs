@@ -395,13 +395,14 @@ async fn parameters_as_rows_and_adoption_in_the_browser() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let adopters = get_json(&node.at(&format!("/api/v1/solutions/{id}/adopters"))).await;
     assert_eq!(adopters["adopters"][0]["stage"], "pilot");
-    // Without the form token: refused.
+    // With a wrong form token: refused, nothing withdrawn.
     let forged = b2
         .post(node.at(&format!("{location}/adoption/withdraw")))
+        .form(&[("csrf", "not-the-token")])
         .send()
         .await
         .unwrap();
-    assert!(forged.status().is_client_error());
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(node.count("adoptions").await, 1);
     let withdrawn = b2
         .post(node.at(&format!("{location}/adoption/withdraw")))

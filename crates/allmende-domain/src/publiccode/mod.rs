@@ -355,8 +355,10 @@ impl Publiccode {
             }
         }
         let mut out = String::new();
+        // Multi-line strings are written quoted with `\n` escapes: the
+        // emitter's literal blocks carry no indentation indicator, which
+        // breaks text that starts with spaces or ends with blank lines.
         let mut emitter = yaml_rust2::YamlEmitter::new(&mut out);
-        emitter.multiline_strings(true);
         // Writing to a String cannot fail; a value the emitter refuses
         // would be a bug in `to_yaml`.
         if emitter.dump(&to_yaml(&doc)).is_err() {

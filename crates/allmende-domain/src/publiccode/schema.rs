@@ -609,7 +609,10 @@ fn scalar_problem(text: &str, rule_: Rule) -> Option<Issue> {
             .filter(|_| text.len() == 10)
             .is_none()
             .then_some(Issue::Date),
-        Rule::Url => url::Url::parse(text).is_err().then_some(Issue::Url),
+        // A scheme and a host: `javascript:` and `data:` are no addresses.
+        Rule::Url => {
+            (!url::Url::parse(text).is_ok_and(|u| u.host_str().is_some())).then_some(Issue::Url)
+        }
         Rule::HttpUrl => (!is_http_url(text)).then_some(Issue::HttpUrl),
         Rule::PathOrUrl => {
             let ok = is_http_url(text)

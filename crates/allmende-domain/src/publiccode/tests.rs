@@ -139,3 +139,42 @@ fn export_adds_adopters_and_reads_back() {
     let out = minimal.export(&["Stadt Ulm".into()]);
     assert_eq!(Publiccode::parse(&out).unwrap().used_by, ["Stadt Ulm"]);
 }
+
+#[test]
+fn awkward_strings_survive_export() {
+    let base = fixture("valid-minimal.yml");
+    let tricky = base.replace(
+        "name: Formularserver",
+        "name: \"yes\"\nsoftwareVersion: \"0.4\"\nreleaseDate: \"2026-03-01\"\napplicationSuite: \"  eingerückt\\nzweite: Zeile\\n\\n\"",
+    );
+    let p = Publiccode::parse(&tricky).unwrap_or_else(|e| panic!("{e:?}"));
+    let out = p.export(&[]);
+    let back = Publiccode::parse(&out).unwrap_or_else(|e| panic!("{out}\n{e:?}"));
+    assert_eq!(back.name, "yes");
+    assert_eq!(back.software_version.as_deref(), Some("0.4"));
+    assert_eq!(back.release_date.as_deref(), Some("2026-03-01"));
+    let suite = |x: &Publiccode| {
+        x.doc
+            .get("applicationSuite")
+            .and_then(tree::Node::as_str)
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        suite(&back).as_deref(),
+        Some("  eingerückt\nzweite: Zeile\n\n")
+    );
+    assert_eq!(
+        back.descriptions, p.descriptions,
+        "folded text comes back the same"
+    );
+}
+
+#[test]
+fn links_in_the_file_are_addresses() {
+    let base = fixture("valid-minimal.yml");
+    let script = base.replace(
+        "url: \"https://code.example.org/verbund/formulare.git\"",
+        "url: \"javascript:alert(1)\"",
+    );
+    assert_eq!(Publiccode::parse(&script).unwrap_err()[0].key, "url");
+}

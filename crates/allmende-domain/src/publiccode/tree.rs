@@ -80,9 +80,12 @@ pub struct SyntaxError {
 
 /// Parses one YAML document.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    // A byte order mark is not part of the first key (the scanner does
+    // not skip it).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+    parser.load(&mut builder, true).map_err(|e| SyntaxError {
         line: e.marker().line(),
         message: e.info().to_owned(),
     })?;
@@ -102,6 +105,7 @@ struct Builder {
     open: Vec<(Node, Option<String>)>,
     root: Option<Node>,
     error: Option<SyntaxError>,
+    documents: usize,
 }
 
 impl Builder {
@@ -190,11 +194,16 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceStart(..) => self.open(Value::List(Vec::new()), mark),
             Event::MappingStart(..) => self.open(Value::Map(Vec::new()), mark),
             Event::SequenceEnd | Event::MappingEnd => self.close(mark),
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    self.fail(
+                        mark,
+                        "a publiccode.yml holds one YAML document, not several",
+                    );
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
 }
@@ -220,6 +229,10 @@ mod tests {
         assert!(parse("a: 1\na: 2\n").unwrap_err().message.contains("twice"));
         let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
         assert!(parse(&deep).unwrap_err().message.contains("deeply"));
+        let two = parse("name: a\n---\nname: b\n").unwrap_err();
+        assert!(two.message.contains("one YAML document"), "{two:?}");
+        let bom = parse("\u{feff}name: a\n").unwrap();
+        assert_eq!(bom.get("name").unwrap().as_str(), Some("a"));
         let broken = parse("name: [unclosed\n").unwrap_err();
         assert_eq!(broken.line, 2);
         assert!(parse("").is_err());

@@ -14,9 +14,9 @@
 //!   taken from the activity: it is fetched from its origin and checked
 //!   (its own domain, attributed to an actor there, of that solution).
 
-use allmende_domain::{ItemKind, Solution};
+use allmende_domain::Solution;
 use allmende_store::{Found, Stored};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use serde_json::Value;
 use url::Url;
 
@@ -27,6 +27,10 @@ use crate::objects::adoption::{adopters_of, ReceivedAdoption};
 use crate::objects::id_of;
 use crate::resolver::FetchBudget;
 use crate::urls::same_origin;
+
+/// The actor types that declare the use of solutions: organizations
+/// (Allmende's `Organization` and `Group` actors).
+const ADOPTER_TYPES: &[&str] = &["Organization", "Group"];
 
 impl Inbound {
     /// A checked `Adoption` object of `sender` (id on its domain,
@@ -42,6 +46,13 @@ impl Inbound {
                 "adoption declared for another organization".into(),
             ));
         }
+        if !ADOPTER_TYPES.contains(&sender.actor.actor_type.as_str()) {
+            return Err(FederationError::Forbidden(format!(
+                "a {} cannot declare the use of a solution; organizations do",
+                sender.actor.actor_type
+            )));
+        }
+        self.check_solution_name(&received.solution)?;
         let home = self.local_solution_author(&received.solution).await?;
         if home.is_none() && !sender.followed_here(&self.core.store).await? {
             return Ok(());
@@ -49,18 +60,35 @@ impl Inbound {
         self.keep_adoption(&received, sender.org.id, home).await
     }
 
-    /// The local organization whose solution `url` is, if it is one here.
+    /// The local organization whose public solution `url` is, if it is
+    /// one here.
     async fn local_solution_author(
         &self,
         url: &Url,
     ) -> Result<Option<allmende_domain::OrganizationId>, FederationError> {
-        match self.core.urls.local_item(url) {
-            Some((ItemKind::Solution, id)) => {
-                let found: Option<Solution> = self.core.store.solutions().get(id).await.found()?;
-                Ok(found.map(|s| s.organization_id))
-            }
-            _ => Ok(None),
+        let Some(id) = self.core.urls.local_solution(url) else {
+            return Ok(None);
+        };
+        let found: Option<Solution> = self
+            .core
+            .store
+            .solutions()
+            .read(allmende_domain::Viewer::Public, id)
+            .await
+            .found()?;
+        Ok(found.map(|s| s.organization_id))
+    }
+
+    /// A URL of this node that names a solution must be its exact id (one
+    /// solution, one name: a query or fragment would make a second
+    /// declaration of the same organization look different).
+    fn check_solution_name(&self, url: &Url) -> Result<(), FederationError> {
+        if self.core.urls.is_local(url) && self.core.urls.local_solution(url).is_none() {
+            return Err(FederationError::BadRequest(format!(
+                "{url} is not the id of a solution here"
+            )));
         }
+        Ok(())
     }
 
     async fn keep_adoption(
@@ -77,9 +105,19 @@ impl Inbound {
                 first.problem.message_en()
             ))
         })?;
-        let now = Utc::now();
-        let updated = received.updated.filter(|d| *d <= now).unwrap_or(now);
-        let published = received.published.filter(|d| *d <= now).unwrap_or(updated);
+        // Microseconds, as PostgreSQL keeps them: a repeated Update then
+        // compares equal to what was stored.
+        let now = Utc::now().trunc_subsecs(6);
+        let updated = received
+            .updated
+            .filter(|d| *d <= now)
+            .unwrap_or(now)
+            .trunc_subsecs(6);
+        let published = received
+            .published
+            .filter(|d| *d <= now)
+            .unwrap_or(updated)
+            .trunc_subsecs(6);
         let stored = self
             .core
             .store
@@ -150,6 +188,9 @@ impl Inbound {
         else {
             return Ok(());
         };
+        if adopters_of(solution.as_str()) != target.as_str() {
+            return Ok(());
+        }
         if !same_origin(&solution, &activity.actor) {
             return Err(FederationError::Forbidden(
                 "adopters of a solution on another domain".into(),
@@ -199,10 +240,12 @@ impl Inbound {
                 "added adoption does not check out at its origin".into(),
             ));
         }
-        if adopters_of(solution.as_str()) != target.as_str() {
-            return Ok(());
+        let (adopter, adopter_actor) = self.resolver.actor_by_id(&received.adopter, budget).await?;
+        if !ADOPTER_TYPES.contains(&adopter_actor.actor_type.as_str()) {
+            return Err(FederationError::Forbidden(
+                "added adoption not declared by an organization".into(),
+            ));
         }
-        let (adopter, _) = self.resolver.actor_by_id(&received.adopter, budget).await?;
         self.keep_adoption(&received, adopter.id, None).await
     }
 }

@@ -142,16 +142,18 @@ impl Inbound {
                         "object owned by another actor".into(),
                     ));
                 }
+                // A copy kept only as a variant of a solution here stays
+                // only while it is one.
+                if !self.followed_here(sender).await? && !self.variant_here::<T>(object).await? {
+                    items.delete_remote(existing.id()).await?;
+                    return Ok(());
+                }
                 items.update_remote(existing.id(), &draft, updated).await?
             }
             None => {
-                // A variant of one of this node's solutions is kept from
-                // anyone: the original lists its variants.
-                let variant_here = T::KIND == ItemKind::Solution
-                    && super::variant_of(object).is_some_and(|o| {
-                        matches!(self.core.urls.local_item(&o), Some((ItemKind::Solution, _)))
-                    });
-                if !variant_here && !self.followed_here(sender).await? {
+                // A variant of one of this node's public solutions is kept
+                // from anyone: the original lists its variants.
+                if !self.followed_here(sender).await? && !self.variant_here::<T>(object).await? {
                     return Ok(());
                 }
                 items
@@ -163,6 +165,26 @@ impl Inbound {
             self.apply_accepted_answer(stored.id(), object).await?;
         }
         Ok(())
+    }
+
+    /// Whether a solution object is a variant of one of this node's public
+    /// solutions, named exactly by its id.
+    async fn variant_here<T: Item>(&self, object: &Value) -> Result<bool, FederationError> {
+        if T::KIND != ItemKind::Solution {
+            return Ok(false);
+        }
+        let Some(id) = super::variant_of(object).and_then(|o| self.core.urls.local_solution(&o))
+        else {
+            return Ok(false);
+        };
+        let found: Option<allmende_domain::Solution> = self
+            .core
+            .store
+            .solutions()
+            .read(allmende_domain::Viewer::Public, id)
+            .await
+            .found()?;
+        Ok(found.is_some())
     }
 
     /// A question's `acceptedAnswer`, when it names an answer known here.
@@ -394,10 +416,11 @@ impl Inbound {
         }
         items.delete_remote(item.id()).await?;
         if T::KIND == ItemKind::Solution {
+            let urls = &self.core.urls;
             self.core
                 .store
                 .adoptions()
-                .drop_of_solution(id.as_str())
+                .drop_of_solution(id.as_str(), |a| urls.adoption(a))
                 .await?;
         }
         Ok(true)

@@ -292,6 +292,7 @@ impl Inbound {
                 id_of(&activity.object).as_ref() == Some(&activity.actor)
                     || replies_here(&activity.object, &self.core.urls)
                     || refers_to_local_solution(&activity.object, &self.core.urls)
+                    || (activity.kind == "Update" && self.keeps_copy_of(&activity.object).await?)
                     || sender.followed_here(&self.core.store).await?
                     || !self.group_intake(activity, sender).await?.is_empty()
             }
@@ -310,6 +311,22 @@ impl Inbound {
             }
             _ => false,
         })
+    }
+
+    /// Whether a solution object is kept here already (a variant kept
+    /// from an author nobody follows): its Update must be heard, to keep
+    /// it current or to drop it when it stops being a variant.
+    async fn keeps_copy_of(&self, object: &Value) -> Result<bool, FederationError> {
+        let Some(id) = id_of(object) else {
+            return Ok(false);
+        };
+        Ok(self
+            .core
+            .store
+            .solutions()
+            .find_by_ap_id(id.as_str())
+            .await?
+            .is_some())
     }
 
     /// Processes a stored activity and settles its queue entry: dropped when
@@ -437,12 +454,7 @@ fn replies_here(object: &Value, urls: &crate::urls::Urls) -> bool {
 /// node, or is a variant of one: the solution's node keeps those from
 /// anyone, so that the solution shows its adopters and variants.
 fn refers_to_local_solution(object: &Value, urls: &crate::urls::Urls) -> bool {
-    let is_local_solution = |u: &url::Url| {
-        matches!(
-            urls.local_item(u),
-            Some((allmende_domain::ItemKind::Solution, _))
-        )
-    };
+    let is_local_solution = |u: &url::Url| urls.local_solution(u).is_some();
     crate::objects::adoption::adopted_solution(object).is_some_and(|s| is_local_solution(&s))
         || variant_of(object).is_some_and(|s| is_local_solution(&s))
 }

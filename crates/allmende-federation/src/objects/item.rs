@@ -66,6 +66,7 @@ pub fn item_json<T: Item>(
     // A solution's verified adopters (FEP-400e-style collection).
     if T::KIND == ItemKind::Solution {
         doc["adopters"] = Value::String(super::adoption::adopters_of(id));
+        omit_unused_fields(&mut doc["item"]);
     }
     // A variant names its original for every reader (`item` has it too).
     if let Some(original) = doc["item"]
@@ -82,6 +83,33 @@ pub fn item_json<T: Item>(
         map.extend(extra);
     }
     doc
+}
+
+/// Leaves out of a solution's `item` the fields added in issue 15 while
+/// they are unused (`variant_of` null, `required` false, `used_by`
+/// empty): a node of the version before, whose input refuses unknown
+/// fields, still reads every solution that uses none of them.
+fn omit_unused_fields(item: &mut Value) {
+    let Some(map) = item.as_object_mut() else {
+        return;
+    };
+    if map.get("variant_of").is_some_and(Value::is_null) {
+        map.remove("variant_of");
+    }
+    if map
+        .get("used_by")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        map.remove("used_by");
+    }
+    if let Some(Value::Array(params)) = map.get_mut("local_parameters") {
+        for p in params.iter_mut().filter_map(Value::as_object_mut) {
+            if p.get("required") == Some(&Value::Bool(false)) {
+                p.remove("required");
+            }
+        }
+    }
 }
 
 /// The object of an answer written on this node. An answer has its

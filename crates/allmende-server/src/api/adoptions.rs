@@ -3,7 +3,6 @@
 //! `/api/v1/publiccode/import` and the catalogue of this node's software
 //! with its publiccode.yml files (`/api/v1/catalogue`).
 
-use allmende_domain::publiccode::Publiccode;
 use allmende_domain::{
     Adoption, AdoptionInput, AdoptionStage, Item, Problem, Solution, SolutionKind,
 };
@@ -131,7 +130,8 @@ pub async fn import(
 
 /// `GET /api/v1/catalogue`: every public software solution of this
 /// node's organizations that has a publiccode.yml, with the file's stable
-/// URL, for catalogues that crawl publiccode.yml files.
+/// URL, for catalogues that crawl publiccode.yml files. The files were
+/// checked when saved, so none is parsed here.
 pub async fn catalogue(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let solutions = state
         .store
@@ -141,17 +141,15 @@ pub async fn catalogue(State(state): State<AppState>) -> Result<Json<Value>, Api
         .map_err(UseCaseError::from)?;
     let entries: Vec<Value> = solutions
         .iter()
-        .filter(|s| s.content.kind == SolutionKind::Software)
-        .filter_map(|s| {
-            let parsed = Publiccode::parse(s.content.publiccode_yml.as_deref()?).ok()?;
-            Some(json!({
-                "name": parsed.name,
+        .filter(|s| s.content.kind == SolutionKind::Software && s.content.publiccode_yml.is_some())
+        .map(|s| {
+            json!({
                 "title": s.content.title,
                 "url": state.config.url(&format!("/solutions/{}", s.id)),
                 "publiccode_url": state.config.url(&format!("/solutions/{}/publiccode.yml", s.id)),
-                "repository": parsed.url,
+                "repository": s.content.repository_url,
                 "updated_at": s.updated_at,
-            }))
+            })
         })
         .collect();
     Ok(Json(json!({

@@ -226,7 +226,7 @@ pub fn document() -> Value {
         "get": operation("The verified adopters of a solution known on this node, and its variants", false, None, ("200", "{solution, total, production, adopters: [adoption], variants: [{id, title, url}]}"), &["404"])
     });
     paths["/publiccode/import"] = json!({"post": operation("Check a publiccode.yml ({publiccode_yml} or {url} of the file or a GitLab repository) and make a solution input from it", true, Some("PubliccodeImport"), ("200", "{publiccode: facts, solution: SolutionInput}"), &["401", "415", "422"])});
-    paths["/catalogue"] = json!({"get": operation("Every public software solution of this node with a publiccode.yml, with the file's stable URL (for catalogues that crawl publiccode.yml files)", false, None, ("200", "{total, items: [{name, title, url, publiccode_url, repository, updated_at}]}"), &[])});
+    paths["/catalogue"] = json!({"get": operation("Every public software solution of this node with a publiccode.yml, with the file's stable URL (for catalogues that crawl publiccode.yml files)", false, None, ("200", "{total, items: [{title, url, publiccode_url, repository, updated_at}]}"), &[])});
     let schemas = &mut doc["components"]["schemas"];
     let solution = &mut schemas["SolutionInput"]["properties"];
     solution["publiccode_yml"] = json!({"type": "string", "maxLength": 65536, "description": "checked against the publiccode.yml standard (0.x, read by the 0.7 rules); each error names the key in the file"});

@@ -43,7 +43,8 @@ pub async fn declare(
     input: &AdoptionInput,
 ) -> Result<Adoption> {
     let draft = input.validate()?;
-    let known = known(state, Viewer::Member(user.organization_id), solution_id).await?;
+    // Only public solutions: the declaration is public, and names it.
+    let known = known(state, Viewer::Public, solution_id).await?;
     let home = known.local.then_some(known.solution.organization_id);
     let adoption = state
         .store

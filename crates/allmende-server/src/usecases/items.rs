@@ -26,7 +26,7 @@ pub async fn create_in_groups<T: Item>(
     input: &T::Input,
     groups: &[String],
 ) -> Result<T> {
-    let input = &checked_original::<T>(state, input, None).await?;
+    let input = &checked_original::<T>(state, input, None, None).await?;
     let draft = T::validate(input)?;
     let groups = super::groups::publishable(state, user.organization_id, groups).await?;
     if !groups.is_empty() && !T::is_public(&draft) {
@@ -72,8 +72,9 @@ pub async fn update<T: Item>(
     id: Uuid,
     input: &T::Input,
 ) -> Result<T> {
-    editable::<T>(&state.store, user, id).await?;
-    let input = &checked_original::<T>(state, input, Some(id)).await?;
+    let before = editable::<T>(&state.store, user, id).await?;
+    let previous = T::to_input(before.draft());
+    let input = &checked_original::<T>(state, input, Some(id), Some(&previous)).await?;
     let draft = T::validate(input)?;
     // Groups passed it on to the public: it cannot become followers-only.
     if !T::is_public(&draft) {
@@ -127,8 +128,13 @@ pub async fn delete<T: Item>(state: &AppState, user: &User, id: Uuid) -> Result<
     editable::<T>(&state.store, user, id).await?;
     state.store.items::<T>().delete(id).await?;
     if T::KIND == allmende_domain::ItemKind::Solution {
-        let ap_id = state.federation.urls().item(T::KIND, id);
-        state.store.adoptions().drop_of_solution(&ap_id).await?;
+        let urls = state.federation.urls();
+        let ap_id = urls.item(T::KIND, id);
+        state
+            .store
+            .adoptions()
+            .drop_of_solution(&ap_id, |a| urls.adoption(a))
+            .await?;
     }
     state.federation.wake();
     Ok(())
@@ -136,13 +142,25 @@ pub async fn delete<T: Item>(state: &AppState, user: &User, id: Uuid) -> Result<
 
 /// The input with the item it adapts checked and named by its
 /// ActivityPub id (see [`Item::original_mut`]).
+/// An unchanged original (`previous`, the stored input) is not checked
+/// again: the original may have been deleted meanwhile, and the item must
+/// stay editable.
 async fn checked_original<T: Item>(
     state: &AppState,
     input: &T::Input,
     this: Option<Uuid>,
+    previous: Option<&T::Input>,
 ) -> Result<T::Input> {
     let mut input = input.clone();
-    if let Some(original) = T::original_mut(&mut input) {
+    let mut before = previous.cloned();
+    let unchanged = match (
+        T::original_mut(&mut input),
+        before.as_mut().and_then(|b| T::original_mut(b)),
+    ) {
+        (Some(now), Some(then)) => now == then,
+        _ => false,
+    };
+    if let (Some(original), false) = (T::original_mut(&mut input), unchanged) {
         super::adoptions::check_variant(state, original, this).await?;
     }
     Ok(input)

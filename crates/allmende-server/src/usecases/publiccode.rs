@@ -16,7 +16,10 @@ pub async fn fetch(state: &AppState, address: &str) -> Result<String, Problem> {
     let file = if path.ends_with(".yml") || path.ends_with(".yaml") {
         url
     } else {
-        let repo = url.as_str().trim_end_matches('/').trim_end_matches(".git");
+        let mut repo = url.clone();
+        repo.set_query(None);
+        repo.set_fragment(None);
+        let repo = repo.as_str().trim_end_matches('/').trim_end_matches(".git");
         url::Url::parse(&format!("{repo}/-/raw/HEAD/publiccode.yml")).map_err(|_| Problem::Url)?
     };
     let text = state.federation.fetch_text(&file).await.map_err(|e| {

@@ -36,6 +36,11 @@ pub trait ItemPages: Item {
     fn badges(ctx: &Ctx, item: &Self) -> Markup;
     /// The body of the detail page, below the heading.
     fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
+    /// The form field that holds a domain field, where the form does not
+    /// follow the JSON shape (a solution's parameter rows).
+    fn form_field(_field: &str) -> Option<String> {
+        None
+    }
     /// What the detail page shows about the item beyond its own content
     /// (a solution's adopters and variants); `object_id` is its
     /// ActivityPub id.
@@ -228,6 +233,7 @@ fn invalid<T: ItemPages>(
     e: &ValidationErrors,
     groups: &[Organization],
 ) -> Response {
+    let e = &renamed(e, T::form_field);
     let errors = FormErrors::from_validation(ctx, e, |f| {
         if f == "groups" {
             ctx.t("Gruppen", "Groups").to_owned()
@@ -484,4 +490,20 @@ pub fn original_link(ctx: &Ctx, ap_id: Option<&str>) -> Markup {
             " · " a href=(url) rel="noopener" { (ctx.t("Original auf dem Heimatknoten", "Original on its home node")) }
         }
     }
+}
+
+/// The errors with each field renamed by `form_field` where it has a form
+/// name of its own, so messages sit at (and link to) the right input.
+pub fn renamed(
+    errors: &ValidationErrors,
+    form_field: impl Fn(&str) -> Option<String>,
+) -> ValidationErrors {
+    let all = errors
+        .iter()
+        .map(|e| ValidationError {
+            field: form_field(&e.field).unwrap_or_else(|| e.field.clone()),
+            problem: e.problem.clone(),
+        })
+        .collect();
+    ValidationErrors::new(all).unwrap_or_else(|| errors.clone())
 }

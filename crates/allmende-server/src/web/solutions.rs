@@ -97,6 +97,7 @@ impl ItemPages for Solution {
             "publiccode_yml" => "publiccode.yml",
             "local_parameters" => ctx.t("Lokale Parameter", "Local parameters"),
             "variant_of" => ctx.t("Variante von", "Variant of"),
+            f if f.starts_with("param_") => ctx.t("Lokaler Parameter", "Local parameter"),
             _ => ctx.t("Eingabe", "Input"),
         })
     }
@@ -161,6 +162,10 @@ impl ItemPages for Solution {
         }
     }
 
+    fn form_field(field: &str) -> Option<String> {
+        row_field(field, "local_parameters", "param_")
+    }
+
     fn related<'a>(
         ctx: &'a Ctx,
         state: &'a AppState,
@@ -174,18 +179,25 @@ impl ItemPages for Solution {
 /// Empty rows offered after the filled ones, for new parameters.
 const SPARE_ROWS: usize = 2;
 
-/// The rows `param_*_{n}` of the form; rows left entirely empty are not
-/// parameters.
+/// The rows `param_*_{n}` of the form, up to the last one filled in, so
+/// that an error's index is the row's (empty rows between are left out by
+/// the validation).
 fn parameters_from_form(v: &FormValues) -> Vec<LocalParameterInput> {
-    (0..PARAMETERS_MAX + SPARE_ROWS)
+    let mut rows: Vec<LocalParameterInput> = (0..PARAMETERS_MAX + SPARE_ROWS)
         .map(|n| LocalParameterInput {
             name: value(v, &format!("param_name_{n}")),
             description: value(v, &format!("param_description_{n}")),
             example: value(v, &format!("param_example_{n}")),
             required: v.contains_key(&format!("param_required_{n}")),
         })
-        .filter(|p| p.name.is_some() || p.description.is_some() || p.example.is_some())
-        .collect()
+        .collect();
+    while rows
+        .last()
+        .is_some_and(|p| p.name.is_none() && p.description.is_none() && p.example.is_none())
+    {
+        rows.pop();
+    }
+    rows
 }
 
 /// The local parameters as rows of inputs: the filled ones and two empty.
@@ -195,7 +207,7 @@ fn parameter_rows(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
         .find(|n| {
             ["name", "description", "example"]
                 .iter()
-                .any(|f| v.contains_key(&format!("param_{f}_{n}")))
+                .any(|f| value(v, &format!("param_{f}_{n}")).is_some())
         })
         .map_or(0, |n| n + 1);
     let rows = (filled + SPARE_ROWS).min(PARAMETERS_MAX);
@@ -211,8 +223,11 @@ fn parameter_rows(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
                 div.parameter-row role="group" aria-label={ (ctx.t("Parameter", "Parameter")) " " (n + 1) } {
                     @for (field, label) in [("name", ctx.t("Name", "Name")), ("description", ctx.t("Beschreibung", "Description")), ("example", ctx.t("Beispiel", "Example"))] {
                         @let id = format!("param_{field}_{n}");
+                        @let error = e.get(&id);
                         label for=(id) { (label) " " (n + 1) }
-                        input type="text" id=(id) name=(id) value=(v.get(&id).map(String::as_str).unwrap_or(""));
+                        @if let Some(msg) = error { span.error-message id={ (id) "-error" } { (msg) } }
+                        input type="text" id=(id) name=(id) value=(v.get(&id).map(String::as_str).unwrap_or(""))
+                            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
                     }
                     @let req = format!("param_required_{n}");
                     label.checkbox for=(req) {
@@ -261,7 +276,10 @@ fn publiccode_facts(ctx: &Ctx, s: &Solution, text: &str) -> Markup {
                         dt { (ctx.t("Plattformen", "Platforms")) } dd { (p.platforms.join(", ")) }
                         dt { (ctx.t("Wartung", "Maintenance")) } dd { (p.maintenance) @if !p.maintainers.is_empty() { " (" (p.maintainers.join(", ")) ")" } }
                         @if let Some(v) = &p.software_version { dt { (ctx.t("Version", "Version")) } dd { (v) @if let Some(d) = &p.release_date { " (" (d) ")" } } }
-                        dt { (ctx.t("Quelle", "Source")) } dd.break { a href=(p.url) rel="noopener" { (p.url) } }
+                        dt { (ctx.t("Quelle", "Source")) }
+                        dd.break {
+                            @if p.url.starts_with("https://") || p.url.starts_with("http://") { a href=(p.url) rel="noopener" { (p.url) } } @else { (p.url) }
+                        }
                     }
                 }
                 Err(_) => { p { (ctx.t("Die Datei entspricht nicht dem Standard.", "The file does not follow the standard.")) } }
@@ -444,6 +462,10 @@ pub async fn declare(
     match adoptions::declare(&state, &signed_in.user, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/solutions/{id}#adopters-heading")).into_response()),
         Err(UseCaseError::Invalid(e)) => {
+            let e = super::items::renamed(&e, |f| {
+                row_field(f, "parameters", "")
+                    .map(|v| format!("value_{}", v.rsplit('_').next().unwrap_or("0")))
+            });
             let errors = FormErrors::from_validation(&ctx, &e, |f| match f {
                 "stage" => ctx.t("Stand", "Stage").to_owned(),
                 "since" => ctx.t("Seit", "Since").to_owned(),
@@ -599,4 +621,13 @@ fn import_form(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
             div.actions { button type="submit" { (ctx.t("Übernehmen", "Take over")) } }
         }
     }
+}
+
+/// `local_parameters[2].name` → `param_name_2`: the input of a row.
+fn row_field(field: &str, list: &str, prefix: &str) -> Option<String> {
+    let rest = field.strip_prefix(list)?.strip_prefix('[')?;
+    let (index, rest) = rest.split_once(']')?;
+    let index: usize = index.parse().ok()?;
+    let name = rest.strip_prefix('.').unwrap_or("name");
+    Some(format!("{prefix}{name}_{index}"))
 }
