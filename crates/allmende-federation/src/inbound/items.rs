@@ -142,9 +142,19 @@ impl Inbound {
                         "object owned by another actor".into(),
                     ));
                 }
-                // A copy kept only as a variant of a solution here stays
-                // only while it is one.
-                if !self.followed_here(sender).await? && !self.variant_here::<T>(object).await? {
+                // A solution kept only as a variant of one here (not
+                // followed, carried by no group) stays only while it is one.
+                if T::KIND == ItemKind::Solution
+                    && !self.followed_here(sender).await?
+                    && !self.variant_here::<T>(object).await?
+                    && self
+                        .core
+                        .store
+                        .groups()
+                        .of_object(id.as_str())
+                        .await?
+                        .is_empty()
+                {
                     items.delete_remote(existing.id()).await?;
                     return Ok(());
                 }
