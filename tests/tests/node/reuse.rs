@@ -362,6 +362,7 @@ async fn parameters_as_rows_and_adoption_in_the_browser() {
         .await
         .unwrap();
     assert!(page.contains("Nachnutzung erklären"));
+    allmende_tests::assert_heading_order(&location, &page);
     assert!(
         page.contains("<th scope=\"col\">Pflicht</th>"),
         "parameters as a table"
@@ -381,6 +382,12 @@ async fn parameters_as_rows_and_adoption_in_the_browser() {
     let page = get_text(&node.at(&location)).await;
     assert!(page.contains("Im Einsatz bei (1)"), "counted");
     assert!(page.contains("Stadt Blaustein") && page.contains("96 €"));
+    // Blaustein's page lists what it uses.
+    let profile = get_text(&node.at("/orgs/blaustein")).await;
+    assert!(profile.contains("Nutzt diese Lösungen"));
+    assert!(profile.contains(&format!(
+        "<a href=\"{location}\">Hundesteuer online</a> · Pilotbetrieb"
+    )));
     // A bad date: the form again, nothing changed.
     let bad = b2
         .post(node.at(&format!("{location}/adoption")))
@@ -393,6 +400,12 @@ async fn parameters_as_rows_and_adoption_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = bad.text().await.unwrap();
+    allmende_tests::assert_heading_order("adoption form", &bad);
+    assert!(
+        bad.contains("href=\"#since\""),
+        "the summary links the field"
+    );
     let adopters = get_json(&node.at(&format!("/api/v1/solutions/{id}/adopters"))).await;
     assert_eq!(adopters["adopters"][0]["stage"], "pilot");
     // With a wrong form token: refused, nothing withdrawn.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use url::Url;
 
-use super::{date_field, escape_text, id_of, ids_of, type_of};
+use super::{date_field, escape_attribute, id_of, ids_of, type_of};
 use crate::error::FederationError;
 use crate::vocabulary::{context, PUBLIC};
 
@@ -36,7 +36,7 @@ pub fn adoption_json(
     let stage = adoption.content.stage.label_en();
     let mut content = format!(
         "<p>Uses <a href=\"{0}\">{0}</a> ({stage})",
-        escape_text(&adoption.solution)
+        escape_attribute(&adoption.solution)
     );
     if let Some(since) = adoption.content.since {
         content.push_str(&format!(" since {since}"));

@@ -67,6 +67,19 @@ pub async fn show(
         limit: 100,
         ..ListFilter::for_viewer(ctx.viewer())
     };
+    // The solutions it declared it uses (verified: its own declarations,
+    // made here or received from its node).
+    let mut uses = Vec::new();
+    for adoption in state
+        .store
+        .adoptions()
+        .by_organization(org.id)
+        .await
+        .map_err(PageError::internal)?
+    {
+        let known = crate::usecases::adoptions::original(&state, &adoption.solution).await?;
+        uses.push((adoption, known));
+    }
     let projects = state
         .store
         .projects()
@@ -229,6 +242,20 @@ pub async fn show(
             h2 { (Project::plural(&ctx)) } (item_list(&ctx, &projects, &orgs, true))
             h2 { (Question::plural(&ctx)) } (item_list(&ctx, &questions, &orgs, true))
             h2 { (Solution::plural(&ctx)) } (item_list(&ctx, &solutions, &orgs, true))
+            h2 { (ctx.t("Nutzt diese Lösungen", "Uses these solutions")) }
+            @if uses.is_empty() {
+                p { (ctx.t("Keine erklärten Nachnutzungen.", "No declared adoptions.")) }
+            } @else {
+                ul { @for (adoption, known) in &uses { li {
+                    @if let Some((title, href)) = known {
+                        a href=(href) { (title) }
+                    } @else {
+                        a href=(adoption.solution) rel="noopener" { (adoption.solution) }
+                    }
+                    " · " (ctx.label(adoption.content.stage))
+                    @if let Some(since) = adoption.content.since { ", " (ctx.t("seit ", "since ")) (super::layout::date(&ctx, since)) }
+                } } }
+            }
         },
     ))
 }

@@ -354,7 +354,7 @@ async fn related(
                     }
                 }
             }
-            @if ctx.user().is_some() { (adoption_form(ctx, s, own.as_ref(), &FormValues::new(), &FormErrors::default())) }
+            @if ctx.user().is_some() { (adoption_form(ctx, s, own.as_ref(), &FormValues::new(), &FormErrors::default(), true)) }
         }
         section aria-labelledby="variants-heading" {
             h2 #variants-heading { (ctx.t("Varianten", "Variants")) " (" (variants.len()) ")" }
@@ -373,13 +373,15 @@ async fn related(
     })
 }
 
-/// The form to declare, update or withdraw one's own use.
+/// The form to declare, update or withdraw one's own use: under its own
+/// h3 on the solution's page (`nested`), or alone on a page of its own.
 fn adoption_form(
     ctx: &Ctx,
     s: &Solution,
     own: Option<&Adoption>,
     values: &FormValues,
     errors: &FormErrors,
+    nested: bool,
 ) -> Markup {
     let mut v = values.clone();
     if v.is_empty() {
@@ -401,7 +403,9 @@ fn adoption_form(
         .map(|st| (st.slug(), ctx.label(*st)))
         .collect();
     html! {
-        h3 { @if own.is_some() { (ctx.t("Ihre Nachnutzung", "Your adoption")) } @else { (ctx.t("Nutzen Sie diese Lösung?", "Do you use this solution?")) } }
+        @if nested {
+            h3 { @if own.is_some() { (ctx.t("Ihre Nachnutzung", "Your adoption")) } @else { (ctx.t("Nutzen Sie diese Lösung?", "Do you use this solution?")) } }
+        }
         (super::forms::error_summary(ctx, errors))
         form.stacked method="post" action={ "/solutions/" (s.id) "/adoption" } novalidate {
             (csrf_field(ctx))
@@ -410,7 +414,11 @@ fn adoption_form(
             (Field::new("version", ctx.t("Genutzte Version", "Version in use")).input(ctx, "text", &v, errors))
             @for (n, p) in s.content.local_parameters.iter().enumerate() {
                 @let id = format!("value_{n}");
-                (Field::new(&id, &p.name).hint(ctx.t("Ihr Wert, wenn Sie ihn teilen möchten", "Your value, if you want to share it")).input(ctx, "text", &v, errors))
+                (Field::new(&id, &p.name).hint(if p.required {
+                    ctx.t("Pflichtparameter: jede Nachnutzung muss ihn festlegen. Ihr Wert, wenn Sie ihn teilen möchten.", "Required parameter: every adopter must set it. Your value, if you want to share it.")
+                } else {
+                    ctx.t("Ihr Wert, wenn Sie ihn teilen möchten", "Your value, if you want to share it")
+                }).input(ctx, "text", &v, errors))
             }
             (Field::new("note", ctx.t("Anmerkung", "Note")).textarea(ctx, 2, &v, errors))
             div.actions {
@@ -483,7 +491,7 @@ pub async fn declare(
             let body = super::layout::page(
                 &ctx,
                 &title,
-                adoption_form(&ctx, &known.solution, own.as_ref(), &values, &errors),
+                adoption_form(&ctx, &known.solution, own.as_ref(), &values, &errors, false),
             );
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body.into_string())).into_response())
         }
