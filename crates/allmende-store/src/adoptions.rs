@@ -370,18 +370,20 @@ impl<'a> Adoptions<'a> {
         Ok(all)
     }
 
-    /// The declarations an organization made, newest first.
+    /// The declarations an organization made, the newest 100.
     pub async fn by_organization(
         &self,
         organization: OrganizationId,
     ) -> Result<Vec<Adoption>, StoreError> {
-        query("SELECT * FROM adoptions WHERE organization_id = $1 ORDER BY updated_at DESC LIMIT 1000")
-            .bind(organization.to_string())
-            .fetch_all(self.pool)
-            .await?
-            .iter()
-            .map(from_row)
-            .collect()
+        query(
+            "SELECT * FROM adoptions WHERE organization_id = $1 ORDER BY updated_at DESC LIMIT 100",
+        )
+        .bind(organization.to_string())
+        .fetch_all(self.pool)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
     }
 
     async fn of_in(

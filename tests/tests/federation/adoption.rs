@@ -469,6 +469,22 @@ async fn forged_late_and_repeated_declarations() {
     let response = post_signed(&net.mannheim, "mannheim", &net.verbund, &add).await;
     assert_eq!(response.status(), 403);
     assert_eq!(net.verbund.count("adoptions").await, 0);
+    // A declaration of something that is no http(s) address: refused.
+    let script = activity(
+        "Create",
+        &net.mannheim.at("/activities/c9"),
+        &mannheim_actor,
+        adoption(
+            &net.mannheim.at("/adoptions/script"),
+            &mannheim_actor,
+            "javascript:alert(1)",
+            "pilot",
+            "2026-11-03T10:00:00Z",
+        ),
+    );
+    let response = post_signed(&net.mannheim, "mannheim", &net.verbund, &script).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(net.verbund.count("adoptions").await, 0);
 }
 
 #[tokio::test]
@@ -622,5 +638,29 @@ async fn a_variant_links_both_ways_across_nodes() {
         net.ulm.count("solutions").await,
         before,
         "no longer a variant: dropped"
+    );
+    // A copy kept because someone followed its author stays when they
+    // stop following and an Update still arrives.
+    let verbund_token = net.verbund.token_for("admin@verbund.example").await;
+    let (status, _) = api(
+        &net.verbund,
+        &verbund_token,
+        Method::DELETE,
+        &format!("/api/v1/follows/ulm@{}", net.ulm.host()),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    net.settle().await;
+    let copies = net.verbund.count("solutions").await;
+    let (_, mut object) = allmende_tests::api::fetch_ap(&net.solution).await;
+    object["item"]["summary"] = json!("geändert");
+    let update = json!({"id": net.ulm.at("/activities/late-update"), "type": "Update",
+                        "actor": net.ulm.at("/orgs/ulm"), "object": object});
+    post_signed(&net.ulm, "ulm", &net.verbund, &update).await;
+    assert_eq!(
+        net.verbund.count("solutions").await,
+        copies,
+        "the copy stays"
     );
 }

@@ -54,7 +54,12 @@ impl Inbound {
         }
         self.check_solution_name(&received.solution)?;
         let home = self.local_solution_author(&received.solution).await?;
-        if home.is_none() && !sender.followed_here(&self.core.store).await? {
+        // A solution of this node that is not public (or not there) is
+        // not declared here, whoever follows the sender.
+        if home.is_none()
+            && (self.core.urls.is_local(&received.solution)
+                || !sender.followed_here(&self.core.store).await?)
+        {
             return Ok(());
         }
         self.keep_adoption(&received, sender.org.id, home).await

@@ -142,9 +142,10 @@ impl Inbound {
                         "object owned by another actor".into(),
                     ));
                 }
-                // A solution kept only as a variant of one here (not
-                // followed, carried by no group) stays only while it is one.
-                if T::KIND == ItemKind::Solution
+                // A solution kept only as a variant of one here (it was
+                // one, its author is not followed, no group carries it)
+                // stays only while it is one; its declarations go with it.
+                if self.kept_as_variant::<T>(&existing)
                     && !self.followed_here(sender).await?
                     && !self.variant_here::<T>(object).await?
                     && self
@@ -155,7 +156,7 @@ impl Inbound {
                         .await?
                         .is_empty()
                 {
-                    items.delete_remote(existing.id()).await?;
+                    self.delete_copy::<T>(id, sender.org.id).await?;
                     return Ok(());
                 }
                 items.update_remote(existing.id(), &draft, updated).await?
@@ -175,6 +176,15 @@ impl Inbound {
             self.apply_accepted_answer(stored.id(), object).await?;
         }
         Ok(())
+    }
+
+    /// Whether a stored copy is a variant of one of this node's solutions
+    /// (the reason a copy from an author nobody follows is kept).
+    fn kept_as_variant<T: Item>(&self, copy: &T) -> bool {
+        let mut input = T::to_input(copy.draft());
+        T::original_mut(&mut input)
+            .and_then(|o| o.as_deref().and_then(|u| Url::parse(u).ok()))
+            .is_some_and(|o| self.core.urls.local_solution(&o).is_some())
     }
 
     /// Whether a solution object is a variant of one of this node's public

@@ -83,7 +83,8 @@ impl ReceivedAdoption {
         let solution = object
             .get("object")
             .and_then(id_of)
-            .ok_or_else(|| bad("no object"))?;
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| bad("object must be the http(s) id of a solution"))?;
         let input: AdoptionInput = object
             .get("adoption")
             .cloned()

@@ -162,8 +162,13 @@ pub async fn own(store: &Store, org: OrganizationId, ap_id: &str) -> Result<Opti
 }
 
 /// The title of a solution known here by its ActivityPub id, with its
-/// page here, for "variant of" links.
-pub async fn original(state: &AppState, ap_id: &str) -> Result<Option<(String, String)>> {
+/// page here, if `viewer` may read it (for "variant of" links and the
+/// solutions an organization uses).
+pub async fn original(
+    state: &AppState,
+    viewer: Viewer,
+    ap_id: &str,
+) -> Result<Option<(String, String)>> {
     let url = match url::Url::parse(ap_id) {
         Ok(u) => u,
         Err(_) => return Ok(None),
@@ -179,7 +184,7 @@ pub async fn original(state: &AppState, ap_id: &str) -> Result<Option<(String, S
     };
     let Some(id) = id else { return Ok(None) };
     let found: Option<Solution> =
-        allmende_store::Found::found(state.store.solutions().get(id).await)?;
+        allmende_store::Found::found(state.store.solutions().read(viewer, id).await)?;
     Ok(found.map(|s| {
         (
             Solution::title(&s.content).to_owned(),

@@ -77,8 +77,13 @@ pub async fn show(
         .await
         .map_err(PageError::internal)?
     {
-        let known = crate::usecases::adoptions::original(&state, &adoption.solution).await?;
-        uses.push((adoption, known));
+        let known =
+            crate::usecases::adoptions::original(&state, ctx.viewer(), &adoption.solution).await?;
+        // What this node does not have, or the reader may not read, is
+        // not listed (the declaration is checked, the address is not).
+        if let Some(known) = known {
+            uses.push((adoption, known));
+        }
     }
     let projects = state
         .store
@@ -247,11 +252,7 @@ pub async fn show(
                 p { (ctx.t("Keine erklärten Nachnutzungen.", "No declared adoptions.")) }
             } @else {
                 ul { @for (adoption, known) in &uses { li {
-                    @if let Some((title, href)) = known {
-                        a href=(href) { (title) }
-                    } @else {
-                        a href=(adoption.solution) rel="noopener" { (adoption.solution) }
-                    }
+                    a href=(known.1) { (known.0) }
                     " · " (ctx.label(adoption.content.stage))
                     @if let Some(since) = adoption.content.since { ", " (ctx.t("seit ", "since ")) (super::layout::date(&ctx, since)) }
                 } } }

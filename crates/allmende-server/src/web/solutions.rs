@@ -306,7 +306,7 @@ async fn related(
     let variant_orgs =
         super::items::org_map(state, variants.iter().map(|v| v.organization_id)).await?;
     let original = match &s.content.variant_of {
-        Some(url) => adoptions::original(state, url.as_str()).await?,
+        Some(url) => adoptions::original(state, ctx.viewer(), url.as_str()).await?,
         None => None,
     };
     let own = match ctx.user() {
