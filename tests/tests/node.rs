@@ -4,6 +4,7 @@
 mod node {
     pub mod api;
     pub mod busy;
+    pub mod frame;
     pub mod groups;
     pub mod pages;
     pub mod reference;

@@ -113,7 +113,8 @@ impl Problem {
             Problem::Leika => "muss ein LeiKa-Schlüssel aus 14 Ziffern sein (z. B. 99041006017000)".into(),
             Problem::OzgId => "muss eine OZG-Leistungs-ID sein, eine ganze Zahl von 1 bis 99999".into(),
             Problem::UnknownValue { allowed } => format!("muss einer dieser Werte sein: {}", allowed.join(", ")),
-            Problem::Spdx(reason) => format!("muss ein SPDX-Lizenzausdruck sein, z. B. EUPL-1.2 oder MIT OR Apache-2.0 ({reason})"),
+            // The parser's reason is English; the example says enough.
+            Problem::Spdx(_) => "muss ein SPDX-Lizenzausdruck sein, z. B. EUPL-1.2 oder MIT OR Apache-2.0".into(),
             Problem::Url => "muss eine http- oder https-Adresse sein".into(),
             Problem::Email => "muss eine E-Mail-Adresse sein".into(),
             Problem::Handle => "muss 1–64 Zeichen lang sein: Kleinbuchstaben a–z, Ziffern, '-' oder '_', beginnend mit Buchstabe oder Ziffer".into(),

@@ -87,6 +87,13 @@ impl Application {
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         tracing::info!(address = %self.local_addr(), public_url = %self.state.config.public_url, "Allmende node listening");
+        let missing = self.state.config.legal_missing();
+        if !missing.is_empty() {
+            tracing::warn!(
+                missing = %missing.join(", "),
+                "legal pages not set: a public body's site needs an imprint, a privacy notice and an accessibility statement; set these keys (docs/configuration.md, \"Legal pages\")"
+            );
+        }
         // The connection's address feeds the per-client login limit.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app)
@@ -128,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
         .fallback(|| async { web::error::PageError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), web::error::full_layout))
+        .layer(middleware::from_fn_with_state(state.clone(), web::notice::carry))
         .layer(middleware::from_fn_with_state(state.clone(), documents::negotiate))
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf::ensure_token))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

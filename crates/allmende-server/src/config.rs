@@ -103,6 +103,47 @@ pub struct Config {
     /// an empty reference directory at start-up (see
     /// docs/data-sources.md); newer editions come by `allmende data import`.
     pub reference_data: bool,
+    /// The legal pages a German public body's site needs, linked in every
+    /// footer (see docs/configuration.md, "Legal pages"). The imprint
+    /// (Impressum, § 5 DDG) and the privacy notice (Datenschutzerklärung,
+    /// Art. 13 DSGVO) are either a link to the body's existing page
+    /// (`*_url`) or text shown at `/impressum` and `/datenschutz`
+    /// (`*_text`, paragraphs separated by blank lines).
+    pub imprint_url: Option<Url>,
+    pub imprint_text: Option<String>,
+    pub privacy_url: Option<Url>,
+    pub privacy_text: Option<String>,
+    /// For the accessibility statement (Erklärung zur Barrierefreiheit,
+    /// BITV 2.0 § 7) at `/barrierefreiheit`: where people report barriers
+    /// (an e-mail address or a web form's URL) and the enforcement and
+    /// arbitration body of the operator's Land (name, address, web site).
+    pub accessibility_contact: Option<String>,
+    pub accessibility_enforcement: Option<String>,
+}
+
+impl Config {
+    /// The legal settings still unset, by key, for the operators' reminder
+    /// and the start-up log.
+    pub fn legal_missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.imprint_url.is_none() && is_blank(&self.imprint_text) {
+            missing.push("imprint_url / imprint_text");
+        }
+        if self.privacy_url.is_none() && is_blank(&self.privacy_text) {
+            missing.push("privacy_url / privacy_text");
+        }
+        if is_blank(&self.accessibility_contact) {
+            missing.push("accessibility_contact");
+        }
+        if is_blank(&self.accessibility_enforcement) {
+            missing.push("accessibility_enforcement");
+        }
+        missing
+    }
+}
+
+fn is_blank(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(|v| v.trim().is_empty())
 }
 
 impl Default for Config {
@@ -137,6 +178,12 @@ impl Default for Config {
             login_wait_ms: 2_000,
             client_ip_header: None,
             reference_data: true,
+            imprint_url: None,
+            imprint_text: None,
+            privacy_url: None,
+            privacy_text: None,
+            accessibility_contact: None,
+            accessibility_enforcement: None,
         }
     }
 }

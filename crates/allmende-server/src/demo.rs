@@ -559,6 +559,10 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
     out
 }
 
+const DEMO_IMPRINT: &str = "Demonstration: {node}\n\nDieser Knoten ist eine Vorführung der Software Allmende mit erfundenen Angaben. Auf einem echten Knoten steht hier das Impressum der betreibenden Stelle nach § 5 DDG: Name, Anschrift, Vertretungsberechtigte, Kontakt.";
+const DEMO_PRIVACY: &str = "Dieser Vorführknoten speichert nur, was Sie selbst eingeben, in einer lokalen Datenbank, die bei jedem Start neu angelegt wird. Er setzt nur technisch notwendige Cookies (Anmeldung, Sprache, Formularschutz).\n\nAuf einem echten Knoten steht hier die Datenschutzerklärung der betreibenden Stelle nach Art. 13 DSGVO.";
+const DEMO_ENFORCEMENT: &str = "Beispiel: Schlichtungsstelle des Landes für barrierefreie Informationstechnik, Musterstraße 1, 70000 Musterstadt, schlichtung@land.example\n\nAuf einem echten Knoten steht hier die Durchsetzungs- bzw. Schlichtungsstelle des eigenen Landes.";
+
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let first_port = config.listen.port();
     let mut apps = Vec::new();
@@ -582,6 +586,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             delivery_retry_ms: 1_000,
             // The Ulm login sees the operations page.
             operators: vec!["digital@ulm.example".into()],
+            // Legal pages as an operator sets them (invented for the demo).
+            imprint_text: Some(DEMO_IMPRINT.replace("{node}", NODES[i].1)),
+            privacy_text: Some(DEMO_PRIVACY.into()),
+            accessibility_contact: Some("barrierefreiheit@allmende.example".into()),
+            accessibility_enforcement: Some(DEMO_ENFORCEMENT.into()),
             ..config.clone()
         };
         apps.push(Application::build(node_config).await?);

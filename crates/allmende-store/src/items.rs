@@ -310,6 +310,22 @@ impl<'a, T: Item> ItemStore<'a, T> {
         self.delete_row(id.into(), true).await
     }
 
+    /// When an item of this kind with `id` was deleted, and whether by its
+    /// origin (a remote copy) rather than here.
+    pub async fn withdrawn(
+        &self,
+        id: impl Into<Uuid>,
+    ) -> Result<Option<(DateTime<Utc>, bool)>, StoreError> {
+        let row =
+            query("SELECT remote, withdrawn_at FROM withdrawn_items WHERE id = $1 AND kind = $2")
+                .bind(id.into().to_string())
+                .bind(T::KIND.collection())
+                .fetch_optional(self.pool)
+                .await?;
+        row.map(|r| Ok((r.col("withdrawn_at")?, r.col("remote")?)))
+            .transpose()
+    }
+
     /// Deletes the local copy of a remote item.
     pub async fn delete_remote(&self, id: impl Into<Uuid>) -> Result<(), StoreError> {
         self.delete_row(id.into(), false).await
@@ -334,6 +350,16 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .ok_or(StoreError::NotFound)?;
         search::remove(&mut tx, T::KIND, id).await?;
         crate::groups::forget_item(&mut tx, T::KIND, id).await?;
+        query(
+            "INSERT INTO withdrawn_items (id, kind, remote, withdrawn_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(T::KIND.collection())
+        .bind(!announce)
+        .bind(Utc::now())
+        .execute(&mut tx)
+        .await?;
         if let Some((organization, deleted)) = deleted {
             outbox::record(&mut tx, organization, &deleted, Utc::now()).await?;
         }

@@ -30,7 +30,10 @@ async fn a_person_logs_in_and_publishes_a_project_through_the_form() {
         .text()
         .await
         .unwrap();
-    assert!(form.contains("<label for=\"title\">"), "inputs have labels");
+    assert!(
+        form.contains("<label class=\"kern-label\" for=\"title\">"),
+        "inputs have labels"
+    );
     assert!(!form.contains(" style="), "no inline styles (CSP)");
 
     let res = b
@@ -102,9 +105,10 @@ async fn a_person_logs_in_and_publishes_a_project_through_the_form() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Gone, and its page says it was withdrawn.
     assert_eq!(
         b.get(node.at(&path)).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
+        StatusCode::GONE
     );
 }
 
@@ -397,7 +401,7 @@ async fn pages_speak_german_by_default_and_english_on_request() {
         .to_owned();
     assert!(csp.contains("default-src 'self'"));
     let de = res.text().await.unwrap();
-    assert!(de.contains("<html lang=\"de\">"));
+    assert!(de.contains("<html lang=\"de\""));
     assert!(de.contains("Vorhaben"));
     let en = client()
         .get(node.at("/"))
@@ -408,7 +412,7 @@ async fn pages_speak_german_by_default_and_english_on_request() {
         .text()
         .await
         .unwrap();
-    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("<html lang=\"en\""));
     assert!(en.contains("Projects"));
 
     let b = browser();

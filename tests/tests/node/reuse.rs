@@ -114,7 +114,7 @@ async fn export_with_adopters_imports_back_and_is_catalogued() {
     // The page shows the facts; the file is behind a disclosure.
     let page = get_text(&node.at(&format!("/solutions/{id}"))).await;
     assert!(
-        page.contains("<dd><code>EUPL-1.2</code></dd>"),
+        page.contains("<dd class=\"kern-description-list-item__value\"><code>EUPL-1.2</code></dd>"),
         "licence as a fact"
     );
     assert!(page.contains("<details><summary>Datei anzeigen</summary>"));
@@ -229,7 +229,7 @@ async fn a_publiccode_file_is_uploaded_in_the_browser() {
     );
     let import = get_page(&b, &node.at("/solutions/import")).await;
     assert!(import.contains("enctype=\"multipart/form-data\""));
-    assert!(import.contains("<label for=\"publiccode_file\">"));
+    assert!(import.contains("<label class=\"kern-label\" for=\"publiccode_file\">"));
 
     let upload = |file: String, token: String| {
         let boundary = "allmende-test-boundary";

@@ -10,6 +10,7 @@ use super::error::PageError;
 use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
 use super::items::parse_id;
 use super::layout::{page, timestamp};
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::auth::token;
 use crate::state::AppState;
@@ -59,21 +60,21 @@ async fn account_page_with(
         ctx,
         ctx.t("Ihr Konto", "Your account"),
         html! {
-            dl.facts {
-                dt { (ctx.t("E-Mail", "E-mail")) } dd { (s.user.email) }
-                dt { (ctx.t("Organisation", "Organization")) } dd { a href={ "/orgs/" (s.organization.handle) } { (s.organization.profile.name) } }
-                dt { (ctx.t("Rolle", "Role")) } dd { (ctx.label(s.user.role)) }
+            dl.facts.kern-description-list {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("E-Mail", "E-mail")) } dd.kern-description-list-item__value { (s.user.email) } }
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Organisation", "Organization")) } dd.kern-description-list-item__value { a href={ "/orgs/" (s.organization.handle) } { (s.organization.profile.name) } } }
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Rolle", "Role")) } dd.kern-description-list-item__value { (ctx.label(s.user.role)) } }
             }
-            h2 { (ctx.t("API-Tokens", "API tokens")) }
+            h2 #tokens { (ctx.t("API-Tokens", "API tokens")) }
             @if let Some(t) = new_token {
-                div.notice role="status" {
+                div.notice.kern-alert.kern-alert--success role="status" {
                     p { strong { (ctx.t("Neues Token – es wird nur jetzt angezeigt:", "New token – it is shown only now:")) } }
                     p { code { (t) } }
                 }
             }
             p { (ctx.t("Mit einem Token können Skripte über die ", "With a token, scripts can publish for your organization through the ")) a href="/api/v1/openapi.json" { "JSON-API" } (ctx.t(" für Ihre Organisation veröffentlichen.", ".")) }
             @if !tokens.is_empty() {
-                table {
+                div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                     thead { tr { th scope="col" { (ctx.t("Bezeichnung", "Label")) } th scope="col" { (ctx.t("Erstellt", "Created")) } th scope="col" { (ctx.t("Zuletzt benutzt", "Last used")) } th scope="col" { span.hint { (ctx.t("Aktion", "Action")) } } } }
                     tbody {
                         @for t in &tokens {
@@ -82,20 +83,17 @@ async fn account_page_with(
                                 td { (timestamp(ctx, t.created_at)) }
                                 td { (t.last_used_at.map(|d| timestamp(ctx, d)).unwrap_or_else(|| "–".into())) }
                                 td {
-                                    form.inline method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
-                                        (csrf_field(ctx))
-                                        button.link type="submit" aria-label={ (ctx.t("Widerrufen: ", "Revoke: ")) (t.label) } { (ctx.t("Widerrufen", "Revoke")) }
-                                    }
+                                    a href={ "/account/tokens/" (t.id) "/revoke" } aria-label={ (ctx.t("Widerrufen: ", "Revoke: ")) (t.label) } { (ctx.t("Widerrufen …", "Revoke …")) }
                                 }
                             }
                         }
                     }
-                }
+                } }
             }
             form.stacked method="post" action="/account/tokens" {
                 (csrf_field(ctx))
                 (Field::new("label", ctx.t("Bezeichnung des neuen Tokens", "Label of the new token")).hint(ctx.t("z. B. Import aus dem Ratsinformationssystem", "e.g. import from the council information system")).input(ctx, "text", &FormValues::new(), &FormErrors::default()))
-                button type="submit" { (ctx.t("Token erstellen", "Create token")) }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Token erstellen", "Create token")) } }
             }
             h2 #totp { (ctx.t("Zwei-Faktor-Anmeldung", "Two-factor login")) }
             @let code_field = Field::new("totp_code", ctx.t("Sechsstelliger Code aus der App", "Six-digit code from the app")).required();
@@ -105,7 +103,7 @@ async fn account_page_with(
                     (error_summary(ctx, &code_errors))
                     (csrf_field(ctx))
                     (code_field.input(ctx, "text", &FormValues::new(), &code_errors))
-                    button.danger type="submit" { (ctx.t("Zwei-Faktor-Anmeldung ausschalten", "Turn two-factor login off")) }
+                    button.kern-btn.kern-btn--danger type="submit" { span.kern-label { (ctx.t("Zwei-Faktor-Anmeldung ausschalten", "Turn two-factor login off")) } }
                 }
             } @else if let Some(secret) = totp.setup {
                 p { (ctx.t("Tragen Sie diesen Schlüssel in Ihre Authenticator-App ein (z. B. FreeOTP, Aegis, Microsoft oder Google Authenticator) und bestätigen Sie mit dem ersten Code:", "Enter this key in your authenticator app (e.g. FreeOTP, Aegis, Microsoft or Google Authenticator) and confirm with its first code:")) }
@@ -117,13 +115,13 @@ async fn account_page_with(
                     (error_summary(ctx, &code_errors))
                     (csrf_field(ctx))
                     (code_field.input(ctx, "text", &FormValues::new(), &code_errors))
-                    button type="submit" { (ctx.t("Bestätigen und einschalten", "Confirm and turn on")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Bestätigen und einschalten", "Confirm and turn on")) } }
                 }
             } @else {
                 p { (ctx.t("Schützen Sie Ihr Konto zusätzlich mit einem Code aus einer Authenticator-App – empfohlen für Admins und Betreiber.", "Protect your account with a code from an authenticator app as well – recommended for admins and operators.")) }
                 form.inline method="post" action="/account/totp/setup" {
                     (csrf_field(ctx))
-                    button type="submit" { (ctx.t("Zwei-Faktor-Anmeldung einrichten", "Set up two-factor login")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Zwei-Faktor-Anmeldung einrichten", "Set up two-factor login")) } }
                 }
             }
         },
@@ -154,6 +152,45 @@ pub async fn create_token(
     account_page(&ctx, &state, Some(&secret)).await
 }
 
+/// `GET /account/tokens/{id}/revoke`: asks before revoking, since
+/// programs using the token stop working and it cannot be restored.
+pub async fn revoke_confirm(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Markup, PageError> {
+    let s = ctx.require_user()?;
+    let id = parse_id(&id)?;
+    let tokens = state
+        .store
+        .accounts()
+        .tokens_of(s.user.id)
+        .await
+        .map_err(PageError::internal)?;
+    let t = tokens
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or(PageError::NotFound)?;
+    Ok(page(
+        &ctx,
+        ctx.t("Token widerrufen?", "Revoke the token?"),
+        html! {
+            p {
+                (ctx.t("Das Token „", "The token “")) strong { (t.label) }
+                (ctx.t("“ wird ungültig. Programme, die es nutzen, werden ab sofort abgewiesen. Das lässt sich nicht rückgängig machen; Sie können aber ein neues Token erstellen.",
+                       "” stops working. Programs that use it are refused from now on. This cannot be undone, but you can create a new token."))
+            }
+            form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
+                (csrf_field(&ctx))
+                div.actions {
+                    button.kern-btn.kern-btn--danger type="submit" { span.kern-label { (ctx.t("Endgültig widerrufen", "Revoke for good")) } }
+                    a href="/account#tokens" { (ctx.t("Abbrechen", "Cancel")) }
+                }
+            }
+        },
+    ))
+}
+
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -169,7 +206,7 @@ pub async fn revoke_token(
             allmende_store::StoreError::NotFound => PageError::NotFound,
             other => PageError::internal(other),
         })?;
-    Ok(Redirect::to("/account").into_response())
+    Ok(redirect("/account#tokens", Notice::TokenRevoked))
 }
 
 /// `POST /account/totp/setup`: makes a new secret to confirm.
@@ -226,7 +263,7 @@ pub async fn totp_enable(
                 .set_totp(user, Some(&secret), Some(step))
                 .await
                 .map_err(PageError::internal)?;
-            Ok(Redirect::to("/account#totp").into_response())
+            Ok(redirect("/account#totp", Notice::TwoFactorOn))
         }
         None => {
             let view = TotpView {
@@ -273,7 +310,7 @@ pub async fn totp_disable(
             .set_totp(user, None, None)
             .await
             .map_err(PageError::internal)?;
-        return Ok(Redirect::to("/account#totp").into_response());
+        return Ok(redirect("/account#totp", Notice::TwoFactorOff));
     }
     let view = TotpView {
         setup: None,

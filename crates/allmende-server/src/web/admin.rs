@@ -5,7 +5,7 @@
 
 use allmende_store::{JobKind, Scope, StuckWork};
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, value};
 use super::layout::page;
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
 
@@ -113,7 +114,7 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                 p { a href="/admin/policy" { (ctx.t("Föderationsregeln: gesperrte, erlaubte und vertrauenswürdige Domains", "Federation policy: blocked, allowed and trusted domains")) } }
                 section aria-labelledby="queue-heading" {
                     h2 #queue-heading { (ctx.t("Warteschlange", "Queue")) }
-                    table {
+                    div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                         caption { (ctx.t("Ausgehende Aktivitäten dieses Knotens", "Outgoing activities of this node")) }
                         tbody {
                             @for (label, count) in rows {
@@ -124,14 +125,14 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                                 td { @match status.oldest_pending { Some(t) => (when(t)), None => "–" } }
                             }
                         }
-                    }
+                    } }
                 }
                 section aria-labelledby="peers-heading" {
                     h2 #peers-heading { (ctx.t("Gegenstellen mit Fehlern", "Failing peers")) }
                     @if status.failing_peers.is_empty() {
                         p { (ctx.t("Keine: Alle Gegenstellen nehmen Zustellungen an.", "None: every peer accepts deliveries.")) }
                     } @else {
-                        table {
+                        div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                             caption { (ctx.t("Unerreichbare Gegenstellen werden pausiert und regelmäßig geprüft.", "Unreachable peers are paused and checked regularly.")) }
                             thead {
                                 tr {
@@ -153,7 +154,7 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                                     }
                                 }
                             }
-                        }
+                        } }
                     }
                 }
                 section aria-labelledby="stuck-heading" {
@@ -167,7 +168,7 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                     }
                     @for (peer, works) in &peers {
                         @let name = if peer == LOCAL { ctx.t("Dieser Knoten", "This node").to_owned() } else { peer.clone() };
-                        table {
+                        div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                             caption { (name) }
                             thead {
                                 tr {
@@ -187,12 +188,12 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                                     }
                                 }
                             }
-                        }
+                        } }
                         div.actions {
                             form.inline method="post" action="/admin/queue/retry" {
                                 (csrf_field(&ctx))
                                 input type="hidden" name="peer" value=(peer);
-                                button.secondary type="submit" aria-label={ (ctx.t("Erneut versuchen: ", "Retry: ")) (name) } { (ctx.t("Erneut versuchen", "Retry")) }
+                                button.kern-btn.kern-btn--secondary type="submit" aria-label={ (ctx.t("Erneut versuchen: ", "Retry: ")) (name) } { span.kern-label { (ctx.t("Erneut versuchen", "Retry")) } }
                             }
                             a href={ "/admin/queue/drop?peer=" (url::form_urlencoded::byte_serialize(peer.as_bytes()).collect::<String>()) } aria-label={ (ctx.t("Verwerfen: ", "Drop: ")) (name) } { (ctx.t("Verwerfen …", "Drop …")) }
                         }
@@ -220,7 +221,7 @@ pub async fn retry(
         .map_err(PageError::internal)?;
     tracing::info!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), peers = touched.peers, "operator retried stuck work");
     state.federation.wake();
-    Ok(Redirect::to("/admin/queue").into_response())
+    Ok(redirect("/admin/queue", Notice::Retried))
 }
 
 #[derive(Deserialize)]
@@ -253,7 +254,7 @@ pub async fn drop_confirm(ctx: Ctx, Query(query): Query<DropQuery>) -> Result<Ma
                 (csrf_field(&ctx))
                 input type="hidden" name="peer" value=(peer);
                 div.actions {
-                    button.danger type="submit" { (ctx.t("Endgültig verwerfen", "Drop for good")) }
+                    button.kern-btn.kern-btn--danger type="submit" { span.kern-label { (ctx.t("Endgültig verwerfen", "Drop for good")) } }
                     a href="/admin/queue" { (ctx.t("Abbrechen", "Cancel")) }
                 }
             }
@@ -275,5 +276,5 @@ pub async fn drop(
         .await
         .map_err(PageError::internal)?;
     tracing::warn!(operator = %ctx.user().map(|u| u.email.as_str()).unwrap_or("-"), %peer, jobs = touched.total(), "operator dropped stuck work");
-    Ok(Redirect::to("/admin/queue").into_response())
+    Ok(redirect("/admin/queue", Notice::Dropped))
 }

@@ -62,7 +62,7 @@ async fn render(
         html! {
             p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } }
             @if let Some(Created { what, email, password, link }) = created {
-                div.notice role="status" {
+                div.notice.kern-alert.kern-alert--success role="status" {
                     p { (what) " " a href=(link) { (ctx.t("Zur Seite der Organisation", "To the organization's page")) } }
                     p {
                         (ctx.t("Anmeldung: ", "Sign-in: ")) code { (email) }
@@ -73,7 +73,7 @@ async fn render(
             }
             (error_summary(ctx, errors))
             h2 { (ctx.t("Organisationen auf diesem Knoten", "Organizations on this node")) }
-            table {
+            div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                 thead { tr {
                     th scope="col" { (ctx.t("Name", "Name")) }
                     th scope="col" { (ctx.t("Kennung", "Handle")) }
@@ -91,7 +91,7 @@ async fn render(
                         }
                     }
                 }
-            }
+            } }
             h2 { (ctx.t("Organisation anlegen", "Create an organization")) }
             p.hint { (ctx.t("Verbände und Netzwerke sind Gruppen: Organisationen treten ihnen bei, und sie geben die Beiträge ihrer Mitglieder weiter.", "Associations and networks are groups: organizations join them, and they pass their members' items on.")) }
             form.stacked method="post" action="/admin/organizations" novalidate {
@@ -100,7 +100,7 @@ async fn render(
                 (Field::new("name", ctx.t("Name", "Name")).required().input(ctx, "text", values, errors))
                 (Field::new("kind", ctx.t("Art", "Kind")).required().select(ctx, &kinds, values, errors))
                 (Field::new("email", ctx.t("E-Mail der ersten Admin-Person", "E-mail of its first admin")).required().input(ctx, "email", values, errors))
-                div.actions { button type="submit" { (ctx.t("Anlegen", "Create")) } }
+                div.actions { button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Anlegen", "Create")) } } }
             }
             h2 { (ctx.t("Person hinzufügen", "Add a person")) }
             form.stacked method="post" action="/admin/organizations/users" novalidate {
@@ -108,7 +108,7 @@ async fn render(
                 (Field::new("organization", ctx.t("Organisation", "Organization")).required().select(ctx, &org_options, values, errors))
                 (Field::new("user_email", ctx.t("E-Mail", "E-mail")).required().input(ctx, "email", values, errors))
                 (Field::new("role", ctx.t("Rolle", "Role")).required().select(ctx, &roles, values, errors))
-                div.actions { button type="submit" { (ctx.t("Hinzufügen", "Add")) } }
+                div.actions { button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Hinzufügen", "Add")) } } }
             }
         },
     ))

@@ -89,6 +89,11 @@ pub struct Ctx {
     /// The request came from one of the node's own pages (or from no
     /// browser at all): see [`crate::auth::csrf::same_origin`].
     pub same_origin: bool,
+    /// What the previous action did, shown once (see [`super::notice`]).
+    pub notice: Option<super::notice::Notice>,
+    /// Configuration keys of the legal pages the operator has not set
+    /// yet; operators see a reminder while any is missing.
+    pub legal_missing: Vec<&'static str>,
 }
 
 impl Ctx {
@@ -98,6 +103,12 @@ impl Ctx {
             Lang::De => de,
             Lang::En => en,
         }
+    }
+
+    /// The language of what organizations write (German), where it differs
+    /// from the page's: for `lang` on their titles and texts (WCAG 3.1.2).
+    pub fn content_lang(&self) -> Option<&'static str> {
+        (self.lang != Lang::De).then_some("de")
     }
 
     /// The name of an enumerated domain value in the page's language.
@@ -181,6 +192,8 @@ impl FromRequestParts<AppState> for Ctx {
             csrf,
             path,
             source_url: state.config.source_url.to_string(),
+            notice: super::notice::from_headers(&state.config, &parts.headers),
+            legal_missing: state.config.legal_missing(),
         })
     }
 }

@@ -1,9 +1,16 @@
 //! Error pages. Each tells a person what happened and what to do next, in
 //! both languages (an error may happen before we know the language).
 
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, DOCTYPE};
+
+use super::context::Ctx;
+use super::layout;
+use crate::state::AppState;
 
 use crate::usecases::UseCaseError;
 
@@ -21,6 +28,11 @@ pub enum PageError {
     TooManyAttempts,
     /// The node cannot do this now; the page asks to retry shortly.
     Busy,
+    /// An item deleted here (`remote: false`) or by its origin: 410, and
+    /// the page says so instead of a bare "not found".
+    Withdrawn {
+        remote: bool,
+    },
     Internal,
 }
 
@@ -52,14 +64,33 @@ impl From<UseCaseError> for PageError {
     }
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
+/// What an error page says: status, message in both languages, and a
+/// detail for the person (never an internal one).
+#[derive(Clone, Debug)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub de: &'static str,
+    pub en: &'static str,
+    pub detail: Option<String>,
+    /// What happened, in both languages, where there is more to say.
+    pub explain: Option<(&'static str, &'static str)>,
+}
+
+impl PageError {
+    /// The page to show, or (`Err`) where to send the visitor instead:
+    /// the login page for one who is not signed in.
+    fn page(self) -> Result<ErrorPage, String> {
+        let mut explain = None;
         let (status, de, en, detail) = match self {
             PageError::LoginRequired(next) => {
-                let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
-                return Redirect::to(&target).into_response();
+                return Err(format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()));
             }
-            PageError::NotFound => (StatusCode::NOT_FOUND, "Seite nicht gefunden", "Page not found", None),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Seite nicht gefunden",
+                "Page not found",
+                None,
+            ),
             PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "Keine Berechtigung: Nur die veröffentlichende Organisation darf dies ändern.",
@@ -78,6 +109,20 @@ impl IntoResponse for PageError {
                 "The form has expired. Please reload the page and submit it again.",
                 None,
             ),
+            PageError::Withdrawn { remote } => {
+                explain = Some(if remote {
+                    (
+                        "Die veröffentlichende Organisation hat diesen Eintrag auf ihrem eigenen Knoten gelöscht oder zurückgezogen; deshalb ist er auch hier nicht mehr zu sehen.",
+                        "The organization that published this entry deleted or withdrew it on its own node, so it is gone here too.",
+                    )
+                } else {
+                    (
+                        "Die veröffentlichende Organisation hat diesen Eintrag gelöscht. Die Knoten, die eine Kopie hatten, wurden benachrichtigt.",
+                        "The organization that published this entry deleted it. The nodes that had a copy were told.",
+                    )
+                });
+                (StatusCode::GONE, "Eintrag zurückgezogen", "Entry withdrawn", None)
+            }
             PageError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "Ungültige Anfrage", "Bad request", Some(detail)),
             PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Die Eingabe ist zu groß.", "The input is too large.", None),
             PageError::TooManyAttempts => (
@@ -99,37 +144,106 @@ impl IntoResponse for PageError {
                 None,
             ),
         };
+        Ok(ErrorPage {
+            status,
+            de,
+            en,
+            detail,
+            explain,
+        })
+    }
+}
+
+impl IntoResponse for PageError {
+    /// A page in both languages without the site's frame; the
+    /// [`full_layout`] middleware replaces it with the framed page in the
+    /// visitor's language (it knows who is signed in). The plain one is
+    /// what is left when even that fails.
+    fn into_response(self) -> Response {
+        let error = match self.page() {
+            Ok(error) => error,
+            Err(target) => return Redirect::to(&target).into_response(),
+        };
         let page = html! {
             (DOCTYPE)
             html lang="de" {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (de) " – Allmende" }
-                    link rel="stylesheet" href="/static/style.css";
+                    title { (error.de) " – Allmende" }
+                    link rel="stylesheet" href=(super::assets::url("style.css"));
                 }
                 body {
                     main #main {
-                        h1 { (de) }
-                        p lang="en" { (en) }
-                        @if let Some(d) = detail { p { code { (d) } } }
+                        h1 { (error.de) }
+                        p lang="en" { (error.en) }
+                        @if let Some((de, en)) = error.explain { p { (de) } p lang="en" { (en) } }
+                        @if let Some(d) = &error.detail { p { (d) } }
                         p { a href="/" { "Zur Startseite" } " · " a href="/" lang="en" { "Home" } }
                     }
                 }
             }
         };
         let mut response = (
-            status,
+            error.status,
             [(header::CACHE_CONTROL, "no-store")],
             Html(page.into_string()),
         )
             .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if error.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from_static(crate::api::error::RETRY_AFTER_SECS),
             );
         }
+        response.extensions_mut().insert(error);
         response
     }
+}
+
+/// Middleware: an error page gets the site's header, navigation and
+/// footer, in the visitor's language, with a way on.
+pub async fn full_layout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    // A busy or failing database would fail again; keep the plain page.
+    if error.status.is_server_error() {
+        return response;
+    }
+    let mut parts = match axum::http::Request::builder().uri(uri).body(()) {
+        Ok(r) => r.into_parts().0,
+        Err(_) => return response,
+    };
+    parts.headers = headers;
+    let Ok(ctx) = Ctx::from_request_parts(&mut parts, &state).await else {
+        return response;
+    };
+    let title = ctx.t(error.de, error.en);
+    let body = layout::frame(
+        &ctx,
+        title,
+        false,
+        html! {
+            h1 { (title) }
+            @if let Some((de, en)) = error.explain { p { (ctx.t(de, en)) } }
+            @if let Some(d) = &error.detail { p { (d) } }
+            @if error.status == StatusCode::NOT_FOUND {
+                p { (ctx.t(
+                    "Die Adresse ist falsch, oder der Eintrag wurde von der veröffentlichenden Organisation gelöscht oder zurückgezogen.",
+                    "The address is wrong, or the entry was deleted or withdrawn by the organization that published it.",
+                )) }
+            }
+            ul {
+                li { a href="/" { (ctx.t("Zur Startseite", "Home")) } }
+                li { a href="/search" { (ctx.t("Suchen", "Search")) } }
+            }
+        },
+    );
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body.into_string()))
 }

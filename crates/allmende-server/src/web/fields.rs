@@ -154,14 +154,14 @@ pub fn shared_facts(
     ozg: &[OzgId],
 ) -> Markup {
     html! {
-        @if let Some(t) = themenfeld { dt { (ctx.t("Themenfeld", "Topic field")) } dd { (ctx.label(t)) } }
+        @if let Some(t) = themenfeld { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Themenfeld", "Topic field")) } dd.kern-description-list-item__value { (ctx.label(t)) } } }
         @if !leika.is_empty() {
-            dt { (ctx.t("LeiKa-Schlüssel", "LeiKa keys")) }
-            dd { @for (i, k) in leika.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/leika:" (k) } { code { (k) } } } }
+            div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("LeiKa-Schlüssel", "LeiKa keys")) }
+            dd.kern-description-list-item__value { @for (i, k) in leika.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/leika:" (k) } { code { (k) } } } } }
         }
         @if !ozg.is_empty() {
-            dt { (ctx.t("OZG-Leistungen", "OZG services")) }
-            dd { @for (i, k) in ozg.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/ozg:" (k) } { (k) } } }
+            div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("OZG-Leistungen", "OZG services")) }
+            dd.kern-description-list-item__value { @for (i, k) in ozg.iter().enumerate() { @if i > 0 { ", " } a href={ "/services/ozg:" (k) } { (k) } } } }
         }
     }
 }

@@ -21,7 +21,9 @@ pub struct FormErrors {
 impl FormErrors {
     /// Places every error on the form field that holds its value: a domain
     /// path such as `contact.email` or `leika_keys[2]` belongs to the field
-    /// `contact_email` or `leika_keys`.
+    /// `contact_email` or `leika_keys`. The message names the field by its
+    /// label, and an entry of a list by its number ("Eintrag 3"), never by
+    /// the path.
     pub fn from_validation(
         ctx: &Ctx,
         errors: &ValidationErrors,
@@ -36,16 +38,14 @@ impl FormErrors {
                     .next()
                     .unwrap_or(&e.field)
                     .replace('.', "_");
-                let detail = if e.field.contains('[') {
-                    format!(" ({})", e.field)
-                } else {
-                    String::new()
-                };
+                let entry = list_entry(&e.field)
+                    .map(|n| format!(" ({} {n})", ctx.t("Eintrag", "entry")))
+                    .unwrap_or_default();
                 let message = match ctx.lang {
                     super::context::Lang::De => e.problem.message_de(),
                     super::context::Lang::En => e.problem.message_en(),
                 };
-                let text = format!("{}{detail} {message}", label(&field));
+                let text = format!("{}{entry} {message}", label(&field));
                 (field, text)
             })
             .collect();
@@ -70,12 +70,28 @@ impl FormErrors {
     }
 }
 
+/// The number (from 1) of the list entry a domain path points into:
+/// `links[0].url` is entry 1.
+fn list_entry(path: &str) -> Option<usize> {
+    let (_, rest) = path.split_once('[')?;
+    let (index, _) = rest.split_once(']')?;
+    index.parse::<usize>().ok().map(|i| i + 1)
+}
+
+/// The list of what to correct, above a form that failed. It takes focus
+/// when the page loads (`autofocus`, no script needed), so keyboard and
+/// screen reader users start there; each entry links to its field.
 pub fn error_summary(ctx: &Ctx, errors: &FormErrors) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" tabindex="-1" {
-                h2 { (ctx.t("Bitte korrigieren Sie Ihre Eingabe", "Please correct your input")) }
-                ul { @for (field, msg) in &errors.by_field { li { a href={ "#" (field) } { (msg) } } } }
+            div.error-summary.kern-alert.kern-alert--danger role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title" {
+                div.kern-alert__header {
+                    span.kern-icon.kern-icon--danger aria-hidden="true" {}
+                    h2.kern-title #error-summary-title { (ctx.t("Bitte korrigieren Sie Ihre Eingabe", "Please correct your input")) }
+                }
+                div.kern-alert__body {
+                    ul { @for (field, msg) in &errors.by_field { li { a href={ "#" (field) } { (msg) } } } }
+                }
             }
         }
     }
@@ -124,13 +140,13 @@ impl<'a> Field<'a> {
 
     fn wrap(&self, ctx: &Ctx, error: Option<&str>, control: Markup) -> Markup {
         html! {
-            div.field {
-                label for=(self.name) {
+            div.field.kern-form-input.kern-form-input--error[error.is_some()] {
+                label.kern-label for=(self.name) {
                     (self.label)
                     @if self.required { " " span aria-hidden="true" { "*" } span.visually-hidden { " (" (ctx.t("Pflichtfeld", "required")) ")" } }
                 }
-                @if let Some(h) = self.hint { span.hint id={ (self.name) "-hint" } { (h) } }
-                @if let Some(e) = error { span.error id={ (self.name) "-error" } { (e) } }
+                @if let Some(h) = self.hint { span.kern-hint id={ (self.name) "-hint" } { (h) } }
+                @if let Some(e) = error { span.kern-error id={ (self.name) "-error" } { (e) } }
                 (control)
             }
         }

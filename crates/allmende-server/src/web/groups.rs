@@ -5,7 +5,7 @@
 use allmende_domain::{for_item_kind, ItemKind, Organization};
 use allmende_store::GroupItem;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 
 use super::context::Ctx;
@@ -13,6 +13,7 @@ use super::error::PageError;
 use super::forms::{csrf_field, value};
 use super::items::{heading, href, ItemPages};
 use super::network::org_label;
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::groups;
@@ -65,7 +66,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                                 form.inline method="post" action="/group/block" {
                                     (csrf_field(ctx))
                                     input type="hidden" name="member" value=(m.handle);
-                                    button.secondary type="submit" aria-label=(format!("{} {}", ctx.t("Sperren:", "Block:"), m.profile.name)) { (ctx.t("Sperren", "Block")) }
+                                    button.kern-btn.kern-btn--secondary type="submit" aria-label=(format!("{} {}", ctx.t("Sperren:", "Block:"), m.profile.name)) { span.kern-label { (ctx.t("Sperren", "Block")) } }
                                 }
                             }
                         }
@@ -82,9 +83,9 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                                 (csrf_field(ctx))
                                 input type="hidden" name="handle" value=(p.handle);
                                 input type="hidden" name="next" value={ "/orgs/" (org.handle) };
-                                button type="submit" name="decision" value="approve" aria-label=(format!("{} {}", ctx.t("Aufnehmen:", "Admit:"), p.profile.name)) { (ctx.t("Aufnehmen", "Admit")) }
+                                button.kern-btn.kern-btn--primary type="submit" name="decision" value="approve" aria-label=(format!("{} {}", ctx.t("Aufnehmen:", "Admit:"), p.profile.name)) { span.kern-label { (ctx.t("Aufnehmen", "Admit")) } }
                                 " "
-                                button.secondary type="submit" name="decision" value="refuse" aria-label=(format!("{} {}", ctx.t("Ablehnen:", "Refuse:"), p.profile.name)) { (ctx.t("Ablehnen", "Refuse")) }
+                                button.kern-btn.kern-btn--secondary type="submit" name="decision" value="refuse" aria-label=(format!("{} {}", ctx.t("Ablehnen:", "Refuse:"), p.profile.name)) { span.kern-label { (ctx.t("Ablehnen", "Refuse")) } }
                             }
                         }
                     }
@@ -113,7 +114,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                                 form.inline method="post" action="/group/remove" {
                                     (csrf_field(ctx))
                                     input type="hidden" name="object" value=(item.object_id);
-                                    button.secondary type="submit" aria-label=(format!("{} {}", ctx.t("Aus der Gruppe entfernen:", "Remove from the group:"), item.title)) { (ctx.t("Aus der Gruppe entfernen", "Remove from the group")) }
+                                    button.kern-btn.kern-btn--secondary type="submit" aria-label=(format!("{} {}", ctx.t("Aus der Gruppe entfernen:", "Remove from the group:"), item.title)) { span.kern-label { (ctx.t("Aus der Gruppe entfernen", "Remove from the group")) } }
                                 }
                             }
                         }
@@ -132,7 +133,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                                 form.inline method="post" action="/group/unblock" {
                                     (csrf_field(ctx))
                                     input type="hidden" name="member" value=(b.handle);
-                                    button.secondary type="submit" aria-label=(format!("{} {}", ctx.t("Sperre aufheben:", "Unblock:"), b.profile.name)) { (ctx.t("Sperre aufheben", "Unblock")) }
+                                    button.kern-btn.kern-btn--secondary type="submit" aria-label=(format!("{} {}", ctx.t("Sperre aufheben:", "Unblock:"), b.profile.name)) { span.kern-label { (ctx.t("Sperre aufheben", "Unblock")) } }
                                 }
                             }
                         }
@@ -142,7 +143,7 @@ pub async fn section(ctx: &Ctx, state: &AppState, org: &Organization) -> Result<
                 @if view.log.is_empty() {
                     p { (ctx.t("Noch keine Moderation.", "No moderation yet.")) }
                 } @else {
-                    div.table-scroll { table {
+                    div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                         caption.visually-hidden { (ctx.t("Moderationsprotokoll", "Moderation log")) }
                         thead { tr {
                             th scope="col" { (ctx.t("Zeit (UTC)", "Time (UTC)")) }
@@ -259,8 +260,8 @@ pub async fn unblock(
 
 async fn back_to_group(state: &AppState, user: &allmende_store::User) -> Response {
     match state.store.organizations().get(user.organization_id).await {
-        Ok(org) => Redirect::to(&format!("/orgs/{}", org.handle)).into_response(),
-        Err(_) => Redirect::to("/").into_response(),
+        Ok(org) => redirect(&format!("/orgs/{}", org.handle), Notice::GroupChanged),
+        Err(_) => redirect("/", Notice::GroupChanged),
     }
 }
 

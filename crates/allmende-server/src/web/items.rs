@@ -9,14 +9,15 @@ use allmende_domain::{
 use allmende_store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup};
 use uuid::Uuid;
 
 use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, FormErrors, FormValues};
-use super::layout::{page, timestamp};
+use super::layout::{content_page, page, timestamp};
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::UseCaseError;
@@ -32,7 +33,8 @@ pub trait ItemPages: Item {
     fn form_from_input(input: &Self::Input) -> FormValues;
     fn field_label(ctx: &Ctx, field: &str) -> &'static str;
     fn form_fields(ctx: &Ctx, values: &FormValues, errors: &FormErrors) -> Markup;
-    /// One line of facts under the title in lists.
+    /// Facts about the item as badge list items (status, kind, theme),
+    /// shown in lists and under the title.
     fn badges(ctx: &Ctx, item: &Self) -> Markup;
     /// The body of the detail page, below the heading.
     fn detail(ctx: &Ctx, item: &Self, org: &Organization) -> Markup;
@@ -54,6 +56,31 @@ pub trait ItemPages: Item {
     }
 }
 
+/// Loads an item for its page. One deleted here or at its origin is 410
+/// with an explanation, so a link someone kept explains itself.
+pub async fn load_for_page<T: ItemPages>(
+    state: &AppState,
+    ctx: &Ctx,
+    raw_id: &str,
+) -> Result<T, PageError> {
+    let id = parse_id(raw_id)?;
+    match items::get::<T>(&state.store, ctx.viewer(), id).await {
+        Err(UseCaseError::NotFound) => {
+            match state
+                .store
+                .items::<T>()
+                .withdrawn(id)
+                .await
+                .map_err(PageError::internal)?
+            {
+                Some((_, remote)) => Err(PageError::Withdrawn { remote }),
+                None => Err(PageError::NotFound),
+            }
+        }
+        other => other.map_err(PageError::from),
+    }
+}
+
 pub fn parse_id(raw: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(raw).map_err(|_| PageError::NotFound)
 }
@@ -67,7 +94,8 @@ pub fn href<T: Item>(item: &T) -> String {
     format!("/{}/{}", T::KIND.collection(), item.id())
 }
 
-/// A list of items with their organization and facts.
+/// A list of items as cards: title, summary, facts and where it comes
+/// from.
 ///
 /// `nested` lists sit under an h2 and use h3 for their items; top-level
 /// lists (directly under the page's h1) use h2, keeping the heading order.
@@ -84,22 +112,66 @@ pub fn item_list<T: ItemPages>(
             ul.items {
                 @for item in items {
                     li {
-                        @if nested {
-                            h3 { a href=(href(item)) { (heading(item)) } }
-                        } @else {
-                            h2.item { a href=(href(item)) { (heading(item)) } }
-                        }
-                        p.meta {
-                            @if let Some(org) = orgs.get(&item.organization_id()) {
-                                (super::network::org_label(org)) " · "
-                            }
-                            (T::badges(ctx, item))
-                        }
+                        (card(
+                            ctx,
+                            if nested { 3 } else { 2 },
+                            html! { a href=(href(item)) lang=[ctx.content_lang()] { (heading(item)) } },
+                            list_text(item),
+                            T::badges(ctx, item),
+                            html! {
+                                @if let Some(org) = orgs.get(&item.organization_id()) {
+                                    (super::network::org_label(org)) " · "
+                                }
+                                (timestamp(ctx, item.created_at()))
+                            },
+                        ))
                     }
                 }
             }
         }
     }
+}
+
+/// One entry of a list as a KERN card. `level` is the heading level of its
+/// title (2 or 3); `origin` says who published it and when.
+pub fn card(
+    ctx: &Ctx,
+    level: u8,
+    title: Markup,
+    summary: Option<&str>,
+    badges: Markup,
+    origin: Markup,
+) -> Markup {
+    html! {
+        article.kern-card {
+            div.kern-card__container {
+                header.kern-card__header {
+                    @if level <= 2 { h2 { (title) } } @else { h3 { (title) } }
+                }
+                div.kern-card__body {
+                    @if let Some(s) = summary { p.summary lang=[ctx.content_lang()] { (shorten(s, 240)) } }
+                    (super::ui::badge_list(badges))
+                    p.origin { (origin) }
+                }
+            }
+        }
+    }
+}
+
+/// The text lists show of an item: its summary, else its main text.
+pub fn list_text<T: Item>(item: &T) -> Option<&str> {
+    T::summary(item.draft()).or_else(|| T::body(item.draft()))
+}
+
+/// The first `max` characters of `text` on one line, cut at a word.
+pub fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    let at_word = cut.rfind(' ').map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', '.', ';', ':']))
 }
 
 /// The organizations of `ids`, to name the authors of what a page lists.
@@ -158,12 +230,12 @@ pub async fn list<T: ItemPages>(
         html! {
             div.actions {
                 @if ctx.signed_in.is_some() {
-                    a.button href={ "/" (T::KIND.collection()) "/new" } { (T::new_title(&ctx)) }
+                    a.kern-btn.kern-btn--primary href={ "/" (T::KIND.collection()) "/new" } { span.kern-label { (T::new_title(&ctx)) } }
                 }
             }
             form.search-form method="get" action={ "/" (T::KIND.collection()) } {
                 (super::fields::themenfeld_field(&ctx, &values, &FormErrors::default()))
-                button.secondary type="submit" { (ctx.t("Filtern", "Filter")) }
+                button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (ctx.t("Filtern", "Filter")) } }
             }
             (item_list(&ctx, &found, &orgs, false))
             nav.actions aria-label=(ctx.t("Seiten", "Pages")) {
@@ -217,7 +289,7 @@ fn form_page_with<T: ItemPages>(
                 (T::form_fields(ctx, values, errors))
                 (super::groups::choice(ctx, groups, &super::groups::chosen(values), errors.get("groups")))
                 div.actions {
-                    button type="submit" { (ctx.t("Speichern", "Save")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Speichern", "Save")) } }
                     a href=(if action.ends_with("/edit") { action.trim_end_matches("/edit").to_owned() } else { format!("/{}", T::KIND.collection()) }) { (ctx.t("Abbrechen", "Cancel")) }
                 }
             }
@@ -319,7 +391,7 @@ pub async fn create<T: ItemPages>(
     }
     let chosen = super::groups::chosen(&values);
     match items::create_in_groups::<T>(&state, user, &input, &chosen).await {
-        Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
+        Ok(item) => Ok(redirect(&href(&item), Notice::Published)),
         Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(
             &ctx,
             T::new_title(&ctx),
@@ -340,7 +412,7 @@ pub fn owner_actions<T: ItemPages>(ctx: &Ctx, item: &T) -> Markup {
     html! {
         @if own {
             div.actions {
-                a.button.secondary href={ (href(item)) "/edit" } { (ctx.t("Bearbeiten", "Edit")) }
+                a.kern-btn.kern-btn--secondary href={ (href(item)) "/edit" } { span.kern-label { (ctx.t("Bearbeiten", "Edit")) } }
                 a href={ (href(item)) "/delete" } { (ctx.t("Löschen", "Delete")) }
             }
         }
@@ -353,7 +425,7 @@ pub async fn show<T: ItemPages>(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let item: T = items::get(&state.store, ctx.viewer(), parse_id(&id)?).await?;
+    let item: T = load_for_page(&state, &ctx, &id).await?;
     let org = state
         .store
         .organizations()
@@ -379,7 +451,7 @@ pub async fn show<T: ItemPages>(
     };
     let similar_found = !similar.0.is_empty();
     let related = T::related(&ctx, &state, &item, &object_id).await?;
-    Ok(page(
+    Ok(content_page(
         &ctx,
         heading(&item),
         html! {
@@ -442,7 +514,7 @@ pub async fn update<T: ItemPages>(
         Err(e) => return Ok(invalid::<T>(&ctx, &title, &action, &values, &e.into(), &[])),
     };
     match items::update::<T>(&state, user, item.id(), &input).await {
-        Ok(item) => Ok(Redirect::to(&href(&item)).into_response()),
+        Ok(item) => Ok(redirect(&href(&item), Notice::Saved)),
         Err(UseCaseError::Invalid(e)) => Ok(invalid::<T>(&ctx, &title, &action, &values, &e, &[])),
         Err(e) => Err(e.into()),
     }
@@ -465,7 +537,7 @@ pub async fn delete_confirm<T: ItemPages>(
             form method="post" action={ (href(&item)) "/delete" } {
                 (csrf_field(&ctx))
                 div.actions {
-                    button.danger type="submit" { (ctx.t("Endgültig löschen", "Delete permanently")) }
+                    button.kern-btn.kern-btn--danger type="submit" { span.kern-label { (ctx.t("Endgültig löschen", "Delete permanently")) } }
                     a href=(href(&item)) { (ctx.t("Abbrechen", "Cancel")) }
                 }
             }
@@ -480,7 +552,10 @@ pub async fn delete<T: ItemPages>(
     SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
     items::delete::<T>(&state, &signed_in.user, parse_id(&id)?).await?;
-    Ok(Redirect::to(&format!("/orgs/{}", signed_in.organization.handle)).into_response())
+    Ok(redirect(
+        &format!("/orgs/{}", signed_in.organization.handle),
+        Notice::Deleted,
+    ))
 }
 
 /// For a copy of an item from another node: a link to the original.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_organizations;
+pub mod assets;
 pub mod context;
 pub mod error;
 pub mod feeds;
@@ -14,7 +15,9 @@ pub mod groups;
 pub mod home;
 pub mod items;
 pub mod layout;
+pub mod legal;
 pub mod network;
+pub mod notice;
 pub mod organizations;
 pub mod policy;
 pub mod posted;
@@ -24,10 +27,9 @@ pub mod search;
 pub mod services;
 pub mod session;
 pub mod solutions;
+pub mod ui;
 
 use allmende_domain::{Project, Question, Solution};
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -71,7 +73,10 @@ pub fn router() -> Router<AppState> {
         .route("/account/totp/setup", post(account::totp_setup))
         .route("/account/totp/enable", post(account::totp_enable))
         .route("/account/totp/disable", post(account::totp_disable))
-        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            get(account::revoke_confirm).post(account::revoke_token),
+        )
         .route("/admin/queue", get(admin::queue))
         .route(
             "/admin/organizations",
@@ -119,19 +124,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/solutions/{id}/variant", get(solutions::variant_form))
         .route("/solutions/{id}/publiccode.yml", get(solutions::publiccode))
-        .route(
-            "/static/style.css",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, "public, max-age=3600"),
-                    ],
-                    layout::STYLE,
-                )
-                    .into_response()
-            }),
-        );
+        .route("/static/{version}/{file}", get(assets::serve))
+        .route("/impressum", get(legal::imprint))
+        .route("/datenschutz", get(legal::privacy))
+        .route("/barrierefreiheit", get(legal::accessibility));
     let router = item_routes::<Project>(router, get(items::show::<Project>));
     let router = item_routes::<Question>(router, get(questions::show));
     item_routes::<Solution>(router, get(items::show::<Solution>))

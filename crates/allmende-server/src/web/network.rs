@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use allmende_domain::{FollowerApproval, Organization, OrganizationId};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, PreEscaped};
 
 use super::context::Ctx;
@@ -14,6 +14,7 @@ use super::error::PageError;
 use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
 use super::items::{heading, href, org_map};
 use super::layout::{page, timestamp};
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::follows::{self, FeedEntry};
@@ -66,7 +67,7 @@ async fn network_page(
                         .hint(ctx.t("z. B. mannheim@allmende.mannheim.de oder die URL ihres Profils", "e.g. mannheim@allmende.mannheim.de or the URL of its profile"))
                         .required()
                         .input(ctx, "text", values, errors))
-                    button type="submit" { (ctx.t("Folgen", "Follow")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Folgen", "Follow")) } }
                 }
             }
             section aria-labelledby="following-heading" {
@@ -165,7 +166,7 @@ async fn network_page(
                             .hint(ctx.t("Alle anderen Anfragen warten hier, bis ein Admin sie annimmt. Vertrauenswürdige Knoten legt der Betrieb dieses Knotens fest.", "All other requests wait here until an admin approves them. The operators of this node decide which nodes are trusted."))
                             .required()
                             .select(ctx, &options, &current, &FormErrors::default()))
-                        button type="submit" { (ctx.t("Speichern", "Save")) }
+                        button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Speichern", "Save")) } }
                     }
                 }
             }
@@ -248,7 +249,7 @@ pub async fn follow(
             .map(|_| ())
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/network").into_response()),
+        Ok(()) => Ok(redirect("/network", Notice::Followed)),
         Err(UseCaseError::Invalid(errors)) => {
             let label = ctx.t("Adresse der Organisation", "Address of the organization");
             let errors = FormErrors::from_validation(&ctx, &errors, |_| label.to_owned());
@@ -268,7 +269,7 @@ pub async fn unfollow(
 ) -> Result<Response, PageError> {
     let handle = value(&values, "handle").unwrap_or_default();
     follows::unfollow(&state, &signed_in.user, &handle).await?;
-    Ok(Redirect::to("/network").into_response())
+    Ok(redirect("/network", Notice::Unfollowed))
 }
 
 /// `POST /network/followers/decide`: approve or refuse a follow request,
@@ -290,7 +291,7 @@ pub async fn decide_follower(
     let back = value(&values, "next")
         .and_then(|next| crate::auth::local_target(&next, &state.config.public_url))
         .unwrap_or_else(|| "/network".to_owned());
-    Ok(Redirect::to(&back).into_response())
+    Ok(redirect(&back, Notice::FollowerDecided))
 }
 
 /// `POST /network/followers/approval`: who may follow at once (admins).
@@ -302,5 +303,5 @@ pub async fn set_follower_approval(
 ) -> Result<Response, PageError> {
     let approval = value(&values, "follower_approval").unwrap_or_default();
     follows::set_follower_approval(&state, &signed_in.user, &approval).await?;
-    Ok(Redirect::to("/network").into_response())
+    Ok(redirect("/network", Notice::Saved))
 }

@@ -9,7 +9,7 @@ use allmende_domain::{
 use allmende_store::ListFilter;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::context::Ctx;
@@ -17,7 +17,9 @@ use super::error::PageError;
 use super::forms::{csrf_field, error_summary, set, value, Field, FormErrors, FormValues};
 use super::items::{item_list, ItemPages};
 use super::layout::page;
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
+use super::ui::{badge, Tone};
 use crate::state::AppState;
 use crate::usecases::{organizations, UseCaseError};
 
@@ -161,42 +163,42 @@ pub async fn show(
         &ctx,
         &p.name,
         html! {
-            @if is_admin { div.actions { a.button.secondary href={ "/orgs/" (org.handle) "/edit" } { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
+            @if is_admin { div.actions { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/edit" } { span.kern-label { (ctx.t("Profil bearbeiten", "Edit profile")) } } } }
             @if ctx.user().is_some() && (!org.is_local() || joinable) {
                 div.actions {
                     @if let Some(f) = &following {
-                        span.badge { (match (group, f.accepted) {
+                        (badge(Tone::Info, match (group, f.accepted) {
                             (false, true) => ctx.t("Sie folgen", "You follow"),
                             (false, false) => ctx.t("Folgen angefragt", "Follow requested"),
                             (true, true) => ctx.t("Ihre Organisation ist Mitglied", "Your organization is a member"),
                             (true, false) => ctx.t("Beitritt angefragt", "Asked to join"),
-                        }) }
+                        }))
                         form.inline method="post" action="/network/unfollow" {
                             (csrf_field(&ctx))
                             input type="hidden" name="handle" value=(org.handle);
-                            button.secondary type="submit" { (if group { ctx.t("Gruppe verlassen", "Leave the group") } else { ctx.t("Nicht mehr folgen", "Unfollow") }) }
+                            button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (if group { ctx.t("Gruppe verlassen", "Leave the group") } else { ctx.t("Nicht mehr folgen", "Unfollow") }) } }
                         }
                     } @else {
                         form.inline method="post" action="/network/follow" {
                             (csrf_field(&ctx))
                             input type="hidden" name="target" value=(if org.is_local() { state.federation.urls().organization(org.handle.as_str()) } else { org.handle.to_string() });
-                            button type="submit" { (if group { ctx.t("Beitreten", "Join") } else { ctx.t("Folgen", "Follow") }) }
+                            button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (if group { ctx.t("Beitreten", "Join") } else { ctx.t("Folgen", "Follow") }) } }
                         }
                     }
                 }
             }
             @if let Some(d) = &p.description { p { (d) } }
-            dl.facts {
-                dt { (ctx.t("Fediverse-Adresse", "Fediverse address")) } dd { code { (address) } }
+            dl.facts.kern-description-list {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Fediverse-Adresse", "Fediverse address")) } dd.kern-description-list-item__value { code { (address) } } }
                 @if let Some(origin) = &org.origin {
-                    dt { (ctx.t("Heimatknoten", "Home node")) }
-                    dd { a href=(origin.profile_url.as_ref().unwrap_or(&origin.actor_id)) rel="noopener" { (ctx.t("Profil dort ansehen", "View profile there")) } }
+                    div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Heimatknoten", "Home node")) }
+                    dd.kern-description-list-item__value { a href=(origin.profile_url.as_ref().unwrap_or(&origin.actor_id)) rel="noopener" { (ctx.t("Profil dort ansehen", "View profile there")) } } }
                 }
-                dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(p.kind)) }
-                @if let Some(l) = p.bundesland { dt { (ctx.t("Bundesland", "State")) } dd { (ctx.label(l)) } }
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Art", "Kind")) } dd.kern-description-list-item__value { (ctx.label(p.kind)) } }
+                @if let Some(l) = p.bundesland { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Bundesland", "State")) } dd.kern-description-list-item__value { (ctx.label(l)) } } }
                 @if let Some(a) = &p.ags {
-                    dt { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } }
-                    dd {
+                    div.kern-description-list-item { dt.kern-description-list-item__key { abbr title=(ctx.t("Amtlicher Gemeindeschlüssel", "Official municipality key")) { "AGS" } }
+                    dd.kern-description-list-item__value {
                         (a)
                         @if !same_ags.is_empty() {
                             p.warning role="note" {
@@ -208,17 +210,17 @@ pub async fn show(
                                 ". " (ctx.t("Verlassen Sie sich nur auf bestätigte Identitäten.", "Rely only on verified identities."))
                             }
                         }
-                    }
+                    } }
                 }
-                @if let Some(a) = &p.ars { dt { abbr title=(ctx.t("Regionalschlüssel", "Regional key")) { "ARS" } } dd { (a) } }
-                @if let Some(n) = p.population { dt { (ctx.t("Einwohnerzahl", "Population")) } dd { (n) } }
+                @if let Some(a) = &p.ars { div.kern-description-list-item { dt.kern-description-list-item__key { abbr title=(ctx.t("Regionalschlüssel", "Regional key")) { "ARS" } } dd.kern-description-list-item__value { (a) } } }
+                @if let Some(n) = p.population { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Einwohnerzahl", "Population")) } dd.kern-description-list-item__value { (n) } } }
                 @if let Some(w) = &p.website {
                     // rel="me": the other half of a link the website makes
                     // to this profile (Mastodon verifies the same way).
-                    dt { (ctx.t("Website", "Website")) } dd { a href=(w) rel="me noopener" { (w) } }
+                    div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Website", "Website")) } dd.kern-description-list-item__value { a href=(w) rel="me noopener" { (w) } } }
                 }
-                dt { (ctx.t("Identität", "Identity")) }
-                dd {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Identität", "Identity")) }
+                dd.kern-description-list-item__value {
                     @match (verified, &identity) {
                         (Some(since), _) => {
                             strong.verified { (ctx.t("Bestätigt", "Verified")) }
@@ -237,10 +239,10 @@ pub async fn show(
                     @if verified.is_none() && org.is_local() && is_admin {
                         p.hint { (ctx.t("So bestätigen Sie die Identität: Setzen Sie auf Ihrer offiziellen Website einen Link mit rel=\"me\" auf ", "To verify your identity, put a link with rel=\"me\" on your official website to ")) code { (state.federation.urls().organization(org.handle.as_str())) } "." }
                     }
-                }
+                } }
                 @if let Some(c) = &p.contact {
-                    dt { (ctx.t("Kontakt", "Contact")) }
-                    dd { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } }
+                    div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Kontakt", "Contact")) }
+                    dd.kern-description-list-item__value { (c.name) @if let Some(e) = &c.email { ", " a href={ "mailto:" (e) } { (e) } } @if let Some(t) = &c.phone { ", " (t) } } }
                 }
             }
             @if let Some(section) = group_section { (section) }
@@ -359,7 +361,7 @@ fn edit_page(ctx: &Ctx, org: &Organization, v: &FormValues, e: &FormErrors) -> M
                     (Field::new("contact_phone", ctx.t("Telefon", "Phone")).input(ctx, "text", v, e))
                 }
                 div.actions {
-                    button type="submit" { (ctx.t("Speichern", "Save")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Speichern", "Save")) } }
                     a href={ "/orgs/" (org.handle) } { (ctx.t("Abbrechen", "Cancel")) }
                 }
             }
@@ -410,7 +412,7 @@ pub async fn update(
         Err(e) => return Ok(invalid(&e.into())),
     };
     match organizations::update_profile(&state, user, &handle, &input).await {
-        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.handle)).into_response()),
+        Ok(org) => Ok(redirect(&format!("/orgs/{}", org.handle), Notice::Saved)),
         Err(UseCaseError::Invalid(e)) => Ok(invalid(&e)),
         Err(e) => Err(e.into()),
     }

@@ -5,7 +5,7 @@
 use allmende_store::PolicyKind;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 
@@ -13,6 +13,7 @@ use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
 use super::layout::page;
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
 use crate::usecases::{policy, UseCaseError};
@@ -110,7 +111,7 @@ async fn policy_page(
                         .input(ctx, "text", values, errors))
                     (Field::new("kind", ctx.t("Liste", "List")).required().select(ctx, &kinds, values, errors))
                     (Field::new("note", ctx.t("Begründung (für das Protokoll)", "Reason (for the log)")).input(ctx, "text", values, errors))
-                    button type="submit" { (ctx.t("Hinzufügen", "Add")) }
+                    button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Hinzufügen", "Add")) } }
                 }
             }
             section aria-labelledby="policy-log" {
@@ -118,7 +119,7 @@ async fn policy_page(
                 @if log.is_empty() {
                     p { (ctx.t("Noch keine Änderungen.", "No changes yet.")) }
                 } @else {
-                    table {
+                    div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                         caption { (ctx.t("Die letzten 100 Änderungen, neueste zuerst", "The latest 100 changes, newest first")) }
                         thead { tr {
                             th scope="col" { (ctx.t("Zeit", "Time")) }
@@ -138,7 +139,7 @@ async fn policy_page(
                                 }
                             }
                         }
-                    }
+                    } }
                 }
             }
         },
@@ -174,7 +175,7 @@ pub async fn add(
     )
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to("/admin/policy").into_response()),
+        Ok(_) => Ok(redirect("/admin/policy", Notice::PolicyChanged)),
         Err(UseCaseError::Invalid(errors)) => {
             let errors = FormErrors::from_validation(&ctx, &errors, |field| match field {
                 "domain" => ctx.t("Domain", "Domain").to_owned(),
@@ -205,5 +206,5 @@ pub async fn remove(
         &value(&values, "kind").unwrap_or_default(),
     )
     .await?;
-    Ok(Redirect::to("/admin/policy").into_response())
+    Ok(redirect("/admin/policy", Notice::PolicyChanged))
 }

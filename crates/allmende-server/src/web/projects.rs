@@ -7,7 +7,8 @@ use super::context::Ctx;
 use super::fields::*;
 use super::forms::{lines, set, value, Field, FormErrors, FormValues};
 use super::items::ItemPages;
-use super::layout::{date, text_block};
+use super::layout::{content_block, date};
+use super::ui::{badge_item, Tone};
 
 impl ItemPages for Project {
     fn plural(ctx: &Ctx) -> &'static str {
@@ -97,26 +98,26 @@ impl ItemPages for Project {
 
     fn badges(ctx: &Ctx, p: &Self) -> Markup {
         html! {
-            span.badge { (ctx.label(p.content.status)) }
-            @if p.content.seeking_partners { span.badge.ok { (ctx.t("Partner gesucht", "Seeking partners")) } }
-            @if let Some(t) = p.content.themenfeld { (ctx.label(t)) }
+            (badge_item(Tone::Info, ctx.label(p.content.status)))
+            @if p.content.seeking_partners { (badge_item(Tone::Success, ctx.t("Partner gesucht", "Seeking partners"))) }
+            @if let Some(t) = p.content.themenfeld { (badge_item(Tone::Neutral, ctx.label(t))) }
         }
     }
 
     fn detail(ctx: &Ctx, p: &Self, _org: &Organization) -> Markup {
         let c = &p.content;
         html! {
-            @if let Some(s) = &c.summary { p { strong { (s) } } }
-            dl.facts {
-                dt { (ctx.t("Stand", "Status")) } dd { (ctx.label(c.status)) }
-                @if c.seeking_partners { dt { (ctx.t("Partner", "Partners")) } dd { strong { (ctx.t("werden gesucht", "wanted")) } } }
-                @if let Some(d) = c.start_date { dt { (ctx.t("Beginn", "Start")) } dd { (date(ctx, d)) } }
-                @if let Some(d) = c.end_date { dt { (ctx.t("Ende", "End")) } dd { (date(ctx, d)) } }
+            @if let Some(s) = &c.summary { p.lead lang=[ctx.content_lang()] { (s) } }
+            dl.facts.kern-description-list {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Stand", "Status")) } dd.kern-description-list-item__value { (ctx.label(c.status)) } }
+                @if c.seeking_partners { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Partner", "Partners")) } dd.kern-description-list-item__value { strong { (ctx.t("werden gesucht", "wanted")) } } } }
+                @if let Some(d) = c.start_date { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Beginn", "Start")) } dd.kern-description-list-item__value { (date(ctx, d)) } } }
+                @if let Some(d) = c.end_date { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Ende", "End")) } dd.kern-description-list-item__value { (date(ctx, d)) } } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &c.ozg_ids))
-                @if !c.partners.is_empty() { dt { (ctx.t("Beteiligt", "Partners")) } dd { (c.partners.join(", ")) } }
-                @if let Some(f) = &c.funding_programme { dt { (ctx.t("Förderprogramm", "Funding programme")) } dd { (f) } }
+                @if !c.partners.is_empty() { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Beteiligt", "Partners")) } dd.kern-description-list-item__value { (c.partners.join(", ")) } } }
+                @if let Some(f) = &c.funding_programme { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Förderprogramm", "Funding programme")) } dd.kern-description-list-item__value { (f) } } }
             }
-            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (text_block(b)) }
+            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b)) }
             (contact_and_links(ctx, c.contact.as_ref(), &c.links))
         }
     }

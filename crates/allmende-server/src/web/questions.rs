@@ -14,8 +14,10 @@ use super::error::PageError;
 use super::fields::*;
 use super::forms::{csrf_field, error_summary, lines, set, value, Field, FormErrors, FormValues};
 use super::items::{org_map, owner_actions, parse_id, ItemPages};
-use super::layout::{page, text_block, timestamp};
+use super::layout::{content_block, content_page, timestamp};
+use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
+use super::ui::{badge, badge_item, Tone};
 use crate::state::AppState;
 use crate::usecases::{items, questions, UseCaseError};
 
@@ -71,18 +73,18 @@ impl ItemPages for Question {
 
     fn badges(ctx: &Ctx, q: &Self) -> Markup {
         html! {
-            @if q.accepted_answer_id.is_some() { span.badge.ok { (ctx.t("Beantwortet", "Answered")) } }
-            @if q.content.audience != Audience::Public { span.badge { (ctx.label(q.content.audience)) } }
-            @if let Some(t) = q.content.themenfeld { (ctx.label(t)) }
+            @if q.accepted_answer_id.is_some() { (badge_item(Tone::Success, ctx.t("Beantwortet", "Answered"))) } @else { (badge_item(Tone::Info, ctx.t("Offen", "Open"))) }
+            @if q.content.audience != Audience::Public { (badge_item(Tone::Warning, ctx.label(q.content.audience))) }
+            @if let Some(t) = q.content.themenfeld { (badge_item(Tone::Neutral, ctx.label(t))) }
         }
     }
 
     fn detail(ctx: &Ctx, q: &Self, _org: &Organization) -> Markup {
         let c = &q.content;
         html! {
-            (text_block(&c.body))
-            dl.facts {
-                dt { (ctx.t("Gerichtet an", "Addressed to")) } dd { (ctx.label(c.audience)) }
+            (content_block(ctx, &c.body))
+            dl.facts.kern-description-list {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Gerichtet an", "Addressed to")) } dd.kern-description-list-item__value { (ctx.label(c.audience)) } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &[]))
             }
         }
@@ -97,7 +99,7 @@ fn answer_form(ctx: &Ctx, q: &Question, values: &FormValues, errors: &FormErrors
             form.stacked method="post" action={ "/questions/" (q.id) "/answers" } novalidate {
                 (csrf_field(ctx))
                 (Field::new("body", ctx.t("Ihre Antwort", "Your answer")).required().textarea(ctx, 6, values, errors))
-                button type="submit" { (ctx.t("Antwort veröffentlichen", "Publish answer")) }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Antwort veröffentlichen", "Publish answer")) } }
             }
         } @else {
             p { a href={ "/login?next=/questions/" (q.id) } { (ctx.t("Melden Sie sich an, um zu antworten.", "Log in to answer.")) } }
@@ -140,7 +142,7 @@ async fn question_page(
             .item(allmende_domain::ItemKind::Question, q.id.0)
     });
     let shared = super::groups::shared_in(ctx, state, &object_id).await?;
-    Ok(page(
+    Ok(content_page(
         ctx,
         &q.content.title,
         html! {
@@ -149,8 +151,8 @@ async fn question_page(
                 " · " (ctx.t("gefragt am ", "asked ")) (timestamp(ctx, q.created_at))
                 (shared)
                 (super::items::original_link(ctx, original.as_deref()))
-                " " (Question::badges(ctx, q))
             }
+            (super::ui::badge_list(Question::badges(ctx, q)))
             (owner_actions(ctx, q))
             (Question::detail(ctx, q, org))
             h2 { (answers.len()) " " (if answers.len() == 1 { ctx.t("Antwort", "answer") } else { ctx.t("Antworten", "answers") }) }
@@ -160,19 +162,19 @@ async fn question_page(
                     p.meta {
                         @if let Some(o) = orgs.get(&a.organization_id) { (super::network::org_label(o)) }
                         " · " (timestamp(ctx, a.created_at))
-                        @if accepted { " " span.badge.ok { (ctx.t("Akzeptierte Antwort", "Accepted answer")) } }
+                        @if accepted { " " (badge(Tone::Success, ctx.t("Akzeptierte Antwort", "Accepted answer"))) }
                     }
                     @if let Some(html) = &a.body_html {
                         // Written in other fediverse software: sanitised on
                         // arrival, and again here.
                         div.remote-html { (PreEscaped(allmende_federation::sanitize::clean_html(html))) }
                     } @else {
-                        (text_block(&a.body))
+                        (content_block(ctx, &a.body))
                     }
                     @if asker && !accepted {
                         form method="post" action={ "/answers/" (a.id) "/accept" } {
                             (csrf_field(ctx))
-                            button.secondary type="submit" { (ctx.t("Als hilfreichste Antwort akzeptieren", "Accept as the most helpful answer")) }
+                            button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (ctx.t("Als hilfreichste Antwort akzeptieren", "Accept as the most helpful answer")) } }
                         }
                     }
                 }
@@ -209,7 +211,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Markup, PageError> {
-    let q: Question = items::get(&state.store, ctx.viewer(), parse_id(&id)?).await?;
+    let q: Question = super::items::load_for_page(&state, &ctx, &id).await?;
     question_page(&ctx, &state, &q, &FormValues::new(), &FormErrors::default()).await
 }
 
@@ -229,9 +231,10 @@ pub async fn answer(
         body: value(&values, "body"),
     };
     match questions::answer(&state, user, question_id, &input).await {
-        Ok(a) => Ok(
-            Redirect::to(&format!("/questions/{}#answer-{}", a.question_id, a.id)).into_response(),
-        ),
+        Ok(a) => Ok(redirect(
+            &format!("/questions/{}#answer-{}", a.question_id, a.id),
+            Notice::AnswerPublished,
+        )),
         Err(UseCaseError::Invalid(e)) => {
             let q: Question = items::get(&state.store, ctx.viewer(), question_id).await?;
             let errors = FormErrors::from_validation(&ctx, &e, |_| {
@@ -251,5 +254,8 @@ pub async fn accept(
     SignedForm { signed_in, .. }: SignedForm,
 ) -> Result<Response, PageError> {
     let q = questions::accept(&state, &signed_in.user, parse_id(&id)?).await?;
-    Ok(Redirect::to(&format!("/questions/{}", q.id)).into_response())
+    Ok(redirect(
+        &format!("/questions/{}", q.id),
+        Notice::AnswerAccepted,
+    ))
 }

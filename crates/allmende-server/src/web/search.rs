@@ -15,6 +15,7 @@ use super::error::PageError;
 use super::forms::{Field, FormErrors, FormValues};
 use super::items::{href, org_map, ItemPages};
 use super::layout::{page, timestamp};
+use super::ui::{badge, badge_item, Tone};
 use crate::state::AppState;
 use crate::usecases::search::{self, Found, Hit, Request, Results};
 
@@ -34,7 +35,7 @@ pub fn search_form(ctx: &Ctx, request: &Request) -> Markup {
             }
             @if let Some(from) = request.from { input type="hidden" name="from" value=(from.to_string()); }
             @if let Some(to) = request.to { input type="hidden" name="to" value=(to.to_string()); }
-            button type="submit" { (ctx.t("Suchen", "Search")) }
+            button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Suchen", "Search")) } }
         }
     }
 }
@@ -98,7 +99,7 @@ fn date_form(ctx: &Ctx, request: &Request) -> Markup {
                     label for="to" { (ctx.t("Bis", "To")) }
                     input #to type="date" name="to" value=[request.to.map(|d| d.to_string())];
                 }
-                button.secondary type="submit" { (ctx.t("Zeitraum anwenden", "Apply period")) }
+                button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (ctx.t("Zeitraum anwenden", "Apply period")) } }
             }
         }
     }
@@ -177,15 +178,8 @@ pub fn results_section(
     }
 }
 
-/// A heading of level 3 or, under an h3, 4.
-fn heading(level: u8, content: Markup) -> Markup {
-    html! {
-        @if level >= 4 { h4 { (content) } } @else { h3 { (content) } }
-    }
-}
-
-/// One hit: type, linked title (a heading of `level`), author and facts,
-/// snippet.
+/// One hit as a card: linked title (a heading of `level`), snippet or
+/// summary, type and facts, author and date.
 pub fn hit_entry(
     ctx: &Ctx,
     hit: &Hit,
@@ -194,37 +188,77 @@ pub fn hit_entry(
 ) -> Markup {
     fn item<T: ItemPages>(
         ctx: &Ctx,
+        hit: &Hit,
         item: &T,
         orgs: &HashMap<OrganizationId, Organization>,
         level: u8,
     ) -> Markup {
-        html! {
-            (heading(level, html! { a href=(href(item)) { (T::title(item.draft())) } }))
-            p.meta {
-                span.kind { (DocKind::from_item(T::KIND).map_or("", |k| kind_label(ctx, k))) } " · "
+        let kind = DocKind::from_item(T::KIND).map_or("", |k| kind_label(ctx, k));
+        entry(
+            ctx,
+            hit,
+            level,
+            html! { a href=(href(item)) lang=[ctx.content_lang()] { (T::title(item.draft())) } },
+            super::items::list_text(item),
+            html! { (badge_item(Tone::Neutral, kind)) (T::badges(ctx, item)) },
+            html! {
                 @if let Some(org) = orgs.get(&item.organization_id()) {
                     (super::network::org_label(org)) " · "
                 }
-                (T::badges(ctx, item)) " · " (timestamp(ctx, item.created_at()))
-            }
-        }
+                (timestamp(ctx, item.created_at()))
+            },
+        )
     }
+    match &hit.found {
+        Found::Project(p) => item(ctx, hit, p, orgs, level),
+        Found::Question(q) => item(ctx, hit, q, orgs, level),
+        Found::Solution(s) => item(ctx, hit, s, orgs, level),
+        Found::Organization(o) => entry(
+            ctx,
+            hit,
+            level,
+            html! { a href={ "/orgs/" (o.handle) } { (o.profile.name) } },
+            None,
+            html! {
+                (badge_item(Tone::Neutral, ctx.label(o.profile.kind)))
+                @if let Some(land) = o.profile.bundesland { (badge_item(Tone::Neutral, ctx.label(land))) }
+            },
+            html! {
+                @if let Some(ags) = &o.profile.ags { "AGS " (ags.as_str()) }
+                @if !o.is_local() { @if o.profile.ags.is_some() { " · " } span.handle { "@" (o.handle) } }
+            },
+        ),
+    }
+}
+
+/// A hit's card; the snippet, where the search has one, stands in for the
+/// summary.
+fn entry(
+    ctx: &Ctx,
+    hit: &Hit,
+    level: u8,
+    title: Markup,
+    summary: Option<&str>,
+    badges: Markup,
+    origin: Markup,
+) -> Markup {
     html! {
-        @match &hit.found {
-            Found::Project(p) => (item(ctx, p, orgs, level)),
-            Found::Question(q) => (item(ctx, q, orgs, level)),
-            Found::Solution(s) => (item(ctx, s, orgs, level)),
-            Found::Organization(o) => {
-                (heading(level, html! { a href={ "/orgs/" (o.handle) } { (o.profile.name) } }))
-                p.meta {
-                    span.kind { (ctx.label(o.profile.kind)) }
-                    @if let Some(ags) = &o.profile.ags { " · AGS " (ags.as_str()) }
-                    @if let Some(land) = o.profile.bundesland { " · " (ctx.label(land)) }
-                    @if !o.is_local() { " · " span.handle { "@" (o.handle) } }
+        article.kern-card {
+            div.kern-card__container {
+                header.kern-card__header {
+                    @match level { 2 => h2 { (title) }, 3 => h3 { (title) }, _ => h4 { (title) } }
+                }
+                div.kern-card__body {
+                    @if let Some(pieces) = &hit.snippet {
+                        p.snippet lang=[ctx.content_lang()] { (snippet(pieces)) }
+                    } @else if let Some(s) = summary {
+                        p.summary lang=[ctx.content_lang()] { (super::items::shorten(s, 240)) }
+                    }
+                    (super::ui::badge_list(badges))
+                    p.origin { (origin) }
                 }
             }
         }
-        @if let Some(pieces) = &hit.snippet { p.snippet { (snippet(pieces)) } }
     }
 }
 
@@ -288,7 +322,7 @@ pub async fn similar_list(
             @for (hit, (_, same_service)) in hits.iter().zip(similar) {
                 li {
                     (hit_entry(ctx, hit, &orgs, 3))
-                    @if *same_service { p.badge-line { span.badge { (ctx.t("Gleiche Leistung", "Same service")) } } }
+                    @if *same_service { p.badge-line { (badge(Tone::Info, ctx.t("Gleiche Leistung", "Same service"))) } }
                 }
             }
         }

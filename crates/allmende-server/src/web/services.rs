@@ -104,15 +104,15 @@ pub async fn show(
             @if !by_land.is_empty() {
                 section aria-labelledby="by-land" {
                     h2 #by-land { (ctx.t("Wer daran arbeitet, nach Bundesland", "Who works on it, by federal state")) }
-                    dl.facts {
+                    dl.facts.kern-description-list {
                         @for (position, list) in &by_land {
-                            dt { (position.and_then(|p| Bundesland::ALL.get(p)).map_or(ctx.t("Ohne Bundesland", "No federal state"), |l| ctx.label(*l))) }
-                            dd {
+                            div.kern-description-list-item { dt.kern-description-list-item__key { (position.and_then(|p| Bundesland::ALL.get(p)).map_or(ctx.t("Ohne Bundesland", "No federal state"), |l| ctx.label(*l))) }
+                            dd.kern-description-list-item__value {
                                 @for (i, org) in list.iter().enumerate() {
                                     @if i > 0 { ", " }
                                     (super::network::org_label(org))
                                 }
-                            }
+                            } }
                         }
                     }
                 }
@@ -190,13 +190,12 @@ pub async fn catalogue(
             )) }
             form.search-form role="search" method="get" action="/services" {
                 (super::forms::Field::new("q", ctx.t("Leistung suchen", "Find a service")).hint(ctx.t("Name oder Schlüssel, z. B. Hundesteuer oder 99041006017000", "Name or key, e.g. Hundesteuer or 99041006017000")).input(&ctx, "search", &values, &super::forms::FormErrors::default()))
-                button type="submit" { (ctx.t("Suchen", "Search")) }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Suchen", "Search")) } }
             }
             @if listed.is_empty() {
                 p { (ctx.t("Keine Leistung gefunden.", "No service found.")) }
             } @else {
-                div.table-scroll {
-                    table {
+                div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                         caption.visually-hidden { (ctx.t("Leistungen mit der Zahl ihrer Einträge", "Services with the number of their entries")) }
                         thead { tr { th scope="col" { (ctx.t("Leistung", "Service")) } th scope="col" { (ctx.t("Schlüssel", "Key")) } th scope="col" { (ctx.t("Einträge", "Entries")) } } }
                         tbody {

@@ -11,6 +11,7 @@ use super::context::{Ctx, Lang, LANG_COOKIE};
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, value, Field, FormErrors, FormValues};
 use super::layout::page;
+use super::notice::{redirect, Notice};
 use super::posted::PostedForm;
 use crate::auth::session;
 use crate::state::AppState;
@@ -34,7 +35,7 @@ fn login_page(ctx: &Ctx, next: &str, values: &FormValues, errors: &FormErrors) -
                 input type="hidden" name="next" value=(next);
                 (Field::new("email", ctx.t("E-Mail-Adresse", "E-mail address")).required().input(ctx, "email", values, errors))
                 (Field::new("password", ctx.t("Passwort", "Password")).required().input(ctx, "password", &FormValues::new(), errors))
-                button type="submit" { (ctx.t("Anmelden", "Log in")) }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Anmelden", "Log in")) } }
             }
             p.hint { (ctx.t("Zugänge vergibt der Betrieb dieses Knotens (allmende user create).", "Accounts are created by the operator of this node (allmende user create).")) }
         },
@@ -154,7 +155,7 @@ fn code_page(ctx: &Ctx, challenge: &str, next: &str) -> Markup {
                     label for="code" { (ctx.t("Code", "Code")) }
                     input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
                 }
-                button type="submit" { (ctx.t("Anmelden", "Log in")) }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Anmelden", "Log in")) } }
             }
         },
     )
@@ -221,7 +222,11 @@ pub async fn logout(
     let cookie = session::end(&state.store, &state.config, &headers)
         .await
         .map_err(PageError::internal)?;
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        redirect("/", Notice::LoggedOut),
+    )
+        .into_response())
 }
 
 /// `GET /lang?set=en&next=/path`: remembers the language in a cookie.

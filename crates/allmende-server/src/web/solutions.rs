@@ -9,7 +9,7 @@ use allmende_domain::{
 };
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::error::PageError;
@@ -22,7 +22,9 @@ use super::context::Ctx;
 use super::fields::*;
 use super::forms::{lines, set, value, Field, FormErrors, FormValues};
 use super::items::ItemPages;
-use super::layout::text_block;
+use super::layout::content_block;
+use super::notice::{redirect, Notice};
+use super::ui::{badge_item, Tone};
 
 impl ItemPages for Solution {
     fn plural(ctx: &Ctx) -> &'static str {
@@ -135,24 +137,24 @@ impl ItemPages for Solution {
 
     fn badges(ctx: &Ctx, s: &Self) -> Markup {
         html! {
-            span.badge { (ctx.label(s.content.kind)) }
-            span.badge { (ctx.label(s.content.maturity)) }
-            @if let Some(l) = &s.content.licence { (l) }
+            (badge_item(Tone::Neutral, ctx.label(s.content.kind)))
+            (badge_item(Tone::Info, ctx.label(s.content.maturity)))
+            @if let Some(l) = &s.content.licence { (badge_item(Tone::Neutral, l.to_string())) }
         }
     }
 
     fn detail(ctx: &Ctx, s: &Self, _org: &Organization) -> Markup {
         let c = &s.content;
         html! {
-            @if let Some(x) = &c.summary { p { strong { (x) } } }
-            dl.facts {
-                dt { (ctx.t("Art", "Kind")) } dd { (ctx.label(c.kind)) }
-                dt { (ctx.t("Reifegrad", "Maturity")) } dd { (ctx.label(c.maturity)) }
-                @if let Some(l) = &c.licence { dt { (ctx.t("Lizenz", "Licence")) } dd { code { (l) } } }
-                @if let Some(r) = &c.repository_url { dt { (ctx.t("Quellcode", "Source code")) } dd { a href=(r) rel="noopener" { (r) } } }
+            @if let Some(x) = &c.summary { p.lead lang=[ctx.content_lang()] { (x) } }
+            dl.facts.kern-description-list {
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Art", "Kind")) } dd.kern-description-list-item__value { (ctx.label(c.kind)) } }
+                div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Reifegrad", "Maturity")) } dd.kern-description-list-item__value { (ctx.label(c.maturity)) } }
+                @if let Some(l) = &c.licence { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Lizenz", "Licence")) } dd.kern-description-list-item__value { code { (l) } } } }
+                @if let Some(r) = &c.repository_url { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Quellcode", "Source code")) } dd.kern-description-list-item__value { a href=(r) rel="noopener" { (r) } } } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &c.ozg_ids))
             }
-            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (text_block(b)) }
+            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b)) }
             @if !c.local_parameters.is_empty() {
                 h2 { (ctx.t("Was Nachnutzende festlegen müssen", "What adopters must set")) }
                 (parameter_table(ctx, &c.local_parameters))
@@ -242,7 +244,7 @@ fn parameter_rows(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
 
 fn parameter_table(ctx: &Ctx, params: &[LocalParameter]) -> Markup {
     html! {
-        table {
+        div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
             thead { tr {
                 th scope="col" { (ctx.t("Parameter", "Parameter")) }
                 th scope="col" { (ctx.t("Beschreibung", "Description")) }
@@ -255,7 +257,7 @@ fn parameter_table(ctx: &Ctx, params: &[LocalParameter]) -> Markup {
                 td { (p.example.as_deref().unwrap_or("")) }
                 td { (if p.required { ctx.t("ja", "yes") } else { ctx.t("nein", "no") }) }
             } } }
-        }
+        } }
     }
 }
 
@@ -267,19 +269,19 @@ fn publiccode_facts(ctx: &Ctx, s: &Solution, text: &str) -> Markup {
             h2 #publiccode-heading { "publiccode.yml" }
             @match Publiccode::parse(text) {
                 Ok(p) => {
-                    dl.facts {
-                        dt { (ctx.t("Name", "Name")) } dd { (p.name) }
-                        @if let Some(d) = p.description(lang) { dt { (ctx.t("Beschreibung", "Description")) } dd lang=(d.language) { (d.short) } }
-                        dt { (ctx.t("Lizenz", "Licence")) } dd { code { (p.licence) } }
-                        dt { (ctx.t("Entwicklungsstand", "Development status")) } dd { (p.development_status) }
-                        dt { (ctx.t("Art der Software", "Software type")) } dd { (p.software_type) }
-                        dt { (ctx.t("Plattformen", "Platforms")) } dd { (p.platforms.join(", ")) }
-                        dt { (ctx.t("Wartung", "Maintenance")) } dd { (p.maintenance) @if !p.maintainers.is_empty() { " (" (p.maintainers.join(", ")) ")" } }
-                        @if let Some(v) = &p.software_version { dt { (ctx.t("Version", "Version")) } dd { (v) @if let Some(d) = &p.release_date { " (" (d) ")" } } }
-                        dt { (ctx.t("Quelle", "Source")) }
-                        dd.break {
+                    dl.facts.kern-description-list {
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Name", "Name")) } dd.kern-description-list-item__value { (p.name) } }
+                        @if let Some(d) = p.description(lang) { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Beschreibung", "Description")) } dd.kern-description-list-item__value lang=(d.language) { (d.short) } } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Lizenz", "Licence")) } dd.kern-description-list-item__value { code { (p.licence) } } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Entwicklungsstand", "Development status")) } dd.kern-description-list-item__value { (p.development_status) } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Art der Software", "Software type")) } dd.kern-description-list-item__value { (p.software_type) } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Plattformen", "Platforms")) } dd.kern-description-list-item__value { (p.platforms.join(", ")) } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Wartung", "Maintenance")) } dd.kern-description-list-item__value { (p.maintenance) @if !p.maintainers.is_empty() { " (" (p.maintainers.join(", ")) ")" } } }
+                        @if let Some(v) = &p.software_version { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Version", "Version")) } dd.kern-description-list-item__value { (v) @if let Some(d) = &p.release_date { " (" (d) ")" } } } }
+                        div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Quelle", "Source")) }
+                        dd.kern-description-list-item__value.break {
                             @if p.url.starts_with("https://") || p.url.starts_with("http://") { a href=(p.url) rel="noopener" { (p.url) } } @else { (p.url) }
-                        }
+                        } }
                     }
                 }
                 Err(_) => { p { (ctx.t("Die Datei entspricht nicht dem Standard.", "The file does not follow the standard.")) } }
@@ -344,10 +346,10 @@ async fn related(
                             @if !a.content.parameters.is_empty() {
                                 details {
                                     summary { (ctx.t("Gewählte Parameter", "Chosen parameters")) }
-                                    table {
+                                    div.table-scroll role="region" tabindex="0" aria-label=(ctx.t("Tabelle, seitlich verschiebbar", "Table, scrolls sideways")) { table.kern-table {
                                         thead { tr { th scope="col" { (ctx.t("Parameter", "Parameter")) } th scope="col" { (ctx.t("Wert", "Value")) } } }
                                         tbody { @for p in &a.content.parameters { tr { td { (p.name) } td { (p.value) } } } }
-                                    }
+                                    } }
                                 }
                             }
                         }
@@ -367,7 +369,7 @@ async fn related(
                 } } }
             }
             @if ctx.user().is_some() {
-                p { a.button.secondary href={ "/solutions/" (s.id) "/variant" } { (ctx.t("Variante anlegen", "Create a variant")) } }
+                p { a.kern-btn.kern-btn--secondary href={ "/solutions/" (s.id) "/variant" } { span.kern-label { (ctx.t("Variante anlegen", "Create a variant")) } } }
             }
         }
     })
@@ -422,13 +424,13 @@ fn adoption_form(
             }
             (Field::new("note", ctx.t("Anmerkung", "Note")).textarea(ctx, 2, &v, errors))
             div.actions {
-                button type="submit" { @if own.is_some() { (ctx.t("Nachnutzung aktualisieren", "Update adoption")) } @else { (ctx.t("Nachnutzung erklären", "Declare adoption")) } }
+                button.kern-btn.kern-btn--primary type="submit" { span.kern-label { @if own.is_some() { (ctx.t("Nachnutzung aktualisieren", "Update adoption")) } @else { (ctx.t("Nachnutzung erklären", "Declare adoption")) } } }
             }
         }
         @if own.is_some() {
             form method="post" action={ "/solutions/" (s.id) "/adoption/withdraw" } {
                 (csrf_field(ctx))
-                button.danger type="submit" { (ctx.t("Nachnutzung zurückziehen", "Withdraw adoption")) }
+                button.kern-btn.kern-btn--danger type="submit" { span.kern-label { (ctx.t("Nachnutzung zurückziehen", "Withdraw adoption")) } }
             }
         }
     }
@@ -468,7 +470,10 @@ pub async fn declare(
     let known = adoptions::known(&state, ctx.viewer(), id).await?;
     let input = adoption_from_form(&known.solution, &values);
     match adoptions::declare(&state, &signed_in.user, id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/solutions/{id}#adopters-heading")).into_response()),
+        Ok(_) => Ok(redirect(
+            &format!("/solutions/{id}#adopters-heading"),
+            Notice::AdoptionDeclared,
+        )),
         Err(UseCaseError::Invalid(e)) => {
             let e = super::items::renamed(&e, |f| {
                 row_field(f, "parameters", "")
@@ -507,7 +512,10 @@ pub async fn withdraw(
 ) -> Result<Response, PageError> {
     let id = super::items::parse_id(&id)?;
     adoptions::withdraw(&state, &signed_in.user, id).await?;
-    Ok(Redirect::to(&format!("/solutions/{id}#adopters-heading")).into_response())
+    Ok(redirect(
+        &format!("/solutions/{id}#adopters-heading"),
+        Notice::AdoptionWithdrawn,
+    ))
 }
 
 /// `GET /solutions/{id}/variant`: the form for a new solution that adapts
@@ -626,7 +634,7 @@ fn import_form(ctx: &Ctx, v: &FormValues, e: &FormErrors) -> Markup {
             (Field::new("publiccode_file", ctx.t("Datei hochladen", "Upload the file")).input(ctx, "file", &FormValues::new(), e))
             (Field::new("publiccode_url", ctx.t("… oder Adresse der Datei oder des Repositorys", "… or the address of the file or the repository")).hint(ctx.t("z. B. https://gitlab.opencode.de/gruppe/projekt (dann wird -/raw/HEAD/publiccode.yml geladen)", "e.g. https://gitlab.opencode.de/group/project (then -/raw/HEAD/publiccode.yml is loaded)")).input(ctx, "url", v, e))
             (Field::new("publiccode_yml", ctx.t("… oder Inhalt der Datei einfügen", "… or paste the file's contents")).textarea(ctx, 10, v, e))
-            div.actions { button type="submit" { (ctx.t("Übernehmen", "Take over")) } }
+            div.actions { button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Übernehmen", "Take over")) } } }
         }
     }
 }
