@@ -199,6 +199,10 @@ async function keyboardPaths(browser, logins) {
       f.querySelector('button[type=submit]').click();
     }),
   ]);
+  // Browsers apply `autofocus` at the first rendering after load.
+  await page
+    .waitForFunction(() => document.activeElement && document.activeElement.closest('.error-summary'), { timeout: 3000 })
+    .catch(() => {});
   const summary = await page.evaluate(() => ({
     focused: document.activeElement.classList.contains('error-summary') || !!document.activeElement.closest('.error-summary'),
     title: document.title,

@@ -30,6 +30,7 @@ pub mod identity;
 pub mod inbound;
 pub mod jobs;
 pub mod keys;
+pub mod markdown;
 pub mod message_signatures;
 pub mod objects;
 pub mod outbound;

@@ -379,7 +379,7 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
     let dog_tax: Solution = items::create::<Solution>(ulm_node, u_ulm, &SolutionInput {
         title: Some("Hundesteuer online".into()),
         summary: Some("Onlinedienst zur An- und Abmeldung von Hunden, angebunden an das Servicekonto.".into()),
-        body: Some("Der Dienst ist seit 2026 in Ulm produktiv. Die Nachnutzung erfordert keine Programmierung: Steuersätze, Ermäßigungen und das zuständige Amt werden konfiguriert.".into()),
+        body: Some("Der Dienst ist seit 2026 in Ulm produktiv. Die Nachnutzung erfordert **keine Programmierung**; konfiguriert werden:\n\n- die Steuersätze,\n- die Ermäßigungen,\n- das zuständige Amt.\n\nDie [Hundesteuersatzung](https://www.ulm.example/satzungen/hundesteuer) regelt die Sätze.".into()),
         kind: Some("software".into()),
         licence: Some("EUPL-1.2".into()),
         maturity: Some("stable".into()),

@@ -17,7 +17,7 @@ async fn following_from_the_network_page() {
     let html = page.text().await.unwrap();
     assert_heading_order("/network", &html);
     assert!(
-        html.contains(r#"<label for="target""#),
+        html.contains(r#"<label class="kern-label" for="target""#),
         "the field has a label"
     );
 

@@ -277,7 +277,12 @@ impl Inbound {
         question: Question,
         sender: &Sender,
     ) -> Result<(), FederationError> {
-        // Allmende answers are plain text; others are sanitised HTML.
+        // Allmende answers are Markdown; so are those of software that
+        // sends its Markdown as `source`; others are sanitised HTML.
+        let markdown_source = object
+            .get("source")
+            .filter(|s| str_field(s, "mediaType") == Some("text/markdown"))
+            .and_then(|s| str_field(s, "content"));
         let (body, html) = match object
             .get("item")
             .and_then(|i| i.get("body"))
@@ -285,6 +290,9 @@ impl Inbound {
         {
             Some(text) if str_field(object, "itemType") == Some(ItemKind::Answer.slug()) => {
                 (text.to_owned(), None)
+            }
+            _ if markdown_source.is_some() => {
+                (markdown_source.unwrap_or_default().to_owned(), None)
             }
             _ => {
                 let html = clean_html(str_field(object, "content").unwrap_or_default());

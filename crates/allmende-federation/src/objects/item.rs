@@ -10,7 +10,7 @@ use allmende_domain::{Answer, Audience, Item, ItemKind};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{escape_attribute, escape_text, text_to_html};
+use super::{escape_attribute, escape_text};
 use crate::vocabulary::{context, PUBLIC};
 
 /// Addressing: public items to everyone with followers in copy; restricted
@@ -40,7 +40,7 @@ pub fn item_json<T: Item>(
         content.push_str(&format!("<p><strong>{}</strong></p>", escape_text(title)));
     }
     if let Some(body) = T::body(draft) {
-        content.push_str(&text_to_html(body));
+        content.push_str(&crate::markdown::to_html(body, 2));
     }
     content.push_str(&format!(
         "<p><a href=\"{0}\">{0}</a></p>",
@@ -63,6 +63,11 @@ pub fn item_json<T: Item>(
         "itemType": T::KIND.slug(),
         "item": T::to_input(draft),
     });
+    // The Markdown the content was made from, for software that edits or
+    // shows the source (Mastodon, Misskey and others do the same).
+    if let Some(body) = T::body(draft) {
+        doc["source"] = json!({ "content": body, "mediaType": "text/markdown" });
+    }
     // A solution's verified adopters (FEP-400e-style collection).
     if T::KIND == ItemKind::Solution {
         doc["adopters"] = Value::String(super::adoption::adopters_of(id));
@@ -136,8 +141,9 @@ pub fn answer_json(
         "type": ItemKind::Answer.as_type(),
         "attributedTo": actor,
         "inReplyTo": question_id,
-        "content": text_to_html(&answer.body),
+        "content": crate::markdown::to_html(&answer.body, 2),
         "mediaType": "text/html",
+        "source": { "content": answer.body, "mediaType": "text/markdown" },
         "url": id,
         "published": answer.created_at.to_rfc3339(),
         "updated": answer.updated_at.to_rfc3339(),

@@ -183,3 +183,7 @@ pub fn contact_and_links(ctx: &Ctx, contact: Option<&Contact>, links: &[Link]) -
         }
     }
 }
+
+/// The hint under a text field that takes Markdown.
+pub const MARKDOWN_HINT_DE: &str = "Formatierung mit Markdown: **fett**, *kursiv*, [Linktext](https://…), Listen mit „- “, Überschriften mit „# “.";
+pub const MARKDOWN_HINT_EN: &str = "Formatting with Markdown: **bold**, *italic*, [link text](https://…), lists with “- ”, headings with “# ”.";

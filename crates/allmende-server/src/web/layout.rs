@@ -1,7 +1,7 @@
 //! The page frame: skip link, header with navigation, main (with the
 //! message about what just happened), footer with the legal pages.
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
 use super::context::{Ctx, Lang};
@@ -157,22 +157,13 @@ pub fn timestamp(ctx: &Ctx, t: chrono::DateTime<chrono::Utc>) -> String {
     date(ctx, t.date_naive())
 }
 
-/// Plain text with paragraphs and line breaks kept; always escaped.
-pub fn text_block(text: &str) -> Markup {
+/// Text that organizations wrote (Markdown, rendered to the safe subset),
+/// marked as German where the page is not (WCAG 3.1.2). `top` is the
+/// level its own headings start at, below the page's heading around it.
+pub fn content_block(ctx: &Ctx, text: &str, top: u8) -> Markup {
     html! {
-        @for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
-            p {
-                @for (i, line) in para.lines().enumerate() {
-                    @if i > 0 { br; }
-                    (line)
-                }
-            }
+        div.prose lang=[ctx.content_lang()] {
+            (PreEscaped(allmende_federation::markdown::to_html(text, top)))
         }
     }
-}
-
-/// Text that organizations wrote, marked as German where the page is not
-/// (WCAG 3.1.2).
-pub fn content_block(ctx: &Ctx, text: &str) -> Markup {
-    html! { div lang=[ctx.content_lang()] { (text_block(text)) } }
 }

@@ -43,7 +43,7 @@ fn operator_page(
         return Redirect::to(url.as_str()).into_response();
     }
     let body = match text.filter(|t| !t.trim().is_empty()) {
-        Some(text) => html! { div.legal { (content_block(ctx, text)) } },
+        Some(text) => html! { div.legal { (content_block(ctx, text, 2)) } },
         None => not_set(ctx, keys),
     };
     page(ctx, title, body).into_response()
@@ -138,7 +138,7 @@ pub async fn accessibility(ctx: Ctx, State(state): State<AppState>) -> Markup {
                            "If your feedback does not get a satisfactory answer, you can turn to the responsible arbitration or enforcement body:"))
                 }
                 @match c.accessibility_enforcement.as_deref().filter(|v| !v.trim().is_empty()) {
-                    Some(body) => (content_block(&ctx, body)),
+                    Some(body) => (content_block(&ctx, body, 3)),
                     None => (not_set(&ctx, "accessibility_enforcement")),
                 }
             }

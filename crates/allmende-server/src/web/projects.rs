@@ -81,7 +81,7 @@ impl ItemPages for Project {
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
             (Field::new("summary", ctx.t("Kurzbeschreibung", "Summary")).hint(ctx.t("Ein bis zwei Sätze für Listen und Suche", "One or two sentences for lists and search")).textarea(ctx, 2, v, e))
-            (Field::new("body", ctx.t("Beschreibung", "Description")).textarea(ctx, 8, v, e))
+            (Field::new("body", ctx.t("Beschreibung", "Description")).hint(ctx.t(super::fields::MARKDOWN_HINT_DE, super::fields::MARKDOWN_HINT_EN)).textarea(ctx, 8, v, e))
             (Field::new("status", ctx.t("Stand", "Status")).required().select(ctx, &statuses, v, e))
             (Field::new("start_date", ctx.t("Beginn", "Start")).input(ctx, "date", v, e))
             (Field::new("end_date", ctx.t("Ende", "End")).input(ctx, "date", v, e))
@@ -117,7 +117,7 @@ impl ItemPages for Project {
                 @if !c.partners.is_empty() { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Beteiligt", "Partners")) } dd.kern-description-list-item__value { (c.partners.join(", ")) } } }
                 @if let Some(f) = &c.funding_programme { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Förderprogramm", "Funding programme")) } dd.kern-description-list-item__value { (f) } } }
             }
-            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b)) }
+            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b, 3)) }
             (contact_and_links(ctx, c.contact.as_ref(), &c.links))
         }
     }

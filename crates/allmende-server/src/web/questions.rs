@@ -64,7 +64,7 @@ impl ItemPages for Question {
             .collect();
         html! {
             (Field::new("title", ctx.t("Titel", "Title")).required().hint(ctx.t("Die Frage in einem Satz", "The question in one sentence")).input(ctx, "text", v, e))
-            (Field::new("body", ctx.t("Ihre Frage", "Your question")).required().hint(ctx.t("Was Sie wissen möchten und warum", "What you would like to know and why")).textarea(ctx, 8, v, e))
+            (Field::new("body", ctx.t("Ihre Frage", "Your question")).required().hint(ctx.t("Was Sie wissen möchten und warum. Formatierung mit Markdown: **fett**, *kursiv*, [Linktext](https://…), Listen mit „- “.", "What you would like to know and why. Formatting with Markdown: **bold**, *italic*, [link text](https://…), lists with “- ”.")).textarea(ctx, 8, v, e))
             (Field::new("audience", ctx.t("Gerichtet an", "Addressed to")).required().hint(ctx.t("„Folgende Organisationen“: lesen und beantworten können nur angemeldete Nutzende dieses Knotens und Organisationen, deren Folgen Ihre Organisation angenommen hat (siehe Netzwerk). Nicht öffentlich, nicht in Suchmaschinen.", "\"Followers\": only signed-in users of this node and organizations whose follow your organization has accepted (see Network) can read and answer it. Not public, not in search engines.")).select(ctx, &audiences, v, e))
             (themenfeld_field(ctx, v, e))
             (leika_field(ctx, v, e))
@@ -82,7 +82,7 @@ impl ItemPages for Question {
     fn detail(ctx: &Ctx, q: &Self, _org: &Organization) -> Markup {
         let c = &q.content;
         html! {
-            (content_block(ctx, &c.body))
+            (content_block(ctx, &c.body, 2))
             dl.facts.kern-description-list {
                 div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Gerichtet an", "Addressed to")) } dd.kern-description-list-item__value { (ctx.label(c.audience)) } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &[]))
@@ -98,7 +98,7 @@ fn answer_form(ctx: &Ctx, q: &Question, values: &FormValues, errors: &FormErrors
             (error_summary(ctx, errors))
             form.stacked method="post" action={ "/questions/" (q.id) "/answers" } novalidate {
                 (csrf_field(ctx))
-                (Field::new("body", ctx.t("Ihre Antwort", "Your answer")).required().textarea(ctx, 6, values, errors))
+                (Field::new("body", ctx.t("Ihre Antwort", "Your answer")).required().hint(ctx.t(super::fields::MARKDOWN_HINT_DE, super::fields::MARKDOWN_HINT_EN)).textarea(ctx, 6, values, errors))
                 button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Antwort veröffentlichen", "Publish answer")) } }
             }
         } @else {
@@ -169,7 +169,7 @@ async fn question_page(
                         // arrival, and again here.
                         div.remote-html { (PreEscaped(allmende_federation::sanitize::clean_html(html))) }
                     } @else {
-                        (content_block(ctx, &a.body))
+                        (content_block(ctx, &a.body, 3))
                     }
                     @if asker && !accepted {
                         form method="post" action={ "/answers/" (a.id) "/accept" } {

@@ -120,7 +120,7 @@ impl ItemPages for Solution {
             (Field::new("title", ctx.t("Titel", "Title")).required().input(ctx, "text", v, e))
             (Field::new("kind", ctx.t("Art", "Kind")).required().select(ctx, &kinds, v, e))
             (Field::new("summary", ctx.t("Kurzbeschreibung", "Summary")).textarea(ctx, 2, v, e))
-            (Field::new("body", ctx.t("Beschreibung", "Description")).textarea(ctx, 8, v, e))
+            (Field::new("body", ctx.t("Beschreibung", "Description")).hint(ctx.t(super::fields::MARKDOWN_HINT_DE, super::fields::MARKDOWN_HINT_EN)).textarea(ctx, 8, v, e))
             (Field::new("licence", ctx.t("Lizenz", "Licence")).hint(ctx.t("SPDX-Ausdruck, z. B. EUPL-1.2 oder CC-BY-4.0", "SPDX expression, e.g. EUPL-1.2 or CC-BY-4.0")).input(ctx, "text", v, e))
             (Field::new("maturity", ctx.t("Reifegrad", "Maturity")).required().select(ctx, &maturities, v, e))
             (Field::new("repository_url", ctx.t("Quellcode (Adresse)", "Source code (address)")).input(ctx, "url", v, e))
@@ -154,7 +154,7 @@ impl ItemPages for Solution {
                 @if let Some(r) = &c.repository_url { div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Quellcode", "Source code")) } dd.kern-description-list-item__value { a href=(r) rel="noopener" { (r) } } } }
                 (shared_facts(ctx, c.themenfeld, &c.leika_keys, &c.ozg_ids))
             }
-            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b)) }
+            @if let Some(b) = &c.body { h2 { (ctx.t("Beschreibung", "Description")) } (content_block(ctx, b, 3)) }
             @if !c.local_parameters.is_empty() {
                 h2 { (ctx.t("Was Nachnutzende festlegen müssen", "What adopters must set")) }
                 (parameter_table(ctx, &c.local_parameters))
