@@ -7,6 +7,7 @@ pub mod harness;
 pub mod peers;
 pub mod process;
 pub mod signed;
+pub mod smtp;
 
 use allmende_domain::OrganizationInput;
 use allmende_server::auth::token;

@@ -7,6 +7,7 @@ mod node {
     pub mod frame;
     pub mod groups;
     pub mod pages;
+    pub mod people;
     pub mod reference;
     pub mod restart;
     pub mod reuse;

@@ -58,9 +58,11 @@ impl Application {
             config.login_concurrency,
             std::time::Duration::from_millis(config.login_wait_ms),
         ));
+        let mailer = crate::mail::Mailer::from_config(&config)?;
         Ok(Self {
             listener,
             state: AppState {
+                mailer,
                 password_checks,
                 store,
                 config: Arc::new(config),
@@ -96,9 +98,17 @@ impl Application {
         }
         // The connection's address feeds the per-client login limit.
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        // The mail worker stops with the server.
+        let (stop_worker, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::mail::worker::run(self.state.clone(), stopped));
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_worker.send(true);
+        };
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        let _ = worker.await;
         // Finish sends in flight and hand back claims before the pool closes.
         self.state.federation.shutdown().await;
         self.state.store.close().await;

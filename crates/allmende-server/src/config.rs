@@ -119,6 +119,17 @@ pub struct Config {
     /// arbitration body of the operator's Land (name, address, web site).
     pub accessibility_contact: Option<String>,
     pub accessibility_enforcement: Option<String>,
+    /// The SMTP server for invitations, password resets and
+    /// notifications: `smtp://HOST:PORT` (plain, for a relay on the same
+    /// machine or tests), `smtp://USER:PASSWORD@HOST:587?tls=required`
+    /// (STARTTLS) or `smtps://USER:PASSWORD@HOST:465`. Secret: it may
+    /// carry a password. Unset: the node sends no e-mail (invitation links
+    /// are shown to the inviting admin instead; password resets are not
+    /// offered).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of the node's e-mail, e.g. `Allmende Ulm
+    /// <allmende@ulm.de>`.
+    pub mail_from: Option<String>,
 }
 
 impl Config {
@@ -184,6 +195,8 @@ impl Default for Config {
             privacy_text: None,
             accessibility_contact: None,
             accessibility_enforcement: None,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }

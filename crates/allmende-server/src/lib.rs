@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod documents;
+pub mod mail;
 pub mod state;
 pub mod usecases;
 pub mod web;

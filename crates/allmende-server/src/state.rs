@@ -14,6 +14,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub federation: Federation,
     pub password_checks: Arc<PasswordChecks>,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl FromRef<AppState> for Federation {

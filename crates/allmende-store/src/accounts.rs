@@ -42,7 +42,7 @@ pub struct Accounts<'a> {
     pool: &'a Pool,
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.organization_id, u.role, u.created_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.organization_id, u.role, u.created_at";
 
 impl<'a> Accounts<'a> {
     pub(crate) fn new(pool: &'a Pool) -> Self {
@@ -397,7 +397,7 @@ impl<'a> Accounts<'a> {
     }
 }
 
-fn user_from_row(row: &Row) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(row: &Row) -> Result<User, StoreError> {
     let email: String = row.col("email")?;
     let role: String = row.col("role")?;
     Ok(User {

@@ -56,6 +56,11 @@ impl<'a> Answers<'a> {
             _ => StoreError::from(e),
         })?;
         crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
+        let answered = crate::notifications::Event::Answer {
+            answer: id.0,
+            question: question_id.0,
+        };
+        crate::notifications::record(&mut tx, &answered, now).await?;
         let created = Announcement::AnswerCreated { id: id.0 };
         outbox::record(&mut tx, organization_id, &created, now).await?;
         tx.commit().await?;
@@ -87,6 +92,11 @@ impl<'a> Answers<'a> {
         .await
         .map_err(StoreError::unique("ap_id"))?;
         crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
+        let answered = crate::notifications::Event::Answer {
+            answer: id.0,
+            question: question_id.0,
+        };
+        crate::notifications::record(&mut tx, &answered, Utc::now()).await?;
         tx.commit().await?;
         self.get(id).await
     }
@@ -222,6 +232,13 @@ impl<'a> Answers<'a> {
         .await?
         .ok_or(StoreError::NotFound)?;
         crate::search::refresh_item(&mut tx, ItemKind::Question, question_id.0).await?;
+        if let Some(answer) = answer_id {
+            let accepted = crate::notifications::Event::Accepted {
+                answer: answer.0,
+                question: question_id.0,
+            };
+            crate::notifications::record(&mut tx, &accepted, now).await?;
+        }
         if announce {
             let asker = OrganizationId(uuid_column(&done, "organization_id")?);
             let updated = Announcement::ItemUpdated {

@@ -363,7 +363,7 @@ pub(crate) async fn insert_item(
     item: &Carried<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    query(
+    let done = query(
         "INSERT INTO group_items (group_id, object_id, item_kind, item_id, author_id, added_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (group_id, object_id) DO NOTHING",
     )
@@ -375,6 +375,14 @@ pub(crate) async fn insert_item(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    if done.rows_affected() == 1 {
+        let shared = crate::notifications::Event::SharedWithGroup {
+            group: item.group.0,
+            kind: item.kind,
+            id: item.item_id,
+        };
+        crate::notifications::record(tx, &shared, now).await?;
+    }
     Ok(())
 }
 

@@ -181,6 +181,8 @@ impl<'a, T: Item> ItemStore<'a, T> {
         .await
         .map_err(StoreError::unique("ap_id"))?;
         search::add_item::<T>(&mut tx, id, organization_id, draft, created).await?;
+        let arrived = crate::notifications::Event::Item { kind: T::KIND, id };
+        crate::notifications::record(&mut tx, &arrived, Utc::now()).await?;
         for group in in_groups.as_ref().map_or(&[][..], |g| g.groups) {
             let object_id = in_groups
                 .as_ref()

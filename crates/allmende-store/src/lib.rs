@@ -13,6 +13,7 @@ pub mod activities;
 pub mod actors;
 pub mod adoptions;
 pub mod answers;
+pub mod audit;
 pub mod backfills;
 mod db;
 mod error;
@@ -21,8 +22,11 @@ pub mod groups;
 pub mod identities;
 pub mod items;
 pub mod keys;
+pub mod mail;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
+pub mod people;
 pub mod policy;
 pub mod posts;
 pub mod queue;
@@ -183,6 +187,22 @@ impl Store {
 
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts::new(&self.pool)
+    }
+
+    pub fn people(&self) -> people::People<'_> {
+        people::People::new(&self.pool)
+    }
+
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit::new(&self.pool)
+    }
+
+    pub fn mail(&self) -> mail::MailQueue<'_> {
+        mail::MailQueue::new(&self.pool)
+    }
+
+    pub fn notifications(&self) -> notifications::Notifications<'_> {
+        notifications::Notifications::new(&self.pool)
     }
 
     /// The store of one item type.

@@ -8,6 +8,7 @@ pub mod follows;
 pub mod groups;
 pub mod items;
 pub mod organizations;
+pub mod people;
 pub mod policy;
 pub mod publiccode;
 pub mod questions;

@@ -56,6 +56,8 @@ async fn account_page_with(
         .tokens_of(s.user.id)
         .await
         .map_err(PageError::internal)?;
+    let notifications = super::notifications::settings(ctx, state).await?;
+    let manages = s.user.role == allmende_domain::Role::Admin || ctx.operator;
     Ok(page(
         ctx,
         ctx.t("Ihr Konto", "Your account"),
@@ -65,6 +67,13 @@ async fn account_page_with(
                 div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Organisation", "Organization")) } dd.kern-description-list-item__value { a href={ "/orgs/" (s.organization.handle) } { (s.organization.profile.name) } } }
                 div.kern-description-list-item { dt.kern-description-list-item__key { (ctx.t("Rolle", "Role")) } dd.kern-description-list-item__value { (ctx.label(s.user.role)) } }
             }
+            @if manages {
+                p { a href={ "/orgs/" (s.organization.handle) "/people" } { (ctx.t("Personen Ihrer Organisation verwalten: einladen, Rollen, Protokoll", "Manage your organization's people: invitations, roles, log")) } }
+            }
+            h2 #notifications { (ctx.t("Benachrichtigungen", "Notifications")) }
+            (notifications)
+            h2 #password { (ctx.t("Passwort ändern", "Change password")) }
+            (super::password::change_form(ctx, &FormErrors::default()))
             h2 #tokens { (ctx.t("API-Tokens", "API tokens")) }
             @if let Some(t) = new_token {
                 div.notice.kern-alert.kern-alert--success role="status" {

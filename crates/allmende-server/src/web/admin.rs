@@ -105,6 +105,12 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
             _ => peers.push((peer, vec![work])),
         }
     }
+    let mail = state
+        .store
+        .mail()
+        .counts()
+        .await
+        .map_err(PageError::internal)?;
     Ok(Html(
         page(
             &ctx,
@@ -126,6 +132,20 @@ pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Html<Strin
                             }
                         }
                     } }
+                }
+                section aria-labelledby="mail-heading" {
+                    h2 #mail-heading { (ctx.t("E-Mail", "E-mail")) }
+                    @if state.mailer.enabled() {
+                        p {
+                            (mail.waiting) (ctx.t(" E-Mails warten, davon ", " e-mails waiting, of which "))
+                            (mail.failing) (ctx.t(" nach Fehlschlag; ", " after a failure; "))
+                            (mail.dead) (ctx.t(" aufgegeben.", " given up."))
+                            @if let Some(t) = mail.oldest { " " (ctx.t("Älteste seit ", "Oldest since ")) (when(t)) "." }
+                        }
+                    } @else {
+                        p { (ctx.t("Kein SMTP-Server eingerichtet (smtp_url): Einladungen zeigen ihren Link der einladenden Person, Passwörter lassen sich nicht per E-Mail zurücksetzen, Benachrichtigungen entfallen.",
+                                   "No SMTP server set up (smtp_url): invitations show their link to the inviting person, passwords cannot be reset by e-mail, there are no notifications.")) }
+                    }
                 }
                 section aria-labelledby="peers-heading" {
                     h2 #peers-heading { (ctx.t("Gegenstellen mit Fehlern", "Failing peers")) }

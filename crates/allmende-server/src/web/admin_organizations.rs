@@ -60,7 +60,7 @@ async fn render(
         ctx,
         ctx.t("Organisationen verwalten", "Manage organizations"),
         html! {
-            p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } }
+            p { a href="/admin/queue" { (ctx.t("Zurück zum Betrieb", "Back to operations")) } " · " a href="/admin/audit" { (ctx.t("Protokoll aller Organisationen", "Log of all organizations")) } }
             @if let Some(Created { what, email, password, link }) = created {
                 div.notice.kern-alert.kern-alert--success role="status" {
                     p { (what) " " a href=(link) { (ctx.t("Zur Seite der Organisation", "To the organization's page")) } }
@@ -78,6 +78,7 @@ async fn render(
                     th scope="col" { (ctx.t("Name", "Name")) }
                     th scope="col" { (ctx.t("Kennung", "Handle")) }
                     th scope="col" { (ctx.t("Art", "Kind")) }
+                    th scope="col" { (ctx.t("Personen", "People")) }
                 } }
                 tbody {
                     @for o in orgs.iter().filter(|o| o.is_local()) {
@@ -88,6 +89,7 @@ async fn render(
                                 (ctx.label(o.profile.kind))
                                 @if o.profile.kind.is_group() { " (" (ctx.t("Gruppe", "group")) ")" }
                             }
+                            td { a href={ "/orgs/" (o.handle) "/people" } aria-label={ (ctx.t("Personen verwalten: ", "Manage people: ")) (o.profile.name) } { (ctx.t("Verwalten", "Manage")) } }
                         }
                     }
                 }
@@ -268,7 +270,20 @@ pub async fn create(
     {
         return invalid(&ctx, &state, &values, e, "email").await;
     }
-    tracing::info!(operator = %ctx.require_operator()?.user.email, organization = %org.handle, "organization created on the admin page");
+    let operator = ctx.require_operator()?.user.email.to_string();
+    tracing::info!(%operator, organization = %org.handle, "organization created on the admin page");
+    state
+        .store
+        .audit()
+        .record(
+            &format!("operator:{operator}"),
+            Some(org.id),
+            "organization-created",
+            &format!("{} ({email})", org.handle),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(PageError::internal)?;
     let what = format!(
         "{} „{}“ ({})",
         ctx.t("Angelegt:", "Created:"),
@@ -313,7 +328,20 @@ pub async fn add_user(
         Ok(user) => user,
         Err(e) => return invalid(&ctx, &state, &values, e, "user_email").await,
     };
-    tracing::info!(operator = %ctx.require_operator()?.user.email, organization = %org, "person added on the admin page");
+    let operator = ctx.require_operator()?.user.email.to_string();
+    tracing::info!(%operator, organization = %org, "person added on the admin page");
+    state
+        .store
+        .audit()
+        .record(
+            &format!("operator:{operator}"),
+            Some(user.organization_id),
+            "user-added",
+            &format!("{} ({})", user.email, user.role.slug()),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(PageError::internal)?;
     let what = format!(
         "{} {} ({})",
         ctx.t("Hinzugefügt:", "Added:"),

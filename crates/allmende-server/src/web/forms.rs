@@ -107,6 +107,9 @@ pub struct Field<'a> {
     pub label: &'a str,
     pub hint: Option<&'a str>,
     pub required: bool,
+    /// The input's purpose (WCAG 1.3.5), where it is one of HTML's
+    /// `autocomplete` tokens; e-mail inputs get `email` by default.
+    pub autocomplete: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
@@ -116,7 +119,13 @@ impl<'a> Field<'a> {
             label,
             hint: None,
             required: false,
+            autocomplete: None,
         }
+    }
+
+    pub fn autocomplete(mut self, token: &'a str) -> Self {
+        self.autocomplete = Some(token);
+        self
     }
     pub fn hint(mut self, hint: &'a str) -> Self {
         self.hint = Some(hint);
@@ -162,7 +171,7 @@ impl<'a> Field<'a> {
                 input type=(kind) id=(self.name) name=(self.name) value=(value)
                     required[self.required] aria-invalid=[error.map(|_| "true")]
                     aria-describedby=[self.described_by(error)]
-                    autocomplete=[(kind == "email").then_some("email")];
+                    autocomplete=[self.autocomplete.or((kind == "email").then_some("email"))];
             },
         )
     }

@@ -18,7 +18,10 @@ pub mod layout;
 pub mod legal;
 pub mod network;
 pub mod notice;
+pub mod notifications;
 pub mod organizations;
+pub mod password;
+pub mod people;
 pub mod policy;
 pub mod posted;
 pub mod projects;
@@ -105,6 +108,37 @@ pub fn router() -> Router<AppState> {
         .route("/group/block", post(groups::block))
         .route("/group/unblock", post(groups::unblock))
         .route("/orgs", get(organizations::list))
+        .route("/orgs/{handle}/people", get(people::show))
+        .route("/orgs/{handle}/people/invite", post(people::invite))
+        .route("/orgs/{handle}/people/{id}/role", post(people::set_role))
+        .route(
+            "/orgs/{handle}/people/{id}/remove",
+            get(people::remove_confirm).post(people::remove),
+        )
+        .route(
+            "/orgs/{handle}/invitations/{id}/withdraw",
+            post(people::withdraw_invitation),
+        )
+        .route(
+            "/invitations/{token}",
+            get(people::invitation_form).post(people::accept_invitation),
+        )
+        .route("/admin/audit", get(people::admin_audit))
+        .route("/account/password", post(password::change))
+        .route(
+            "/password/forgot",
+            get(password::forgot_form).post(password::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(password::reset_form).post(password::reset),
+        )
+        .route("/notifications", post(notifications::save))
+        .route("/notifications/watch", post(notifications::watch))
+        .route(
+            "/notifications/unsubscribe",
+            get(notifications::unsubscribe_form).post(notifications::unsubscribe),
+        )
         .route("/orgs/{handle}", get(organizations::show))
         .route(
             "/orgs/{handle}/edit",

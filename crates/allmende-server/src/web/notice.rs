@@ -63,6 +63,16 @@ notices! {
     UserAdded = "user": "Person hinzugefügt." / "Person added.";
     GroupChanged = "group": "Gruppe geändert." / "Group changed.";
     LoggedIn = "login": "Sie sind angemeldet." / "You are logged in.";
+    InvitationSent = "invited": "Einladung per E-Mail versandt." / "Invitation sent by e-mail.";
+    InvitationWithdrawn = "uninvited": "Einladung zurückgezogen; ihr Link gilt nicht mehr." / "Invitation withdrawn; its link no longer works.";
+    RoleChanged = "role": "Rolle geändert." / "Role changed.";
+    PersonRemoved = "removed": "Person entfernt; ihre Anmeldungen sind beendet." / "Person removed; their logins have ended.";
+    AccountCreated = "account": "Ihr Konto ist angelegt. Bitte melden Sie sich an." / "Your account is created. Please log in.";
+    PasswordChanged = "password": "Passwort geändert. Ihre anderen Anmeldungen sind beendet." / "Password changed. Your other logins have ended.";
+    PasswordReset = "reset": "Passwort neu gesetzt. Bitte melden Sie sich an." / "New password set. Please log in.";
+    NotificationsSaved = "notify": "Einstellungen zu Benachrichtigungen gespeichert." / "Notification settings saved.";
+    Watching = "watch": "Sie erhalten Nachricht über Neues." / "You will hear of what is new.";
+    NotWatching = "unwatch": "Sie erhalten keine Nachricht mehr darüber." / "You will no longer hear of it.";
     LoggedOut = "logout": "Sie sind abgemeldet." / "You are logged out.";
 }
 

@@ -158,12 +158,43 @@ pub async fn show(
     } else {
         None
     };
+    let watch = if group {
+        let target = org.id.to_string();
+        super::notifications::watching(
+            &ctx,
+            &state,
+            allmende_store::notifications::WatchKind::Group,
+            &target,
+        )
+        .await?
+        .map(|on| {
+            super::notifications::watch_button(
+                &ctx,
+                allmende_store::notifications::WatchKind::Group,
+                &target,
+                on,
+                &format!("/orgs/{}", org.handle),
+            )
+        })
+    } else {
+        None
+    };
+    let manages_people = org.is_local()
+        && ctx.user().is_some_and(|u| {
+            ctx.operator || (u.organization_id == org.id && u.role == allmende_domain::Role::Admin)
+        });
     let p = &org.profile;
     Ok(page(
         &ctx,
         &p.name,
         html! {
-            @if is_admin { div.actions { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/edit" } { span.kern-label { (ctx.t("Profil bearbeiten", "Edit profile")) } } } }
+            @if is_admin || manages_people || watch.is_some() {
+                div.actions {
+                    @if is_admin { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/edit" } { span.kern-label { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
+                    @if manages_people { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/people" } { span.kern-label { (ctx.t("Personen verwalten", "Manage people")) } } }
+                    @if let Some(w) = &watch { (w) }
+                }
+            }
             @if ctx.user().is_some() && (!org.is_local() || joinable) {
                 div.actions {
                     @if let Some(f) = &following {

@@ -76,6 +76,22 @@ pub async fn show(
         None => format!("{} {}", ctx.t("Leistung", "Service"), service),
     };
     let count = working.len();
+    let watched = super::notifications::watching(
+        &ctx,
+        &state,
+        allmende_store::notifications::WatchKind::Service,
+        &service.slug(),
+    )
+    .await?;
+    let watch = watched.map(|on| {
+        super::notifications::watch_button(
+            &ctx,
+            allmende_store::notifications::WatchKind::Service,
+            &service.slug(),
+            on,
+            &format!("/services/{}", service.slug()),
+        )
+    });
     Ok(page(
         &ctx,
         &title,
@@ -89,6 +105,9 @@ pub async fn show(
                 @if results.total > u64::from(LISTED) {
                     " · " a href={ "/search?service=" (service.slug()) } { (ctx.t("Alle Einträge in der Suche", "All entries in the search")) }
                 }
+            }
+            @if let Some(w) = &watch {
+                div.actions { (w) span.hint { (ctx.t("Sie erhalten eine E-Mail, wenn hierzu etwas Neues erscheint.", "You get an e-mail when something new appears here.")) } }
             }
             @for (kind, by_status) in &grouped {
                 section aria-labelledby={ "kind-" (kind.slug()) } {

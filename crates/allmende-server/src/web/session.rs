@@ -34,10 +34,11 @@ fn login_page(ctx: &Ctx, next: &str, values: &FormValues, errors: &FormErrors) -
                 (csrf_field(ctx))
                 input type="hidden" name="next" value=(next);
                 (Field::new("email", ctx.t("E-Mail-Adresse", "E-mail address")).required().input(ctx, "email", values, errors))
-                (Field::new("password", ctx.t("Passwort", "Password")).required().input(ctx, "password", &FormValues::new(), errors))
+                (Field::new("password", ctx.t("Passwort", "Password")).required().autocomplete("current-password").input(ctx, "password", &FormValues::new(), errors))
                 button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Anmelden", "Log in")) } }
             }
-            p.hint { (ctx.t("Zugänge vergibt der Betrieb dieses Knotens (allmende user create).", "Accounts are created by the operator of this node (allmende user create).")) }
+            p { a href="/password/forgot" { (ctx.t("Passwort vergessen?", "Forgot your password?")) } }
+            p.hint { (ctx.t("Zugänge vergeben die Administrationen der Organisationen per Einladung.", "Accounts are given by each organization's admins, by invitation.")) }
         },
     )
 }
