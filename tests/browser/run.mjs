@@ -12,7 +12,7 @@
 // CHROMIUM = the browser, ALLMENDE_DEMO_PORT = first of three ports)
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -270,8 +270,57 @@ async function pages(browser, lang, logins) {
     await visit(page, `${base(0)}/admin/queue`, `operations ${suffix}`);
     await visit(page, `${base(0)}/admin/organizations`, `organizations admin ${suffix}`);
     await visit(page, `${base(0)}/admin/policy`, `federation policy ${suffix}`);
+    await visit(page, `${base(0)}/admin/audit`, `audit log ${suffix}`);
+    await visit(page, `${base(0)}/orgs/ulm/people`, `people ${suffix}`, { shot: shot('people') });
+    await visit(page, `${base(0)}/orgs/ulm/branding`, `logo and colour ${suffix}`);
+    await visit(page, `${base(0)}/services/leika:99041006017000`, `a service, signed in ${suffix}`);
+    // Inviting someone: the mail lands in the demo's mail directory; its
+    // link opens the page where the new person sets a password.
+    const invitee = `neu-${lang}@ulm.example`;
+    await page.goto(`${base(0)}/orgs/ulm/people`, { waitUntil: 'load' });
+    await page.type('#email', invitee);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form[action$="/people/invite"] button[type=submit]')]);
+    await checkState(page, `people after an invitation ${suffix}`);
+    const link = await mailLink(invitee, '/invitations/');
+    const { context: anon, page: fresh } = await newPage(browser, lang);
+    await visit(fresh, link, `accepting an invitation ${suffix}`);
+    await anon.close();
     await context.close();
   }
+  {
+    const { context, page } = await newPage(browser, lang);
+    await visit(page, `${base(0)}/password/forgot`, `forgot password ${suffix}`);
+    await context.close();
+  }
+}
+
+/** Quoted-printable undone (what mail bodies may be encoded with). */
+function unQuote(text) {
+  return text
+    .replace(/=\r?\n/g, '')
+    .replace(/(?:=[0-9A-F]{2})+/g, (m) => Buffer.from(m.split('=').slice(1).map((h) => parseInt(h, 16))).toString('utf8'));
+}
+
+/** The link containing `part` in the newest mail to `to` the demo wrote (waits up to 10 s). */
+async function mailLink(to, part) {
+  const dir = join(demo.dir, 'data', 'demo-mail', 'demo-ulm');
+  for (let i = 0; i < 100; i++) {
+    let files = [];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse();
+    } catch {}
+    for (const f of files) {
+      const raw = readFileSync(join(dir, f), 'utf8');
+      if (!raw.includes(`To: ${to}`)) continue;
+      let body = raw.slice(raw.search(/\r?\n\r?\n/));
+      if (/Content-Transfer-Encoding: base64/i.test(raw)) body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+      else body = unQuote(body);
+      const found = body.split(/\s+/).find((w) => w.startsWith('http') && w.includes(part));
+      if (found) return found;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} with a link to ${part} in ${dir}`);
 }
 
 const demo = startDemo();

@@ -3,6 +3,7 @@
 
 mod node {
     pub mod api;
+    pub mod branding;
     pub mod busy;
     pub mod frame;
     pub mod groups;

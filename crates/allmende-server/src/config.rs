@@ -130,6 +130,10 @@ pub struct Config {
     /// The sender of the node's e-mail, e.g. `Allmende Ulm
     /// <allmende@ulm.de>`.
     pub mail_from: Option<String>,
+    /// Development and demonstrations only: instead of sending, write each
+    /// mail as a file (`.eml`, readable by any mail program) into this
+    /// directory. Ignored when `smtp_url` is set.
+    pub mail_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -197,6 +201,7 @@ impl Default for Config {
             accessibility_enforcement: None,
             smtp_url: None,
             mail_from: None,
+            mail_dir: None,
         }
     }
 }

@@ -144,6 +144,21 @@ pub async fn seed_network(nodes: [&AppState; 3]) -> Result<Vec<DemoLogin>, UseCa
         ),
     )
     .await?;
+    // Ulm's logo and colour on its pages (a drawn sample, not the real
+    // coat of arms), given to the node as an upload would be.
+    let ulm = store.organizations().by_handle("ulm").await?;
+    let logo = crate::usecases::branding::reencode(&demo_logo())
+        .map_err(|p| UseCaseError::Internal(format!("demo logo: {}", p.message(false))))?;
+    store
+        .branding()
+        .set(
+            ulm.id,
+            Some(logo),
+            true,
+            Some("#7a1f1f"),
+            chrono::Utc::now(),
+        )
+        .await?;
     organizations::create(
         &mannheim_node.store,
         "mannheim",
@@ -525,7 +540,7 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
     );
     let _ = writeln!(
         out,
-        "Five things to try (each node keeps its own login, so one browser serves all three):"
+        "Six things to try (each node keeps its own login, so one browser serves all three):"
     );
     let _ = writeln!(
         out,
@@ -555,8 +570,40 @@ fn instructions(states: &[AppState], logins: &[DemoLogin]) -> String {
         url(0, "/solutions"),
         url(0, "/api/v1/catalogue")
     );
+    let _ = writeln!(
+        out,
+        "  6. As digital@ulm.example, open \"Personen verwalten\" on Ulm's page ({}) and\n     invite someone; the node writes its e-mail (invitations, password resets,\n     notifications of answers and of watched services) as .eml files into\n     data/demo-mail/. Ulm's pages show its logo and colour.",
+        url(0, "/orgs/ulm/people")
+    );
     let _ = writeln!(out, "Stop with Ctrl-C.\n");
     out
+}
+
+/// A sample logo: a shield in Ulm's colours, drawn here so the demo needs
+/// no image file.
+fn demo_logo() -> Vec<u8> {
+    let mut img = image::RgbaImage::from_pixel(120, 140, image::Rgba([0, 0, 0, 0]));
+    for (x, y, pixel) in img.enumerate_pixels_mut() {
+        let (fx, fy) = (x as f32 - 60.0, y as f32);
+        // A shield: straight sides, a rounded bottom.
+        let inside = fx.abs() < 55.0
+            && (fy < 80.0 || fx * fx + (fy - 80.0) * (fy - 80.0) * 1.2 < 55.0 * 55.0);
+        if inside {
+            *pixel = if fy < 70.0 {
+                image::Rgba([20, 20, 20, 255])
+            } else {
+                image::Rgba([245, 245, 245, 255])
+            };
+            if fx.abs() > 51.0 || fy < 4.0 {
+                *pixel = image::Rgba([122, 31, 31, 255]);
+            }
+        }
+    }
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgba8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("a PNG in memory");
+    png
 }
 
 const DEMO_IMPRINT: &str = "Demonstration: {node}\n\nDieser Knoten ist eine Vorführung der Software Allmende mit erfundenen Angaben. Auf einem echten Knoten steht hier das Impressum der betreibenden Stelle nach § 5 DDG: Name, Anschrift, Vertretungsberechtigte, Kontakt.";
@@ -572,6 +619,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{database}{suffix}"));
         }
+        let _ = std::fs::remove_dir_all(format!("data/demo-mail/{file}"));
         let port = first_port
             .checked_add(i as u16)
             .ok_or_else(|| anyhow::anyhow!("port {first_port} too high for three nodes"))?;
@@ -591,6 +639,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             privacy_text: Some(DEMO_PRIVACY.into()),
             accessibility_contact: Some("barrierefreiheit@allmende.example".into()),
             accessibility_enforcement: Some(DEMO_ENFORCEMENT.into()),
+            // Mail (invitations, password resets, notifications) as files.
+            mail_dir: Some(format!("data/demo-mail/{file}").into()),
             ..config.clone()
         };
         apps.push(Application::build(node_config).await?);

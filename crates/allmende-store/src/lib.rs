@@ -15,6 +15,7 @@ pub mod adoptions;
 pub mod answers;
 pub mod audit;
 pub mod backfills;
+pub mod branding;
 mod db;
 mod error;
 pub mod follows;
@@ -187,6 +188,10 @@ impl Store {
 
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts::new(&self.pool)
+    }
+
+    pub fn branding(&self) -> branding::Brandings<'_> {
+        branding::Brandings::new(&self.pool)
     }
 
     pub fn people(&self) -> people::People<'_> {

@@ -34,12 +34,23 @@ impl Outbound {
             rsa_pem: key.public_key_pem(),
             ed25519_multibase: &ed25519.public_key_multibase(),
         };
-        Ok(organization_json(
+        let mut doc = organization_json(
             self.urls(),
             org,
             &keys,
             approval != allmende_domain::FollowerApproval::Everyone,
-        ))
+        );
+        // The logo, as the node re-encoded it, is the actor's icon.
+        let branding = self.core.store.branding().get(org.id).await?;
+        if branding.has_logo {
+            let version = branding.updated_at.map_or(0, |t| t.timestamp());
+            doc["icon"] = serde_json::json!({
+                "type": "Image",
+                "mediaType": "image/png",
+                "url": format!("{}/logo.png?v={version}", self.urls().organization(org.handle.as_str())),
+            });
+        }
+        Ok(doc)
     }
 
     pub async fn instance_document(&self) -> Result<Value, FederationError> {

@@ -32,9 +32,15 @@ pub struct Mailer {
 }
 
 struct Inner {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    transport: Option<Transport>,
     from: Mailbox,
     wake: Notify,
+}
+
+/// Where mail goes: an SMTP server, or (development, demos) files.
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(std::path::PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +53,8 @@ pub enum MailConfigError {
 
 impl Mailer {
     pub fn from_config(config: &Config) -> Result<Self, MailConfigError> {
-        let transport = match &config.smtp_url {
-            Some(url) => Some(
+        let transport = match (&config.smtp_url, &config.mail_dir) {
+            (Some(url), _) => Some(Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     // lettre's messages may quote the URL: never the secret.
                     .map_err(|e| {
@@ -56,8 +62,9 @@ impl Mailer {
                     })?
                     .timeout(Some(Duration::from_secs(30)))
                     .build(),
-            ),
-            None => None,
+            )),
+            (None, Some(dir)) => Some(Transport::Files(dir.clone())),
+            (None, None) => None,
         };
         let from = match &config.mail_from {
             Some(from) => from
@@ -79,7 +86,7 @@ impl Mailer {
         })
     }
 
-    /// Whether an SMTP server is configured.
+    /// Whether the node sends mail (an SMTP server, or files).
     pub fn enabled(&self) -> bool {
         self.inner.transport.is_some()
     }
@@ -111,7 +118,7 @@ impl Mailer {
     /// Hands one mail to the SMTP server.
     async fn send(&self, mail: &OutgoingMail) -> Result<(), String> {
         let Some(transport) = &self.inner.transport else {
-            return Err("no SMTP server configured".into());
+            return Err("no mail transport configured".into());
         };
         let to: Mailbox = mail
             .recipient
@@ -134,11 +141,26 @@ impl Mailer {
                 ));
         }
         let message = builder.body(mail.body.clone()).map_err(|e| e.to_string())?;
-        transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        match transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Transport::Files(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let name = format!(
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+                    uuid::Uuid::now_v7()
+                );
+                tokio::fs::write(dir.join(name), message.formatted())
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod adoptions;
+pub mod branding;
 pub mod follows;
 pub mod groups;
 pub mod items;

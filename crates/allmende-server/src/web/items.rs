@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::context::Ctx;
 use super::error::PageError;
 use super::forms::{csrf_field, error_summary, FormErrors, FormValues};
-use super::layout::{content_page, page, timestamp};
+use super::layout::{branded_page, page, timestamp};
 use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use crate::state::AppState;
@@ -451,9 +451,12 @@ pub async fn show<T: ItemPages>(
     };
     let similar_found = !similar.0.is_empty();
     let related = T::related(&ctx, &state, &item, &object_id).await?;
-    Ok(content_page(
+    let brand = super::branding::of(&state, &org).await?;
+    Ok(branded_page(
         &ctx,
+        brand.as_ref(),
         heading(&item),
+        ctx.content_lang(),
         html! {
             p.meta {
                 (super::network::org_label(&org))

@@ -4,6 +4,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
+use super::branding::Brand;
 use super::context::{Ctx, Lang};
 use super::ui::{alert, Tone};
 
@@ -31,6 +32,30 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
     frame(ctx, title, failed, html! { h1 { (title) } (content) })
 }
 
+/// A page of an organization, or of one of its entries, with its logo
+/// and colour where it has them.
+pub fn branded_page(
+    ctx: &Ctx,
+    brand: Option<&Brand>,
+    title: &str,
+    title_lang: Option<&str>,
+    content: Markup,
+) -> Markup {
+    frame_with(
+        ctx,
+        title,
+        false,
+        brand,
+        html! {
+            @if let Some(b) = brand.filter(|b| b.logo) {
+                img.org-logo src={ "/orgs/" (b.handle) "/logo.png?v=" (b.version) } alt={ "Logo " (b.name) };
+            }
+            h1 lang=[title_lang] { (title) }
+            (content)
+        },
+    )
+}
+
 /// A page whose heading is an organization's own words (an item's
 /// title): marked as German where the page is not (WCAG 3.1.2).
 pub fn content_page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
@@ -45,6 +70,10 @@ pub fn content_page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
 /// The frame around any main content, for pages whose heading is not a
 /// plain h1 (error pages use it too).
 pub fn frame(ctx: &Ctx, title: &str, failed: bool, main: Markup) -> Markup {
+    frame_with(ctx, title, failed, None, main)
+}
+
+fn frame_with(ctx: &Ctx, title: &str, failed: bool, brand: Option<&Brand>, main: Markup) -> Markup {
     let other = match ctx.lang {
         Lang::De => (Lang::En, "English", "Switch to English"),
         Lang::En => (Lang::De, "Deutsch", "Auf Deutsch wechseln"),
@@ -62,6 +91,9 @@ pub fn frame(ctx: &Ctx, title: &str, failed: bool, main: Markup) -> Markup {
                 }
                 link rel="stylesheet" href=(assets::url("kern.min.css"));
                 link rel="stylesheet" href=(assets::url("style.css"));
+                @if let Some(b) = brand.filter(|b| b.color) {
+                    link rel="stylesheet" href={ "/orgs/" (b.handle) "/brand.css?v=" (b.version) };
+                }
             }
             body {
                 a.skip href="#main" { (ctx.t("Zum Inhalt springen", "Skip to content")) }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_organizations;
 pub mod assets;
+pub mod branding;
 pub mod context;
 pub mod error;
 pub mod feeds;
@@ -109,6 +110,12 @@ pub fn router() -> Router<AppState> {
         .route("/group/unblock", post(groups::unblock))
         .route("/orgs", get(organizations::list))
         .route("/orgs/{handle}/people", get(people::show))
+        .route(
+            "/orgs/{handle}/branding",
+            get(branding::form).post(branding::save),
+        )
+        .route("/orgs/{handle}/logo.png", get(branding::logo))
+        .route("/orgs/{handle}/brand.css", get(branding::stylesheet))
         .route("/orgs/{handle}/people/invite", post(people::invite))
         .route("/orgs/{handle}/people/{id}/role", post(people::set_role))
         .route(

@@ -184,13 +184,17 @@ pub async fn show(
             ctx.operator || (u.organization_id == org.id && u.role == allmende_domain::Role::Admin)
         });
     let p = &org.profile;
-    Ok(page(
+    let brand = super::branding::of(&state, &org).await?;
+    Ok(super::layout::branded_page(
         &ctx,
+        brand.as_ref(),
         &p.name,
+        None,
         html! {
             @if is_admin || manages_people || watch.is_some() {
                 div.actions {
                     @if is_admin { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/edit" } { span.kern-label { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
+                    @if is_admin && org.is_local() { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/branding" } { span.kern-label { (ctx.t("Logo und Farbe", "Logo and colour")) } } }
                     @if manages_people { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/people" } { span.kern-label { (ctx.t("Personen verwalten", "Manage people")) } } }
                     @if let Some(w) = &watch { (w) }
                 }

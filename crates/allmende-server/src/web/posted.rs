@@ -24,11 +24,37 @@ pub struct SignedForm {
     pub values: FormValues,
 }
 
+/// A form with files (`multipart/form-data`) by a signed-in user whose
+/// CSRF token matched: the text fields as values, each file's bytes as
+/// they came (for images; text files are among the values too).
+pub struct SignedUpload {
+    pub ctx: Ctx,
+    pub signed_in: SignedIn,
+    pub values: FormValues,
+    pub files: Files,
+}
+
+/// Uploaded files by field name.
+pub type Files = std::collections::HashMap<String, Vec<u8>>;
+
 async fn read(
     req: Request,
     state: &AppState,
     need_user: bool,
 ) -> Result<(Ctx, FormValues), PageError> {
+    let (ctx, values, files) = read_with_files(req, state, need_user).await?;
+    // Forms of text take text files only.
+    if let Some(name) = files.keys().find(|name| !values.contains_key(*name)) {
+        return Err(PageError::BadRequest(format!("{name}: not UTF-8 text")));
+    }
+    Ok((ctx, values))
+}
+
+async fn read_with_files(
+    req: Request,
+    state: &AppState,
+    need_user: bool,
+) -> Result<(Ctx, FormValues, Files), PageError> {
     let (mut parts, body) = req.into_parts();
     let ctx = Ctx::from_request_parts(&mut parts, state).await?;
     if need_user {
@@ -40,11 +66,11 @@ async fn read(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let request = Request::from_parts(parts, body);
-    let values = if multipart {
+    let (values, files) = if multipart {
         read_multipart(request, state).await?
     } else {
         match Form::<FormValues>::from_request(request, state).await {
-            Ok(Form(v)) => v,
+            Ok(Form(v)) => (v, Files::new()),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(PageError::TooLarge)
             }
@@ -52,7 +78,22 @@ async fn read(
         }
     };
     ctx.check_csrf(values.get(crate::auth::csrf::FIELD))?;
-    Ok((ctx, values))
+    Ok((ctx, values, files))
+}
+
+impl FromRequest<AppState> for SignedUpload {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (ctx, values, files) = read_with_files(req, state, true).await?;
+        let signed_in = ctx.require_user()?.clone();
+        Ok(Self {
+            ctx,
+            signed_in,
+            values,
+            files,
+        })
+    }
 }
 
 impl FromRequest<AppState> for PostedForm {
@@ -82,13 +123,19 @@ impl FromRequest<AppState> for SignedForm {
 const MAX_PARTS: usize = 200;
 
 /// A form sent as `multipart/form-data` (one with a file input): each part
-/// becomes a value, a file's contents (UTF-8 text) included, under its
-/// field name. The body limit is the server's, as for other forms.
-async fn read_multipart(request: Request, state: &AppState) -> Result<FormValues, PageError> {
+/// becomes a value under its field name, a file's contents too when they
+/// are UTF-8 text; every file's bytes are kept as well. A text field that
+/// is not UTF-8 is refused. The body limit is the server's, as for other
+/// forms.
+async fn read_multipart(
+    request: Request,
+    state: &AppState,
+) -> Result<(FormValues, Files), PageError> {
     let mut multipart = axum::extract::Multipart::from_request(request, state)
         .await
         .map_err(|e| PageError::BadRequest(e.body_text()))?;
     let mut values = FormValues::new();
+    let mut files = Files::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -104,6 +151,7 @@ async fn read_multipart(request: Request, state: &AppState) -> Result<FormValues
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
+        let is_file = field.file_name().is_some();
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -111,9 +159,16 @@ async fn read_multipart(request: Request, state: &AppState) -> Result<FormValues
             }
             Err(e) => return Err(PageError::BadRequest(e.body_text())),
         };
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| PageError::BadRequest(format!("{name}: not UTF-8 text")))?;
-        values.insert(name, text);
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => {
+                values.insert(name.clone(), text);
+            }
+            Err(_) if is_file => {}
+            Err(_) => return Err(PageError::BadRequest(format!("{name}: not UTF-8 text"))),
+        }
+        if is_file {
+            files.insert(name, bytes.to_vec());
+        }
     }
-    Ok(values)
+    Ok((values, files))
 }

@@ -14,7 +14,7 @@ use super::error::PageError;
 use super::fields::*;
 use super::forms::{csrf_field, error_summary, lines, set, value, Field, FormErrors, FormValues};
 use super::items::{org_map, owner_actions, parse_id, ItemPages};
-use super::layout::{content_block, content_page, timestamp};
+use super::layout::{branded_page, content_block, timestamp};
 use super::notice::{redirect, Notice};
 use super::posted::SignedForm;
 use super::ui::{badge, badge_item, Tone};
@@ -142,9 +142,12 @@ async fn question_page(
             .item(allmende_domain::ItemKind::Question, q.id.0)
     });
     let shared = super::groups::shared_in(ctx, state, &object_id).await?;
-    Ok(content_page(
+    let brand = super::branding::of(state, org).await?;
+    Ok(branded_page(
         ctx,
+        brand.as_ref(),
         &q.content.title,
+        ctx.content_lang(),
         html! {
             p.meta {
                 (super::network::org_label(org))
