@@ -128,7 +128,7 @@ async fn signed_in(
             (header::SET_COOKIE, cookie),
             (header::SET_COOKIE, fresh_csrf),
         ]),
-        Redirect::to(next),
+        redirect(next, Notice::LoggedIn),
     )
         .into_response())
 }
