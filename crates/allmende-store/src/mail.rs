@@ -51,20 +51,9 @@ impl<'a> MailQueue<'a> {
         mail: &OutgoingMail,
         now: DateTime<Utc>,
     ) -> Result<Uuid, StoreError> {
-        let id = Uuid::now_v7();
-        query(
-            "INSERT INTO mail_queue (id, recipient, subject, body, unsubscribe_url, created_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id.to_string())
-        .bind(&mail.recipient)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .bind(mail.unsubscribe_url.as_deref())
-        .bind(now)
-        .bind(now)
-        .execute(self.pool)
-        .await?;
+        let mut tx = self.pool.begin().await?;
+        let id = insert(&mut tx, mail, now).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -152,6 +141,29 @@ impl<'a> MailQueue<'a> {
             oldest: r.col("oldest")?,
         })
     }
+}
+
+/// Queues a mail inside the caller's transaction.
+pub(crate) async fn insert(
+    tx: &mut crate::db::Tx,
+    mail: &OutgoingMail,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    query(
+        "INSERT INTO mail_queue (id, recipient, subject, body, unsubscribe_url, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id.to_string())
+    .bind(&mail.recipient)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .bind(mail.unsubscribe_url.as_deref())
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(id)
 }
 
 fn mail_from_row(r: &Row) -> Result<QueuedMail, StoreError> {

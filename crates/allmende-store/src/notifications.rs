@@ -140,23 +140,51 @@ impl<'a> Notifications<'a> {
         Ok(())
     }
 
-    /// Records that `user` heard of `subject`; `false` if they already had.
-    pub async fn first_time(
+    /// Queues `mail` to `user` about `subject` unless they already heard
+    /// of it, in one transaction; `false` if they had.
+    pub async fn send_once(
         &self,
         user: UserId,
         subject: &str,
+        mail: &crate::mail::OutgoingMail,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = query(
-            "INSERT INTO notifications_sent (user_id, subject, sent_at) VALUES ($1, $2, $3)
-             ON CONFLICT (user_id, subject) DO NOTHING",
+        let mut tx = self.pool.begin().await?;
+        if !mark(&mut tx, user, subject, now).await? {
+            return Ok(false);
+        }
+        crate::mail::insert(&mut tx, mail, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Adds a line to `user`'s next digest unless they already heard of
+    /// `subject`, in one transaction; `false` if they had.
+    pub async fn digest_once(
+        &self,
+        user: UserId,
+        subject: &str,
+        lines: (&str, &str),
+        url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if !mark(&mut tx, user, subject, now).await? {
+            return Ok(false);
+        }
+        query(
+            "INSERT INTO digest_entries (id, user_id, line_de, line_en, url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(Uuid::now_v7().to_string())
         .bind(user.to_string())
-        .bind(subject)
+        .bind(lines.0)
+        .bind(lines.1)
+        .bind(url)
         .bind(now)
-        .execute(self.pool)
+        .execute(&mut tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The people of an organization who want notifications, with their
@@ -274,28 +302,6 @@ impl<'a> Notifications<'a> {
             .collect()
     }
 
-    pub async fn add_to_digest(
-        &self,
-        user: UserId,
-        line_de: &str,
-        line_en: &str,
-        url: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        query(
-            "INSERT INTO digest_entries (id, user_id, line_de, line_en, url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(user.to_string())
-        .bind(line_de)
-        .bind(line_en)
-        .bind(url)
-        .bind(now)
-        .execute(self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// People with digest entries from before `until` (the day's digest
     /// time): what came later waits for the next day's digest.
     pub async fn digests_due(&self, until: DateTime<Utc>) -> Result<Vec<User>, StoreError> {
@@ -311,14 +317,16 @@ impl<'a> Notifications<'a> {
         .collect()
     }
 
-    /// Takes a person's digest entries from before `until` (oldest first)
-    /// and notes the digest as sent; the caller queues the mail with them.
-    pub async fn take_digest(
+    /// Takes a person's digest entries from before `until` (oldest first),
+    /// makes the mail of them with `compose` and queues it, in one
+    /// transaction: the entries are gone only with the mail queued.
+    pub async fn send_digest(
         &self,
         user: UserId,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<DigestEntry>, StoreError> {
+        compose: impl FnOnce(&[DigestEntry]) -> crate::mail::OutgoingMail,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
         let rows = query(
             "DELETE FROM digest_entries WHERE user_id = $1 AND created_at < $2
@@ -328,12 +336,6 @@ impl<'a> Notifications<'a> {
         .bind(until)
         .fetch_all(&mut tx)
         .await?;
-        query("UPDATE users SET last_digest_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(user.to_string())
-            .execute(&mut tx)
-            .await?;
-        tx.commit().await?;
         let mut entries = rows
             .iter()
             .map(|r| {
@@ -345,9 +347,37 @@ impl<'a> Notifications<'a> {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        if entries.is_empty() {
+            return Ok(0);
+        }
         entries.sort_by_key(|e| e.created_at);
-        Ok(entries)
+        crate::mail::insert(&mut tx, &compose(&entries), now).await?;
+        query("UPDATE users SET last_digest_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(user.to_string())
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(entries.len())
     }
+}
+
+async fn mark(
+    tx: &mut Tx,
+    user: UserId,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = query(
+        "INSERT INTO notifications_sent (user_id, subject, sent_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, subject) DO NOTHING",
+    )
+    .bind(user.to_string())
+    .bind(subject)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 fn with_mode(r: &Row) -> Result<(User, String), StoreError> {

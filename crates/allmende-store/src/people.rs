@@ -100,7 +100,9 @@ impl<'a> People<'a> {
         let mut tx = self.pool.begin().await?;
         let current = user_in(&mut tx, user).await?;
         if current.role == Role::Admin && role != Role::Admin {
-            ensure_other_admin(&mut tx, &current).await?;
+            ensure_other_admin(&mut tx, &current, self.pool.engine()).await?;
+            // Admin invitations this person made go with their role.
+            drop_invitations_by(&mut tx, &current).await?;
         }
         query("UPDATE users SET role = $1 WHERE id = $2")
             .bind(role.slug())
@@ -117,8 +119,9 @@ impl<'a> People<'a> {
         let mut tx = self.pool.begin().await?;
         let current = user_in(&mut tx, user).await?;
         if current.role == Role::Admin {
-            ensure_other_admin(&mut tx, &current).await?;
+            ensure_other_admin(&mut tx, &current, self.pool.engine()).await?;
         }
+        drop_invitations_by(&mut tx, &current).await?;
         query("DELETE FROM users WHERE id = $1")
             .bind(user.to_string())
             .execute(&mut tx)
@@ -287,31 +290,31 @@ impl<'a> People<'a> {
         Ok(user)
     }
 
-    /// Records a password reset link; returns how many were made for the
-    /// person in the hour before (the caller limits them).
+    /// Records a password reset link, unless `limit` were made for the
+    /// person in the hour before (one statement: the count and the insert
+    /// go together); returns whether it was recorded.
     pub async fn create_reset(
         &self,
         user: UserId,
         token_hash: &str,
         now: DateTime<Utc>,
         valid: Duration,
-    ) -> Result<u64, StoreError> {
-        let recent: i64 = query(
-            "SELECT COUNT(*) AS n FROM password_resets WHERE user_id = $1 AND created_at > $2",
+        limit: u64,
+    ) -> Result<bool, StoreError> {
+        let done = query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
+             SELECT $1, $2, $3, $4
+             WHERE (SELECT COUNT(*) FROM password_resets WHERE user_id = $2 AND created_at > $5) < $6",
         )
+        .bind(token_hash)
         .bind(user.to_string())
+        .bind(now)
+        .bind(now + valid)
         .bind(now - Duration::hours(1))
-        .fetch_one(self.pool)
-        .await?
-        .col("n")?;
-        query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user.to_string())
-            .bind(now)
-            .bind(now + valid)
-            .execute(self.pool)
-            .await?;
-        Ok(u64::try_from(recent).unwrap_or(0))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .execute(self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The person an unexpired reset link is for.
@@ -392,19 +395,45 @@ async fn user_in(tx: &mut crate::db::Tx, user: UserId) -> Result<User, StoreErro
     .and_then(|r| user_from_row(&r))
 }
 
-/// An organization keeps at least one admin.
-async fn ensure_other_admin(tx: &mut crate::db::Tx, user: &User) -> Result<(), StoreError> {
-    let others: i64 = query(
-        "SELECT COUNT(*) AS n FROM users WHERE organization_id = $1 AND role = 'admin' AND id <> $2",
-    )
+/// An organization keeps at least one admin. The other admins' rows are
+/// locked (PostgreSQL) so two admins demoting each other at once cannot
+/// both pass; SQLite's transactions take the write lock at the start.
+async fn ensure_other_admin(
+    tx: &mut crate::db::Tx,
+    user: &User,
+    engine: crate::Engine,
+) -> Result<(), StoreError> {
+    let lock = match engine {
+        crate::Engine::Postgres => "FOR UPDATE",
+        crate::Engine::Sqlite => "",
+    };
+    let admins = query(format!(
+        "SELECT id FROM users WHERE organization_id = $1 AND role = 'admin' ORDER BY id {lock}"
+    ))
     .bind(user.organization_id.to_string())
-    .bind(user.id.to_string())
-    .fetch_one(&mut *tx)
-    .await?
-    .col("n")?;
+    .fetch_all(&mut *tx)
+    .await?;
+    let others = admins
+        .iter()
+        .filter(|r| {
+            r.col::<String>("id")
+                .is_ok_and(|id| id != user.id.to_string())
+        })
+        .count();
     if others == 0 {
         return Err(StoreError::Conflict("the organization's last admin"));
     }
+    Ok(())
+}
+
+/// Invitations a person made stop working when they lose the right to
+/// make them.
+async fn drop_invitations_by(tx: &mut crate::db::Tx, user: &User) -> Result<(), StoreError> {
+    query("DELETE FROM invitations WHERE organization_id = $1 AND invited_by = $2")
+        .bind(user.organization_id.to_string())
+        .bind(user.email.as_str())
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -168,6 +168,9 @@ const COUNTABLE: &[&str] = &[
     "login_attempts",
     "policy_audit",
     "adoptions",
+    "notification_events",
+    "password_resets",
+    "mail_queue",
 ];
 
 impl crate::Store {

@@ -144,6 +144,15 @@ async fn error_pages_keep_the_frame_and_say_why() {
     // A deleted item's page says it was withdrawn (410), not just 404.
     let b = browser();
     let csrf = login(&node, &b, "digital@ulm.example").await;
+    // The framed error page's logout form works (it carries the session's
+    // form token).
+    let (status, lost) = text(&b, node.at("/no/such/page")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        csrf_from(&lost),
+        csrf,
+        "the logout form has the session's token"
+    );
     let res = b
         .post(node.at("/questions"))
         .form(&[

@@ -261,7 +261,8 @@ async fn new_item(
 }
 
 /// Mails the notice to each person who wants it at once, adds it to the
-/// digest of those who want a daily one; once per person and subject.
+/// digest of those who want a daily one; once per person and subject
+/// (the mark and the mail are written together).
 async fn tell(
     state: &AppState,
     people: &[(User, String)],
@@ -270,23 +271,17 @@ async fn tell(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let site = state.config.public_url.host_str().unwrap_or("").to_owned();
+    let store = state.store.notifications();
     for (user, mode) in people {
-        if !state
-            .store
-            .notifications()
-            .first_time(user.id, subject, now)
-            .await?
-        {
-            continue;
-        }
         if mode == "daily" {
-            state
-                .store
-                .notifications()
-                .add_to_digest(
+            store
+                .digest_once(
                     user.id,
-                    &format!("{}: {}", notice.subject_de, notice.text_de),
-                    &format!("{}: {}", notice.subject_en, notice.text_en),
+                    subject,
+                    (
+                        &format!("{}: {}", notice.subject_de, notice.text_de),
+                        &format!("{}: {}", notice.subject_en, notice.text_en),
+                    ),
                     &notice.url,
                     now,
                 )
@@ -294,9 +289,10 @@ async fn tell(
         } else {
             let unsubscribe = unsubscribe_url(state, user).await?;
             let mail = compose::notification(user.email.as_str(), notice, &site, unsubscribe);
-            state.mailer.queue(&state.store, &mail).await?;
+            store.send_once(user.id, subject, &mail, now).await?;
         }
     }
+    state.mailer.wake();
     Ok(())
 }
 

@@ -44,76 +44,137 @@ pub fn backoff(attempts: i64, first_ms: u64, max_secs: u64) -> chrono::Duration 
     chrono::Duration::milliseconds(ms.min(max))
 }
 
-/// One pass over the work that is due.
+/// How many mails one claim takes, and how long it owns them: each may
+/// take up to the 30-second SMTP timeout, so the lease outlasts a batch.
+const MAIL_BATCH: i64 = 5;
+const MAIL_LEASE_SECS: i64 = 300;
+
+/// One pass over the work that is due: events, digests, sending. A phase
+/// that fails is logged and does not keep the others from running, so
+/// invitations and resets go out whatever else is wrong. `now` places the
+/// digest (tests pass another day); claims and waits use the clock.
 pub async fn round(state: &AppState, now: DateTime<Utc>) -> Result<(), allmende_store::StoreError> {
+    let events = handle_events(state, now).await;
+    if let Err(e) = &events {
+        tracing::warn!(error = %e, "notification events not handled; retrying");
+    }
+    if !state.mailer.enabled() {
+        return events;
+    }
+    let digests = send_digests(state, now).await;
+    if let Err(e) = &digests {
+        tracing::warn!(error = %e, "digests not queued; retrying");
+    }
+    send_queued(state).await?;
+    let retention =
+        chrono::Duration::days(i64::try_from(state.config.dead_retention_days).unwrap_or(30));
+    state
+        .store
+        .mail()
+        .purge_dead(Utc::now() - retention)
+        .await?;
+    events.and(digests)
+}
+
+/// Turns events into mails and digest entries. An event that fails stays
+/// claimed until its lease runs out and is tried again then; one that
+/// still fails a day later is given up (logged).
+async fn handle_events(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<(), allmende_store::StoreError> {
     let store = &state.store;
-    // Events first: without SMTP they are consumed without effect.
     loop {
         let events = store
             .notifications()
-            .claim(now, chrono::Duration::seconds(60), 50)
+            .claim(Utc::now(), chrono::Duration::seconds(60), 50)
             .await?;
         if events.is_empty() {
-            break;
+            return Ok(());
         }
         for e in events {
-            if state.mailer.enabled() {
-                notify::dispatch(state, &e.event, now).await?;
-            }
-            store.notifications().done(e.id).await?;
-        }
-    }
-    if !state.mailer.enabled() {
-        return Ok(());
-    }
-    let digest_time = now
-        .date_naive()
-        .and_hms_opt(DIGEST_HOUR_UTC, 0, 0)
-        .map(|t| t.and_utc());
-    if let Some(since) = digest_time.filter(|t| now >= *t) {
-        let site = state.config.public_url.host_str().unwrap_or("").to_owned();
-        for user in store.notifications().digests_due(since).await? {
-            let entries = store
-                .notifications()
-                .take_digest(user.id, since, now)
-                .await?;
-            if entries.is_empty() {
+            if !state.mailer.enabled() {
+                store.notifications().done(e.id).await?;
                 continue;
             }
-            let unsubscribe = notify::unsubscribe_url(state, &user).await?;
-            let mail = compose::digest(user.email.as_str(), &entries, &site, unsubscribe);
-            store.mail().enqueue(&mail, now).await?;
+            match notify::dispatch(state, &e.event, now).await {
+                Ok(()) => store.notifications().done(e.id).await?,
+                Err(error) if Utc::now() - e.created_at > chrono::Duration::days(1) => {
+                    tracing::error!(%error, event = %e.id, "notification event given up after a day of failures");
+                    store.notifications().done(e.id).await?;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, event = %e.id, "notification event failed; retrying after its lease");
+                }
+            }
         }
     }
+}
+
+/// The day's digests, at [`DIGEST_HOUR_UTC`], with what came before it.
+async fn send_digests(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<(), allmende_store::StoreError> {
+    let Some(until) = now
+        .date_naive()
+        .and_hms_opt(DIGEST_HOUR_UTC, 0, 0)
+        .map(|t| t.and_utc())
+        .filter(|t| now >= *t)
+    else {
+        return Ok(());
+    };
+    let site = state.config.public_url.host_str().unwrap_or("").to_owned();
+    for user in state.store.notifications().digests_due(until).await? {
+        let unsubscribe = notify::unsubscribe_url(state, &user).await?;
+        state
+            .store
+            .notifications()
+            .send_digest(user.id, until, Utc::now(), |entries| {
+                compose::digest(user.email.as_str(), entries, &site, unsubscribe)
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends what is due, a few at a time.
+async fn send_queued(state: &AppState) -> Result<(), allmende_store::StoreError> {
+    let store = &state.store;
     loop {
         let due = store
             .mail()
-            .claim(now, chrono::Duration::seconds(120), 20)
+            .claim(
+                Utc::now(),
+                chrono::Duration::seconds(MAIL_LEASE_SECS),
+                MAIL_BATCH,
+            )
             .await?;
         if due.is_empty() {
-            break;
+            return Ok(());
         }
         for queued in due {
             match state.mailer.send(&queued.mail).await {
                 Ok(()) => store.mail().sent(queued.id).await?,
                 Err(error) => {
+                    let failed_at = Utc::now();
                     let retry = (queued.attempts + 1 < MAX_ATTEMPTS).then(|| {
-                        now + backoff(
-                            queued.attempts,
-                            state.config.delivery_retry_ms,
-                            state.config.delivery_retry_max_secs,
-                        )
+                        failed_at
+                            + backoff(
+                                queued.attempts,
+                                state.config.delivery_retry_ms.max(1000),
+                                state.config.delivery_retry_max_secs,
+                            )
                     });
                     tracing::warn!(%error, attempts = queued.attempts + 1, given_up = retry.is_none(), "mail not sent");
-                    store.mail().failed(queued.id, &error, retry, now).await?;
+                    store
+                        .mail()
+                        .failed(queued.id, &error, retry, failed_at)
+                        .await?;
                 }
             }
         }
     }
-    let retention =
-        chrono::Duration::days(i64::try_from(state.config.dead_retention_days).unwrap_or(30));
-    store.mail().purge_dead(now - retention).await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ use super::people::Actor;
 use super::{Result, UseCaseError};
 use crate::state::AppState;
 
+/// One logo decoded at a time per process.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// Largest upload accepted.
 pub const MAX_UPLOAD_BYTES: usize = 512 * 1024;
 /// Longest side of the stored logo.
@@ -138,8 +141,17 @@ pub async fn change(
         Some(c) => Some(check_color(c).map_err(BrandingError::Problem)?),
         None => None,
     };
+    // Decoding and scaling take CPU time: off the async workers, one at a
+    // time per server process.
     let logo = match change.logo.filter(|l| !l.is_empty()) {
-        Some(upload) => Some(reencode(upload).map_err(BrandingError::Problem)?),
+        Some(upload) => {
+            let upload = upload.to_vec();
+            let _turn = DECODING.acquire().await.map_err(|_| UseCaseError::Busy)?;
+            let png = tokio::task::spawn_blocking(move || reencode(&upload))
+                .await
+                .map_err(|e| UseCaseError::Internal(e.to_string()))?;
+            Some(png.map_err(BrandingError::Problem)?)
+        }
         None => None,
     };
     let replace = logo.is_some() || change.remove_logo;

@@ -31,8 +31,10 @@ pub struct Actor<'a> {
 
 impl Actor<'_> {
     /// How the audit log names them.
-    fn name(&self) -> String {
-        if self.operator && self.user.role != Role::Admin {
+    /// `operator:ADDRESS` when an operator acts on another organization
+    /// than their own.
+    fn name_for(&self, org: &Organization) -> String {
+        if self.operator && self.user.organization_id != org.id {
             format!("operator:{}", self.user.email)
         } else {
             self.user.email.to_string()
@@ -118,7 +120,7 @@ pub async fn invite(
         .store
         .audit()
         .record(
-            &actor.name(),
+            &actor.name_for(org),
             Some(org.id),
             "invited",
             &format!("{email} ({})", role.slug()),
@@ -146,7 +148,7 @@ pub async fn withdraw_invitation(
         .store
         .audit()
         .record(
-            &actor.name(),
+            &actor.name_for(org),
             Some(org.id),
             "invitation-withdrawn",
             gone.email.as_str(),
@@ -222,7 +224,7 @@ pub async fn set_role(
         .store
         .audit()
         .record(
-            &actor.name(),
+            &actor.name_for(org),
             Some(org.id),
             "role-changed",
             &format!(
@@ -249,7 +251,7 @@ pub async fn remove(
         .store
         .audit()
         .record(
-            &actor.name(),
+            &actor.name_for(org),
             Some(org.id),
             "removed",
             removed.email.as_str(),
@@ -298,21 +300,33 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Sends a reset link if the address has an account; says nothing either
-/// way (the page answers the same), and sends at most
-/// [`RESETS_PER_HOUR`] per person and hour.
-pub async fn request_reset(state: &AppState, email: &str) -> Result<()> {
+/// Starts sending a reset link if the address has an account, and returns
+/// at once either way: the answer (and its timing) says nothing about the
+/// address. At most [`RESETS_PER_HOUR`] links per person and hour.
+pub fn request_reset(state: &AppState, email: &str) -> Result<()> {
     if !state.mailer.enabled() {
         return Err(UseCaseError::Forbidden);
     }
     let Ok(email) = Email::parse(email) else {
         return Ok(());
     };
-    let Some(user) = state.store.people().by_email(&email).await? else {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_reset(&state, &email).await {
+            tracing::warn!(error = %e, "password reset link not queued");
+        }
+    });
+    Ok(())
+}
+
+/// The work behind [`request_reset`]: a link recorded and mailed, unless
+/// the address has no account or the hour's links are used up.
+pub async fn send_reset(state: &AppState, email: &Email) -> Result<()> {
+    let Some(user) = state.store.people().by_email(email).await? else {
         return Ok(());
     };
     let token = random_secret(32);
-    let recent = state
+    let recorded = state
         .store
         .people()
         .create_reset(
@@ -320,9 +334,10 @@ pub async fn request_reset(state: &AppState, email: &str) -> Result<()> {
             &digest(&token),
             Utc::now(),
             Duration::minutes(RESET_MINUTES),
+            RESETS_PER_HOUR,
         )
         .await?;
-    if recent >= RESETS_PER_HOUR {
+    if !recorded {
         tracing::warn!(user = %user.id, "password reset requested too often; no mail sent");
         return Ok(());
     }

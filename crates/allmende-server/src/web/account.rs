@@ -72,7 +72,7 @@ async fn account_page_with(
             }
             h2 #notifications { (ctx.t("Benachrichtigungen", "Notifications")) }
             (notifications)
-            h2 #password { (ctx.t("Passwort ändern", "Change password")) }
+            h2 #password-change { (ctx.t("Passwort ändern", "Change password")) }
             (super::password::change_form(ctx, &FormErrors::default()))
             h2 #tokens { (ctx.t("API-Tokens", "API tokens")) }
             @if let Some(t) = new_token {

@@ -206,6 +206,9 @@ impl IntoResponse for PageError {
 pub async fn full_layout(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
     let uri = request.uri().clone();
+    // The form token and the client's address live in the extensions; the
+    // framed page's logout form needs the one, per-client limits the other.
+    let extensions = request.extensions().clone();
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
@@ -219,6 +222,7 @@ pub async fn full_layout(State(state): State<AppState>, request: Request, next: 
         Err(_) => return response,
     };
     parts.headers = headers;
+    parts.extensions = extensions;
     let Ok(ctx) = Ctx::from_request_parts(&mut parts, &state).await else {
         return response;
     };

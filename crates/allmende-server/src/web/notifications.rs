@@ -118,6 +118,10 @@ pub fn watch_button(
     watching: bool,
     next: &str,
 ) -> Markup {
+    let target_label = match kind {
+        WatchKind::Service => format!("{} {target}", ctx.t("Leistung", "service")),
+        WatchKind::Group => ctx.t("diese Gruppe", "this group").to_owned(),
+    };
     html! {
         form.inline method="post" action="/notifications/watch" {
             (csrf_field(ctx))
@@ -126,7 +130,7 @@ pub fn watch_button(
             input type="hidden" name="next" value=(next);
             @if watching {
                 input type="hidden" name="watch" value="off";
-                button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (ctx.t("Nicht mehr beobachten", "Stop watching")) } }
+                button.kern-btn.kern-btn--secondary type="submit" aria-label={ (ctx.t("Nicht mehr beobachten: ", "Stop watching: ")) (target_label) } { span.kern-label { (ctx.t("Nicht mehr beobachten", "Stop watching")) } }
             } @else {
                 input type="hidden" name="watch" value="on";
                 button.kern-btn.kern-btn--secondary type="submit" { span.kern-label { (ctx.t("Beobachten", "Watch")) } }

@@ -125,7 +125,7 @@ pub async fn forgot(
     if !state.mailer.enabled() {
         return Ok(forgot_page(&ctx, false, false));
     }
-    people::request_reset(&state, &value(&values, "email").unwrap_or_default()).await?;
+    people::request_reset(&state, &value(&values, "email").unwrap_or_default())?;
     Ok(forgot_page(&ctx, true, true))
 }
 

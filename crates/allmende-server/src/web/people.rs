@@ -207,7 +207,7 @@ async fn people_page(
             }
             form.stacked method="post" action={ (base) "/invite" } novalidate {
                 (csrf_field(ctx))
-                (Field::new("email", ctx.t("E-Mail-Adresse", "E-mail address")).required().input(ctx, "email", values, errors))
+                (Field::new("email", ctx.t("E-Mail-Adresse", "E-mail address")).required().autocomplete("off").input(ctx, "email", values, errors))
                 (Field::new("role", ctx.t("Rolle", "Role")).required().select(ctx, &roles, values, errors))
                 div.actions { button.kern-btn.kern-btn--primary type="submit" { span.kern-label { (ctx.t("Einladen", "Invite")) } } }
             }
@@ -277,7 +277,12 @@ pub async fn invite(
                 Some((invited.invitation.email.as_str(), &invited.link)),
             )
             .await?;
-            return Ok(Html(page.into_string()).into_response());
+            // The link is a secret: no cache keeps it.
+            return Ok((
+                [(axum::http::header::CACHE_CONTROL, "no-store")],
+                Html(page.into_string()),
+            )
+                .into_response());
         }
         Err(UseCaseError::Invalid(e)) => FormErrors::from_validation(&ctx, &e, |f| label(&ctx, f)),
         Err(UseCaseError::Conflict(_)) => FormErrors::single(
@@ -333,19 +338,21 @@ pub async fn set_role(
             &format!("/orgs/{}/people", org.handle),
             Notice::RoleChanged,
         )),
-        Err(UseCaseError::Conflict(_)) => last_admin(&ctx, &state, &org).await,
+        Err(UseCaseError::Conflict(_)) => last_admin(&ctx, &state, &org, &id).await,
         Err(e) => Err(e.into()),
     }
 }
 
-/// The page again, saying why the last admin stays one.
+/// The page again, saying why the last admin stays one; the message links
+/// to that person's role.
 async fn last_admin(
     ctx: &Ctx,
     state: &AppState,
     org: &Organization,
+    person: &str,
 ) -> Result<Response, PageError> {
     let errors = FormErrors::single(
-        "role",
+        &format!("role-{person}"),
         ctx.t(
             "Rolle: Die Organisation braucht mindestens eine Person mit Administration. Ernennen Sie zuerst eine andere.",
             "Role: the organization needs at least one admin. Make someone else admin first.",
@@ -419,7 +426,7 @@ pub async fn remove(
             &format!("/orgs/{}/people", org.handle),
             Notice::PersonRemoved,
         )),
-        Err(UseCaseError::Conflict(_)) => last_admin(&ctx, &state, &org).await,
+        Err(UseCaseError::Conflict(_)) => last_admin(&ctx, &state, &org, &id).await,
         Err(e) => Err(e.into()),
     }
 }
