@@ -3,6 +3,7 @@
 
 mod node {
     pub mod api;
+    pub mod backup;
     pub mod branding;
     pub mod busy;
     pub mod frame;

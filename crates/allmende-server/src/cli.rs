@@ -58,6 +58,21 @@ pub enum Command {
     /// Start three federating nodes with sample data on localhost (ports
     /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
+    /// Copy the database, the organizations' private keys included, into a
+    /// new file while the node runs (SQLite; PostgreSQL: pg_dump).
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        path: PathBuf,
+    },
+    /// Replace the SQLite database with a backup made by `allmende backup`,
+    /// then bring its schema up to date. Stop the node first.
+    Restore {
+        /// The backup file.
+        path: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -506,5 +521,92 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => crate::demo::run(config).await,
+        Command::Backup { path } => {
+            backup(&config, &path).await?;
+            println!(
+                "backup written: {} (it holds the organizations' private keys: keep it as safe as the database)",
+                path.display()
+            );
+            Ok(())
+        }
+        Command::Restore { path, force } => {
+            let target = restore(&config, &path, force).await?;
+            println!("restored {} into {}", path.display(), target.display());
+            Ok(())
+        }
     }
+}
+
+/// The file of a `sqlite://PATH[?…]` database URL.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or(rest);
+    (!file.is_empty() && file != ":memory:").then(|| PathBuf::from(file))
+}
+
+/// `allmende backup PATH`: a consistent copy of a running node's SQLite
+/// database.
+pub async fn backup(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} exists already; choose a new file", path.display());
+    }
+    let store = Store::open(config.database_url()).await?;
+    let done = store.backup_into(path).await;
+    store.close().await;
+    done.with_context(|| format!("backup into {}", path.display()))
+}
+
+/// `allmende restore PATH`: the backup is checked (a SQLite database of
+/// Allmende, intact), copied over the configured database (only with
+/// `force` if one exists) and migrated. Returns the database file.
+pub async fn restore(
+    config: &Config,
+    path: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<PathBuf> {
+    let Some(target) = sqlite_file(config.database_url()) else {
+        bail!("restore replaces a SQLite database file; a PostgreSQL database is restored with pg_restore (see docs/operations.md)");
+    };
+    if !path.is_file() {
+        bail!("{} is not a file", path.display());
+    }
+    if target.exists() && !force {
+        bail!(
+            "{} exists; stop the node and run restore again with --force to replace it",
+            target.display()
+        );
+    }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    // The backup is checked as a copy beside the database (opening a file
+    // may change its journal mode; the backup itself stays as it was).
+    let incoming = PathBuf::from(format!("{}.restoring", target.display()));
+    std::fs::copy(path, &incoming)?;
+    let checked = match Store::connect(&format!("sqlite://{}", incoming.display())).await {
+        Ok(store) => {
+            let verdict = store.check_backup().await;
+            store.close().await;
+            verdict.map_err(anyhow::Error::from)
+        }
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = checked {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", incoming.display()));
+        }
+        return Err(e.context(format!(
+            "{} is not an intact Allmende backup",
+            path.display()
+        )));
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+    }
+    std::fs::rename(&incoming, &target)?;
+    let store = Store::open(config.database_url()).await?;
+    store.close().await;
+    Ok(target)
 }

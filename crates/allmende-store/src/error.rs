@@ -21,6 +21,10 @@ pub enum StoreError {
     Busy(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Asked of an engine that does it differently (a backup of
+    /// PostgreSQL is `pg_dump`'s job).
+    #[error("{0}")]
+    NotOnThisEngine(&'static str),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -148,6 +148,48 @@ impl Store {
         Ok(store)
     }
 
+    /// A consistent copy of a SQLite database into a new file at `path`,
+    /// made while the node runs (`VACUUM INTO`): every table, the
+    /// organizations' private keys included. PostgreSQL is backed up with
+    /// `pg_dump`.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("VACUUM INTO ?")
+                    .bind(path.to_string_lossy().into_owned())
+                    .execute(&p.writer)
+                    .await?;
+                Ok(())
+            }
+            Pool::Postgres(_) => Err(StoreError::NotOnThisEngine(
+                "a PostgreSQL database is backed up with pg_dump: pg_dump -Fc -f allmende.dump DATABASE_URL (see docs/operations.md)",
+            )),
+        }
+    }
+
+    /// Whether a SQLite file is an intact Allmende database: SQLite's
+    /// integrity check passes and it has Allmende's migrations.
+    pub async fn check_backup(&self) -> Result<(), StoreError> {
+        let Pool::Sqlite(p) = &self.pool else {
+            return Err(StoreError::NotOnThisEngine("backups are SQLite files"));
+        };
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&p.readers)
+            .await?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt(format!("integrity check: {verdict}")));
+        }
+        let migrations: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_sqlx_migrations', 'organizations', 'signing_keys')",
+        )
+        .fetch_one(&p.readers)
+        .await?;
+        if migrations < 3 {
+            return Err(StoreError::Corrupt("no Allmende tables in it".into()));
+        }
+        Ok(())
+    }
+
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pool {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(&p.writer).await?,
