@@ -32,16 +32,9 @@ pub async fn dispatch(
     let outcome = match event {
         Event::Answer { answer, question } => answered(state, *answer, *question, now).await,
         Event::Accepted { answer, question } => accepted(state, *answer, *question, now).await,
-        Event::Item { kind, id } => {
-            let watched = |item_services: Vec<String>| (WatchKind::Service, item_services);
-            new_item(state, *kind, *id, None, now, watched).await
-        }
+        Event::Item { kind, id } => new_item(state, *kind, *id, None, now).await,
         Event::SharedWithGroup { group, kind, id } => {
-            let group = *group;
-            new_item(state, *kind, *id, Some(group), now, move |_| {
-                (WatchKind::Group, vec![group.to_string()])
-            })
-            .await
+            new_item(state, *kind, *id, Some(*group), now).await
         }
     };
     match outcome {
@@ -188,7 +181,6 @@ async fn new_item(
     id: Uuid,
     group: Option<Uuid>,
     now: DateTime<Utc>,
-    watched: impl FnOnce(Vec<String>) -> (WatchKind, Vec<String>),
 ) -> Result<(), StoreError> {
     let item = match kind {
         ItemKind::Project => arrived(&state.store.items::<Project>().get(id).await?),
@@ -199,7 +191,11 @@ async fn new_item(
     if now - item.published > chrono::Duration::days(NEWS_DAYS) {
         return Ok(());
     }
-    let (watch_kind, targets) = watched(item.services.clone());
+    // Shared with a group: its watchers; otherwise those of its services.
+    let (watch_kind, targets) = match group {
+        Some(g) => (WatchKind::Group, vec![g.to_string()]),
+        None => (WatchKind::Service, item.services.clone()),
+    };
     let watchers = state
         .store
         .notifications()

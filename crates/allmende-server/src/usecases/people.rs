@@ -5,7 +5,7 @@
 //! Who may manage an organization's people: its admins, and the node's
 //! operators.
 
-use allmende_domain::{Email, Organization, Problem, Role};
+use allmende_domain::{Email, Organization, OrganizationId, Problem, Role};
 use allmende_store::people::{Invitation, NewInvitation};
 use allmende_store::{User, UserId};
 use chrono::{Duration, Utc};
@@ -44,6 +44,21 @@ impl Actor<'_> {
     pub fn may_manage(&self, org: &Organization) -> bool {
         self.operator || (self.user.organization_id == org.id && self.user.role == Role::Admin)
     }
+}
+
+/// Writes an entry of the organization's audit log, now.
+async fn log(
+    state: &AppState,
+    who: &str,
+    org: OrganizationId,
+    action: &str,
+    subject: &str,
+) -> Result<()> {
+    Ok(state
+        .store
+        .audit()
+        .record(who, Some(org), action, subject, Utc::now())
+        .await?)
 }
 
 /// An invitation made: the link (shown to the admin when no mail went).
@@ -116,17 +131,14 @@ pub async fn invite(
         });
         state.mailer.queue(&state.store, &mail).await?;
     }
-    state
-        .store
-        .audit()
-        .record(
-            &actor.name_for(org),
-            Some(org.id),
-            "invited",
-            &format!("{email} ({})", role.slug()),
-            now,
-        )
-        .await?;
+    log(
+        state,
+        &actor.name_for(org),
+        org.id,
+        "invited",
+        &format!("{email} ({})", role.slug()),
+    )
+    .await?;
     Ok(Invited {
         invitation,
         link,
@@ -144,17 +156,14 @@ pub async fn withdraw_invitation(
         return Err(UseCaseError::Forbidden);
     }
     let gone = state.store.people().withdraw_invitation(org.id, id).await?;
-    state
-        .store
-        .audit()
-        .record(
-            &actor.name_for(org),
-            Some(org.id),
-            "invitation-withdrawn",
-            gone.email.as_str(),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        &actor.name_for(org),
+        org.id,
+        "invitation-withdrawn",
+        gone.email.as_str(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -176,17 +185,14 @@ pub async fn accept(state: &AppState, token: &str, new_password: &str) -> Result
         .people()
         .accept_invitation(&digest(token), &hash, Utc::now())
         .await?;
-    state
-        .store
-        .audit()
-        .record(
-            user.email.as_str(),
-            Some(user.organization_id),
-            "joined",
-            &format!("{} ({})", user.email, user.role.slug()),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        user.email.as_str(),
+        user.organization_id,
+        "joined",
+        &format!("{} ({})", user.email, user.role.slug()),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -220,22 +226,19 @@ pub async fn set_role(
         return Ok(person);
     }
     let changed = state.store.people().set_role(user, role).await?;
-    state
-        .store
-        .audit()
-        .record(
-            &actor.name_for(org),
-            Some(org.id),
-            "role-changed",
-            &format!(
-                "{} ({} → {})",
-                person.email,
-                person.role.slug(),
-                role.slug()
-            ),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        &actor.name_for(org),
+        org.id,
+        "role-changed",
+        &format!(
+            "{} ({} → {})",
+            person.email,
+            person.role.slug(),
+            role.slug()
+        ),
+    )
+    .await?;
     Ok(changed)
 }
 
@@ -247,17 +250,14 @@ pub async fn remove(
 ) -> Result<User> {
     let person = member(state, actor, org, user).await?;
     let removed = state.store.people().remove(person.id).await?;
-    state
-        .store
-        .audit()
-        .record(
-            &actor.name_for(org),
-            Some(org.id),
-            "removed",
-            removed.email.as_str(),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        &actor.name_for(org),
+        org.id,
+        "removed",
+        removed.email.as_str(),
+    )
+    .await?;
     Ok(removed)
 }
 
@@ -286,17 +286,14 @@ pub async fn change_password(
         .people()
         .set_password(user.id, &hash, session_hash)
         .await?;
-    state
-        .store
-        .audit()
-        .record(
-            user.email.as_str(),
-            Some(user.organization_id),
-            "password-changed",
-            user.email.as_str(),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        user.email.as_str(),
+        user.organization_id,
+        "password-changed",
+        user.email.as_str(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -371,16 +368,13 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
         .people()
         .set_password(user.id, &hash, None)
         .await?;
-    state
-        .store
-        .audit()
-        .record(
-            user.email.as_str(),
-            Some(user.organization_id),
-            "password-reset",
-            user.email.as_str(),
-            Utc::now(),
-        )
-        .await?;
+    log(
+        state,
+        user.email.as_str(),
+        user.organization_id,
+        "password-reset",
+        user.email.as_str(),
+    )
+    .await?;
     Ok(user)
 }

@@ -52,24 +52,6 @@ pub async fn of(state: &AppState, org: &Organization) -> Result<Option<Brand>, P
     }))
 }
 
-async fn managed(ctx: &Ctx, state: &AppState, handle: &str) -> Result<Organization, PageError> {
-    let s = ctx.require_user()?;
-    let org = state
-        .store
-        .organizations()
-        .by_handle(handle)
-        .await
-        .map_err(|_| PageError::NotFound)?;
-    let actor = Actor {
-        user: &s.user,
-        operator: ctx.operator,
-    };
-    if !org.is_local() || !actor.may_manage(&org) {
-        return Err(PageError::Forbidden);
-    }
-    Ok(org)
-}
-
 fn form_page(
     ctx: &Ctx,
     org: &Organization,
@@ -113,7 +95,7 @@ pub async fn form(
     State(state): State<AppState>,
     Path(handle): Path<String>,
 ) -> Result<Markup, PageError> {
-    let org = managed(&ctx, &state, &handle).await?;
+    let org = super::people::managed(&ctx, &state, &handle).await?;
     let current = state
         .store
         .branding()
@@ -144,7 +126,7 @@ pub async fn save(
         files,
     }: SignedUpload,
 ) -> Result<Response, PageError> {
-    let org = managed(&ctx, &state, &handle).await?;
+    let org = super::people::managed(&ctx, &state, &handle).await?;
     let actor = Actor {
         user: &signed_in.user,
         operator: ctx.operator,

@@ -113,10 +113,9 @@ pub fn item_list<T: ItemPages>(
                 @for item in items {
                     li {
                         (card(
-                            ctx,
                             if nested { 3 } else { 2 },
                             html! { a href=(href(item)) lang=[ctx.content_lang()] { (heading(item)) } },
-                            list_text(item),
+                            summary_text(ctx, list_text(item)),
                             T::badges(ctx, item),
                             html! {
                                 @if let Some(org) = orgs.get(&item.organization_id()) {
@@ -133,28 +132,29 @@ pub fn item_list<T: ItemPages>(
 }
 
 /// One entry of a list as a KERN card. `level` is the heading level of its
-/// title (2 or 3); `origin` says who published it and when.
-pub fn card(
-    ctx: &Ctx,
-    level: u8,
-    title: Markup,
-    summary: Option<&str>,
-    badges: Markup,
-    origin: Markup,
-) -> Markup {
+/// title (2 to 4); `text` is its summary or search snippet; `origin` says
+/// who published it and when.
+pub fn card(level: u8, title: Markup, text: Markup, badges: Markup, origin: Markup) -> Markup {
     html! {
         article.kern-card {
             div.kern-card__container {
                 header.kern-card__header {
-                    @if level <= 2 { h2 { (title) } } @else { h3 { (title) } }
+                    @match level { 2 => h2 { (title) }, 3 => h3 { (title) }, _ => h4 { (title) } }
                 }
                 div.kern-card__body {
-                    @if let Some(s) = summary { p.summary lang=[ctx.content_lang()] { (shorten(s, 240)) } }
+                    (text)
                     (super::ui::badge_list(badges))
                     p.origin { (origin) }
                 }
             }
         }
+    }
+}
+
+/// An item's summary (or the start of its text) as a card's text.
+pub fn summary_text(ctx: &Ctx, text: Option<&str>) -> Markup {
+    html! {
+        @if let Some(s) = text { p.summary lang=[ctx.content_lang()] { (shorten(s, 240)) } }
     }
 }
 

@@ -42,8 +42,13 @@ fn role_options(ctx: &Ctx) -> [(&'static str, &'static str); 2] {
     ]
 }
 
-/// The organization whose people `ctx`'s user may manage.
-async fn managed(ctx: &Ctx, state: &AppState, handle: &str) -> Result<Organization, PageError> {
+/// The local organization `ctx`'s user may manage (its people, its logo):
+/// as one of its admins, or as an operator.
+pub(super) async fn managed(
+    ctx: &Ctx,
+    state: &AppState,
+    handle: &str,
+) -> Result<Organization, PageError> {
     let s = ctx.require_user()?;
     let org = state
         .store

@@ -242,24 +242,11 @@ fn entry(
     badges: Markup,
     origin: Markup,
 ) -> Markup {
-    html! {
-        article.kern-card {
-            div.kern-card__container {
-                header.kern-card__header {
-                    @match level { 2 => h2 { (title) }, 3 => h3 { (title) }, _ => h4 { (title) } }
-                }
-                div.kern-card__body {
-                    @if let Some(pieces) = &hit.snippet {
-                        p.snippet lang=[ctx.content_lang()] { (snippet(pieces)) }
-                    } @else if let Some(s) = summary {
-                        p.summary lang=[ctx.content_lang()] { (super::items::shorten(s, 240)) }
-                    }
-                    (super::ui::badge_list(badges))
-                    p.origin { (origin) }
-                }
-            }
-        }
-    }
+    let text = match &hit.snippet {
+        Some(pieces) => html! { p.snippet lang=[ctx.content_lang()] { (snippet(pieces)) } },
+        None => super::items::summary_text(ctx, summary),
+    };
+    super::items::card(level, title, text, badges, origin)
 }
 
 /// A snippet with its matches marked.
