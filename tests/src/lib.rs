@@ -25,6 +25,8 @@ pub struct TestNode {
     pub state: AppState,
     /// `ALLMENDE_DATABASE_URL` of the node, to start it again on its data.
     pub database_url: String,
+    /// Where `metrics_listen` serves, when set (port 0 becomes a real one).
+    pub metrics_addr: Option<std::net::SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<Result<(), String>>>,
     database: Option<TestDatabase>,
@@ -79,6 +81,7 @@ pub async fn spawn_app_on(database_url: &str, base: Config, port: u16) -> TestNo
         .await
         .expect("node starts");
     let state = app.state().clone();
+    let metrics_addr = app.metrics_addr();
     // Test nodes trust each other (all are on localhost), so follows are
     // accepted at once as before approval existed; tests of approval
     // choose it per organization.
@@ -103,6 +106,7 @@ pub async fn spawn_app_on(database_url: &str, base: Config, port: u16) -> TestNo
         url,
         state,
         database_url: database_url.to_owned(),
+        metrics_addr,
         shutdown: Some(tx),
         server: Some(server),
         database: None,

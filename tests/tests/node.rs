@@ -8,6 +8,7 @@ mod node {
     pub mod busy;
     pub mod frame;
     pub mod groups;
+    pub mod operations;
     pub mod pages;
     pub mod people;
     pub mod reference;

@@ -85,6 +85,20 @@ impl FederationError {
         }
     }
 
+    /// What became of a refused request, as a metric label.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) | Self::Fetch { .. } => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::BadRequest(_) => "malformed",
+            Self::TooLarge => "too_large",
+            Self::NotFound => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Store(StoreError::Busy(_)) => "busy",
+            Self::Key(_) | Self::Store(_) | Self::Internal(_) => "error",
+        }
+    }
+
     /// The short reason sent to the remote side; details stay in the log.
     pub fn public_reason(&self) -> &'static str {
         match self {

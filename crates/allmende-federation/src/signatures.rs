@@ -139,6 +139,18 @@ pub enum Scheme {
     Rfc9421,
 }
 
+impl Scheme {
+    /// The peer class in delivery metrics: the signature scheme a peer
+    /// accepts, which splits current software (RFC 9421) from software of
+    /// the Mastodon era (draft-cavage) without a label per peer.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            Self::Cavage => "cavage",
+            Self::Rfc9421 => "rfc9421",
+        }
+    }
+}
+
 /// A request whose signature parameters have been read and whose date and
 /// digest have been checked; what remains is the check against the
 /// signer's key, which the caller has to find by [`PendingSignature::key_id`].

@@ -22,6 +22,8 @@ use crate::{api, auth, documents, web};
 
 pub struct Application {
     listener: TcpListener,
+    /// `metrics_listen`'s listener, when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -59,8 +61,16 @@ impl Application {
             std::time::Duration::from_millis(config.login_wait_ms),
         ));
         let mailer = crate::mail::Mailer::from_config(&config)?;
+        let metrics_listener =
+            match config.metrics_listen {
+                Some(address) => Some(TcpListener::bind(address).await.map_err(|e| {
+                    anyhow::anyhow!("metrics_listen: cannot listen on {address}: {e}")
+                })?),
+                None => None,
+            };
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState {
                 mailer,
                 password_checks,
@@ -75,6 +85,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// The address of the metrics listener, if `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -100,7 +117,36 @@ impl Application {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         // The mail worker stops with the server.
         let (stop_worker, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::mail::worker::run(self.state.clone(), stopped));
+        let worker = tokio::spawn(crate::mail::worker::run(
+            self.state.clone(),
+            stopped.clone(),
+        ));
+        if let Some(handle) = self
+            .state
+            .config
+            .metrics_enabled()
+            .then(crate::metrics::install)
+            .flatten()
+        {
+            crate::metrics::spawn_upkeep(handle, stopped.clone());
+        }
+        let metrics_server = match self.metrics_listener {
+            Some(listener) => {
+                tracing::info!(address = %listener.local_addr()?, "metrics listening (only /metrics)");
+                let metrics_app = Router::new()
+                    .route("/metrics", get(crate::metrics::scrape))
+                    .with_state(self.state.clone());
+                let mut stopped = stopped.clone();
+                Some(tokio::spawn(async move {
+                    axum::serve(listener, metrics_app)
+                        .with_graceful_shutdown(async move {
+                            let _ = stopped.wait_for(|stop| *stop).await;
+                        })
+                        .await
+                }))
+            }
+            None => None,
+        };
         let shutdown = async move {
             shutdown.await;
             let _ = stop_worker.send(true);
@@ -109,6 +155,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await?;
         let _ = worker.await;
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         // Finish sends in flight and hand back claims before the pool closes.
         self.state.federation.shutdown().await;
         self.state.store.close().await;
@@ -135,6 +184,21 @@ fn static_header(
 }
 
 pub fn router(state: AppState) -> Router {
+    let router = pages_and_federation(state.clone()).layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::proxy::require_own_host,
+    ));
+    // Counted only when someone may read the counts.
+    let router = if state.config.metrics_enabled() {
+        router.layer(middleware::from_fn(crate::metrics::track_requests))
+    } else {
+        router
+    };
+    router.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Every route with the middleware of pages, API and inboxes.
+fn pages_and_federation(state: AppState) -> Router<AppState> {
     // Inboxes read their own (smaller) body limit and need no CSRF token
     // or cookies: they are authenticated by HTTP signatures.
     let federation = allmende_federation::routes::router::<AppState>()
@@ -144,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .merge(federation)
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::scrape_with_token))
         .fallback(|| async { web::error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), web::error::full_layout))
         .layer(middleware::from_fn_with_state(state.clone(), web::notice::carry))
@@ -157,8 +222,6 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -20,7 +20,8 @@ use crate::usecases::{accounts, organizations, UseCaseError};
     about = "Allmende: a federated exchange network for municipalities"
 )]
 pub struct Cli {
-    /// Configuration file (default: ./allmende.toml when present).
+    /// Configuration file (default: ./allmende.toml, else
+    /// /etc/allmende/allmende.toml, when present).
     #[arg(long, global = true, env = "ALLMENDE_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -33,6 +34,10 @@ pub enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Check the configuration before starting the node (public URL and
+    /// its name, database and schema, keys, clock, legal pages, e-mail) and
+    /// say what to fix. Changes nothing; fails when the node could not work.
+    Doctor,
     /// Manage organizations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -287,12 +292,18 @@ fn explain(e: UseCaseError) -> anyhow::Error {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Command::Doctor) {
+        // The doctor reports a configuration that does not load, too.
+        return crate::doctor::run(cli.config.as_deref()).await;
+    }
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => {
             let app = Application::build(config).await?;
             app.run_until(shutdown_signal()).await
         }
+        // Answered above, before the configuration is loaded.
+        Command::Doctor => crate::doctor::run(cli.config.as_deref()).await,
         Command::Migrate => {
             let store = Store::open(config.database_url()).await?;
             store.close().await;

@@ -99,6 +99,21 @@ pub struct Config {
     /// `X-Real-IP`), for the per-client login limit. Unset: the address of
     /// the connection. Set it only when a proxy always sets the header.
     pub client_ip_header: Option<String>,
+    /// The proxies allowed to name the client (`client_ip_header`): their
+    /// addresses (default: `127.0.0.1` and `::1`, a proxy on the same
+    /// machine; add e.g. `10.0.0.5` for one elsewhere). A request from any
+    /// other address counts by its connection's address, whatever its
+    /// headers claim.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// Prometheus metrics at `/metrics`, for requests that carry
+    /// `Authorization: Bearer <metrics_token>`. Secret. Unset (and no
+    /// `metrics_listen`): no metrics are collected and `/metrics` is 404.
+    pub metrics_token: Option<SecretString>,
+    /// A second, separate address that serves only `/metrics`, without a
+    /// token (e.g. `127.0.0.1:9464`, reachable only by the monitoring on
+    /// this machine or network). Unset: none.
+    pub metrics_listen: Option<SocketAddr>,
     /// Loads the districts and municipalities shipped with Allmende into
     /// an empty reference directory at start-up (see
     /// docs/data-sources.md); newer editions come by `allmende data import`.
@@ -192,6 +207,9 @@ impl Default for Config {
                 .unwrap_or(2),
             login_wait_ms: 2_000,
             client_ip_header: None,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            metrics_token: None,
+            metrics_listen: None,
             reference_data: true,
             imprint_url: None,
             imprint_text: None,
@@ -239,6 +257,10 @@ pub enum ConfigError {
     PublicUrl,
     #[error("max_body_bytes must be at least 1024")]
     BodyLimit,
+    #[error("trusted_proxies: {0:?} is not an IP address (e.g. 127.0.0.1 or ::1)")]
+    TrustedProxy(String),
+    #[error("metrics_token must be at least 16 characters (e.g. from `openssl rand -hex 32`)")]
+    MetricsToken,
 }
 
 /// Every problem figment found, each with the key as the operator set it.
@@ -271,18 +293,26 @@ pub const DEFAULT_SOURCE_URL: &str = env!("CARGO_PKG_REPOSITORY");
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "allmende.toml";
 
+/// The file read when no `--config` is given and there is no
+/// `./allmende.toml`: where the Debian package installs it, so that
+/// `sudo -u allmende allmende …` manages the installed node.
+pub const SYSTEM_FILE: &str = "/etc/allmende/allmende.toml";
+
 /// The prefix of the environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "ALLMENDE_";
 
 impl Config {
-    /// Reads `path` (or `./allmende.toml` when present), then applies the
-    /// environment. A missing explicit file is an error; a missing default
+    /// Reads `path` (or `./allmende.toml`, or `/etc/allmende/allmende.toml`,
+    /// the first present), then applies the environment. A missing explicit file is an error; a missing default
     /// file is not.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let file = match path {
             Some(p) if !p.exists() => return Err(ConfigError::Missing { path: p.into() }),
             Some(p) => Some(p),
-            None => Some(Path::new(DEFAULT_FILE)).filter(|p| p.exists()),
+            None => [DEFAULT_FILE, SYSTEM_FILE]
+                .into_iter()
+                .map(Path::new)
+                .find(|p| p.exists()),
         };
         let config: Config = Self::figment(file)
             .extract()
@@ -316,6 +346,20 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyLimit);
+        }
+        if let Some(bad) = self
+            .trusted_proxies
+            .iter()
+            .find(|p| p.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(ConfigError::TrustedProxy(bad.clone()));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < 16)
+        {
+            return Err(ConfigError::MetricsToken);
         }
         Ok(())
     }
@@ -362,6 +406,20 @@ impl Config {
             },
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
+    }
+
+    /// Whether metrics are collected: someone may read them.
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_token.is_some() || self.metrics_listen.is_some()
+    }
+
+    /// Whether `client_ip_header` may be believed for a connection from
+    /// `peer`.
+    pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse::<std::net::IpAddr>().ok())
+            .any(|p| p.to_canonical() == peer.to_canonical())
     }
 
     /// Whether the user with this e-mail address operates the node.

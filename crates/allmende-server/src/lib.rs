@@ -4,7 +4,8 @@
 //! Layout: `usecases/` holds what a request *does* (shared by pages and API);
 //! `web/` renders pages and reads forms; `api/` speaks JSON; `auth/` knows
 //! passwords, sessions, tokens and CSRF; `app.rs` wires the router and runs
-//! the server with graceful shutdown.
+//! the server with graceful shutdown; `proxy.rs` refuses requests for
+//! other hosts and `metrics.rs` serves Prometheus metrics.
 
 pub mod api;
 pub mod app;
@@ -12,8 +13,11 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod documents;
 pub mod mail;
+pub mod metrics;
+pub mod proxy;
 pub mod state;
 pub mod usecases;
 pub mod web;

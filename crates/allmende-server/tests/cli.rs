@@ -378,3 +378,98 @@ async fn stuck_work_is_listed_retried_and_dropped_from_the_command_line() {
     let listed = stdout(&allmende(d, &url, &["queue", "stuck"], None));
     assert_eq!(listed, "nothing stuck\n");
 }
+
+/// `allmende doctor` names what keeps a node from working and what to do,
+/// fails only for those, and changes nothing.
+#[tokio::test]
+async fn the_doctor_says_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let test_db = TestDatabase::new().await;
+    let db = match test_db.engine() {
+        Engine::Sqlite => "sqlite://data/node.sqlite".to_owned(),
+        Engine::Postgres => test_db.url().to_owned(),
+    };
+    let doctor = |config: &str| {
+        std::fs::write(d.join("allmende.toml"), config).unwrap();
+        allmende(d, &db, &["doctor"], None)
+    };
+
+    // A node nobody could reach: plain http on a reserved name.
+    let bad = doctor("public_url = \"http://allmende.invalid\"\n");
+    assert!(!bad.status.success());
+    let report = stdout(&bad);
+    assert!(
+        report.contains("FAIL  public_url http://allmende.invalid/ is not https"),
+        "{report}"
+    );
+    assert!(report.contains("reserved for tests"), "{report}");
+    assert!(
+        report.contains("legal pages not set: imprint_url"),
+        "{report}"
+    );
+    assert!(
+        report.contains("→ "),
+        "every problem says what to do: {report}"
+    );
+    if test_db.engine() == Engine::Sqlite {
+        assert!(report.contains("does not exist yet"), "{report}");
+        assert!(
+            !d.join("data/node.sqlite").exists(),
+            "the doctor created the database"
+        );
+    }
+
+    // A development node on loopback, migrated, with its keys: no failure.
+    let development = format!(
+        "public_url = \"http://localhost:{}\"\nlisten = \"127.0.0.1:{}\"\nfederation_development = true\n",
+        free_port(),
+        free_port()
+    );
+    std::fs::write(d.join("allmende.toml"), &development).unwrap();
+    let migrate = allmende(d, &db, &["migrate"], None);
+    assert!(migrate.status.success(), "{migrate:?}");
+    let created = allmende(
+        d,
+        &db,
+        &[
+            "org",
+            "create",
+            "ulm",
+            "--name",
+            "Stadt Ulm",
+            "--kind",
+            "municipality",
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{created:?}");
+    let good = doctor(&development);
+    let report = stdout(&good);
+    assert!(good.status.success(), "{report}");
+    assert!(report.contains("schema up to date"), "{report}");
+    assert!(report.contains("0 failures"), "{report}");
+
+    // A database written by a newer version (a migration this one does not
+    // know) is a failure: migrations only go forward.
+    let store = allmende_store::Store::connect(&sqlite_or_pg(&db, d))
+        .await
+        .unwrap();
+    store.insert_future_migration_for_tests().await.unwrap();
+    store.close().await;
+    let newer = doctor(&development);
+    assert!(!newer.status.success());
+    assert!(
+        stdout(&newer).contains("a newer Allmende wrote it"),
+        "{}",
+        stdout(&newer)
+    );
+}
+
+/// The URL of `db` as seen from the test, whose working directory is not `d`.
+fn sqlite_or_pg(db: &str, d: &std::path::Path) -> String {
+    match db.strip_prefix("sqlite://") {
+        Some(relative) => format!("sqlite://{}", d.join(relative).display()),
+        None => db.to_owned(),
+    }
+}

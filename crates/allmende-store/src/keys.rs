@@ -28,6 +28,25 @@ impl<'a> Keys<'a> {
         Self { pool }
     }
 
+    /// Every stored key with its owner, for `allmende doctor`'s check that
+    /// each one can still be read.
+    pub async fn all(&self) -> Result<Vec<(String, StoredKey)>, StoreError> {
+        query("SELECT owner, private_key, public_key_pem FROM signing_keys ORDER BY owner")
+            .fetch_all(self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.col("owner")?,
+                    StoredKey {
+                        private_key_der: r.col("private_key")?,
+                        public_key_pem: r.col("public_key_pem")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// The key of `owner` (an organization id, or `instance`).
     pub async fn get(&self, owner: &str) -> Result<Option<StoredKey>, StoreError> {
         let row = query("SELECT private_key, public_key_pem FROM signing_keys WHERE owner = $1")

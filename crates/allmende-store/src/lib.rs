@@ -46,6 +46,29 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::db::{query, Pool, Row};
 pub use db::Engine;
 
+/// The schema's state against this version's migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MigrationState {
+    pub applied: usize,
+    pub pending: usize,
+    /// Applied migrations this version does not know (a newer version
+    /// wrote the database).
+    pub unknown: usize,
+}
+
+/// One connection pool's use (see [`Store::pool_usage`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUsage {
+    /// `writer` and `readers` on SQLite, `postgres` on PostgreSQL.
+    pub name: &'static str,
+    /// Connections open now.
+    pub size: u32,
+    /// Of those, waiting for work.
+    pub idle: u32,
+    /// The most it may open.
+    pub max: u32,
+}
+
 pub use accounts::{Accounts, ApiTokenInfo, User, UserId};
 pub use activities::{Activities, StoredActivity};
 pub use actors::{RemoteActor, RemoteActors};
@@ -202,6 +225,58 @@ impl Store {
         Ok(())
     }
 
+    /// The database server's clock, to compare with this machine's
+    /// (`allmende doctor`); `None` on SQLite, which runs on this machine.
+    pub async fn database_clock(
+        &self,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        match self.engine() {
+            Engine::Sqlite => Ok(None),
+            Engine::Postgres => Ok(Some(
+                query("SELECT now() AS now")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .col("now")?,
+            )),
+        }
+    }
+
+    /// How many of this version's migrations the database has, and how
+    /// many it lacks (`allmende migrate` applies them). A database with
+    /// migrations this version does not know was written by a newer
+    /// version: an error, since migrations only go forward.
+    pub async fn migration_state(&self) -> Result<MigrationState, StoreError> {
+        let migrator = match self.engine() {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let table = match self.engine() {
+            Engine::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Engine::Postgres => {
+                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let has_table: i64 = query(table).fetch_one(&self.pool).await?.col("n")?;
+        let applied: Vec<i64> = if has_table == 0 {
+            Vec::new()
+        } else {
+            query("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.col("version"))
+                .collect::<Result<_, _>>()?
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        Ok(MigrationState {
+            applied: applied.iter().filter(|v| known.contains(v)).count(),
+            pending: known.iter().filter(|v| !applied.contains(v)).count(),
+            unknown: applied.iter().filter(|v| !known.contains(v)).count(),
+        })
+    }
+
     /// Closes the pool, waiting for open connections, so WAL data is
     /// checkpointed before the process exits.
     pub async fn close(&self) {
@@ -211,6 +286,24 @@ impl Store {
                 p.writer.close().await;
             }
             Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// How many connections each pool holds and how many of them are idle,
+    /// for the metrics: a pool always busy is the first sign that a node
+    /// needs more connections or another process.
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        fn usage<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> PoolUsage {
+            PoolUsage {
+                name,
+                size: pool.size(),
+                idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                max: pool.options().get_max_connections(),
+            }
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => vec![usage("writer", &p.writer), usage("readers", &p.readers)],
+            Pool::Postgres(p) => vec![usage("postgres", p)],
         }
     }
 

@@ -185,6 +185,19 @@ impl crate::Store {
             .scalar(&self.pool)
             .await
     }
+
+    /// Records a migration no version of this code has, as if a newer
+    /// version had migrated the database.
+    pub async fn insert_future_migration_for_tests(&self) -> Result<(), crate::StoreError> {
+        crate::db::query(
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+             VALUES (99991231000000, 'from the future', CURRENT_TIMESTAMP, TRUE, $1, 0)",
+        )
+        .bind(vec![0u8; 48])
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Holds SQLite's write lock on the database at `url` (as a long write

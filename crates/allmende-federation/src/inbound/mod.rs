@@ -116,6 +116,26 @@ impl Inbound {
     /// to answer: 202 for processed, duplicate, ignored and unwanted
     /// activities (the last two are not stored).
     pub async fn receive(&self, request: InboxRequest<'_>) -> Result<StatusCode, FederationError> {
+        let mut kind = "unknown";
+        let received = self.receive_counted(request, &mut kind).await;
+        let result = match &received {
+            Ok(Received::Handled) => "handled",
+            Ok(Received::Duplicate) => "duplicate",
+            Ok(Received::Unwanted) => "unwanted",
+            Err(e) => e.metric_label(),
+        };
+        metrics::counter!("allmende_inbox_activities_total", "type" => kind, "result" => result)
+            .increment(1);
+        received.map(|_| StatusCode::ACCEPTED)
+    }
+
+    /// [`receive`](Self::receive), telling what became of the activity and
+    /// setting `kind` to its type once it is known.
+    async fn receive_counted(
+        &self,
+        request: InboxRequest<'_>,
+        kind: &mut &'static str,
+    ) -> Result<Received, FederationError> {
         if request.body.len() > self.core.settings.max_inbox_bytes {
             return Err(FederationError::TooLarge);
         }
@@ -136,6 +156,7 @@ impl Inbound {
         self.core.policy.check(&key_url)?;
         let doc: Value = serde_json::from_slice(request.body)
             .map_err(|e| FederationError::BadRequest(format!("not JSON: {e}")))?;
+        *kind = activity_type_label(&doc);
         let mut budget = FetchBudget::new();
 
         let known = self
@@ -152,7 +173,7 @@ impl Inbound {
             // reply to something local can concern anyone here. Anything
             // else is dropped before any fetch (and a deleted actor's key
             // could not be fetched anyway).
-            None if !concerns_this_node(&doc, &self.core.urls) => return Ok(StatusCode::ACCEPTED),
+            None if !concerns_this_node(&doc, &self.core.urls) => return Ok(Received::Unwanted),
             None => self.fetch_signer(&pending, &mut budget).await?,
         };
 
@@ -185,7 +206,7 @@ impl Inbound {
         let sender = Sender::new(org, actor);
         if !self.wanted(&activity, &sender).await? {
             tracing::debug!(id = %activity.id, kind = %activity.kind, "activity concerns nobody here; dropped");
-            return Ok(StatusCode::ACCEPTED);
+            return Ok(Received::Unwanted);
         }
 
         // Stored before anything else happens, so an activity we answer
@@ -205,7 +226,7 @@ impl Inbound {
             .await?
         else {
             tracing::debug!(id = %activity.id, "duplicate activity ignored");
-            return Ok(StatusCode::ACCEPTED);
+            return Ok(Received::Duplicate);
         };
         // Handled in a task of its own: if the sender hangs up (or times
         // out) meanwhile, the work still finishes instead of waiting in
@@ -223,7 +244,7 @@ impl Inbound {
                 return Err(FederationError::Internal(e.to_string()));
             }
         }
-        Ok(StatusCode::ACCEPTED)
+        Ok(Received::Handled)
     }
 
     /// Authorized fetch: checks the HTTP signature of a GET for an
@@ -466,4 +487,25 @@ pub(crate) fn variant_of(object: &Value) -> Option<url::Url> {
         .and_then(|i| i.get("variant_of"))
         .and_then(Value::as_str)
         .and_then(|u| url::Url::parse(u).ok())
+}
+
+/// What became of an activity that was answered 202.
+enum Received {
+    /// Stored and handled.
+    Handled,
+    /// Seen before; nothing done again.
+    Duplicate,
+    /// Concerns nobody here; not stored.
+    Unwanted,
+}
+
+/// The activity's type as a metric label: one of the types this node
+/// knows, else `other` (a sender must not be able to mint labels).
+fn activity_type_label(doc: &Value) -> &'static str {
+    const KNOWN: [&str; 12] = [
+        "Create", "Update", "Delete", "Follow", "Accept", "Reject", "Undo", "Announce", "Add",
+        "Remove", "Move", "Flag",
+    ];
+    let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
+    KNOWN.into_iter().find(|k| *k == kind).unwrap_or("other")
 }

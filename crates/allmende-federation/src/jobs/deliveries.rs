@@ -131,6 +131,14 @@ impl Jobs {
         // socket and its buffers) per host behind.
         let keep_alive = self.others_for(host_slots);
         let outcome = self.attempt(&delivery, keep_alive).await;
+        let peer_class = self
+            .core
+            .signature_scheme_for(&delivery.host)
+            .metric_label();
+        let count = |result: &'static str| {
+            metrics::counter!("allmende_deliveries_total", "result" => result, "peer_class" => peer_class)
+                .increment(1);
+        };
         let outbox = self.core.store.outbox();
         let now = Utc::now();
         let recorded = match outcome {
@@ -139,18 +147,21 @@ impl Jobs {
                 // nothing is known about the peer.
                 tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, reason = %blocked, "delivery not sent, not retried");
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                count("refused");
                 outbox
                     .delivery_dead(&delivery, &format!("refused: {blocked}"), now)
                     .await
             }
             Ok(Outcome::Delivered) => {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                count("delivered");
                 self.finished(delivery);
                 return;
             }
             Ok(Outcome::Refused(reason)) => {
                 tracing::warn!(inbox = %delivery.inbox, activity = %delivery.activity_id, %reason, "delivery refused by the peer, not retried");
                 self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                count("refused");
                 // The peer answered: it is reachable, whatever it thought
                 // of this activity.
                 match outbox
@@ -166,6 +177,7 @@ impl Jobs {
             {
                 tracing::warn!(inbox = %delivery.inbox, attempts = delivery.attempts + 1, %reason, "delivery given up");
                 self.stats.dead.fetch_add(1, Ordering::Relaxed);
+                count("dead");
                 outbox
                     .delivery_dead(
                         &delivery,
@@ -179,6 +191,7 @@ impl Jobs {
                 retry_after,
             }) => {
                 self.stats.retried.fetch_add(1, Ordering::Relaxed);
+                count("retried");
                 let next = retry::next_attempt(
                     settings,
                     delivery.attempts,

@@ -198,9 +198,14 @@ impl Jobs {
     /// running. Between jobs the round stops if the node is shutting down.
     async fn round(self: &Arc<Self>, full: bool, drained: &mut bool) -> bool {
         let mut busy = false;
-        let mut note = |job: &str, outcome: Result<bool, FederationError>| match outcome {
-            Ok(more) => busy |= more,
-            Err(e) => tracing::error!(error = %e, job, "background job failed"),
+        let mut note = |job: &'static str, outcome: Result<bool, FederationError>| {
+            let result = if outcome.is_ok() { "ok" } else { "error" };
+            metrics::counter!("allmende_job_runs_total", "job" => job, "result" => result)
+                .increment(1);
+            match outcome {
+                Ok(more) => busy |= more,
+                Err(e) => tracing::error!(error = %e, job, "background job failed"),
+            }
         };
         if full {
             *drained = false;

@@ -33,7 +33,8 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// The client's address: from `config.client_ip_header` behind a proxy
-/// (the last entry, which the proxy itself appended), else the connection's.
+/// (the last entry, which the proxy itself appended) when the connection
+/// comes from one of `config.trusted_proxies`, else the connection's.
 pub fn client_ip(
     config: &crate::config::Config,
     headers: &axum::http::HeaderMap,
@@ -45,6 +46,10 @@ pub fn client_ip(
     let Some(name) = &config.client_ip_header else {
         return connection;
     };
+    // A client that reaches the node directly may not name itself.
+    if connection.is_some_and(|ip| !config.is_trusted_proxy(ip)) {
+        return connection;
+    }
     // Only the entry the proxy appended counts: earlier ones come from the
     // client and may say anything. Without the header (a request that did
     // not pass the proxy), the connection's address.
@@ -131,5 +136,40 @@ mod tests {
         ] {
             assert_eq!(local_target(next, &node).as_deref(), expected, "{next:?}");
         }
+    }
+
+    #[test]
+    fn only_trusted_proxies_may_name_the_client() {
+        use std::net::{IpAddr, SocketAddr};
+        let config = crate::config::Config {
+            client_ip_header: Some("X-Forwarded-For".into()),
+            trusted_proxies: vec!["10.0.0.5".into(), "::1".into()],
+            ..Default::default()
+        };
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "192.0.2.1, 198.51.100.7".parse().unwrap(),
+        );
+        let from = |peer: &str| {
+            let mut extensions = axum::http::Extensions::new();
+            let peer: SocketAddr = peer.parse().unwrap();
+            extensions.insert(axum::extract::ConnectInfo(peer));
+            super::client_ip(&config, &headers, &extensions)
+        };
+        let named: IpAddr = "198.51.100.7".parse().unwrap();
+        // The proxy's last entry counts, from a proxy in the list.
+        assert_eq!(from("10.0.0.5:40000"), Some(named));
+        assert_eq!(from("[::1]:40000"), Some(named));
+        // Anyone else counts as the connection, whatever it claims.
+        assert_eq!(
+            from("203.0.113.9:40000"),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        // The default list is the local machine.
+        assert_eq!(
+            crate::config::Config::default().trusted_proxies,
+            vec!["127.0.0.1".to_owned(), "::1".to_owned()]
+        );
     }
 }

@@ -21,7 +21,11 @@ pub const DIGEST_HOUR_UTC: u32 = 6;
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let poll = Duration::from_millis(state.config.delivery_poll_ms.max(100));
     loop {
-        if let Err(e) = round(&state, Utc::now()).await {
+        let outcome = round(&state, Utc::now()).await;
+        let result = if outcome.is_ok() { "ok" } else { "error" };
+        metrics::counter!("allmende_job_runs_total", "job" => "mail", "result" => result)
+            .increment(1);
+        if let Err(e) = outcome {
             tracing::warn!(error = %e, "mail worker round failed; retrying");
         }
         tokio::select! {
@@ -155,7 +159,10 @@ async fn send_queued(state: &AppState) -> Result<(), allmende_store::StoreError>
         }
         for queued in due {
             match state.mailer.send(&queued.mail).await {
-                Ok(()) => store.mail().sent(queued.id).await?,
+                Ok(()) => {
+                    metrics::counter!("allmende_mail_total", "result" => "sent").increment(1);
+                    store.mail().sent(queued.id).await?;
+                }
                 Err(error) => {
                     let failed_at = Utc::now();
                     let retry = (queued.attempts + 1 < MAX_ATTEMPTS).then(|| {
@@ -167,6 +174,8 @@ async fn send_queued(state: &AppState) -> Result<(), allmende_store::StoreError>
                             )
                     });
                     tracing::warn!(%error, attempts = queued.attempts + 1, given_up = retry.is_none(), "mail not sent");
+                    let result = if retry.is_some() { "retried" } else { "dead" };
+                    metrics::counter!("allmende_mail_total", "result" => result).increment(1);
                     store
                         .mail()
                         .failed(queued.id, &error, retry, failed_at)
