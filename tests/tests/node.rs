@@ -16,4 +16,5 @@ mod node {
     pub mod reuse;
     pub mod search;
     pub mod signin;
+    pub mod upgrade;
 }

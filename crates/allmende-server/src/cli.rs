@@ -63,11 +63,25 @@ pub enum Command {
     /// Start three federating nodes with sample data on localhost (ports
     /// from `listen` on; fresh databases under ./data/demo-*.sqlite).
     Demo,
+    /// Ask the node on this machine (at `listen`) whether it is healthy:
+    /// exit status 0 if `/healthz` answers 200. For container health
+    /// checks, where no curl is at hand.
+    Health,
     /// Copy the database, the organizations' private keys included, into a
     /// new file while the node runs (SQLite; PostgreSQL: pg_dump).
     Backup {
         /// Where the copy goes; must not exist yet.
         path: PathBuf,
+    },
+    /// Copy this node's SQLite database, every row, into a new, empty
+    /// PostgreSQL database (for a node that outgrows one machine). Stop the
+    /// node first; then set database_url to the PostgreSQL URL.
+    CopyToPostgres {
+        /// postgres://USER:PASSWORD@HOST/DATABASE (or set
+        /// ALLMENDE_COPY_TARGET, to keep the password out of the process
+        /// list).
+        #[arg(env = "ALLMENDE_COPY_TARGET", hide_env_values = true)]
+        target: String,
     },
     /// Replace the SQLite database with a backup made by `allmende backup`,
     /// then bring its schema up to date. Stop the node first.
@@ -281,6 +295,40 @@ fn queue_report(status: &allmende_store::QueueStatus) -> String {
         }
     }
     out
+}
+
+/// `GET /healthz` on the node's own listen address (a wildcard address is
+/// asked on loopback), in plain HTTP/1.0: no client library needed.
+async fn health(config: &Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut address = config.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let asked = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(format!("GET /healthz HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
+            .await?;
+        let mut answer = Vec::new();
+        stream.take(4096).read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), asked)
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer from {address} within 5 s"))?
+        .with_context(|| format!("cannot reach the node at {address}"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let status_line = answer.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        println!("healthy: {address}");
+        Ok(())
+    } else {
+        bail!("unhealthy: {address} answered {status_line:?}")
+    }
 }
 
 fn explain(e: UseCaseError) -> anyhow::Error {
@@ -532,6 +580,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => crate::demo::run(config).await,
+        Command::Health => health(&config).await,
+        Command::CopyToPostgres { target } => {
+            let from = Store::connect(config.database_url()).await?;
+            if from.engine() != allmende_store::Engine::Sqlite {
+                bail!(
+                    "database_url is {}, not SQLite: nothing to copy",
+                    config.database_for_display()
+                );
+            }
+            let shown = allmende_store::redacted_url(&target);
+            let to = Store::connect(&target)
+                .await
+                .with_context(|| format!("cannot open {shown}"))?;
+            let report = from.copy_into_postgres(&to).await;
+            from.close().await;
+            to.close().await;
+            let report = report.with_context(|| format!("copying into {shown}"))?;
+            let rows: u64 = report.tables.iter().map(|(_, n)| n).sum();
+            for (table, count) in &report.tables {
+                println!("{count:>9}  {table}");
+            }
+            println!(
+                "copied {rows} rows in {} tables into {shown}; search index rebuilt ({} entries)",
+                report.tables.len(),
+                report.search_entries
+            );
+            println!("now set database_url to that URL (ALLMENDE_DATABASE_URL) and start the node; keep the SQLite file as a backup");
+            Ok(())
+        }
         Command::Backup { path } => {
             backup(&config, &path).await?;
             println!(

@@ -222,6 +222,20 @@ async fn operator_workflow_and_graceful_shutdown() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(healthy, "node answers /healthz");
+    // The container health check asks the node at its listen address.
+    let health = |listen: String| {
+        Command::new(BIN)
+            .arg("health")
+            .current_dir(d)
+            .env("ALLMENDE_DATABASE_URL", &db)
+            .env("ALLMENDE_LISTEN", listen)
+            .output()
+            .unwrap()
+    };
+    let healthy = health(format!("127.0.0.1:{port}"));
+    assert!(healthy.status.success(), "{healthy:?}");
+    let nobody = health(format!("127.0.0.1:{}", free_port()));
+    assert!(!nobody.status.success(), "{nobody:?}");
     let created = client
         .post(format!("{base}/api/v1/projects"))
         .bearer_auth(&token)

@@ -83,7 +83,183 @@ fn main() {
                 Err(reason) => Ran::Skipped(reason),
             }
         }),
+        trial("a_populated_sqlite_node_moves_to_postgres", || async {
+            match TestDatabase::postgres("a_populated_sqlite_node_moves_to_postgres").await {
+                Ok(db) => {
+                    sqlite_node_moves_to_postgres(db).await;
+                    Ran::Yes
+                }
+                Err(reason) => Ran::Skipped(reason),
+            }
+        }),
     ])
+}
+
+/// A SQLite node with people, items, an answer from another node and a
+/// follower there is copied into PostgreSQL by `allmende copy-to-postgres`:
+/// every row arrives, and the node, started again on PostgreSQL at its
+/// address, serves its pages with its keys and federates.
+async fn sqlite_node_moves_to_postgres(target: TestDatabase) {
+    use allmende_tests::api::{api_get, create, create_project, follow};
+    use allmende_tests::{settle, spawn_app_on, test_config};
+
+    let source = TestDatabase::sqlite();
+    let ulm = spawn_app_on(source.url(), test_config(), 0).await;
+    let port = ulm.port();
+    let mannheim = spawn_app().await;
+    let ulm_token = ulm.org_with_token("ulm").await;
+    let mannheim_token = mannheim.org_with_token("mannheim").await;
+    assert_eq!(
+        follow(&mannheim, &mannheim_token, &format!("ulm@{}", ulm.host())).await,
+        202
+    );
+    settle(&[&ulm, &mannheim]).await;
+    create_project(&ulm, &ulm_token, "Bewohnerparken online").await;
+    let question = create(
+        &ulm,
+        &ulm_token,
+        "questions",
+        json!({"title": "Wer nutzt die E-Akte?", "body": "Erfahrungen gesucht."}),
+    )
+    .await;
+    settle(&[&ulm, &mannheim]).await;
+    // Mannheim answers on its node; the answer travels to Ulm's.
+    let copy_id = wait_for_copy(&mannheim, &mannheim_token, "Wer nutzt die E-Akte?").await;
+    let answered = client()
+        .post(mannheim.at(&format!("/api/v1/questions/{copy_id}/answers")))
+        .bearer_auth(&mannheim_token)
+        .json(&json!({"body": "Wir, seit 2024."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 201);
+    settle(&[&ulm, &mannheim]).await;
+    let question_id = question["id"].as_str().unwrap().to_owned();
+    let before = api_get(
+        &ulm,
+        &ulm_token,
+        &format!("/api/v1/questions/{question_id}"),
+    )
+    .await;
+    assert_eq!(before["answers"].as_array().unwrap().len(), 1, "{before}");
+    let key_before = actor_key(&ulm).await;
+    ulm.stop().await;
+
+    let source_store = Store::connect(source.url()).await.unwrap();
+    let source_counts = source_store.table_counts().await.unwrap();
+    source_store.close().await;
+    assert!(source_counts["organizations"] >= 1 && source_counts["answers"] >= 1);
+
+    let copied = Command::new(BIN)
+        .args(["copy-to-postgres", target.url()])
+        .env("ALLMENDE_DATABASE_URL", source.url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(copied.status.success(), "{copied:?}");
+    assert!(
+        String::from_utf8_lossy(&copied.stdout).contains("copied"),
+        "{copied:?}"
+    );
+
+    // Every row of every table arrived.
+    let target_store = Store::connect(target.url()).await.unwrap();
+    let target_counts = target_store.table_counts().await.unwrap();
+    target_store.close().await;
+    for (table, rows) in &source_counts {
+        assert_eq!(target_counts.get(table), Some(rows), "rows of {table}");
+    }
+
+    // A second copy into the same database is refused and changes nothing.
+    let again = Command::new(BIN)
+        .args(["copy-to-postgres", target.url()])
+        .env("ALLMENDE_DATABASE_URL", source.url())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds data"),
+        "{again:?}"
+    );
+
+    // The node on PostgreSQL, at its old address: same token, items,
+    // answer, key and search.
+    let ulm = spawn_app_on(target.url(), test_config(), port).await;
+    let after = api_get(
+        &ulm,
+        &ulm_token,
+        &format!("/api/v1/questions/{question_id}"),
+    )
+    .await;
+    // The same answer; its times to the microsecond (PostgreSQL's
+    // precision; SQLite kept nanoseconds).
+    let without_times = |answers: &Value| {
+        let mut answers = answers.clone();
+        for answer in answers.as_array_mut().unwrap() {
+            for time in ["created_at", "updated_at"] {
+                let t =
+                    chrono::DateTime::parse_from_rfc3339(answer[time].as_str().unwrap()).unwrap();
+                // PostgreSQL rounds to the microsecond.
+                answer[time] = json!((t.timestamp_nanos_opt().unwrap() + 500) / 1000);
+            }
+        }
+        answers
+    };
+    assert_eq!(
+        without_times(&after["answers"]),
+        without_times(&before["answers"])
+    );
+    assert_eq!(actor_key(&ulm).await, key_before);
+    let found = client()
+        .get(ulm.at("/search?q=Bewohnerparken"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("Bewohnerparken online"));
+    // It federates: its follower on the other node gets what it publishes
+    // now.
+    create_project(&ulm, &ulm_token, "Nach dem Umzug").await;
+    settle(&[&ulm, &mannheim]).await;
+    wait_for_copy(&mannheim, &mannheim_token, "Nach dem Umzug").await;
+    ulm.stop().await;
+    mannheim.stop().await;
+}
+
+/// The id of the copy of an item titled `title` on `node`, once it is there.
+async fn wait_for_copy(node: &TestNode, token: &str, title: &str) -> String {
+    allmende_tests::wait_for(30, &format!("{title} arrives"), || async {
+        let mut found = None;
+        for collection in ["projects", "questions"] {
+            let list =
+                allmende_tests::api::api_get(node, token, &format!("/api/v1/{collection}")).await;
+            found = found.or_else(|| {
+                list["items"].as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .find(|i| i["title"] == title)
+                        .and_then(|i| i["id"].as_str().map(str::to_owned))
+                })
+            });
+        }
+        found
+    })
+    .await
+}
+
+async fn actor_key(node: &TestNode) -> Value {
+    let actor: Value = client()
+        .get(node.at("/orgs/ulm"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    actor["publicKey"]["publicKeyPem"].clone()
 }
 
 /// The binary with a node's environment: database, address, loopback

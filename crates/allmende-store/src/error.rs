@@ -25,6 +25,12 @@ pub enum StoreError {
     /// PostgreSQL is `pg_dump`'s job).
     #[error("{0}")]
     NotOnThisEngine(&'static str),
+    /// A copy into another database would mix with what is there.
+    #[error("the target database already holds data; copy only into a new, empty database")]
+    TargetNotEmpty,
+    /// A copy did not arrive whole (and was rolled back).
+    #[error("copy incomplete, nothing was kept: {0}")]
+    CopyIncomplete(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -16,6 +16,7 @@ pub mod answers;
 pub mod audit;
 pub mod backfills;
 pub mod branding;
+pub mod copy;
 mod db;
 mod error;
 pub mod follows;

@@ -97,6 +97,31 @@ impl TestDatabase {
         self.engine
     }
 
+    /// Fills the (new, empty) database from a fixture: on SQLite the file
+    /// `sqlite` is copied into place, on PostgreSQL the `pg_dump` script
+    /// `postgres_sql` runs on a connection of its own (dumps set the
+    /// session's search path, which must not leak into a pool).
+    pub async fn load_fixture(&self, sqlite: &std::path::Path, postgres_sql: &str) {
+        match self.engine {
+            Engine::Sqlite => {
+                let dir = self.dir().expect("a SQLite test database has a directory");
+                std::fs::copy(sqlite, dir.join("allmende.sqlite")).expect("copy the fixture");
+            }
+            Engine::Postgres => {
+                let options = PgConnectOptions::from_str(&self.url).expect("test database URL");
+                let mut conn = options
+                    .connect()
+                    .await
+                    .expect("connect to the test database");
+                sqlx::raw_sql(postgres_sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the fixture's SQL runs");
+                conn.close().await.expect("close");
+            }
+        }
+    }
+
     /// The directory holding a SQLite database (for nodes that keep other
     /// files beside it).
     pub fn dir(&self) -> Option<&std::path::Path> {
@@ -184,6 +209,30 @@ impl crate::Store {
         crate::db::query(format!("SELECT COUNT(*) FROM {table}"))
             .scalar(&self.pool)
             .await
+    }
+
+    /// Rows in every table of the schema, but the search index and the
+    /// migrations' bookkeeping (for comparing two databases after a copy).
+    pub async fn table_counts(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, i64>, crate::StoreError> {
+        let list = match self.engine() {
+            Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            Engine::Postgres => "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        };
+        let mut counts = std::collections::BTreeMap::new();
+        for row in crate::db::query(list).fetch_all(&self.pool).await? {
+            let name: String = row.col("name")?;
+            if name.starts_with("search_") || name == "_sqlx_migrations" {
+                continue;
+            }
+            let count: i64 = crate::db::query(format!("SELECT COUNT(*) AS n FROM \"{name}\""))
+                .fetch_one(&self.pool)
+                .await?
+                .col("n")?;
+            counts.insert(name, count);
+        }
+        Ok(counts)
     }
 
     /// Records a migration no version of this code has, as if a newer
