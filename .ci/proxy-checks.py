@@ -10,6 +10,7 @@ import http.client
 import json
 import ssl
 import sys
+import time
 import urllib.parse
 
 name, base, ca_file, token = sys.argv[1:5]
@@ -33,7 +34,16 @@ def check(condition, message):
     print(f"ok ({name}): {message}")
 
 
-response, page = request("GET", "/")
+# The proxy may still be getting its certificate: a few seconds' grace.
+deadline = time.monotonic() + 10
+while True:
+    try:
+        response, page = request("GET", "/")
+        break
+    except (ssl.SSLError, ConnectionError, OSError):
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
 check(response.status == 200, f"the start page through TLS answers 200 (got {response.status})")
 check("max-age=31536000" in (response.getheader("Strict-Transport-Security") or ""), "HSTS is set")
 check(response.getheader("Content-Security-Policy") is not None, "the node's own headers pass")

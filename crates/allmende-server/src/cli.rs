@@ -582,6 +582,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => crate::demo::run(config).await,
         Command::Health => health(&config).await,
         Command::CopyToPostgres { target } => {
+            // Never a new, empty SQLite file copied by mistake.
+            match allmende_store::sqlite_path(config.database_url()) {
+                Some(file) if !file.try_exists().unwrap_or(false) => bail!(
+                    "no database at {} (database_url {}): nothing to copy",
+                    file.display(),
+                    config.database_for_display()
+                ),
+                _ => {}
+            }
             let from = Store::connect(config.database_url()).await?;
             if from.engine() != allmende_store::Engine::Sqlite {
                 bail!(

@@ -100,10 +100,10 @@ pub struct Config {
     /// the connection. Set it only when a proxy always sets the header.
     pub client_ip_header: Option<String>,
     /// The proxies allowed to name the client (`client_ip_header`): their
-    /// addresses (default: `127.0.0.1` and `::1`, a proxy on the same
-    /// machine; add e.g. `10.0.0.5` for one elsewhere). A request from any
-    /// other address counts by its connection's address, whatever its
-    /// headers claim.
+    /// addresses or address ranges (default: `127.0.0.1` and `::1`, a proxy
+    /// on the same machine; add e.g. `10.0.0.5`, or `10.88.0.0/16` for a
+    /// container network). A request from any other address counts by its
+    /// connection's address, whatever its headers claim.
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
     /// Prometheus metrics at `/metrics`, for requests that carry
@@ -170,6 +170,17 @@ impl Config {
         }
         missing
     }
+}
+
+/// A `trusted_proxies` entry as a range: `10.0.0.0/8`, or one address.
+fn proxy_range(entry: &str) -> Option<ipnet::IpNet> {
+    let entry = entry.trim();
+    entry.parse::<ipnet::IpNet>().ok().or_else(|| {
+        entry
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 fn is_blank(value: &Option<String>) -> bool {
@@ -257,7 +268,7 @@ pub enum ConfigError {
     PublicUrl,
     #[error("max_body_bytes must be at least 1024")]
     BodyLimit,
-    #[error("trusted_proxies: {0:?} is not an IP address (e.g. 127.0.0.1 or ::1)")]
+    #[error("trusted_proxies: {0:?} is neither an IP address nor a range (e.g. 127.0.0.1, ::1, 10.88.0.0/16)")]
     TrustedProxy(String),
     #[error("metrics_token must be at least 16 characters (e.g. from `openssl rand -hex 32`)")]
     MetricsToken,
@@ -314,9 +325,10 @@ impl Config {
                 .map(Path::new)
                 .find(|p| p.exists()),
         };
-        let config: Config = Self::figment(file)
+        let mut config: Config = Self::figment(file)
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.blank_is_unset();
         config.check()?;
         Ok(config)
     }
@@ -332,6 +344,32 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment.merge(Env::prefixed(ENV_PREFIX).only(keys))
+    }
+
+    /// An empty value means "not set": compose files and unit files pass
+    /// `ALLMENDE_X=` for variables the operator left out.
+    fn blank_is_unset(&mut self) {
+        fn text(value: &mut Option<String>) {
+            if is_blank(value) {
+                *value = None;
+            }
+        }
+        fn secret(value: &mut Option<SecretString>) {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.expose_secret().trim().is_empty())
+            {
+                *value = None;
+            }
+        }
+        secret(&mut self.metrics_token);
+        secret(&mut self.smtp_url);
+        text(&mut self.client_ip_header);
+        text(&mut self.mail_from);
+        text(&mut self.imprint_text);
+        text(&mut self.privacy_text);
+        text(&mut self.accessibility_contact);
+        text(&mut self.accessibility_enforcement);
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -350,7 +388,7 @@ impl Config {
         if let Some(bad) = self
             .trusted_proxies
             .iter()
-            .find(|p| p.parse::<std::net::IpAddr>().is_err())
+            .find(|p| proxy_range(p).is_none())
         {
             return Err(ConfigError::TrustedProxy(bad.clone()));
         }
@@ -416,10 +454,11 @@ impl Config {
     /// Whether `client_ip_header` may be believed for a connection from
     /// `peer`.
     pub fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        let peer = peer.to_canonical();
         self.trusted_proxies
             .iter()
-            .filter_map(|p| p.parse::<std::net::IpAddr>().ok())
-            .any(|p| p.to_canonical() == peer.to_canonical())
+            .filter_map(|p| proxy_range(p))
+            .any(|range| range.contains(&peer))
     }
 
     /// Whether the user with this e-mail address operates the node.
@@ -494,6 +533,27 @@ mod tests {
     /// Every key of `Config` can be set from the environment, including
     /// keys added later: the environment provider reads the struct's own
     /// field list.
+    #[test]
+    fn blank_values_are_unset_and_proxies_may_be_ranges() {
+        Jail::expect_with(|jail| {
+            jail.create_file("allmende.toml", "")?;
+            // As compose passes variables the operator did not set.
+            jail.set_env("ALLMENDE_METRICS_TOKEN", "");
+            jail.set_env("ALLMENDE_CLIENT_IP_HEADER", " ");
+            jail.set_env("ALLMENDE_TRUSTED_PROXIES", "10.88.0.0/16, ::1");
+            let c = load(jail).map_err(|e| e.to_string())?;
+            assert!(c.metrics_token.is_none() && !c.metrics_enabled());
+            assert!(c.client_ip_header.is_none());
+            assert!(c.is_trusted_proxy("10.88.3.4".parse().unwrap()));
+            assert!(c.is_trusted_proxy("::ffff:10.88.0.1".parse().unwrap()));
+            assert!(!c.is_trusted_proxy("10.89.0.1".parse().unwrap()));
+            jail.set_env("ALLMENDE_TRUSTED_PROXIES", "10.88.0.0/40");
+            let refused = load(jail).map(|_| ()).unwrap_err().to_string();
+            assert!(refused.contains("10.88.0.0/40"), "{refused}");
+            Ok(())
+        });
+    }
+
     #[test]
     fn every_key_is_read_from_the_environment() {
         Jail::expect_with(|jail| {

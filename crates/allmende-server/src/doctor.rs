@@ -235,12 +235,23 @@ async fn check_listen(config: &Config, report: &mut Report) {
 async fn check_database(config: &Config, report: &mut Report) -> Option<Store> {
     let shown = config.database_for_display();
     let url = config.database_url();
-    if let Some(file) = sqlite_file(url) {
-        if !file.exists() {
-            report.ok(format!(
-                "database {shown} does not exist yet; the node creates it at its first start"
-            ));
-            return None;
+    if let Some(file) = allmende_store::sqlite_path(url) {
+        match file.try_exists() {
+            Ok(true) => {}
+            Ok(false) => {
+                report.warn(
+                    format!("database {shown} does not exist: the node creates a new, empty one at its first start"),
+                    "fine for a new node; if this node has data, database_url names the wrong file (relative paths count from the working directory)",
+                );
+                return None;
+            }
+            Err(e) => {
+                report.fail(
+                    format!("cannot look at the database file {}: {e}", file.display()),
+                    "run the doctor as the node's user (sudo -u allmende allmende doctor)",
+                );
+                return None;
+            }
         }
     }
     let connected = tokio::time::timeout(Duration::from_secs(10), Store::connect(url)).await;
@@ -287,14 +298,6 @@ async fn check_database(config: &Config, report: &mut Report) -> Option<Store> {
         ),
     }
     Some(store)
-}
-
-/// The file of a `sqlite:` URL, if it names one (not an in-memory one).
-fn sqlite_file(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
 }
 
 async fn check_keys(store: &Store, report: &mut Report) {
@@ -417,16 +420,17 @@ mod tests {
 
     #[test]
     fn sqlite_files_are_found_in_urls() {
+        use allmende_store::sqlite_path;
         assert_eq!(
-            sqlite_file("sqlite:///var/lib/allmende/allmende.sqlite"),
+            sqlite_path("sqlite:///var/lib/allmende/allmende.sqlite"),
             Some(Path::new("/var/lib/allmende/allmende.sqlite"))
         );
         assert_eq!(
-            sqlite_file("sqlite://data/allmende.sqlite?mode=rwc"),
+            sqlite_path("sqlite://data/allmende.sqlite?mode=rwc"),
             Some(Path::new("data/allmende.sqlite"))
         );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://db/allmende"), None);
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://db/allmende"), None);
     }
 
     #[test]

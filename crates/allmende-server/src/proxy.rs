@@ -40,15 +40,16 @@ pub async fn require_own_host(
     let expected = authority(&state.config.public_url);
     // Shown as plain text (never HTML), cut short: it is the client's.
     let given: String = given.unwrap_or("(none)").chars().take(100).collect();
-    tracing::info!(%given, %expected, "request for another host refused");
+    // Scanners ask for other names all day: not worth an info line each.
+    tracing::debug!(%given, %expected, "request for another host refused");
     (
         StatusCode::BAD_REQUEST,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!(
             "Dieser Knoten antwortet nur unter {expected}; die Anfrage nannte den Host {given}. \
-             Hinter einem Reverse Proxy: den Host-Header weitergeben (nginx: proxy_set_header Host $host).\n\
+             Hinter einem Reverse Proxy: den Host-Header weitergeben (nginx: proxy_set_header Host $http_host).\n\
              This node answers only as {expected}; the request named the host {given}. \
-             Behind a reverse proxy: pass the Host header on (nginx: proxy_set_header Host $host).\n"
+             Behind a reverse proxy: pass the Host header on (nginx: proxy_set_header Host $http_host).\n"
         ),
     )
         .into_response()

@@ -427,7 +427,10 @@ async fn the_doctor_says_what_to_fix() {
         "every problem says what to do: {report}"
     );
     if test_db.engine() == Engine::Sqlite {
-        assert!(report.contains("does not exist yet"), "{report}");
+        assert!(
+            report.contains("does not exist: the node creates a new, empty one"),
+            "{report}"
+        );
         assert!(
             !d.join("data/node.sqlite").exists(),
             "the doctor created the database"

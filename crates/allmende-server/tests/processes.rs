@@ -150,6 +150,21 @@ async fn sqlite_node_moves_to_postgres(target: TestDatabase) {
     source_store.close().await;
     assert!(source_counts["organizations"] >= 1 && source_counts["answers"] >= 1);
 
+    // A database_url that names no file is refused, not copied empty.
+    let nowhere = Command::new(BIN)
+        .args(["copy-to-postgres", target.url()])
+        .env(
+            "ALLMENDE_DATABASE_URL",
+            "sqlite:///nonexistent/allmende.sqlite",
+        )
+        .output()
+        .unwrap();
+    assert!(!nowhere.status.success());
+    assert!(
+        String::from_utf8_lossy(&nowhere.stderr).contains("nothing to copy"),
+        "{nowhere:?}"
+    );
+
     let copied = Command::new(BIN)
         .args(["copy-to-postgres", target.url()])
         .env("ALLMENDE_DATABASE_URL", source.url())

@@ -51,15 +51,37 @@ pub async fn sqlite_to_postgres(from: &Store, to: &Store) -> Result<CopyReport, 
             "copies from a SQLite database into a PostgreSQL one",
         ));
     };
+    // The target must be new: no tables at all, or Allmende's (a database
+    // migrated before) without organizations. Checked before migrating, so
+    // a wrong URL never gets Allmende's tables put into another
+    // application's database.
+    let mut pg = target.acquire().await?;
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_all(&mut *pg)
+    .await?;
+    if !existing.is_empty() {
+        if !existing.iter().any(|t| t == "organizations") {
+            return Err(StoreError::TargetNotEmpty);
+        }
+        let organizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+            .fetch_one(&mut *pg)
+            .await?;
+        if organizations > 0 {
+            return Err(StoreError::TargetNotEmpty);
+        }
+    }
+    drop(pg);
     from.migrate().await?;
+    let organizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&source.readers)
+        .await?;
+    if organizations == 0 {
+        return Err(StoreError::NothingToCopy);
+    }
     to.migrate().await?;
     let mut pg = target.acquire().await?;
-    let organizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
-        .fetch_one(&mut *pg)
-        .await?;
-    if organizations > 0 {
-        return Err(StoreError::TargetNotEmpty);
-    }
     let order = tables_in_dependency_order(&mut pg).await?;
     // One snapshot of the source (WAL: the node may even be running, but
     // what it writes meanwhile is not copied; stop it first).
@@ -72,6 +94,15 @@ pub async fn sqlite_to_postgres(from: &Store, to: &Store) -> Result<CopyReport, 
             .into_iter()
             .collect();
 
+    // Every table of the source has its place in the target.
+    if let Some(missing) = source_tables
+        .iter()
+        .find(|t| !skipped(t) && !t.starts_with("sqlite_") && !order.contains(t))
+    {
+        return Err(StoreError::CopyIncomplete(format!(
+            "table {missing} has no counterpart in PostgreSQL"
+        )));
+    }
     let mut tx = pg.begin().await?;
     // SQLite's CURRENT_TIMESTAMP has no zone: it is UTC.
     sqlx::query("SET LOCAL TIME ZONE 'UTC'")
@@ -195,6 +226,15 @@ async fn shared_columns(
                 pg_type: row.try_get("pg_type")?,
             });
         }
+    }
+    // A column only SQLite has would be lost without a word.
+    if let Some(lost) = in_source
+        .iter()
+        .find(|name| !columns.iter().any(|c| &c.name == *name))
+    {
+        return Err(StoreError::CopyIncomplete(format!(
+            "column {table}.{lost} has no counterpart in PostgreSQL"
+        )));
     }
     Ok(columns)
 }

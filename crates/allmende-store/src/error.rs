@@ -28,6 +28,10 @@ pub enum StoreError {
     /// A copy into another database would mix with what is there.
     #[error("the target database already holds data; copy only into a new, empty database")]
     TargetNotEmpty,
+    /// A copy from a database without any organization: most likely the
+    /// wrong file.
+    #[error("the source database holds no organizations: is database_url the node's database?")]
+    NothingToCopy,
     /// A copy did not arrive whole (and was rolled back).
     #[error("copy incomplete, nothing was kept: {0}")]
     CopyIncomplete(String),

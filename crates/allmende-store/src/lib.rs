@@ -422,6 +422,15 @@ impl Store {
     }
 }
 
+/// The file a `sqlite:` URL names, if it names one (not an in-memory
+/// database). Relative paths are relative to the working directory.
+pub fn sqlite_path(url: &str) -> Option<&std::path::Path> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| std::path::Path::new(path))
+}
+
 /// `url` with its passwords (in the user part, or a `password=`-like
 /// query parameter) replaced by `***`, for messages and logs. Not a URL
 /// (so nothing to find a password in): shown as `(unparsable database URL)`.

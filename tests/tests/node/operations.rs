@@ -158,6 +158,30 @@ async fn deliveries_inbox_activities_and_jobs_are_counted() {
     let ulm = spawn_app().await;
     let mannheim_token = mannheim.org_with_token("mannheim").await;
     let ulm_token = ulm.org_with_token("ulm").await;
+    let url = mannheim.at("/metrics");
+    // The recorder belongs to the process: other tests running beside this
+    // one count too. What this test does is measured as growth from here.
+    let before = scrape_metrics(&url, Some(TOKEN)).await;
+    let total = |scrape: &Scrape, metric: &str, labels: &[(&str, &str)]| -> f64 {
+        samples(scrape, metric, labels)
+            .iter()
+            .map(|s| value(s))
+            .sum()
+    };
+    const DELIVERED: (&str, &[(&str, &str)]) = (
+        "allmende_deliveries_total",
+        &[("result", "delivered"), ("peer_class", "rfc9421")],
+    );
+    const FOLLOWS: (&str, &[(&str, &str)]) = (
+        "allmende_inbox_activities_total",
+        &[("type", "Follow"), ("result", "handled")],
+    );
+    const JOBS: (&str, &[(&str, &str)]) = (
+        "allmende_job_runs_total",
+        &[("job", "deliveries"), ("result", "ok")],
+    );
+    let baseline = [DELIVERED, FOLLOWS, JOBS].map(|(m, l)| total(&before, m, l));
+
     assert_eq!(
         follow(&ulm, &ulm_token, &format!("mannheim@{}", mannheim.host())).await,
         202
@@ -166,7 +190,6 @@ async fn deliveries_inbox_activities_and_jobs_are_counted() {
     create_project(&mannheim, &mannheim_token, "Unterwegs gezählt").await;
     settle(&[&ulm, &mannheim]).await;
 
-    let url = mannheim.at("/metrics");
     // Mannheim received ulm's Follow and delivered its Accept and Create.
     let scrape = wait_for(
         10,
@@ -175,23 +198,13 @@ async fn deliveries_inbox_activities_and_jobs_are_counted() {
             let url = url.clone();
             async move {
                 let scrape = scrape_metrics(&url, Some(TOKEN)).await;
-                let delivered = samples(
-                    &scrape,
-                    "allmende_deliveries_total",
-                    &[("result", "delivered"), ("peer_class", "rfc9421")],
-                );
-                let follows = samples(
-                    &scrape,
-                    "allmende_inbox_activities_total",
-                    &[("type", "Follow"), ("result", "handled")],
-                );
-                let jobs = samples(
-                    &scrape,
-                    "allmende_job_runs_total",
-                    &[("job", "deliveries"), ("result", "ok")],
-                );
-                let counted = |s: &[&Sample]| s.iter().map(|s| value(s)).sum::<f64>() >= 1.0;
-                (counted(&delivered) && counted(&follows) && counted(&jobs)).then_some(scrape)
+                // Mannheim delivered an Accept and a Create (2), handled
+                // ulm's Follow (1), and ran delivery rounds.
+                let grown = [(DELIVERED, 2.0), (FOLLOWS, 1.0), (JOBS, 1.0)]
+                    .iter()
+                    .zip(baseline)
+                    .all(|(((m, l), at_least), was)| total(&scrape, m, l) - was >= *at_least);
+                grown.then_some(scrape)
             }
         },
     )

@@ -46,8 +46,13 @@ pub fn client_ip(
     let Some(name) = &config.client_ip_header else {
         return connection;
     };
-    // A client that reaches the node directly may not name itself.
-    if connection.is_some_and(|ip| !config.is_trusted_proxy(ip)) {
+    // A client that reaches the node directly may not name itself (nor
+    // may anything whose address is unknown).
+    let peer = connection?;
+    if !config.is_trusted_proxy(peer) {
+        if headers.contains_key(name.as_str()) {
+            warn_untrusted_proxy(peer);
+        }
         return connection;
     }
     // Only the entry the proxy appended counts: earlier ones come from the
@@ -61,6 +66,17 @@ pub fn client_ip(
         .next_back()
         .and_then(|v| v.trim().parse().ok())
         .or(connection)
+}
+
+/// Says once per process that a request carried `client_ip_header` from
+/// an address not in `trusted_proxies`: usually a proxy whose address was
+/// not added (a container network), which makes all clients one for the
+/// login limits.
+fn warn_untrusted_proxy(peer: std::net::IpAddr) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(%peer, "a request named its client in client_ip_header, but came from an address not in trusted_proxies: the header is ignored; if this is your reverse proxy, add its address to trusted_proxies");
+    });
 }
 
 /// A return target after login or a language switch: a path on this node,
