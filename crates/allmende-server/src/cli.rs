@@ -298,9 +298,8 @@ fn queue_report(status: &allmende_store::QueueStatus) -> String {
 }
 
 /// `GET /healthz` on the node's own listen address (a wildcard address is
-/// asked on loopback), in plain HTTP/1.0: no client library needed.
+/// asked on loopback).
 async fn health(config: &Config) -> anyhow::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut address = config.listen;
     if address.ip().is_unspecified() {
         address.set_ip(match address {
@@ -308,26 +307,17 @@ async fn health(config: &Config) -> anyhow::Result<()> {
             std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
     }
-    let asked = async {
-        let mut stream = tokio::net::TcpStream::connect(address).await?;
-        stream
-            .write_all(format!("GET /healthz HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
-            .await?;
-        let mut answer = Vec::new();
-        stream.take(4096).read_to_end(&mut answer).await?;
-        Ok::<_, std::io::Error>(answer)
-    };
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), asked)
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}/healthz"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
         .await
-        .map_err(|_| anyhow::anyhow!("no answer from {address} within 5 s"))?
         .with_context(|| format!("cannot reach the node at {address}"))?;
-    let answer = String::from_utf8_lossy(&answer);
-    let status_line = answer.lines().next().unwrap_or_default();
-    if status_line.split_whitespace().nth(1) == Some("200") {
+    if response.status() == reqwest::StatusCode::OK {
         println!("healthy: {address}");
         Ok(())
     } else {
-        bail!("unhealthy: {address} answered {status_line:?}")
+        bail!("unhealthy: {address} answered {}", response.status())
     }
 }
 

@@ -124,7 +124,7 @@ async fn sqlite_node_moves_to_postgres(target: TestDatabase) {
     .await;
     settle(&[&ulm, &mannheim]).await;
     // Mannheim answers on its node; the answer travels to Ulm's.
-    let copy_id = wait_for_copy(&mannheim, &mannheim_token, "Wer nutzt die E-Akte?").await;
+    let copy_id = wait_for_copy(&mannheim, "Wer nutzt die E-Akte?").await;
     let answered = client()
         .post(mannheim.at(&format!("/api/v1/questions/{copy_id}/answers")))
         .bearer_auth(&mannheim_token)
@@ -238,42 +238,28 @@ async fn sqlite_node_moves_to_postgres(target: TestDatabase) {
     // now.
     create_project(&ulm, &ulm_token, "Nach dem Umzug").await;
     settle(&[&ulm, &mannheim]).await;
-    wait_for_copy(&mannheim, &mannheim_token, "Nach dem Umzug").await;
+    wait_for_copy(&mannheim, "Nach dem Umzug").await;
     ulm.stop().await;
     mannheim.stop().await;
 }
 
 /// The id of the copy of an item titled `title` on `node`, once it is there.
-async fn wait_for_copy(node: &TestNode, token: &str, title: &str) -> String {
+async fn wait_for_copy(node: &TestNode, title: &str) -> String {
     allmende_tests::wait_for(30, &format!("{title} arrives"), || async {
-        let mut found = None;
         for collection in ["projects", "questions"] {
-            let list =
-                allmende_tests::api::api_get(node, token, &format!("/api/v1/{collection}")).await;
-            found = found.or_else(|| {
-                list["items"].as_array().and_then(|items| {
-                    items
-                        .iter()
-                        .find(|i| i["title"] == title)
-                        .and_then(|i| i["id"].as_str().map(str::to_owned))
-                })
-            });
+            let listed = allmende_tests::api::items(node, collection).await;
+            if let Some(id) = listed.iter().find(|i| i["title"] == title) {
+                return id["id"].as_str().map(str::to_owned);
+            }
         }
-        found
+        None
     })
     .await
 }
 
 async fn actor_key(node: &TestNode) -> Value {
-    let actor: Value = client()
-        .get(node.at("/orgs/ulm"))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, actor) = allmende_tests::api::fetch_ap(&node.at("/orgs/ulm")).await;
+    assert_eq!(status, 200);
     actor["publicKey"]["publicKeyPem"].clone()
 }
 

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::{Connection, Row as _};
 
 use crate::db::Pool;
-use crate::{Engine, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// Tables not copied: the migrations' own bookkeeping (the target has it
 /// from its own migrations) and the search index (rebuilt).
@@ -42,10 +42,16 @@ struct Column {
     pg_type: String,
 }
 
-/// Copies everything in `from` (SQLite) into `to` (PostgreSQL, migrated
-/// here and empty of data). Both are migrated to this version first. A
-/// failure leaves `to` without any copied row.
-pub async fn sqlite_to_postgres(from: &Store, to: &Store) -> Result<CopyReport, StoreError> {
+impl Store {
+    /// Copies everything in this store (SQLite) into `to` (PostgreSQL, new
+    /// or migrated and without organizations). Both are migrated to this
+    /// version first. A failure leaves `to` without any copied row.
+    pub async fn copy_into_postgres(&self, to: &Store) -> Result<CopyReport, StoreError> {
+        sqlite_to_postgres(self, to).await
+    }
+}
+
+async fn sqlite_to_postgres(from: &Store, to: &Store) -> Result<CopyReport, StoreError> {
     let (Pool::Sqlite(source), Pool::Postgres(target)) = (&from.pool, &to.pool) else {
         return Err(StoreError::NotOnThisEngine(
             "copies from a SQLite database into a PostgreSQL one",
@@ -319,16 +325,4 @@ async fn copy_table(
 /// from users; quoted all the same).
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-impl Store {
-    /// See [`sqlite_to_postgres`].
-    pub async fn copy_into_postgres(&self, to: &Store) -> Result<CopyReport, StoreError> {
-        if self.engine() != Engine::Sqlite || to.engine() != Engine::Postgres {
-            return Err(StoreError::NotOnThisEngine(
-                "copies from a SQLite database into a PostgreSQL one",
-            ));
-        }
-        sqlite_to_postgres(self, to).await
-    }
 }

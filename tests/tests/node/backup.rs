@@ -3,20 +3,13 @@
 //! the database only when told to.
 
 use allmende_server::config::Config;
-use allmende_tests::api::{api_get, create_project};
-use allmende_tests::{client, spawn_app, spawn_app_with_db, test_config};
+use allmende_tests::api::{api_get, create_project, fetch_ap};
+use allmende_tests::{spawn_app, spawn_app_with_db, test_config};
 use secrecy::SecretString;
 
 async fn actor_key(url: String) -> String {
-    let actor: serde_json::Value = client()
-        .get(url)
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, actor) = fetch_ap(&url).await;
+    assert_eq!(status, 200);
     actor["publicKey"]["publicKeyPem"]
         .as_str()
         .unwrap()
