@@ -14,5 +14,6 @@ mod federation {
     pub mod inbox;
     pub mod pages;
     pub mod policy;
+    pub mod relocation;
     pub mod visibility;
 }

@@ -182,6 +182,12 @@ pub struct Organization {
     /// Where an organization from another node lives; `None` for this
     /// node's own.
     pub origin: Option<Origin>,
+    /// The actor ids it had before it moved here (`alsoKnownAs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_known_as: Vec<Url>,
+    /// Where it moved to (`movedTo`): its new home's actor id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<Url>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -29,6 +29,9 @@ pub fn terms() -> Value {
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        // As Mastodon defines them, for Move.
+        "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+        "movedTo": { "@id": "as:movedTo", "@type": "@id" },
         // The Multikey context defines the key; where it is listed, the
         // DID vocabulary does (FEP-521a).
         "assertionMethod": { "@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set" },

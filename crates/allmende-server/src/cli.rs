@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 use crate::app::{shutdown_signal, Application};
 use crate::auth::{password, token};
 use crate::config::Config;
-use crate::usecases::{accounts, organizations, UseCaseError};
+use crate::usecases::{accounts, organizations, relocation, UseCaseError};
+use allmende_federation::Federation;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -151,6 +152,33 @@ pub enum OrgCommand {
     },
     /// List the organizations on this node (groups marked).
     List,
+    /// Write everything an organization takes to another node into FILE:
+    /// profile, logo, keys, items, answers, people (with password hashes),
+    /// followers and follows. The file holds private keys: keep it like a
+    /// backup and delete it after the import.
+    Export {
+        handle: String,
+        /// Where the archive goes; must not exist yet (written mode 600).
+        file: PathBuf,
+    },
+    /// Make an organization exported from another node one of this
+    /// node's, under its old handle or --handle; it asks to follow again
+    /// whom it followed. Then run `org move` on the old node.
+    Import {
+        file: PathBuf,
+        /// A new handle, when the old one is taken here.
+        #[arg(long)]
+        handle: Option<String>,
+    },
+    /// Announce to the organization's followers that it moved to its new
+    /// home (the actor URL the import printed): they follow it there.
+    Move {
+        handle: String,
+        /// The organization's actor URL on the new node, e.g.
+        /// https://neu.example/orgs/ulm.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -381,6 +409,77 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             store.close().await;
+            Ok(())
+        }
+        Command::Org(OrgCommand::Export { handle, file }) => {
+            let (store, federation) = federation_for_tools(&config).await?;
+            let archive = relocation::export(&store, &federation, &handle)
+                .await
+                .map_err(explain)?;
+            store.close().await;
+            write_private_file(&file, &serde_json::to_vec_pretty(&archive)?)?;
+            println!(
+                "exported {handle}: {} items, {} answers, {} people, {} followers, {} follows into {}",
+                archive.items.len(),
+                archive.answers.len(),
+                archive.people.len(),
+                archive.followers.len(),
+                archive.following.len(),
+                file.display()
+            );
+            println!("the file holds the organization's private keys and password hashes: move it safely and delete it after the import");
+            Ok(())
+        }
+        Command::Org(OrgCommand::Import { file, handle }) => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let archive: allmende_store::OrganizationArchive = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not an organization archive", file.display()))?;
+            let (store, federation) = federation_for_tools(&config).await?;
+            let imported = relocation::import(&store, &federation, &archive, handle.as_deref())
+                .await
+                .map_err(explain);
+            store.close().await;
+            let imported = imported?;
+            let stored = &imported.stored;
+            let Some(org) = &imported.organization else {
+                bail!("the import reported no organization");
+            };
+            println!(
+                "imported {}: {} items, {} answers, {} people; {} followers will be accepted when they follow",
+                org.handle, stored.items, stored.answers, stored.people, stored.expected_followers
+            );
+            if stored.answers_skipped > 0 {
+                println!(
+                    "{} answers not imported: their questions are not known on this node",
+                    stored.answers_skipped
+                );
+            }
+            println!(
+                "asked to follow {} organizations again",
+                imported.follows_requested
+            );
+            for (target, reason) in &imported.follows_failed {
+                println!("could not follow {target} again: {reason}");
+            }
+            println!(
+                "now, on the old node: allmende org move {} --to {}",
+                archive.organization.handle,
+                federation.urls().organization(org.handle.as_str())
+            );
+            Ok(())
+        }
+        Command::Org(OrgCommand::Move { handle, to }) => {
+            let (store, federation) = federation_for_tools(&config).await?;
+            let moved = relocation::announce_move(&store, &federation, &handle, &to)
+                .await
+                .map_err(explain);
+            store.close().await;
+            let moved = moved?;
+            println!(
+                "{} moved to {to}; its followers are told when the node delivers (it must be running)",
+                moved.handle
+            );
             Ok(())
         }
         Command::User(UserCommand::Create { email, org, role }) => {
@@ -622,6 +721,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The store and federation layer for a command that needs the node's
+/// names or fetches from other nodes, without serving or running jobs
+/// (the running node delivers what the command records).
+async fn federation_for_tools(config: &Config) -> anyhow::Result<(Store, Federation)> {
+    config.check()?;
+    let store = Store::open(config.database_url()).await?;
+    let federation = Federation::new(store.clone(), config.federation())?;
+    federation.reload_policy().await?;
+    Ok((store, federation))
+}
+
+/// Writes `bytes` into a new file only its owner can read.
+fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("{} (it must not exist yet)", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// The file of a `sqlite://PATH[?…]` database URL.

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// A copy did not arrive whole (and was rolled back).
     #[error("copy incomplete, nothing was kept: {0}")]
     CopyIncomplete(String),
+    /// An organization archive that cannot be imported here, and why
+    /// (nothing was written).
+    #[error("{0}")]
+    Refused(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -33,6 +33,7 @@ pub mod policy;
 pub mod posts;
 pub mod queue;
 pub mod reference;
+pub mod relocation;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -88,6 +89,7 @@ pub use policy::{AuditEntry, DomainEntry, Policy, PolicyKind};
 pub use posts::{Post, Posts};
 pub use queue::{JobKind, PeerStatus, Queue, QueueStatus, Scope, StuckWork, Touched};
 pub use reference::{Place, Reference};
+pub use relocation::{OrganizationArchive, Relocations};
 pub use search::{DocKind, Facet, Search, SearchHit, SearchPage, SearchQuery, SizeClass};
 
 /// Embedded migrations, one set per engine.
@@ -320,6 +322,10 @@ impl Store {
 
     pub fn organizations(&self) -> Organizations<'_> {
         Organizations::new(&self.pool)
+    }
+
+    pub fn relocations(&self) -> Relocations<'_> {
+        Relocations::new(&self.pool)
     }
 
     pub fn accounts(&self) -> Accounts<'_> {

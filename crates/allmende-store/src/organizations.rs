@@ -71,6 +71,42 @@ impl<'a> Organizations<'a> {
         self.get(id).await
     }
 
+    /// A local organization moved to `to` (its new home's actor, which
+    /// names it in `alsoKnownAs`): recorded, and its followers are told
+    /// with a `Move`.
+    pub async fn moved(
+        &self,
+        id: OrganizationId,
+        to: &url::Url,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = query("UPDATE organizations SET moved_to = $1, updated_at = $2 WHERE id = $3")
+            .bind(to.as_str())
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let announcement = crate::Announcement::Moved { to: to.to_string() };
+        crate::outbox::record(&mut tx, id, &announcement, now).await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    /// A remote organization announced that it moved to `to` (checked by
+    /// the caller): shown on its page here.
+    pub async fn remote_moved(&self, id: OrganizationId, to: &url::Url) -> Result<(), StoreError> {
+        query("UPDATE organizations SET moved_to = $1 WHERE id = $2")
+            .bind(to.as_str())
+            .bind(id.to_string())
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn get(&self, id: OrganizationId) -> Result<Organization, StoreError> {
         query(format!("{SELECT} WHERE o.id = $1"))
             .bind(id.to_string())
@@ -192,12 +228,27 @@ pub(crate) fn from_row(row: &Row) -> Result<Organization, StoreError> {
             })
         })
         .transpose()?;
+    let also_known_as: Option<String> = row.col("also_known_as")?;
+    let also_known_as: Vec<url::Url> = match also_known_as {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|_| StoreError::Corrupt(format!("also_known_as {json:?}")))?,
+        None => Vec::new(),
+    };
+    let moved_to: Option<String> = row.col("moved_to")?;
+    let moved_to = moved_to
+        .map(|u| {
+            u.parse::<url::Url>()
+                .map_err(|_| StoreError::Corrupt(format!("moved_to {u:?}")))
+        })
+        .transpose()?;
     Ok(Organization {
         id: OrganizationId(uuid_column(row, "id")?),
         handle: Handle::parse_any(&handle)
             .map_err(|_| StoreError::Corrupt(format!("handle {handle:?}")))?,
         profile: json_column(row, "profile")?,
         origin,
+        also_known_as,
+        moved_to,
         created_at: row.col("created_at")?,
         updated_at: row.col("updated_at")?,
     })

@@ -58,6 +58,11 @@ pub enum Announcement {
     },
     /// The organization's own profile changed.
     ProfileUpdated,
+    /// The organization moved to another node: `to` is its new actor id
+    /// there (`Move` to its followers).
+    Moved {
+        to: String,
+    },
     /// The organization asks to follow a remote one.
     Follow {
         target: OrganizationId,

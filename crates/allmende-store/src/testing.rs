@@ -196,6 +196,9 @@ const COUNTABLE: &[&str] = &[
     "notification_events",
     "password_resets",
     "mail_queue",
+    "signing_keys",
+    "users",
+    "expected_followers",
 ];
 
 impl crate::Store {

@@ -57,7 +57,16 @@ impl Inbound {
             .get(sender.org.id, target.id)
             .await?
             .is_some_and(|f| f.accepted);
+        // A follower it had before it moved here was admitted there.
+        let followed_before = !already
+            && self
+                .core
+                .store
+                .relocations()
+                .take_expected_follower(target.id, activity.actor.as_str())
+                .await?;
         let at_once = already
+            || followed_before
             || match self
                 .core
                 .store

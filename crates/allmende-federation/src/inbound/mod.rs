@@ -1,6 +1,6 @@
 //! Receiving activities: the checks every activity passes, then one
 //! handler per activity type (`follow.rs` for Follow/Accept/Reject/Undo,
-//! `items.rs` for Create/Update/Delete).
+//! `items.rs` for Create/Update/Delete, `moves.rs` for Move).
 //!
 //! Order of checks, each failing without any change to the store: size;
 //! `Signature` present, covering request-target, host, date and digest;
@@ -15,6 +15,7 @@ mod announce;
 mod follow;
 mod group;
 mod items;
+mod moves;
 mod rate;
 
 pub use announce::MAX_GROUP_HOPS;
@@ -317,8 +318,9 @@ impl Inbound {
                     || sender.followed_here(&self.core.store).await?
                     || !self.group_intake(activity, sender).await?.is_empty()
             }
-            // A solution's author changing its adopters.
-            "Add" | "Remove" => sender.followed_here(&self.core.store).await?,
+            // A solution's author changing its adopters; an organization
+            // moving to another node.
+            "Add" | "Remove" | "Move" => sender.followed_here(&self.core.store).await?,
             // Only groups announce; only what someone here follows matters.
             "Announce" => {
                 sender.actor.actor_type == "Group"
@@ -435,6 +437,7 @@ impl Inbound {
             }
             "Announce" => self.on_announce(activity, sender, budget, true).await,
             "Add" | "Remove" => self.on_adopters_change(activity, sender, budget).await,
+            "Move" => self.on_move(activity, sender, budget).await,
             other => {
                 tracing::debug!(kind = other, id = %activity.id, "activity type ignored");
                 Ok(())

@@ -50,7 +50,7 @@ pub fn organization_json(
             ),
         ));
     }
-    json!({
+    let mut doc = json!({
         "@context": context(),
         "id": id,
         // Associations and networks are FEP-1b12 groups.
@@ -85,7 +85,15 @@ pub fn organization_json(
         "bundesland": p.bundesland.map(|b| b.slug()),
         "population": p.population,
         "profile": OrganizationInput::from(p),
-    })
+    });
+    // Where it lived before, and where it lives now (after a Move).
+    if !org.also_known_as.is_empty() {
+        doc["alsoKnownAs"] = json!(org.also_known_as);
+    }
+    if let Some(moved_to) = &org.moved_to {
+        doc["movedTo"] = json!(moved_to);
+    }
+    doc
 }
 
 fn property(name: &str, value: &str) -> Value {

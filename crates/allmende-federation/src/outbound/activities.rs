@@ -113,6 +113,17 @@ impl Outbound {
                 let inboxes = self.follower_inboxes(&org).await?;
                 Some(self.wrap(&org, "Update", object, inboxes, &[]))
             }
+            // Mastodon's form: the actor moves itself; `target` is the new
+            // home, which lists the actor in its `alsoKnownAs`.
+            Announcement::Moved { to } => {
+                let me = json!(self.core.urls.organization(org.handle.as_str()));
+                let followers = json!([self.core.urls.followers(org.handle.as_str())]);
+                let inboxes = self.follower_inboxes(&org).await?;
+                let (mut doc, inboxes) =
+                    self.addressed_as(&org, "Move", me, inboxes, (followers, json!([])), &[]);
+                doc["target"] = json!(to);
+                Some((doc, inboxes))
+            }
             // The activities about a follow with a remote
             // organization all go to its inbox and name the Follow.
             Announcement::Follow {

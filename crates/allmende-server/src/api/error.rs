@@ -98,6 +98,7 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Conflict(what) => {
                 ApiError::new(StatusCode::CONFLICT, format!("{what} already exists"))
             }
+            UseCaseError::Refused(why) => ApiError::new(StatusCode::CONFLICT, why),
             UseCaseError::TooManyAttempts => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many attempts; try again later",

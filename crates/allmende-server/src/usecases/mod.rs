@@ -14,6 +14,7 @@ pub mod policy;
 pub mod publiccode;
 pub mod questions;
 pub mod reference;
+pub mod relocation;
 pub mod search;
 
 use allmende_domain::{ValidationError, ValidationErrors};
@@ -35,6 +36,10 @@ pub enum UseCaseError {
     /// The node is too busy to do this now; try again in a few seconds.
     #[error("busy")]
     Busy,
+    /// The operation cannot be done, and why (an organization archive that
+    /// does not fit this node): said to the operator as it is.
+    #[error("{0}")]
+    Refused(String),
     /// Something broke on our side; the details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -57,6 +62,7 @@ impl From<StoreError> for UseCaseError {
         match e {
             StoreError::NotFound => UseCaseError::NotFound,
             StoreError::Conflict(what) => UseCaseError::Conflict(what),
+            StoreError::Refused(why) => UseCaseError::Refused(why),
             StoreError::Busy(e) => {
                 tracing::warn!(error = %e, "database busy; asking the client to retry");
                 UseCaseError::Busy

@@ -57,6 +57,7 @@ impl From<UseCaseError> for PageError {
             UseCaseError::Forbidden => PageError::Forbidden,
             UseCaseError::Invalid(v) => PageError::BadRequest(v.to_string()),
             UseCaseError::Conflict(what) => PageError::BadRequest(format!("{what} already exists")),
+            UseCaseError::Refused(why) => PageError::BadRequest(why),
             UseCaseError::TooManyAttempts => PageError::TooManyAttempts,
             UseCaseError::Busy => PageError::Busy,
             UseCaseError::Internal(detail) => PageError::internal(detail),

@@ -191,6 +191,14 @@ pub async fn show(
         &p.name,
         None,
         html! {
+            @if let Some(moved_to) = &org.moved_to {
+                div.notice.kern-alert.kern-alert--info role="note" {
+                    p {
+                        (ctx.t("Diese Organisation ist auf einen anderen Knoten umgezogen: ", "This organization has moved to another node: "))
+                        a href=(moved_to) rel="noopener" { (moved_to) }
+                    }
+                }
+            }
             @if is_admin || manages_people || watch.is_some() {
                 div.actions {
                     @if is_admin { a.kern-btn.kern-btn--secondary href={ "/orgs/" (org.handle) "/edit" } { span.kern-label { (ctx.t("Profil bearbeiten", "Edit profile")) } } }
