@@ -483,6 +483,103 @@ async fn the_doctor_says_what_to_fix() {
     );
 }
 
+/// `allmende` for the node at `public_url`.
+fn allmende_at(dir: &std::path::Path, db: &str, public_url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("ALLMENDE_DATABASE_URL", db)
+        .env("ALLMENDE_PUBLIC_URL", public_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_organization_is_exported_and_imported_from_the_command_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old_db = TestDatabase::new().await;
+    let new_db = TestDatabase::new().await;
+    let old = |args: &[&str]| allmende_at(d, old_db.url(), "https://alt.example", args);
+    let new = |args: &[&str]| allmende_at(d, new_db.url(), "https://neu.example", args);
+
+    let created = old(&[
+        "org",
+        "create",
+        "ulm",
+        "--name",
+        "Stadt Ulm",
+        "--kind",
+        "municipality",
+    ]);
+    assert!(created.status.success(), "{created:?}");
+    let user = allmende(
+        d,
+        old_db.url(),
+        &[
+            "user",
+            "create",
+            "digital@ulm.example",
+            "--org",
+            "ulm",
+            "--role",
+            "admin",
+        ],
+        Some("ein-langes-passwort\n"),
+    );
+    assert!(user.status.success(), "{user:?}");
+
+    let exported = old(&["org", "export", "ulm", "ulm.json"]);
+    assert!(exported.status.success(), "{exported:?}");
+    assert!(
+        stdout(&exported).contains("1 people"),
+        "{}",
+        stdout(&exported)
+    );
+    let file = d.join("ulm.json");
+    // It holds private keys: only its owner may read it.
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(archive["format"], "allmende-organization");
+    assert_eq!(archive["version"], 1);
+    assert_eq!(archive["actor_id"], "https://alt.example/orgs/ulm");
+    assert_eq!(archive["people"][0]["email"], "digital@ulm.example");
+    // An existing file is never overwritten.
+    let again = old(&["org", "export", "ulm", "ulm.json"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("must not exist"));
+
+    let imported = new(&["org", "import", "ulm.json"]);
+    assert!(imported.status.success(), "{imported:?}");
+    let report = stdout(&imported);
+    assert!(report.contains("imported ulm"), "{report}");
+    assert!(
+        report.contains("allmende org move ulm --to https://neu.example/orgs/ulm"),
+        "{report}"
+    );
+    let listed = stdout(&new(&["org", "list"]));
+    assert!(listed.contains("ulm\tmunicipality\tStadt Ulm"), "{listed}");
+    // Twice is refused, and so is a file that is no archive.
+    let twice = new(&["org", "import", "ulm.json"]);
+    assert!(!twice.status.success());
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("already"),
+        "{twice:?}"
+    );
+    std::fs::write(d.join("other.json"), "{\"format\": 1}").unwrap();
+    let other = new(&["org", "import", "other.json"]);
+    assert!(!other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("is not an organization archive"),
+        "{other:?}"
+    );
+}
+
 /// The URL of `db` as seen from the test, whose working directory is not `d`.
 fn sqlite_or_pg(db: &str, d: &std::path::Path) -> String {
     match db.strip_prefix("sqlite://") {

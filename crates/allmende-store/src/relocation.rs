@@ -339,11 +339,11 @@ impl<'a> Relocations<'a> {
         check_format(archive)?;
         let org_id = archive.organization.id;
         let exists = |table: &'static str, column: &'static str, value: String| async move {
-            let found: Option<i64> = query(format!("SELECT 1 FROM {table} WHERE {column} = $1"))
+            let found: i64 = query(format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
                 .bind(value)
-                .optional_scalar(self.pool)
+                .scalar(self.pool)
                 .await?;
-            Ok::<bool, StoreError>(found.is_some())
+            Ok::<bool, StoreError>(found > 0)
         };
         if exists("organizations", "id", org_id.to_string()).await? {
             return Err(StoreError::Refused(

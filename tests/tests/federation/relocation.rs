@@ -149,6 +149,14 @@ async fn an_organization_moves_and_its_followers_follow_it_to_its_new_home() {
             .contains(&"Digitale Bauakte".to_owned()),
         "the reader gets the new home's items"
     );
+    // Its earlier items came along through the backfill of the new
+    // actor's outbox (the old copies stay, under the old actor).
+    let bewohnerparken = titles(&reader, "projects")
+        .await
+        .iter()
+        .filter(|t| *t == "Bewohnerparken digital")
+        .count();
+    assert_eq!(bewohnerparken, 2);
     // The new home's follower is the reader, once.
     let (_, followers) = fetch_ap(&new.at("/orgs/ulm/followers")).await;
     assert_eq!(followers["totalItems"], 1);
