@@ -436,9 +436,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let archive: allmende_store::OrganizationArchive = serde_json::from_slice(&text)
                 .with_context(|| format!("{} is not an organization archive", file.display()))?;
             let (store, federation) = federation_for_tools(&config).await?;
-            let imported = relocation::import(&store, &federation, &archive, handle.as_deref())
-                .await
-                .map_err(explain);
+            let imported = relocation::import(
+                &store,
+                &federation,
+                &archive,
+                handle.as_deref(),
+                &config.operators,
+            )
+            .await
+            .map_err(explain);
             store.close().await;
             let imported = imported?;
             let stored = &imported.stored;

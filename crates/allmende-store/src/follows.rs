@@ -213,6 +213,49 @@ impl<'a> Follows<'a> {
         .await
     }
 
+    /// A local organization's follow of `old` goes to `new`, where `old`
+    /// moved, in one transaction: the old follow is forgotten (with an
+    /// `Undo` when `old` is remote) and the new one requested (a `Follow`
+    /// when `new` is remote; a local group is asked to admit it, pending).
+    /// Nothing changes for a follower that follows `new` already.
+    pub async fn redirect(
+        &self,
+        follower: OrganizationId,
+        old: &Organization,
+        new: &Organization,
+        activity_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if self.get(follower, new.id).await?.is_some() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        let removed = query(
+            "DELETE FROM follows WHERE follower_id = $1 AND target_id = $2 RETURNING activity_id",
+        )
+        .bind(follower.to_string())
+        .bind(old.id.to_string())
+        .fetch_optional(&mut tx)
+        .await?;
+        if let (Some(row), false) = (removed, old.is_local()) {
+            let undo = Announcement::Unfollow {
+                target: old.id,
+                follow_activity_id: row.col("activity_id")?,
+            };
+            outbox::record(&mut tx, follower, &undo, now).await?;
+        }
+        upsert(&mut tx, follower, new.id, activity_id, false, now).await?;
+        if !new.is_local() {
+            let follow = Announcement::Follow {
+                target: new.id,
+                activity_id: activity_id.to_owned(),
+            };
+            outbox::record(&mut tx, follower, &follow, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a follow as it is (tests and the demo's set-up).
     pub async fn upsert(
         &self,

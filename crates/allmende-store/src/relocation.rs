@@ -117,6 +117,10 @@ pub struct ArchivedItem {
     pub ap_id: String,
     /// The stored content: the item type's draft.
     pub content: serde_json::Value,
+    /// A question's accepted answer (kept when it is one of the
+    /// organization's own answers, which move with it).
+    #[serde(default)]
+    pub accepted_answer: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -223,8 +227,13 @@ impl<'a> Relocations<'a> {
 
         let mut items = Vec::new();
         for kind in [ItemKind::Project, ItemKind::Question, ItemKind::Solution] {
+            let accepted = if kind == ItemKind::Question {
+                "accepted_answer_id"
+            } else {
+                "NULL AS accepted_answer_id"
+            };
             let rows = query(format!(
-                "SELECT id, content, created_at, updated_at FROM {} WHERE organization_id = $1 AND ap_id IS NULL ORDER BY created_at",
+                "SELECT id, content, created_at, updated_at, {accepted} FROM {} WHERE organization_id = $1 AND ap_id IS NULL ORDER BY created_at",
                 kind.table()
             ))
             .bind(org.id.to_string())
@@ -233,7 +242,9 @@ impl<'a> Relocations<'a> {
             for r in rows {
                 let id = uuid_column(&r, "id")?;
                 let content: String = r.col("content")?;
+                let accepted_answer: Option<String> = r.col("accepted_answer_id")?;
                 items.push(ArchivedItem {
+                    accepted_answer: accepted_answer.and_then(|a| a.parse().ok()),
                     kind,
                     id,
                     ap_id: (names.item)(kind, id),
@@ -334,6 +345,7 @@ impl<'a> Relocations<'a> {
         archive: &OrganizationArchive,
         handle: &Handle,
         keys: &ImportedKeys,
+        local_question: &(dyn Fn(&str) -> Option<Uuid> + Sync),
         now: DateTime<Utc>,
     ) -> Result<ImportReport, StoreError> {
         check_format(archive)?;
@@ -461,15 +473,24 @@ impl<'a> Relocations<'a> {
             }
             report.items += 1;
         }
+        let mut imported_answers = std::collections::HashSet::new();
         for answer in &archive.answers {
+            // One of its own questions, a question of this node, or a copy
+            // of another node's question kept here.
             let question = match questions.get(answer.question.as_str()) {
                 Some(id) => Some(*id),
-                None => query("SELECT id FROM questions WHERE ap_id = $1")
-                    .bind(&answer.question)
-                    .fetch_optional(&mut tx)
-                    .await?
-                    .map(|r| uuid_column(&r, "id"))
-                    .transpose()?,
+                None => {
+                    let (column, value) = match local_question(&answer.question) {
+                        Some(id) => ("id", id.to_string()),
+                        None => ("ap_id", answer.question.clone()),
+                    };
+                    query(format!("SELECT id FROM questions WHERE {column} = $1"))
+                        .bind(value)
+                        .fetch_optional(&mut tx)
+                        .await?
+                        .map(|r| uuid_column(&r, "id"))
+                        .transpose()?
+                }
             };
             let Some(question) = question else {
                 report.answers_skipped += 1;
@@ -489,7 +510,22 @@ impl<'a> Relocations<'a> {
             .await
             .map_err(StoreError::unique("answer"))?;
             crate::search::refresh_item(&mut tx, ItemKind::Question, question).await?;
+            imported_answers.insert(answer.id);
             report.answers += 1;
+        }
+        // Accepted answers that moved along stay accepted.
+        for item in &archive.items {
+            let Some(accepted) = item.accepted_answer else {
+                continue;
+            };
+            if item.kind == ItemKind::Question && imported_answers.contains(&accepted) {
+                query("UPDATE questions SET accepted_answer_id = $1 WHERE id = $2")
+                    .bind(accepted.to_string())
+                    .bind(item.id.to_string())
+                    .execute(&mut tx)
+                    .await?;
+                crate::search::refresh_item(&mut tx, ItemKind::Question, item.id).await?;
+            }
         }
         for person in &archive.people {
             let email = Email::parse(&person.email).map_err(|_| {
@@ -540,20 +576,36 @@ impl<'a> Relocations<'a> {
         Ok(report)
     }
 
-    /// Whether `actor_id` followed `org` at its old home; the answer is
-    /// used once (the row goes).
-    pub async fn take_expected_follower(
+    /// Whether `actor_id` followed `org` at its old home (and has not
+    /// been admitted here since).
+    pub async fn is_expected_follower(
         &self,
         org: OrganizationId,
         actor_id: &str,
     ) -> Result<bool, StoreError> {
-        let done =
-            query("DELETE FROM expected_followers WHERE organization_id = $1 AND actor_id = $2")
-                .bind(org.to_string())
-                .bind(actor_id)
-                .execute(self.pool)
-                .await?;
-        Ok(done.rows_affected() > 0)
+        let found: i64 = query(
+            "SELECT COUNT(*) FROM expected_followers WHERE organization_id = $1 AND actor_id = $2",
+        )
+        .bind(org.to_string())
+        .bind(actor_id)
+        .scalar(self.pool)
+        .await?;
+        Ok(found > 0)
+    }
+
+    /// An expected follower was admitted: its row goes, so that it is
+    /// admitted without approval once only.
+    pub async fn forget_expected_follower(
+        &self,
+        org: OrganizationId,
+        actor_id: &str,
+    ) -> Result<(), StoreError> {
+        query("DELETE FROM expected_followers WHERE organization_id = $1 AND actor_id = $2")
+            .bind(org.to_string())
+            .bind(actor_id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
     }
 }
 

@@ -55,7 +55,7 @@ async fn an_organization_moves_and_its_followers_follow_it_to_its_new_home() {
         json!({ "title": "Wer nutzt die E-Rechnung?", "body": "Erfahrungen gesucht." }),
     )
     .await;
-    let (status, _) = api(
+    let (status, answer) = api(
         &old,
         &ulm_token,
         Method::POST,
@@ -67,6 +67,15 @@ async fn an_organization_moves_and_its_followers_follow_it_to_its_new_home() {
     )
     .await;
     assert_eq!(status, 201);
+    let (status, _) = api(
+        &old,
+        &ulm_token,
+        Method::POST,
+        &format!("/api/v1/answers/{}/accept", answer["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
     assert_eq!(
         follow(&reader, &reader_token, &format!("ulm@{}", old.host())).await,
         202
@@ -84,7 +93,7 @@ async fn an_organization_moves_and_its_followers_follow_it_to_its_new_home() {
     assert_eq!(archive.items.len(), 2);
     assert_eq!(archive.answers.len(), 1);
     assert_eq!(archive.followers, [reader.at("/orgs/neu-ulm")]);
-    let imported = relocation::import(&new.state.store, &new.state.federation, &archive, None)
+    let imported = relocation::import(&new.state.store, &new.state.federation, &archive, None, &[])
         .await
         .expect("imported");
     assert_eq!(imported.stored.items, 2);
@@ -121,6 +130,15 @@ async fn an_organization_moves_and_its_followers_follow_it_to_its_new_home() {
     assert_eq!(projects, ["Bewohnerparken digital"]);
     let page = get_text(&new.at(&format!("/questions/{}", question["id"].as_str().unwrap()))).await;
     assert!(page.contains("mit XRechnung 3"), "{page}");
+    let moved_question = allmende_tests::get_json(&new.at(&format!(
+        "/api/v1/questions/{}",
+        question["id"].as_str().unwrap()
+    )))
+    .await;
+    assert_eq!(
+        moved_question["accepted_answer_id"], answer["id"],
+        "{moved_question}"
+    );
     login(&new, &browser(), "admin@ulm.example").await;
 
     // The move is announced on the old node.
@@ -226,7 +244,14 @@ async fn an_archive_that_does_not_fit_is_refused_and_changes_nothing() {
     let import = |archive: OrganizationArchive, handle: Option<&'static str>| {
         let new = &new;
         async move {
-            relocation::import(&new.state.store, &new.state.federation, &archive, handle).await
+            relocation::import(
+                &new.state.store,
+                &new.state.federation,
+                &archive,
+                handle,
+                &[],
+            )
+            .await
         }
     };
     let refused = |result: Result<relocation::Imported, UseCaseError>, needle: &str| match result {
@@ -245,6 +270,41 @@ async fn an_archive_that_does_not_fit_is_refused_and_changes_nothing() {
     let mut bad_handle = archive.clone();
     bad_handle.organization.handle = "Ulm Stadt!".into();
     refused(import(bad_handle, None).await, "handle");
+    let mut costly_hash = archive.clone();
+    costly_hash.people[0].password_hash =
+        "$argon2id$v=19$m=4000000,t=90,p=1$c2FsdHNhbHRzYWx0$0RHbcMQ+5Z4e9xrP0b1ph3nIk3kyEyb1XwQk3aFo+0M"
+            .into();
+    refused(import(costly_hash, None).await, "password hash");
+    let mut not_a_logo = archive.clone();
+    not_a_logo.branding.logo_png = Some("PHN2Zz48L3N2Zz4=".into());
+    refused(import(not_a_logo, None).await, "branding.logo_png");
+    let mut bad_colour = archive.clone();
+    bad_colour.branding.color = Some("red; background: url(x)".into());
+    refused(import(bad_colour, None).await, "branding.color");
+    let mut empty_answer = archive.clone();
+    empty_answer
+        .answers
+        .push(allmende_store::relocation::ArchivedAnswer {
+            id: uuid::Uuid::now_v7(),
+            question: "https://elsewhere.example/questions/1".into(),
+            body: "  ".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        });
+    refused(import(empty_answer, None).await, "answers");
+    // An operator's address here: the file's author would know the
+    // operator's password.
+    refused(
+        relocation::import(
+            &new.state.store,
+            &new.state.federation,
+            &archive,
+            None,
+            &["Admin@Ulm.example".to_owned()],
+        )
+        .await,
+        "operator",
+    );
     // Back into the node it came from.
     refused(
         relocation::import(
@@ -252,6 +312,7 @@ async fn an_archive_that_does_not_fit_is_refused_and_changes_nothing() {
             &old.state.federation,
             &archive,
             Some("ulm2"),
+            &[],
         )
         .await,
         "comes from this node",
@@ -263,7 +324,7 @@ async fn an_archive_that_does_not_fit_is_refused_and_changes_nothing() {
     // A person with an account here already: nothing is written.
     new.org_with_token("blaustein").await;
     let mut taken_email = archive.clone();
-    taken_email.people[0].email = "admin@blaustein.example".into();
+    taken_email.people[0].email = "Admin@Blaustein.example".into();
     refused(import(taken_email, None).await, "admin@blaustein.example");
     assert_eq!(new.count("organizations").await, 1);
 

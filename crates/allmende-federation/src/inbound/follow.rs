@@ -36,13 +36,15 @@ impl Inbound {
         let target = self.local_organization(&activity.object).await?;
         let follows = self.core.store.follows();
         let now = chrono::Utc::now();
-        // Blocked by a group's admins: refused (Reject), not even pending.
-        if self
-            .core
-            .store
-            .groups()
-            .is_blocked(target.id, sender.org.id)
-            .await?
+        // Blocked by a group's admins, or moved to another node (it is
+        // followed at its new home): refused (Reject), not even pending.
+        if target.moved_to.is_some()
+            || self
+                .core
+                .store
+                .groups()
+                .is_blocked(target.id, sender.org.id)
+                .await?
         {
             follows
                 .record_follow_request(sender.org.id, target.id, activity.id.as_str(), now)
@@ -58,12 +60,10 @@ impl Inbound {
             .await?
             .is_some_and(|f| f.accepted);
         // A follower it had before it moved here was admitted there.
+        let relocations = self.core.store.relocations();
         let followed_before = !already
-            && self
-                .core
-                .store
-                .relocations()
-                .take_expected_follower(target.id, activity.actor.as_str())
+            && relocations
+                .is_expected_follower(target.id, activity.actor.as_str())
                 .await?;
         let at_once = already
             || followed_before
@@ -83,6 +83,11 @@ impl Inbound {
             follows
                 .accept_follower(sender.org.id, target.id, activity.id.as_str(), now)
                 .await?;
+            if followed_before {
+                relocations
+                    .forget_expected_follower(target.id, activity.actor.as_str())
+                    .await?;
+            }
             self.core.wake();
         } else {
             follows

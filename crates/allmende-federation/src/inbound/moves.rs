@@ -17,6 +17,7 @@ use crate::error::FederationError;
 use crate::objects::activity::Incoming;
 use crate::objects::id_of;
 use crate::resolver::FetchBudget;
+use allmende_store::Found;
 
 impl Inbound {
     pub(super) async fn on_move(
@@ -52,7 +53,11 @@ impl Inbound {
     /// The organization at `new_home` as known here, once it is certain
     /// that it names `old_actor_id` in its `alsoKnownAs`: read fresh from
     /// its node (a stored copy may predate the alias), or from the store
-    /// when it is one of this node's own.
+    /// when it is one of this node's own. The document must be exactly the
+    /// actor `new_home` names: a document at that URL about another actor
+    /// of its host is refused, so nobody can move followers to (or change
+    /// the stored key of) an actor that did not agree. Every refusal is
+    /// `Forbidden`.
     pub async fn verified_new_home(
         &self,
         old_actor_id: &str,
@@ -64,64 +69,72 @@ impl Inbound {
                 "an actor cannot move to itself".into(),
             ));
         }
-        let refused = || {
-            FederationError::Forbidden(format!(
-                "{new_home} does not name {old_actor_id} in alsoKnownAs"
-            ))
-        };
+        let refused = |why: &str| FederationError::Forbidden(format!("{new_home}: {why}"));
+        let not_aliased = || refused(&format!("does not name {old_actor_id} in alsoKnownAs"));
         if self.core.urls.is_local(new_home) {
-            let handle = self
-                .core
-                .urls
-                .local_handle(new_home)
-                .ok_or(FederationError::NotFound)?;
-            let org = self.core.store.organizations().by_handle(handle).await?;
+            let org = match self.core.urls.local_handle(new_home) {
+                Some(handle) => self
+                    .core
+                    .store
+                    .organizations()
+                    .by_handle(handle)
+                    .await
+                    .found()?,
+                None => None,
+            }
+            .ok_or_else(|| refused("no organization of this node"))?;
             if !org.also_known_as.iter().any(|a| a.as_str() == old_actor_id) {
-                return Err(refused());
+                return Err(not_aliased());
             }
             return Ok(org);
         }
-        let doc = self.resolver.fetch_object(new_home, budget).await?;
+        let doc = match self.resolver.fetch_object(new_home, budget).await {
+            Err(FederationError::NotFound) => return Err(refused("not found")),
+            other => other?,
+        };
+        if id_of(&doc).as_ref() != Some(new_home) {
+            return Err(refused("the document there is about another actor"));
+        }
         if !also_known_as(&doc)
             .iter()
             .any(|a| a.as_str() == old_actor_id)
         {
-            return Err(refused());
+            return Err(not_aliased());
         }
         let (org, _) = self.resolver.store_actor(&doc, new_home).await?;
         Ok(org)
     }
 
     /// Moves every follow of `old` by an organization of this node to
-    /// `new`: the old follow is undone, the new one requested (a group on
-    /// this node is joined; another organization here needs no follow).
-    /// Returns how many follows moved.
+    /// `new`, each in one transaction: the old follow is undone and the new
+    /// one requested. A group on this node is asked to admit the follower
+    /// (pending, for its admins; not at all if it blocked it); another
+    /// organization here needs no follow. Returns how many follows moved.
     pub async fn move_local_follows(
         &self,
         old: &Organization,
         new: &Organization,
     ) -> Result<usize, FederationError> {
-        let follows = self.core.store.follows();
+        let store = &self.core.store;
+        let follows = store.follows();
         let now = chrono::Utc::now();
         let mut moved = 0;
         for (follower, _) in follows.followers(old.id).await? {
             if !follower.is_local() || follower.id == new.id {
                 continue;
             }
-            if old.is_local() {
+            let joins = !new.is_local()
+                || (new.profile.kind.is_group()
+                    && !store.groups().is_blocked(new.id, follower.id).await?);
+            if joins {
+                let activity_id = self.core.urls.new_activity("Follow");
+                follows
+                    .redirect(follower.id, old, new, &activity_id, now)
+                    .await?;
+            } else if old.is_local() {
                 follows.remove(follower.id, old.id).await?;
             } else {
                 follows.unfollow(follower.id, old.id, now).await?;
-            }
-            let activity_id = self.core.urls.new_activity("Follow");
-            if !new.is_local() {
-                follows
-                    .request(follower.id, new.id, &activity_id, now)
-                    .await?;
-            } else if new.profile.kind.is_group() {
-                follows
-                    .join_local(follower.id, new.id, &activity_id, true, now)
-                    .await?;
             }
             moved += 1;
         }

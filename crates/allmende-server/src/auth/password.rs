@@ -37,6 +37,23 @@ pub fn verify(password: &str, stored_hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a hash made elsewhere (an imported organization's people) is
+/// one this node can check at its usual cost: Argon2id with parameters no
+/// larger than the node's own. A hash with huge memory or time settings
+/// would make every sign-in attempt for its address expensive.
+pub fn is_acceptable_hash(stored_hash: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored_hash) else {
+        return false;
+    };
+    let ours = argon2::Params::default();
+    hash.algorithm == argon2::Algorithm::Argon2id.ident()
+        && argon2::Params::try_from(&hash).is_ok_and(|p| {
+            p.m_cost() <= ours.m_cost()
+                && p.t_cost() <= ours.t_cost()
+                && p.p_cost() <= ours.p_cost()
+        })
+}
+
 /// Spends the same time as a real check, so a login for an unknown e-mail
 /// cannot be told apart from a wrong password by timing.
 pub fn verify_dummy(password: &str) {

@@ -14,6 +14,7 @@ use allmende_federation::resolver::FetchBudget;
 use allmende_federation::{Federation, FederationError};
 use allmende_store::relocation::{ExportNames, ImportReport, ImportedKeys};
 use allmende_store::{OrganizationArchive, Store, StoredKey};
+use base64::Engine as _;
 use chrono::Utc;
 use url::Url;
 
@@ -71,6 +72,7 @@ pub async fn import(
     federation: &Federation,
     archive: &OrganizationArchive,
     handle: Option<&str>,
+    operators: &[String],
 ) -> Result<Imported> {
     allmende_store::relocation::check_format(archive)?;
     let handle = Handle::parse(handle.unwrap_or(&archive.organization.handle))
@@ -88,13 +90,18 @@ pub async fn import(
                 .into(),
         ));
     }
-    // The profile is checked as if typed in again: a changed file cannot
-    // bring in what the form would refuse.
-    OrganizationInput::from(&archive.organization.profile).validate()?;
+    let archive = &checked(archive, operators)?;
     let keys = imported_keys(archive)?;
+    let local_question = |ap_id: &str| {
+        Url::parse(ap_id)
+            .ok()
+            .and_then(|u| urls.local_item(&u))
+            .filter(|(kind, _)| *kind == allmende_domain::ItemKind::Question)
+            .map(|(_, id)| id)
+    };
     let stored = store
         .relocations()
-        .import(archive, &handle, &keys, Utc::now())
+        .import(archive, &handle, &keys, &local_question, Utc::now())
         .await?;
     let org = store.organizations().by_handle(handle.as_str()).await?;
 
@@ -111,6 +118,66 @@ pub async fn import(
     federation.wake();
     imported.organization = Some(org);
     Ok(imported)
+}
+
+/// The archive as this node would have stored it: everything checked as
+/// if typed in again (a changed file cannot bring in what a form would
+/// refuse), the logo re-encoded, e-mail addresses in their usual form.
+/// People whose password hash this node would not make, or whose address
+/// is an operator's here (the file's author would choose an operator's
+/// password), are refused.
+fn checked(archive: &OrganizationArchive, operators: &[String]) -> Result<OrganizationArchive> {
+    let refused = |m: String| UseCaseError::Refused(m);
+    let mut archive = archive.clone();
+    archive.organization.profile =
+        OrganizationInput::from(&archive.organization.profile).validate()?;
+    let branding = &mut archive.branding;
+    if let Some(logo) = &branding.logo_png {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(logo.trim())
+            .map_err(|e| refused(format!("branding.logo_png: not base64: {e}")))?;
+        let png = crate::usecases::branding::reencode(&bytes)
+            .map_err(|p| refused(format!("branding.logo_png: {}", p.message(false))))?;
+        branding.logo_png = Some(base64::engine::general_purpose::STANDARD.encode(png));
+    }
+    if let Some(color) = &branding.color {
+        branding.color = Some(
+            crate::usecases::branding::check_color(color)
+                .map_err(|p| refused(format!("branding.color: {}", p.message(false))))?,
+        );
+    }
+    for answer in &mut archive.answers {
+        let input = allmende_domain::AnswerInput {
+            body: Some(answer.body.clone()),
+        };
+        answer.body = input
+            .validate()
+            .map_err(|e| refused(format!("answers: {}: {e}", answer.id)))?
+            .body;
+    }
+    for person in &mut archive.people {
+        let email = allmende_domain::Email::parse(&person.email).map_err(|_| {
+            refused(format!(
+                "people: {:?} is not an e-mail address",
+                person.email
+            ))
+        })?;
+        if operators
+            .iter()
+            .any(|o| o.trim().eq_ignore_ascii_case(email.as_str()))
+        {
+            return Err(refused(format!(
+                "people: {email} is an operator of this node; remove the person from the archive or from operators"
+            )));
+        }
+        if !crate::auth::password::is_acceptable_hash(&person.password_hash) {
+            return Err(refused(format!(
+                "people: the password hash of {email} is not one this node makes (Argon2id, at most its cost)"
+            )));
+        }
+        person.email = email.as_str().to_owned();
+    }
+    Ok(archive)
 }
 
 /// The archive's keys, read the way the node will use them; the public
@@ -191,17 +258,29 @@ pub async fn announce_move(
         .await
         .map_err(|e| match e {
             FederationError::Store(s) => UseCaseError::from(s),
-            FederationError::Forbidden(_) => UseCaseError::Refused(format!(
-                "{to} does not name {me} in alsoKnownAs: import the organization there first (allmende org import)"
+            FederationError::Forbidden(why) => UseCaseError::Refused(format!(
+                "{why}: import the organization there first (allmende org import), then name the actor URL the import printed"
             )),
             other => UseCaseError::Refused(format!("{to}: {other}")),
         })?;
-    let moved = store.organizations().moved(org.id, &to, Utc::now()).await?;
+    let now = Utc::now();
+    let moved = store.organizations().moved(org.id, &to, now).await?;
+    let internal = |e: FederationError| UseCaseError::Internal(e.to_string());
     federation
         .inbound()
         .move_local_follows(&org, &new_home)
         .await
-        .map_err(|e| UseCaseError::Internal(e.to_string()))?;
+        .map_err(internal)?;
+    // It follows from its new home now (the import asked again): the old
+    // actor stops following, so that nobody delivers to it any more.
+    let follows = store.follows();
+    for (target, _) in follows.following(org.id).await? {
+        if target.is_local() {
+            follows.remove(org.id, target.id).await?;
+        } else {
+            follows.unfollow(org.id, target.id, now).await?;
+        }
+    }
     federation.wake();
     Ok(moved)
 }
