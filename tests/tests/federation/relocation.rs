@@ -339,3 +339,65 @@ async fn an_archive_that_does_not_fit_is_refused_and_changes_nothing() {
     refused(import(other_org, Some("ulm-zwei")).await, "taken");
     assert_eq!(new.count("organizations").await, 3);
 }
+
+/// A document at the target URL about another actor of that host (which
+/// never agreed to anything) does not count: the Move is refused, the
+/// follow stays, and nothing of that document is stored.
+#[tokio::test]
+async fn a_move_to_a_document_about_another_actor_is_refused() {
+    let old = spawn_app().await;
+    let reader = spawn_app().await;
+    old.org_with_token("ulm").await;
+    let reader_token = reader.org_with_token("neu-ulm").await;
+    follow(&reader, &reader_token, &format!("ulm@{}", old.host())).await;
+    settle(&[&old, &reader]).await;
+    let old_actor = old.at("/orgs/ulm");
+
+    // A host whose page at /moved is a well-formed actor document of
+    // /orgs/victim, naming the old actor as its alias.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    let key = allmende_federation::SigningKey::generate().unwrap();
+    let victim = format!("{host}/orgs/victim");
+    let doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": victim,
+        "type": "Organization",
+        "preferredUsername": "victim",
+        "inbox": format!("{victim}/inbox"),
+        "alsoKnownAs": [old_actor],
+        "publicKey": {
+            "id": format!("{victim}#main-key"),
+            "owner": victim,
+            "publicKeyPem": key.public_key_pem(),
+        },
+    });
+    let app = axum::Router::new().route(
+        "/moved",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move {
+                (
+                    [("content-type", "application/activity+json")],
+                    doc.to_string(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let remote_actors = reader.count("remote_actors").await;
+
+    let forged = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": old.at("/activities/move-3"),
+        "type": "Move",
+        "actor": old_actor,
+        "object": old_actor,
+        "target": format!("{host}/moved"),
+    });
+    let response = post_signed(&old, "ulm", &reader, &forged).await;
+    assert_eq!(response.status(), 403);
+    settle(&[&old, &reader]).await;
+    assert_eq!(following(&reader, &reader_token).await, [(old_actor, true)]);
+    assert_eq!(reader.count("remote_actors").await, remote_actors);
+}
