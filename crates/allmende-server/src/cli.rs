@@ -448,9 +448,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             let imported = imported?;
             let stored = &imported.stored;
-            let Some(org) = &imported.organization else {
-                bail!("the import reported no organization");
-            };
+            let org = &imported.organization;
             println!(
                 "imported {}: {} items, {} answers, {} people; {} followers will be accepted when they follow",
                 org.handle, stored.items, stored.answers, stored.people, stored.expected_followers

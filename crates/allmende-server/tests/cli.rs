@@ -13,11 +13,23 @@ use allmende_tests::free_port;
 const BIN: &str = env!("CARGO_BIN_EXE_allmende");
 
 fn allmende(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    allmende_with(dir, db, &[], args, stdin)
+}
+
+/// [`allmende`] with more environment (another node's `public_url`).
+fn allmende_with(
+    dir: &std::path::Path,
+    db: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(dir)
         .env("ALLMENDE_DATABASE_URL", db)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -483,19 +495,6 @@ async fn the_doctor_says_what_to_fix() {
     );
 }
 
-/// `allmende` for the node at `public_url`.
-fn allmende_at(dir: &std::path::Path, db: &str, public_url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env("ALLMENDE_DATABASE_URL", db)
-        .env("ALLMENDE_PUBLIC_URL", public_url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_organization_is_exported_and_imported_from_the_command_line() {
     use std::os::unix::fs::PermissionsExt;
@@ -503,8 +502,10 @@ async fn an_organization_is_exported_and_imported_from_the_command_line() {
     let d = dir.path();
     let old_db = TestDatabase::new().await;
     let new_db = TestDatabase::new().await;
-    let old = |args: &[&str]| allmende_at(d, old_db.url(), "https://alt.example", args);
-    let new = |args: &[&str]| allmende_at(d, new_db.url(), "https://neu.example", args);
+    let at_old = [("ALLMENDE_PUBLIC_URL", "https://alt.example")];
+    let at_new = [("ALLMENDE_PUBLIC_URL", "https://neu.example")];
+    let old = |args: &[&str]| allmende_with(d, old_db.url(), &at_old, args, None);
+    let new = |args: &[&str]| allmende_with(d, new_db.url(), &at_new, args, None);
 
     let created = old(&[
         "org",

@@ -108,6 +108,20 @@ pub struct ArchivedBranding {
     pub color: Option<String>,
 }
 
+impl ArchivedBranding {
+    /// The logo's bytes, if there is one.
+    pub fn logo(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.logo_png
+            .as_deref()
+            .map(|l| decode(l, "branding.logo_png"))
+            .transpose()
+    }
+
+    pub fn set_logo(&mut self, png: &[u8]) {
+        self.logo_png = Some(encode(png));
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArchivedItem {
     pub kind: ItemKind,
@@ -166,7 +180,6 @@ pub struct ExportNames<'a> {
 /// What an import wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
-    pub organization: Option<OrganizationId>,
     pub items: usize,
     pub answers: usize,
     /// Answers to questions this node does not know: not imported.
@@ -337,9 +350,11 @@ impl<'a> Relocations<'a> {
     /// Writes an archive's organization under `handle`, all or nothing.
     /// Refused, with nothing written, when the archive is not one this
     /// version reads, the organization (or any of its items) is here
-    /// already, the handle is taken, or one of its people has an account
-    /// here. The profile and items must have been validated by the
-    /// caller; `keys` are the archive's keys, checked.
+    /// already, the handle is taken, one of its people has an account
+    /// here, or an item does not validate. The caller checks the rest
+    /// (profile, logo, colour, answers, people) as its forms would; `keys`
+    /// are the archive's keys, read. `local_question` names the question
+    /// of this node an ActivityPub id stands for, if it is one.
     pub async fn import(
         &self,
         archive: &OrganizationArchive,
@@ -384,10 +399,7 @@ impl<'a> Relocations<'a> {
             }
         }
 
-        let mut report = ImportReport {
-            organization: Some(OrganizationId(org_id)),
-            ..ImportReport::default()
-        };
+        let mut report = ImportReport::default();
         let mut tx = self.pool.begin().await?;
         let profile = &archive.organization.profile;
         let also_known_as = serde_json::to_string(&[&archive.actor_id])
@@ -440,11 +452,7 @@ impl<'a> Relocations<'a> {
             .await?;
         let branding = &archive.branding;
         if branding.logo_png.is_some() || branding.color.is_some() {
-            let logo = branding
-                .logo_png
-                .as_deref()
-                .map(|l| decode(l, "branding.logo_png"))
-                .transpose()?;
+            let logo = branding.logo()?;
             // Bytes have no NULL to bind: the statement names the logo only
             // when there is one.
             let logo_column = if logo.is_some() { ", logo_png" } else { "" };

@@ -124,4 +124,33 @@ mod tests {
         assert!(matches!(hash("short"), Err(PasswordError::TooShort)));
         assert!(generate().len() >= MIN_LENGTH);
     }
+
+    #[test]
+    fn only_hashes_at_the_nodes_own_cost_are_acceptable() {
+        let own = hash("korrekt-pferd-batterie").unwrap();
+        assert!(is_acceptable_hash(&own));
+        let with_params = |algorithm: &str, params: &str| {
+            own.replacen("$argon2id$", &format!("${algorithm}$"), 1)
+                .replacen("m=19456,t=2,p=1", params, 1)
+        };
+        assert!(own.contains("m=19456,t=2,p=1"), "{own}");
+        assert!(is_acceptable_hash(&with_params(
+            "argon2id",
+            "m=8192,t=1,p=1"
+        )));
+        assert!(!is_acceptable_hash(&with_params(
+            "argon2id",
+            "m=4000000,t=2,p=1"
+        )));
+        assert!(!is_acceptable_hash(&with_params(
+            "argon2id",
+            "m=19456,t=90,p=1"
+        )));
+        assert!(!is_acceptable_hash(&with_params(
+            "argon2i",
+            "m=19456,t=2,p=1"
+        )));
+        assert!(!is_acceptable_hash("$2b$12$abcdefghijklmnopqrstuv"));
+        assert!(!is_acceptable_hash(""));
+    }
 }

@@ -14,7 +14,6 @@ use allmende_federation::resolver::FetchBudget;
 use allmende_federation::{Federation, FederationError};
 use allmende_store::relocation::{ExportNames, ImportReport, ImportedKeys};
 use allmende_store::{OrganizationArchive, Store, StoredKey};
-use base64::Engine as _;
 use chrono::Utc;
 use url::Url;
 
@@ -54,9 +53,9 @@ pub async fn export(
 }
 
 /// What [`import`] did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Imported {
-    pub organization: Option<Organization>,
+    pub organization: Organization,
     pub stored: ImportReport,
     /// Organizations it followed that it asked to follow again.
     pub follows_requested: usize,
@@ -105,19 +104,21 @@ pub async fn import(
         .await?;
     let org = store.organizations().by_handle(handle.as_str()).await?;
 
-    let mut imported = Imported {
-        stored,
-        ..Imported::default()
-    };
+    let mut follows_requested = 0;
+    let mut follows_failed = Vec::new();
     for target in &archive.following {
         match follow_again(store, federation, &org, target).await {
-            Ok(()) => imported.follows_requested += 1,
-            Err(reason) => imported.follows_failed.push((target.clone(), reason)),
+            Ok(()) => follows_requested += 1,
+            Err(reason) => follows_failed.push((target.clone(), reason)),
         }
     }
     federation.wake();
-    imported.organization = Some(org);
-    Ok(imported)
+    Ok(Imported {
+        organization: org,
+        stored,
+        follows_requested,
+        follows_failed,
+    })
 }
 
 /// The archive as this node would have stored it: everything checked as
@@ -132,13 +133,10 @@ fn checked(archive: &OrganizationArchive, operators: &[String]) -> Result<Organi
     archive.organization.profile =
         OrganizationInput::from(&archive.organization.profile).validate()?;
     let branding = &mut archive.branding;
-    if let Some(logo) = &branding.logo_png {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(logo.trim())
-            .map_err(|e| refused(format!("branding.logo_png: not base64: {e}")))?;
-        let png = crate::usecases::branding::reencode(&bytes)
+    if let Some(logo) = branding.logo()? {
+        let png = crate::usecases::branding::reencode(&logo)
             .map_err(|p| refused(format!("branding.logo_png: {}", p.message(false))))?;
-        branding.logo_png = Some(base64::engine::general_purpose::STANDARD.encode(png));
+        branding.set_logo(&png);
     }
     if let Some(color) = &branding.color {
         branding.color = Some(
